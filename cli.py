@@ -1,0 +1,623 @@
+"""The `kiemtra` command line: parse, call one service, print.
+
+Exit codes follow the contract: 0 done, 1 refused by a workflow rule, 2 bad
+input, 3 concurrent change. Errors are printed as plain sentences on stderr;
+set KIEMTRA_DEBUG=1 to see a traceback when reporting a bug.
+Heavy modules are imported inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from workflow.services import Workflow
+    from workflow.store import Database, EventStore
+
+F = TypeVar("F", bound=Callable[..., Any])
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+VN_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+# --- parameters -------------------------------------------------------------------------
+
+
+class DateParam(click.ParamType):  # type: ignore[type-arg]
+    """A date as YYYY-MM-DD or as Vietnamese DD/MM/YYYY."""
+
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        text = str(value).strip()
+        try:
+            if ISO_DATE.match(text):
+                return date.fromisoformat(text)
+            m = VN_DATE.match(text)
+            if m:
+                return date(int(m[3]), int(m[2]), int(m[1]))
+        except ValueError:
+            self.fail(f"ngày «{text}» không tồn tại (date does not exist)", param, ctx)
+        self.fail(f"«{text}» không phải ngày dạng YYYY-MM-DD hoặc DD/MM/YYYY "
+                  "(expected YYYY-MM-DD or DD/MM/YYYY)", param, ctx)
+
+
+DATE = DateParam()
+
+
+def today() -> date:
+    from workflow.clock import today as vietnam_today
+
+    return vietnam_today()
+
+
+@dataclass
+class Settings:
+    db: str
+    actor: str
+    json: bool
+    lang: str
+    db_given: bool
+
+    @cached_property
+    def database(self) -> Database:
+        from workflow.store import Database
+
+        return Database(self.db)
+
+    def store(self) -> EventStore:
+        return self.database.open()
+
+    def workflow(self) -> Workflow:
+        from workflow.services import Workflow
+
+        return Workflow(self.store(), self.actor)
+
+    def vi(self) -> bool:
+        return self.lang == "vi"
+
+    def say(self, vi: str, en: str) -> str:
+        return vi if self.vi() else en
+
+
+def settings() -> Settings:
+    obj = click.get_current_context().find_object(Settings)
+    assert obj is not None
+    return obj
+
+
+def json_option(f: F) -> F:
+    """`--json` after a command too, as after `kiemtra`."""
+
+    def enable(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+        if value:
+            ctx.ensure_object(Settings).json = True
+
+    return click.option("--json", "json_", is_flag=True, expose_value=False, callback=enable,
+                        help="Machine-readable JSON on stdout.")(f)
+
+
+def date_option(f: F) -> F:
+    return click.option("--date", "day", type=DATE, default=None,
+                        help="Effective date of the step (default: today in Vietnam).")(f)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def fmt(day: str | date | None) -> str:
+    if day is None or day == "":
+        return "-"
+    value = date.fromisoformat(day) if isinstance(day, str) else day
+    return value.strftime("%d/%m/%Y") if settings().vi() else value.isoformat()
+
+
+def console() -> Any:
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 160, highlight=False)
+
+
+# --- the group and its error handling ----------------------------------------------------
+
+
+class KiemtraGroup(click.Group):
+    """Turns every expected failure into one sentence on stderr and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from domain.errors import KiemtraError
+
+        try:
+            return super().invoke(ctx)
+        except KiemtraError as exc:
+            if os.environ.get("KIEMTRA_DEBUG"):
+                raise
+            lang = getattr(ctx.find_object(Settings), "lang", "vi")
+            click.echo(exc.message(lang), err=True)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # an unexpected failure: a sentence, not a traceback
+            if os.environ.get("KIEMTRA_DEBUG"):
+                raise
+            click.echo(f"Lỗi không mong đợi (unexpected error): {type(exc).__name__}: {exc}. "
+                       "Chạy lại với KIEMTRA_DEBUG=1 để xem chi tiết.", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=KiemtraGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar="KIEMTRA_DB", default="kiemtra.db", show_default=True,
+              help="Database: a SQLite file path or a URL (postgresql://user@host/db).")
+@click.option("--actor", envvar="KIEMTRA_ACTOR", default=None,
+              help="Who is acting (team member id, secretariat id or unit code). "
+                   "Default: the OS user.")
+@click.option("--json", "json_", is_flag=True, help="Machine-readable JSON on stdout.")
+@click.option("--lang", envvar="KIEMTRA_LANG", type=click.Choice(["vi", "en"]), default="vi",
+              show_default=True, help="Language of labels and messages.")
+@click.version_option(package_name="kiemtra")
+@click.pass_context
+def cli(ctx: click.Context, db: str, actor: str | None, json_: bool, lang: str) -> None:
+    """kiemtra — tự kiểm tra công tác cải cách hành chính cấp xã.
+
+    Records every step of each unit's inspection as an event, checks the
+    legal deadlines, and shows where each unit stands.
+
+    \b
+    Bắt đầu / start:  kiemtra demo
+                      kiemtra plan template > ke-hoach.toml
+                      kiemtra plan import ke-hoach.toml
+    """
+    given = ctx.get_parameter_source("db") is not click.core.ParameterSource.DEFAULT
+    ctx.obj = Settings(db=db, actor=actor or getpass.getuser(), json=json_, lang=lang,
+                       db_given=given)
+
+
+def main() -> None:
+    cli(prog_name="kiemtra")
+
+
+# --- plan ---------------------------------------------------------------------------------
+
+
+@cli.group()
+def plan() -> None:
+    """Kế hoạch kiểm tra: nhập và mẫu tệp (plan import, plan template)."""
+
+
+@plan.command("template")
+def plan_template() -> None:
+    """In ra tệp kế hoạch mẫu có chú thích.
+
+    Example: kiemtra plan template > ke-hoach-2027.toml
+    """
+    from workflow.demo import template_text
+
+    click.echo(template_text(), nl=False)
+
+
+@plan.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@json_option
+def plan_import(file: str) -> None:
+    """Kiểm tra và ghi nhận kế hoạch từ tệp TOML; in ra mã kế hoạch.
+
+    Example: kiemtra plan import ke-hoach-2026.toml
+    """
+    from workflow.services import read_text_file
+
+    s = settings()
+    text = read_text_file(file)
+    imported = s.workflow().import_plan(text, file, today())
+    if s.json:
+        emit_json({"campaign": imported.code, "units": [u.code for u in imported.units]})
+    else:
+        click.echo(imported.code)
+        click.echo(s.say(f"Đã nhập kế hoạch «{imported.title}» với {len(imported.units)} đơn vị: "
+                         f"{', '.join(u.code for u in imported.units)}.",
+                         f"Imported «{imported.title}» with {len(imported.units)} units: "
+                         f"{', '.join(u.code for u in imported.units)}."), err=True)
+
+
+# --- steps --------------------------------------------------------------------------------
+
+
+def report_step(row: dict[str, Any], vi: str, en: str) -> None:
+    """Print what a step command recorded: the row in JSON, or one sentence."""
+    s = settings()
+    if s.json:
+        emit_json(row)
+        return
+    from domain.vocabulary import state_label, step_label
+
+    nxt = row["next_step"]
+    tail = ""
+    if nxt:
+        tail = s.say(f" Bước tiếp theo: {step_label(nxt)}"
+                     + (f", hạn {fmt(row['next_deadline'])}." if row["next_deadline"] else "."),
+                     f" Next: {step_label(nxt, 'en')}"
+                     + (f", due {fmt(row['next_deadline'])}." if row["next_deadline"] else "."))
+    click.echo(s.say(f"Đã ghi nhận — {row['campaign']}/{row['unit']} ({row['unit_name']}): {vi}. "
+                     f"Trạng thái: {state_label(row['state'])}.{tail}",
+                     f"Recorded — {row['campaign']}/{row['unit']}: {en}. "
+                     f"State: {state_label(row['state'], 'en')}.{tail}"))
+
+
+def step_command(name: str) -> Callable[[F], F]:
+    """A workflow step: CAMPAIGN UNIT arguments, --date and --json."""
+
+    def wrap(f: F) -> F:
+        f = date_option(json_option(f))
+        f = click.argument("unit")(f)
+        f = click.argument("campaign")(f)
+        return cli.command(name)(f)  # type: ignore[return-value]
+
+    return wrap
+
+
+def effective(day: date | None) -> date:
+    return day or today()
+
+
+@step_command("notify")
+@click.option("--on-site", type=DATE, required=True, help="On-site inspection date.")
+@click.option("--allow-non-working-day", is_flag=True, help="Accept an on-site day off.")
+def notify(campaign: str, unit: str, day: date | None, on_site: date,
+           allow_non_working_day: bool) -> None:
+    """Thông báo lịch kiểm tra cho đơn vị.
+
+    Example: kiemtra notify KTD-TKT-2026 vp --on-site 10/08/2026 --date 27/07/2026
+    """
+    row = settings().workflow().notify(campaign, unit, on_site=on_site, day=effective(day),
+                                       allow_non_working_day=allow_non_working_day)
+    report_step(row, f"thông báo lịch kiểm tra ngày {fmt(row['on_site'])}, hạn nộp báo cáo "
+                     f"{fmt(row['report_due'])}",
+                f"schedule notice for {fmt(row['on_site'])}, report due {fmt(row['report_due'])}")
+
+
+@step_command("reschedule")
+@click.option("--on-site", type=DATE, required=True, help="The new on-site date.")
+@click.option("--reason", required=True, help="Why the visit moves.")
+@click.option("--allow-non-working-day", is_flag=True, help="Accept an on-site day off.")
+def reschedule(campaign: str, unit: str, day: date | None, on_site: date, reason: str,
+               allow_non_working_day: bool) -> None:
+    """Đổi ngày kiểm tra (thông báo lại, tính lại hạn báo cáo).
+
+    Example: kiemtra reschedule KTD-TKT-2026 vhxh --on-site 20/08/2026 --reason "Trùng lịch"
+    """
+    row = settings().workflow().reschedule(campaign, unit, on_site=on_site, reason=reason,
+                                           day=effective(day),
+                                           allow_non_working_day=allow_non_working_day)
+    report_step(row, f"đổi lịch kiểm tra sang ngày {fmt(row['on_site'])}, hạn nộp báo cáo "
+                     f"{fmt(row['report_due'])}",
+                f"rescheduled to {fmt(row['on_site'])}, report due {fmt(row['report_due'])}")
+
+
+@step_command("report")
+@click.option("--attach", multiple=True, type=click.Path(dir_okay=False),
+              help="A file of the report (repeatable); stored with its SHA-256.")
+@click.option("--metrics", type=click.Path(dir_okay=False),
+              help="Report figures (TOML, the report outline's metric ids).")
+def report(campaign: str, unit: str, day: date | None, attach: Sequence[str],
+           metrics: str | None) -> None:
+    """Ghi nhận báo cáo của đơn vị (kèm tệp, số liệu).
+
+    Example: kiemtra report KTD-TKT-2026 hcc --metrics so-lieu.toml --attach bao-cao.pdf
+    """
+    row = settings().workflow().report(campaign, unit, day=effective(day), attach=attach,
+                                       metrics_file=metrics)
+    late_vi = "muộn" if row["report_late"] else "đúng hạn"
+    late_en = "late" if row["report_late"] else "on time"
+    report_step(row, f"báo cáo nộp ngày {fmt(row['report_submitted_on'])}, {late_vi} "
+                     f"(hạn {fmt(row['report_due'])})",
+                f"report of {fmt(row['report_submitted_on'])}, {late_en} "
+                f"(due {fmt(row['report_due'])})")
+
+
+@step_command("inspect")
+@click.option("--surprise", is_flag=True, help="A surprise inspection: no notice, no report.")
+@click.option("--without-report", metavar="REASON", help="Waive the unit's report, with a reason.")
+@click.option("--absent", multiple=True, metavar="MEMBER",
+              help="A team member absent with the leader's approval (repeatable).")
+@click.option("--allow-non-working-day", is_flag=True, help="The visit is on a day off.")
+def inspect(campaign: str, unit: str, day: date | None, surprise: bool,
+            without_report: str | None, absent: Sequence[str],
+            allow_non_working_day: bool) -> None:
+    """Ghi nhận buổi kiểm tra trực tiếp tại đơn vị.
+
+    Example: kiemtra inspect KTD-TKT-2026 vp --date 10/08/2026
+    """
+    row = settings().workflow().inspect(campaign, unit, day=effective(day), surprise=surprise,
+                                        without_report=without_report, absent=absent,
+                                        allow_non_working_day=allow_non_working_day)
+    report_step(row, f"kiểm tra trực tiếp ngày {fmt(row['inspected_on'])}, hạn kết luận "
+                     f"{fmt(row['conclusion_due'])}",
+                f"on-site inspection on {fmt(row['inspected_on'])}, conclusion due "
+                f"{fmt(row['conclusion_due'])}")
+
+
+@step_command("minutes")
+@click.option("--attach", multiple=True, type=click.Path(dir_okay=False),
+              help="The signed minutes file (repeatable).")
+def minutes(campaign: str, unit: str, day: date | None, attach: Sequence[str]) -> None:
+    """Ghi nhận biên bản kiểm tra đã ký.
+
+    Example: kiemtra minutes KTD-TKT-2026 vp --attach bien-ban.pdf
+    """
+    row = settings().workflow().minutes(campaign, unit, day=effective(day), attach=attach)
+    report_step(row, f"biên bản ký ngày {fmt(row['minutes_on'])}",
+                f"minutes signed on {fmt(row['minutes_on'])}")
+
+
+@step_command("conclude")
+@click.option("--finding", "findings", multiple=True, metavar="TEXT",
+              help="One finding to remediate (repeatable; numbered 1, 2, …).")
+@click.option("--remediate-by", type=DATE, help="Deadline for every finding "
+              "(default: the plan's remediation period after the conclusion).")
+def conclude(campaign: str, unit: str, day: date | None, findings: Sequence[str],
+             remediate_by: date | None) -> None:
+    """Ghi nhận thông báo kết luận kiểm tra và các tồn tại, hạn chế.
+
+    Example: kiemtra conclude KTD-TKT-2026 vp --finding "Chưa niêm yết TTHC" --finding "…"
+    """
+    row = settings().workflow().conclude(campaign, unit, day=effective(day), findings=findings,
+                                         remediate_by=remediate_by)
+    n = row["findings_total"]
+    late_vi = " (muộn)" if row["conclusion_late"] else ""
+    late_en = " (late)" if row["conclusion_late"] else ""
+    report_step(row, f"kết luận ngày {fmt(row['concluded_on'])}{late_vi}, {n} tồn tại"
+                     + (f", hạn khắc phục {fmt(row['next_deadline'])}" if n else ""),
+                f"conclusion on {fmt(row['concluded_on'])}{late_en}, {n} findings"
+                + (f", remediate by {fmt(row['next_deadline'])}" if n else ""))
+
+
+@step_command("remediate")
+@click.option("--finding", "findings", multiple=True, type=click.IntRange(min=1), required=True,
+              metavar="N", help="Number of a remediated finding (repeatable).")
+@click.option("--note", help="What was done.")
+@click.option("--attach", multiple=True, type=click.Path(dir_okay=False),
+              help="Evidence file (repeatable).")
+def remediate(campaign: str, unit: str, day: date | None, findings: Sequence[int],
+              note: str | None, attach: Sequence[str]) -> None:
+    """Ghi nhận báo cáo kết quả khắc phục cho từng tồn tại.
+
+    Example: kiemtra remediate KTD-TKT-2026 vp --finding 1 --finding 2 --note "Đã niêm yết"
+    """
+    row = settings().workflow().remediate(campaign, unit, findings=findings,
+                                          day=effective(day), note=note, attach=attach)
+    nums = ", ".join(str(n) for n in sorted(set(findings)))
+    report_step(row, f"đã khắc phục tồn tại số {nums}, còn {row['findings_open']} tồn tại mở",
+                f"findings {nums} remediated, {row['findings_open']} still open")
+
+
+@step_command("cancel")
+@click.option("--reason", required=True, help="Why the inspection is cancelled.")
+def cancel(campaign: str, unit: str, day: date | None, reason: str) -> None:
+    """Hủy cuộc kiểm tra tại một đơn vị (trước khi kiểm tra trực tiếp).
+
+    Example: kiemtra cancel KTD-TKT-2026 kt --reason "Đơn vị sáp nhập"
+    """
+    row = settings().workflow().cancel(campaign, unit, reason=reason, day=effective(day))
+    report_step(row, "hủy cuộc kiểm tra", "inspection cancelled")
+
+
+# --- views --------------------------------------------------------------------------------
+
+
+def open_existing() -> EventStore | None:
+    """The store, or None when the SQLite file does not exist (nothing recorded yet)."""
+    s = settings()
+    return s.store() if s.database.exists() else None
+
+
+@cli.command()
+@json_option
+def campaigns() -> None:
+    """Danh sách kế hoạch và tiến độ.
+
+    Example: kiemtra campaigns
+    """
+    from projections.status import campaign_list
+
+    s = settings()
+    store = open_existing()
+    rows = campaign_list(store, today()) if store else []
+    if s.json:
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo(s.say("Chưa có kế hoạch nào. Nhập bằng: kiemtra plan import TỆP.toml",
+                         "No campaigns yet. Import one: kiemtra plan import FILE.toml"))
+        return
+    from rich.table import Table
+
+    table = Table(title=s.say("Các kế hoạch tự kiểm tra", "Campaigns"))
+    for col in s.say("Mã|Tên kế hoạch|Thời gian|Đã kết luận|Tồn tại mở|Quá hạn|Hoàn thành",
+                     "Code|Title|Period|Concluded|Open findings|Overdue|Closed").split("|"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["code"], r["title"], f"{fmt(r['period_start'])}–{fmt(r['period_end'])}",
+                      f"{r['concluded']}/{r['units'] - r['cancelled']}", str(r["findings_open"]),
+                      str(r["overdue"]), s.say("Có" if r["closed"] else "Chưa",
+                                               "yes" if r["closed"] else "no"))
+    console().print(table)
+
+
+@cli.command()
+@click.argument("campaign", required=False)
+@click.option("--as-of", type=DATE, help="Judge deadlines as of this date (default: today).")
+@json_option
+def status(campaign: str | None, as_of: date | None) -> None:
+    """Tình trạng từng cuộc kiểm tra: bước tiếp theo, hạn, quá hạn.
+
+    Example: kiemtra status KTD-TKT-2026 --as-of 01/09/2026
+    """
+    from projections.status import status as status_rows
+
+    s = settings()
+    store = open_existing()
+    if store is None and campaign:
+        from domain.errors import UnknownCampaign
+
+        raise UnknownCampaign(code=campaign)
+    rows = status_rows(store, as_of or today(), campaign) if store else []
+    if s.json:
+        emit_json(rows)
+    else:
+        print_status(rows)
+
+
+def print_status(rows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
+    from domain.vocabulary import state_label, step_label
+
+    s = settings()
+    if not rows:
+        click.echo(s.say("Chưa có cuộc kiểm tra nào.", "No inspections yet."))
+        return
+    out = console()
+    header = s.say(
+        "Đơn vị|Trạng thái|Ngày kiểm tra|Hạn báo cáo|Báo cáo|Hạn kết luận|Tồn tại mở|"
+        "Bước tiếp theo|Hạn|Ghi chú",
+        "Unit|State|On-site|Report due|Report|Conclusion due|Open findings|Next step|Due|Note",
+    ).split("|")
+    for code in dict.fromkeys(r["campaign"] for r in rows):
+        table = Table(title=s.say(f"Kế hoạch {code}", f"Campaign {code}"), title_justify="left")
+        for col in header:
+            table.add_column(col)
+        for r in (r for r in rows if r["campaign"] == code):
+            if r["report_submitted_on"]:
+                rep = s.say("muộn " if r["report_late"] else "", "late " if r["report_late"]
+                            else "") + fmt(r["report_submitted_on"])
+            elif r["report_waived"]:
+                rep = s.say("miễn", "waived")
+            else:
+                rep = "-"
+            notes = []
+            if r["surprise"]:
+                notes.append(s.say("đột xuất", "surprise"))
+            if r["overdue"]:
+                notes.append(s.say("[bold red]QUÁ HẠN[/]", "[bold red]OVERDUE[/]"))
+            table.add_row(
+                f"{r['unit']} — {r['unit_name']}", state_label(r["state"], s.lang),
+                fmt(r["on_site"] or r["planned_on_site"]), fmt(r["report_due"]), rep,
+                fmt(r["conclusion_due"]), f"{r['findings_open']}/{r['findings_total']}",
+                step_label(r["next_step"], s.lang) if r["next_step"] else "-",
+                fmt(r["next_deadline"]), ", ".join(notes),
+            )
+        out.print(table)
+    out.print(s.say(f"Tính đến ngày {fmt(rows[0]['as_of'])}.", f"As of {fmt(rows[0]['as_of'])}."))
+
+
+@cli.command()
+@click.argument("campaign")
+@click.argument("unit", required=False)
+@json_option
+def history(campaign: str, unit: str | None) -> None:
+    """Dòng thời gian các bước đã ghi nhận (ai, làm gì, khi nào).
+
+    Example: kiemtra history KTD-TKT-2026 vhxh
+    """
+    from projections.history import history as timeline
+
+    s = settings()
+    store = open_existing()
+    if store is None:
+        from domain.errors import UnknownCampaign
+
+        raise UnknownCampaign(code=campaign)
+    rows = timeline(store, campaign, unit)
+    if s.json:
+        emit_json(rows)
+    else:
+        print_history(rows)
+
+
+def print_history(rows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
+    from domain.vocabulary import step_label
+    from projections.history import describe
+
+    s = settings()
+    table = Table(title=s.say("Lịch sử", "History"), title_justify="left")
+    for col in s.say("Ngày hiệu lực|Thời điểm ghi|Người thực hiện|Đơn vị|Bước|Chi tiết",
+                     "Effective|Recorded at|Actor|Unit|Step|Details").split("|"):
+        table.add_column(col)
+    for r in rows:
+        recorded = r["recorded_at"][:19].replace("T", " ") + " UTC"
+        table.add_row(fmt(r["effective_date"]), recorded, r["actor"], r["unit"] or "-",
+                      step_label(r["step"], s.lang), describe(r, s.lang))
+    console().print(table)
+
+
+# --- demo -------------------------------------------------------------------------------
+
+
+@cli.command()
+def demo() -> None:
+    """Chạy thử một kế hoạch mẫu hoàn chỉnh trong cơ sở dữ liệu mới.
+
+    Uses the given --db if it is new, else a fresh temporary database.
+
+    Example: kiemtra demo
+    """
+    import tempfile
+    from pathlib import Path
+
+    from domain.errors import InvalidInput
+    from projections.history import history as timeline
+    from projections.status import status as status_rows
+    from workflow.demo import run_demo
+    from workflow.store import Database
+
+    s = settings()
+    if s.db_given:
+        if Database(s.db).exists() and s.store().event_count() > 0:
+            raise InvalidInput(detail=s.say(
+                f"Cơ sở dữ liệu {s.db} đã có dữ liệu; bản chạy thử cần cơ sở dữ liệu mới.",
+                f"The database {s.db} is not empty; the demo needs a new one."))
+        workdir = Path(tempfile.mkdtemp(prefix="kiemtra-demo-"))
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix="kiemtra-demo-"))
+        s.db = str(workdir / "kiemtra.db")
+        s.__dict__.pop("database", None)
+    store = s.store()
+    out = console()
+    out.print(s.say("[bold]kiemtra — chạy thử kế hoạch tự kiểm tra CCHC của xã Khúc Thừa Dụ[/]",
+                    "[bold]kiemtra — demo campaign of Khúc Thừa Dụ commune[/]"))
+    for st in run_demo(store, workdir):
+        who = st.actor
+        where = f"{st.unit:5}" if st.unit else "     "
+        out.print(f"  {fmt(st.day)}  {where} {who:12} {s.say(st.say_vi, st.say_en)}")
+    out.print()
+    rows = status_rows(store, today())
+    print_status(rows)
+    out.print()
+    print_history(timeline(store, rows[0]["campaign"], "vhxh"))
+    out.print()
+    out.print(s.say(
+        f"Dữ liệu chạy thử: {s.db} ({store.event_count()} sự kiện). Xem tiếp:\n"
+        f"  kiemtra --db {s.db} status --as-of 01/10/2026\n"
+        f"  kiemtra --db {s.db} history KTD-TKT-2026 hcc",
+        f"Demo data: {s.db} ({store.event_count()} events). Explore:\n"
+        f"  kiemtra --db {s.db} status --as-of 2026-10-01\n"
+        f"  kiemtra --db {s.db} history KTD-TKT-2026 hcc"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The pure centre of kiemtra: plans, aggregates, date rules, calendar. No I/O here."""

@@ -1,0 +1,37 @@
+"""The campaign aggregate: one imported plan.
+
+The plan is stored as the data the leader's file held (already validated),
+so the audit trail shows exactly what was imported.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.ids import campaign_id
+from domain.plan import Plan, plan_from_record
+
+
+class Campaign(Aggregate):
+    @staticmethod
+    def create_id(code: str) -> UUID:  # type: ignore[override]
+        return campaign_id(code)
+
+    @event("PlanImported")
+    def __init__(self, code: str, plan: dict[str, Any], actor: str, effective_date: date) -> None:
+        self.code = code
+        self.plan_record = plan
+        self.imported_by = actor
+        self.imported_on = effective_date
+
+    @property
+    def plan(self) -> Plan:
+        cached: Plan | None = self.__dict__.get("_plan")
+        if cached is None:
+            cached = plan_from_record(self.plan_record)
+            self.__dict__["_plan"] = cached
+        return cached

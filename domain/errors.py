@@ -1,0 +1,339 @@
+"""Every refusal kiemtra can give, in Vietnamese and English.
+
+Each error carries the rule or field it is about and an exit code from the
+command-line contract, so the CLI can print one plain sentence and exit right
+without knowing the details. Dates in parameters are formatted per language:
+DD/MM/YYYY in Vietnamese, ISO in English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, ClassVar
+
+from domain.vocabulary import state_label, step_label
+
+REFUSED = 1
+BAD_INPUT = 2
+CONCURRENT_CHANGE = 3
+
+
+def format_value(value: Any, lang: str) -> str:
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y") if lang == "vi" else value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return ", ".join(format_value(v, lang) for v in value)
+    return str(value)
+
+
+class KiemtraError(Exception):
+    """Base of every expected failure; never shown with a traceback."""
+
+    exit_code: ClassVar[int] = REFUSED
+    rule: ClassVar[str] = "error"
+    vi: ClassVar[str] = "{detail}"
+    en: ClassVar[str] = "{detail}"
+
+    def __init__(self, **params: Any) -> None:
+        self.params = params
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str = "vi") -> str:
+        template = self.vi if lang == "vi" else self.en
+        values = {k: format_value(v, lang) for k, v in self.params.items()}
+        values.update(self.extra_values(lang))
+        return template.format(**values)
+
+    def extra_values(self, lang: str) -> dict[str, str]:
+        return {}
+
+
+# --- exit code 1: refused by a workflow rule -------------------------------------------
+
+
+class RuleViolation(KiemtraError):
+    exit_code = REFUSED
+
+
+class StepNotAllowed(RuleViolation):
+    rule = "lifecycle"
+    vi = (
+        "Không thể thực hiện bước «{step_name}» khi cuộc kiểm tra đang ở trạng thái "
+        "«{state_name}» (quy tắc: trình tự các bước). Bước tiếp theo được phép: {allowed_names}."
+    )
+    en = (
+        "Step '{step}' is not allowed while the inspection is '{state}' "
+        "(rule: workflow order). Allowed next steps: {allowed_names}."
+    )
+
+    def extra_values(self, lang: str) -> dict[str, str]:
+        allowed = self.params.get("allowed") or []
+        none = "không có" if lang == "vi" else "none"
+        return {
+            "step_name": step_label(self.params["step"], lang),
+            "state_name": state_label(self.params["state"], lang),
+            "allowed_names": ", ".join(f"{step_label(s, lang)} ({s})" for s in allowed) or none,
+        }
+
+
+class NoticeRequired(RuleViolation):
+    rule = "notice_required"
+    vi = (
+        "Chưa thông báo lịch kiểm tra cho đơn vị (quy tắc: thông báo trước khi kiểm tra). "
+        "Hãy chạy «kiemtra notify», hoặc dùng --surprise nếu đây là kiểm tra đột xuất."
+    )
+    en = (
+        "The unit has not been notified of the schedule (rule: notice before inspection). "
+        "Run 'kiemtra notify' first, or use --surprise for a surprise inspection."
+    )
+
+
+class ReportRequired(RuleViolation):
+    rule = "report_required"
+    vi = (
+        "Đơn vị chưa nộp báo cáo (quy tắc: báo cáo trước khi kiểm tra trực tiếp, "
+        "hạn {report_due}). "
+        "Ghi nhận báo cáo bằng «kiemtra report», hoặc miễn báo cáo với --without-report LÝ_DO."
+    )
+    en = (
+        "The unit has not submitted its report (rule: report before the on-site inspection, "
+        "due {report_due}). Record it with 'kiemtra report', or waive it with "
+        "--without-report REASON."
+    )
+
+
+class SurpriseNotAllowed(RuleViolation):
+    rule = "surprise_without_notice"
+    vi = (
+        "Đơn vị đã được thông báo lịch kiểm tra nên không thể kiểm tra đột xuất "
+        "(quy tắc: kiểm tra đột xuất không thông báo trước). Bỏ tùy chọn --surprise."
+    )
+    en = (
+        "The unit was already notified, so this cannot be a surprise inspection "
+        "(rule: a surprise inspection has no notice). Drop --surprise."
+    )
+
+
+class NothingToRemediate(RuleViolation):
+    rule = "remediation_open_findings"
+    vi = (
+        "Kết luận kiểm tra không có tồn tại, hạn chế nào cần khắc phục "
+        "(quy tắc: chỉ báo cáo khắc phục cho tồn tại còn mở)."
+    )
+    en = "The conclusion has no open findings to remediate (rule: remediation of open findings)."
+
+
+class NoticeTooLate(RuleViolation):
+    rule = "notice_period"
+    vi = (
+        "Thông báo ngày {notice_date} quá muộn cho ngày kiểm tra {on_site} "
+        "(quy tắc: thông báo trước ít nhất {days} {kind_vi}). "
+        "Ngày kiểm tra sớm nhất được phép là {earliest}."
+    )
+    en = (
+        "A notice on {notice_date} is too late for an on-site date of {on_site} "
+        "(rule: notice at least {days} {kind} days ahead). "
+        "The earliest allowed on-site date is {earliest}."
+    )
+
+    def extra_values(self, lang: str) -> dict[str, str]:
+        kind = self.params.get("kind")
+        return {"kind_vi": "ngày làm việc" if kind == "working" else "ngày"}
+
+
+class NotAWorkingDay(RuleViolation):
+    rule = "on_site_working_day"
+    vi = (
+        "Ngày {day} không phải ngày làm việc ({reason}) (quy tắc: kiểm tra vào ngày làm việc). "
+        "Ngày làm việc gần nhất sau đó là {next_working_day}; "
+        "dùng --allow-non-working-day nếu thật sự kiểm tra vào ngày nghỉ."
+    )
+    en = (
+        "{day} is not a working day ({reason}) (rule: inspections on working days). "
+        "The next working day is {next_working_day}; use --allow-non-working-day "
+        "if the visit really happens on a day off."
+    )
+
+
+class OnSiteDateMismatch(RuleViolation):
+    rule = "on_site_date"
+    vi = (
+        "Lịch kiểm tra đã thông báo là ngày {scheduled}, không phải {given} "
+        "(quy tắc: kiểm tra đúng lịch đã thông báo). "
+        "Nếu đổi ngày, hãy chạy «kiemtra reschedule» trước."
+    )
+    en = (
+        "The notified on-site date is {scheduled}, not {given} "
+        "(rule: inspect on the notified date). To change it, run 'kiemtra reschedule' first."
+    )
+
+
+class SameOnSiteDate(RuleViolation):
+    rule = "reschedule_changes_date"
+    vi = "Ngày kiểm tra mới trùng với lịch hiện tại ({on_site}) (quy tắc: đổi lịch phải đổi ngày)."
+    en = "The new on-site date equals the current one ({on_site}) (rule: a reschedule moves it)."
+
+
+class DateBeforePreviousStep(RuleViolation):
+    rule = "date_order"
+    vi = (
+        "Ngày {day} sớm hơn ngày của bước trước «{previous_step_name}» ({previous_date}) "
+        "(quy tắc: các bước theo đúng thứ tự thời gian). "
+        "Ngày sớm nhất được phép là {previous_date}."
+    )
+    en = (
+        "{day} is earlier than the previous step '{previous_step}' on {previous_date} "
+        "(rule: steps in date order). The earliest allowed date is {previous_date}."
+    )
+
+    def extra_values(self, lang: str) -> dict[str, str]:
+        return {"previous_step_name": step_label(self.params["previous_step"], lang)}
+
+
+class RemediationDeadlineTooEarly(RuleViolation):
+    rule = "remediation_deadline"
+    vi = (
+        "Hạn khắc phục {remediate_by} không sau ngày kết luận {conclusion_date} "
+        "(quy tắc: hạn khắc phục sau ngày kết luận). Ngày sớm nhất được phép là {earliest}."
+    )
+    en = (
+        "The remediation deadline {remediate_by} is not after the conclusion date "
+        "{conclusion_date} (rule: remediation deadline after conclusion). "
+        "The earliest allowed date is {earliest}."
+    )
+
+
+class FindingAlreadyRemediated(RuleViolation):
+    rule = "remediation_once"
+    vi = (
+        "Tồn tại số {finding} đã được báo cáo khắc phục ngày {reported_on} "
+        "(quy tắc: mỗi tồn tại báo cáo khắc phục một lần)."
+    )
+    en = (
+        "Finding {finding} was already reported remediated on {reported_on} "
+        "(rule: each finding is reported once)."
+    )
+
+
+# --- exit code 2: bad input -----------------------------------------------------------
+
+
+class InvalidInput(KiemtraError):
+    exit_code = BAD_INPUT
+    rule = "input"
+
+
+class Problem:
+    """One invalid field of a file, described in both languages."""
+
+    __slots__ = ("field", "vi", "en")
+
+    def __init__(self, field: str, vi: str, en: str) -> None:
+        self.field, self.vi, self.en = field, vi, en
+
+    def text(self, lang: str) -> str:
+        return f"{self.field}: {self.vi if lang == 'vi' else self.en}"
+
+    def __repr__(self) -> str:
+        return f"Problem({self.field!r}, {self.en!r})"
+
+
+class InvalidFile(InvalidInput):
+    """A plan or metrics file with one or more invalid fields."""
+
+    rule = "file"
+    kind_vi: ClassVar[str] = "Tệp"
+    kind_en: ClassVar[str] = "File"
+    vi = "{kind_vi} {source} không hợp lệ ({count} lỗi): {problems}"
+    en = "{kind_en} {source} is invalid ({count} problems): {problems}"
+
+    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__(source=source, count=len(self.problems))
+
+    def extra_values(self, lang: str) -> dict[str, str]:
+        return {
+            "kind_vi": self.kind_vi,
+            "kind_en": self.kind_en,
+            "problems": "; ".join(p.text(lang) for p in self.problems),
+        }
+
+
+class InvalidPlan(InvalidFile):
+    rule = "plan"
+    kind_vi = "Tệp kế hoạch"
+    kind_en = "Plan file"
+
+
+class InvalidMetrics(InvalidFile):
+    rule = "metrics"
+    kind_vi = "Tệp số liệu báo cáo"
+    kind_en = "Metrics file"
+
+
+class CampaignExists(InvalidInput):
+    rule = "campaign_code"
+    vi = "Kế hoạch có mã «{code}» đã có trong cơ sở dữ liệu (trường code); hãy dùng mã khác."
+    en = "A campaign with code '{code}' already exists (field code); choose another code."
+
+
+class UnknownCampaign(InvalidInput):
+    rule = "campaign"
+    vi = "Không có kế hoạch kiểm tra nào có mã «{code}». Xem danh sách bằng «kiemtra campaigns»."
+    en = "No campaign has the code '{code}'. List them with 'kiemtra campaigns'."
+
+
+class UnknownUnit(InvalidInput):
+    rule = "unit"
+    vi = "Kế hoạch «{campaign}» không có đơn vị «{unit}». Các đơn vị: {known}."
+    en = "Campaign '{campaign}' has no unit '{unit}'. Its units: {known}."
+
+
+class UnknownMember(InvalidInput):
+    rule = "member"
+    vi = (
+        "Tổ kiểm tra của kế hoạch «{campaign}» không có thành viên «{member}». "
+        "Thành viên: {known}."
+    )
+    en = "The team of campaign '{campaign}' has no member '{member}'. Members: {known}."
+
+
+class UnknownFinding(InvalidInput):
+    rule = "finding"
+    vi = "Kết luận kiểm tra không có tồn tại số {finding}; các số hợp lệ: {known}."
+    en = "The conclusion has no finding number {finding}; valid numbers: {known}."
+
+
+class MissingValue(InvalidInput):
+    rule = "missing"
+    vi = "Thiếu {what_vi}."
+    en = "Missing {what_en}."
+
+
+class UnreadableFile(InvalidInput):
+    rule = "file"
+    vi = "Không đọc được tệp {path}: {reason}."
+    en = "Cannot read file {path}: {reason}."
+
+
+class StorageUnavailable(InvalidInput):
+    rule = "database"
+    vi = "Không mở được cơ sở dữ liệu {db}: {reason}."
+    en = "Cannot open the database {db}: {reason}."
+
+
+# --- exit code 3: concurrent change ---------------------------------------------------
+
+
+class ConcurrentChange(KiemtraError):
+    exit_code = CONCURRENT_CHANGE
+    rule = "concurrency"
+    vi = (
+        "Người khác vừa ghi nhận một bước cho cùng cuộc kiểm tra ({what}); "
+        "không có gì được ghi. Hãy chạy lại lệnh."
+    )
+    en = (
+        "Someone else changed the same inspection at the same time ({what}); "
+        "nothing was written. Run the command again."
+    )

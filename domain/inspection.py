@@ -1,0 +1,319 @@
+"""The inspection aggregate: one unit's pass through the workflow.
+
+Public methods check the date rules and raise before anything changes; the
+`@event` methods below them only assign, because their bodies run again each
+time the inspection is loaded. Which step may follow which is decided by the
+lifecycle machine in `workflow/`, which passes the resulting state in as `to`;
+each event records that state, so the trail shows what the system decided.
+
+Every event records the actor and the effective date (the day the step
+happened on paper); the library stamps the time it was recorded.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain import rules as r
+from domain.calendar import WorkingCalendar
+from domain.errors import (
+    DateBeforePreviousStep,
+    FindingAlreadyRemediated,
+    OnSiteDateMismatch,
+    SameOnSiteDate,
+    UnknownFinding,
+)
+from domain.ids import inspection_id
+from domain.lifecycle import State, Step
+from domain.text import clean_text
+
+Attachment = dict[str, Any]  # {"name", "sha256", "size"}
+
+
+class Inspection(Aggregate):
+    @staticmethod
+    def create_id(campaign: str, unit: str) -> UUID:  # type: ignore[override]
+        return inspection_id(campaign, unit)
+
+    @event("Planned")
+    def __init__(
+        self,
+        campaign: str,
+        unit: str,
+        planned_on_site: date | None,
+        notice_due: date | None,
+        actor: str,
+        effective_date: date,
+    ) -> None:
+        self.campaign = campaign
+        self.unit = unit
+        self.state = State.PLANNED
+        self.planned_on_site = planned_on_site
+        self.notice_due = notice_due
+        self.notice_date: date | None = None
+        self.on_site: date | None = None
+        self.report_due: date | None = None
+        self.report_submitted_on: date | None = None
+        self.report_late = False
+        self.report_waiver: str | None = None
+        self.surprise = False
+        self.inspected_on: date | None = None
+        self.absent: list[str] = []
+        self.minutes_on: date | None = None
+        self.conclusion_due: date | None = None
+        self.concluded_on: date | None = None
+        self.conclusion_late = False
+        self.findings: list[dict[str, Any]] = []
+        self.cancelled_on: date | None = None
+        self.cancel_reason: str | None = None
+        self.last_step: Step | None = None
+        self.last_date: date | None = None
+
+    # --- questions the lifecycle guards ask ---------------------------------------------
+
+    @property
+    def open_findings(self) -> list[dict[str, Any]]:
+        return [f for f in self.findings if f.get("remediated_on") is None]
+
+    def closes_all_findings(self, numbers: list[int]) -> bool:
+        return bool(self.open_findings) and {f["number"] for f in self.open_findings} <= set(
+            numbers
+        )
+
+    # --- commands ---------------------------------------------------------------------
+
+    def notify(
+        self,
+        *,
+        to: State,
+        notice_date: date,
+        on_site: date,
+        rules: r.Rules,
+        calendar: WorkingCalendar,
+        actor: str,
+        allow_non_working_day: bool = False,
+    ) -> None:
+        self._check_date_order(notice_date)
+        if not allow_non_working_day:
+            r.check_working_day(on_site, calendar)
+        r.check_notice_period(notice_date, on_site, rules, calendar)
+        self._notice_issued(
+            state=to, actor=actor, effective_date=notice_date, on_site=on_site,
+            report_due=r.report_due(on_site, rules, calendar),
+        )
+
+    def reschedule(
+        self,
+        *,
+        to: State,
+        day: date,
+        on_site: date,
+        reason: str,
+        rules: r.Rules,
+        calendar: WorkingCalendar,
+        actor: str,
+        allow_non_working_day: bool = False,
+    ) -> None:
+        reason = clean_text("--reason", reason)
+        self._check_date_order(day)
+        if on_site == self.on_site:
+            raise SameOnSiteDate(on_site=on_site)
+        if not allow_non_working_day:
+            r.check_working_day(on_site, calendar)
+        r.check_notice_period(day, on_site, rules, calendar)
+        self._rescheduled(
+            state=to, actor=actor, effective_date=day, on_site=on_site,
+            previous_on_site=self.on_site, reason=reason,
+            report_due=r.report_due(on_site, rules, calendar),
+        )
+
+    def submit_report(
+        self,
+        *,
+        to: State,
+        day: date,
+        actor: str,
+        attachments: list[Attachment],
+        metrics: dict[str, Any] | None,
+    ) -> None:
+        self._check_date_order(day)
+        late = self.report_due is not None and day > self.report_due
+        self._report_submitted(
+            state=to, actor=actor, effective_date=day, late=late,
+            attachments=attachments, metrics=metrics,
+        )
+
+    def inspect(
+        self,
+        *,
+        to: State,
+        day: date,
+        surprise: bool,
+        report_waiver: str | None,
+        absent: list[str],
+        rules: r.Rules,
+        calendar: WorkingCalendar,
+        actor: str,
+        allow_non_working_day: bool = False,
+    ) -> None:
+        if report_waiver is not None:
+            report_waiver = clean_text("--without-report", report_waiver)
+        self._check_date_order(day)
+        if not surprise and self.on_site is not None and day != self.on_site:
+            raise OnSiteDateMismatch(scheduled=self.on_site, given=day)
+        if not allow_non_working_day:
+            r.check_working_day(day, calendar)
+        self._inspected(
+            state=to, actor=actor, effective_date=day, surprise=surprise,
+            report_waiver=report_waiver if self.state is State.NOTIFIED else None,
+            absent=sorted(set(absent)), absence_approved_by=actor if absent else None,
+            non_working_day=not calendar.is_working_day(day),
+            conclusion_due=r.conclusion_due(day, rules, calendar),
+        )
+
+    def sign_minutes(self, *, to: State, day: date, actor: str,
+                     attachments: list[Attachment]) -> None:
+        self._check_date_order(day)
+        self._minutes_signed(state=to, actor=actor, effective_date=day, attachments=attachments)
+
+    def conclude(
+        self,
+        *,
+        to: State,
+        day: date,
+        findings: list[str],
+        remediate_by: date | None,
+        rules: r.Rules,
+        calendar: WorkingCalendar,
+        actor: str,
+    ) -> None:
+        texts = [clean_text(f"--finding {i}", text) for i, text in enumerate(findings, 1)]
+        self._check_date_order(day)
+        if remediate_by is not None:
+            r.check_remediation_deadline(remediate_by, day)
+        deadline = remediate_by or r.remediation_due(day, rules, calendar)
+        numbered = [
+            {"number": i, "text": text, "remediate_by": deadline}
+            for i, text in enumerate(texts, 1)
+        ]
+        late = self.conclusion_due is not None and day > self.conclusion_due
+        self._concluded(state=to, actor=actor, effective_date=day, findings=numbered, late=late)
+
+    def check_findings(self, numbers: list[int]) -> list[int]:
+        """The distinct finding numbers to report on; refuses unknown or finished ones."""
+        known = {f["number"]: f for f in self.findings}
+        for number in numbers:
+            if number not in known:
+                raise UnknownFinding(finding=number, known=sorted(known) or "-")
+            done = known[number].get("remediated_on")
+            if done is not None:
+                raise FindingAlreadyRemediated(finding=number, reported_on=done)
+        return sorted(set(numbers))
+
+    def report_remediation(
+        self,
+        *,
+        to: State,
+        day: date,
+        findings: list[int],
+        note: str | None,
+        actor: str,
+        attachments: list[Attachment],
+    ) -> None:
+        numbers = self.check_findings(findings)
+        if note is not None:
+            note = clean_text("--note", note, required=False) or None
+        self._check_date_order(day)
+        by_number = {f["number"]: f for f in self.findings}
+        late = [n for n in numbers if day > by_number[n]["remediate_by"]]
+        self._remediation_reported(
+            state=to, actor=actor, effective_date=day, findings=numbers, late_findings=late,
+            note=note, attachments=attachments,
+        )
+
+    def cancel(self, *, to: State, day: date, reason: str, actor: str) -> None:
+        reason = clean_text("--reason", reason)
+        self._check_date_order(day)
+        self._cancelled(state=to, actor=actor, effective_date=day, reason=reason)
+
+    def _check_date_order(self, day: date) -> None:
+        if self.last_date is not None and self.last_step is not None and day < self.last_date:
+            raise DateBeforePreviousStep(
+                day=day, previous_step=self.last_step, previous_date=self.last_date
+            )
+
+    # --- events: assignments only ----------------------------------------------------
+
+    def _after(self, step: Step, state: str, effective_date: date) -> None:
+        self.state = State(state)
+        self.last_step = step
+        self.last_date = effective_date
+
+    @event("NoticeIssued")
+    def _notice_issued(self, state: str, actor: str, effective_date: date, on_site: date,
+                       report_due: date) -> None:
+        self.notice_date = effective_date
+        self.on_site = on_site
+        self.report_due = report_due
+        self._after(Step.NOTIFY, state, effective_date)
+
+    @event("Rescheduled")
+    def _rescheduled(self, state: str, actor: str, effective_date: date, on_site: date,
+                     previous_on_site: date | None, reason: str, report_due: date) -> None:
+        self.notice_date = effective_date
+        self.on_site = on_site
+        self.report_due = report_due
+        self._after(Step.RESCHEDULE, state, effective_date)
+
+    @event("ReportSubmitted")
+    def _report_submitted(self, state: str, actor: str, effective_date: date, late: bool,
+                          attachments: list[Attachment], metrics: dict[str, Any] | None) -> None:
+        self.report_submitted_on = effective_date
+        self.report_late = late
+        self._after(Step.REPORT, state, effective_date)
+
+    @event("Inspected")
+    def _inspected(self, state: str, actor: str, effective_date: date, surprise: bool,
+                   report_waiver: str | None, absent: list[str],
+                   absence_approved_by: str | None, non_working_day: bool,
+                   conclusion_due: date) -> None:
+        self.surprise = surprise
+        self.report_waiver = report_waiver
+        self.inspected_on = effective_date
+        self.on_site = effective_date
+        self.absent = list(absent)
+        self.conclusion_due = conclusion_due
+        self._after(Step.INSPECT, state, effective_date)
+
+    @event("MinutesSigned")
+    def _minutes_signed(self, state: str, actor: str, effective_date: date,
+                        attachments: list[Attachment]) -> None:
+        self.minutes_on = effective_date
+        self._after(Step.MINUTES, state, effective_date)
+
+    @event("Concluded")
+    def _concluded(self, state: str, actor: str, effective_date: date,
+                   findings: list[dict[str, Any]], late: bool) -> None:
+        self.concluded_on = effective_date
+        self.conclusion_late = late
+        self.findings = [dict(f, remediated_on=None) for f in findings]
+        self._after(Step.CONCLUDE, state, effective_date)
+
+    @event("RemediationReported")
+    def _remediation_reported(self, state: str, actor: str, effective_date: date,
+                              findings: list[int], late_findings: list[int], note: str | None,
+                              attachments: list[Attachment]) -> None:
+        for finding in self.findings:
+            if finding["number"] in findings:
+                finding["remediated_on"] = effective_date
+        self._after(Step.REMEDIATE, state, effective_date)
+
+    @event("Cancelled")
+    def _cancelled(self, state: str, actor: str, effective_date: date, reason: str) -> None:
+        self.cancelled_on = effective_date
+        self.cancel_reason = reason
+        self._after(Step.CANCEL, state, effective_date)

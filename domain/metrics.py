@@ -1,0 +1,132 @@
+"""Report figures (số liệu báo cáo theo Đề cương): validation and derived rates.
+
+The metric ids and the consistency rules are those of the secretariat's
+report outline (see the example `report-metrics-hcc.toml`). A unit may leave
+out a whole section or single metrics it does not track; a rule is checked
+whenever all the figures it compares are given.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from typing import Any
+
+from domain.errors import InvalidMetrics, Problem
+
+# section -> metric id -> Vietnamese label
+METRICS: dict[str, dict[str, str]] = {
+    "direction": {
+        "plan_tasks_total": "Tổng số nhiệm vụ trong kế hoạch",
+        "plan_tasks_done": "Số nhiệm vụ đã hoàn thành",
+        "plan_tasks_in_progress": "Số nhiệm vụ đang thực hiện",
+        "assigned_tasks_total": "Nhiệm vụ cấp trên giao: tổng số",
+        "assigned_tasks_on_time": "Nhiệm vụ cấp trên giao đã hoàn thành đúng hạn",
+        "assigned_tasks_done_late": "Nhiệm vụ cấp trên giao đã hoàn thành nhưng quá hạn",
+        "assigned_tasks_overdue_open": "Nhiệm vụ cấp trên giao quá hạn nhưng chưa hoàn thành",
+    },
+    "procedures": {
+        "records_received": "Tổng số hồ sơ TTHC tiếp nhận",
+        "records_resolved": "Số hồ sơ đã giải quyết",
+        "records_resolved_on_time": "Số hồ sơ đã giải quyết đúng hạn",
+        "records_overdue": "Số hồ sơ quá hạn",
+        "records_online": "Số hồ sơ trực tuyến",
+        "feedback_received": "Tổng số phản ánh, kiến nghị tiếp nhận",
+        "feedback_resolved": "Tổng số phản ánh, kiến nghị đã được giải quyết",
+        "satisfaction_percent": "Mức độ hài lòng của người dân, doanh nghiệp (%)",
+    },
+}
+PERCENT_METRICS = {"satisfaction_percent"}
+
+# (parts that must add up to at most the total, total)
+AT_MOST: list[tuple[tuple[str, ...], str]] = [
+    (("plan_tasks_done", "plan_tasks_in_progress"), "plan_tasks_total"),
+    (("assigned_tasks_on_time", "assigned_tasks_done_late", "assigned_tasks_overdue_open"),
+     "assigned_tasks_total"),
+    (("records_resolved",), "records_received"),
+    (("records_resolved_on_time",), "records_resolved"),
+    (("records_online",), "records_received"),
+    (("feedback_resolved",), "feedback_received"),
+]
+
+# derived rate -> (numerator, denominator), in percent
+RATES: dict[str, tuple[str, str]] = {
+    "on_time_rate": ("records_resolved_on_time", "records_resolved"),
+    "online_rate": ("records_online", "records_received"),
+    "task_completion_rate": ("plan_tasks_done", "plan_tasks_total"),
+    "feedback_resolution_rate": ("feedback_resolved", "feedback_received"),
+}
+
+
+def parse_metrics_text(text: str, source: str = "metrics") -> dict[str, dict[str, int | float]]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidMetrics(
+            source, [Problem("TOML", f"cú pháp TOML sai: {exc}", f"TOML syntax error: {exc}")]
+        ) from None
+    return validate_metrics(data, source)
+
+
+def validate_metrics(data: dict[str, Any], source: str = "metrics") -> dict[str, dict[str, Any]]:
+    """Return the figures by section, or raise `InvalidMetrics` naming each bad metric."""
+    problems: list[Problem] = []
+    figures: dict[str, dict[str, int | float]] = {}
+    for section, values in data.items():
+        if section not in METRICS:
+            problems.append(Problem(section, "mục không có trong đề cương báo cáo",
+                                    "unknown section of the report outline"))
+            continue
+        if not isinstance(values, dict):
+            problems.append(Problem(section, "phải là một bảng TOML", "must be a TOML table"))
+            continue
+        for metric, value in values.items():
+            where = f"{section}.{metric}"
+            if metric not in METRICS[section]:
+                problems.append(Problem(where, "chỉ tiêu không có trong đề cương báo cáo",
+                                        "unknown metric of the report outline"))
+            elif metric in PERCENT_METRICS:
+                if isinstance(value, bool) or not isinstance(value, int | float) \
+                        or not 0 <= value <= 100:
+                    problems.append(Problem(where, f"phải là số từ 0 đến 100, không phải {value!r}",
+                                            f"must be a number from 0 to 100, not {value!r}"))
+                else:
+                    figures.setdefault(section, {})[metric] = float(value)
+            elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                problems.append(Problem(where, f"phải là số nguyên không âm, không phải {value!r}",
+                                        f"must be a whole number >= 0, not {value!r}"))
+            else:
+                figures.setdefault(section, {})[metric] = value
+    flat = flatten(figures)
+    for parts, total in AT_MOST:
+        if total in flat and all(p in flat for p in parts):
+            given = sum(flat[p] for p in parts)
+            if given > flat[total]:
+                names = " + ".join(parts)
+                problems.append(Problem(
+                    names,
+                    f"{names} = {given} lớn hơn {total} = {flat[total]} "
+                    f"({METRICS_LABELS[total]})",
+                    f"{names} = {given} exceeds {total} = {flat[total]}",
+                ))
+    if problems:
+        raise InvalidMetrics(source, problems)
+    return figures
+
+
+METRICS_LABELS = {m: label for section in METRICS.values() for m, label in section.items()}
+
+
+def flatten(figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {m: v for section in figures.values() for m, v in section.items()}
+
+
+def derived_rates(figures: dict[str, dict[str, Any]]) -> dict[str, float | None]:
+    """Percentages rounded to one decimal; None where a figure is missing or zero."""
+    flat = flatten(figures)
+    rates: dict[str, float | None] = {}
+    for name, (num, den) in RATES.items():
+        if num in flat and flat.get(den):
+            rates[name] = round(flat[num] / flat[den] * 100, 1)
+        else:
+            rates[name] = None
+    return rates

@@ -1,0 +1,425 @@
+"""A campaign's plan (Kế hoạch tự kiểm tra): its value objects and their validation.
+
+`parse_plan` takes the TOML text a team leader wrote and either returns a
+`Plan` or raises `InvalidPlan` listing every field that is wrong, so the user
+fixes the file in one pass. Nothing here touches a database.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from domain.calendar import WorkingCalendar
+from domain.errors import InvalidPlan, Problem, UnknownMember, UnknownUnit
+from domain.rules import DayKind, Period, Rules
+from domain.text import FORBIDDEN
+
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+MAX_DAYS = 365
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
+
+
+
+class Role(StrEnum):
+    LEADER = "leader"
+    DEPUTY = "deputy"
+    MEMBER = "member"
+
+
+@dataclass(frozen=True)
+class Member:
+    id: str
+    role: Role
+    name: str
+    email: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    name: str
+    email: str
+    head: str = ""
+    planned_on_site: date | None = None
+
+
+@dataclass(frozen=True)
+class Secretariat:
+    id: str
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    code: str
+    title: str
+    authority: str
+    period_start: date
+    period_end: date
+    secretariat: Secretariat
+    team: tuple[Member, ...]
+    units: tuple[Unit, ...]
+    rules: Rules = Rules()
+    place: str = ""
+    number: str = ""
+    issued_on: date | None = None
+    data_from: date | None = None
+    basis: tuple[str, ...] = ()
+    contents: tuple[str, ...] = ()
+    extra_days_off: tuple[date, ...] = ()
+    extra_working_days: tuple[date, ...] = ()
+    source: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def calendar(self) -> WorkingCalendar:
+        return WorkingCalendar(self.extra_days_off, self.extra_working_days)
+
+    def unit(self, code: str) -> Unit:
+        for unit in self.units:
+            if unit.code == code:
+                return unit
+        raise UnknownUnit(campaign=self.code, unit=code, known=[u.code for u in self.units])
+
+    def member(self, member_id: str) -> Member:
+        for member in self.team:
+            if member.id == member_id:
+                return member
+        raise UnknownMember(campaign=self.code, member=member_id, known=[m.id for m in self.team])
+
+    @property
+    def leader(self) -> Member:
+        return next(m for m in self.team if m.role is Role.LEADER)
+
+
+def parse_plan_text(text: str, source: str = "plan") -> Plan:
+    """Parse and validate the TOML text of a plan file."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidPlan(
+            source, [Problem("TOML", f"cú pháp TOML sai: {exc}", f"TOML syntax error: {exc}")]
+        ) from None
+    return parse_plan(data, source)
+
+
+def parse_plan(data: dict[str, Any], source: str = "plan") -> Plan:
+    """Validate a plan's data (as TOML gives it) and build the `Plan`."""
+    check = _Checker()
+    plan = _build(data, check)
+    if check.problems or plan is None:
+        raise InvalidPlan(source, check.problems)
+    return plan
+
+
+def plan_from_record(record: dict[str, Any]) -> Plan:
+    """Rebuild a plan stored in an event: it was validated when it was imported."""
+    plan = _build(record, _Checker(trusted=True))
+    assert plan is not None
+    return plan
+
+
+TOP_LEVEL_KEYS = {
+    "code", "title", "authority", "place", "number", "issued_on", "basis", "period",
+    "data_from", "contents", "rules", "calendar", "secretariat", "team", "units",
+}
+RULE_KEYS = {
+    "notice": ("notice_days", "notice_day_kind"),
+    "report_lead": ("report_lead_days", "report_lead_day_kind"),
+    "conclusion_within": ("conclusion_within_days", "conclusion_day_kind"),
+    "remediation_within": ("remediation_within_days", "remediation_day_kind"),
+}
+
+
+def _build(data: dict[str, Any], check: _Checker) -> Plan | None:
+    check.unknown_keys("", data, TOP_LEVEL_KEYS)
+    check.no_control_characters("", data)
+    code = check.text("code", data.get("code"), max_len=40, pattern=CODE_PATTERN,
+                      pattern_vi="chỉ gồm chữ, số, '.', '_' hoặc '-', tối đa 40 ký tự",
+                      pattern_en="letters, digits, '.', '_' or '-', at most 40 characters")
+    title = check.text("title", data.get("title"), max_len=500)
+    authority = check.text("authority", data.get("authority"), max_len=300)
+    place = check.text("place", data.get("place"), required=False, max_len=200)
+    number = check.text("number", data.get("number"), required=False, max_len=100)
+    issued_on = check.day("issued_on", data.get("issued_on"), required=False)
+    data_from = check.day("data_from", data.get("data_from"), required=False)
+    basis = check.text_list("basis", data.get("basis"))
+    contents = check.text_list("contents", data.get("contents"))
+
+    period = check.table("period", data.get("period"), {"start", "end"})
+    start = check.day("period.start", period.get("start"))
+    end = check.day("period.end", period.get("end"))
+    if start and end and start > end:
+        check.add("period", f"ngày bắt đầu {start:%d/%m/%Y} sau ngày kết thúc {end:%d/%m/%Y}",
+                  f"start {start} is after end {end}")
+    if data_from and end and data_from > end:
+        check.add("data_from", f"sau ngày kết thúc kỳ kiểm tra {end:%d/%m/%Y}",
+                  f"is after the end of the period {end}")
+
+    rules = _rules(check, check.table("rules", data.get("rules"), _all_rule_keys(),
+                                      required=False))
+    cal = check.table("calendar", data.get("calendar"),
+                      {"extra_days_off", "extra_working_days"}, required=False)
+    days_off = check.date_list("calendar.extra_days_off", cal.get("extra_days_off"))
+    working = check.date_list("calendar.extra_working_days", cal.get("extra_working_days"))
+    for day in sorted(set(days_off) & set(working)):
+        check.add("calendar", f"ngày {day:%d/%m/%Y} vừa là ngày nghỉ vừa là ngày làm việc",
+                  f"{day} is both a day off and a working day")
+
+    sec = check.table("secretariat", data.get("secretariat"), {"id", "name", "email"})
+    secretariat = Secretariat(
+        id=check.ident("secretariat.id", sec.get("id")),
+        name=check.text("secretariat.name", sec.get("name"), max_len=200),
+        email=check.email("secretariat.email", sec.get("email")),
+    )
+    team = tuple(_members(check, data.get("team")))
+    units = tuple(_units(check, data.get("units"), start, end))
+    _check_identities(check, secretariat, team, units)
+
+    if check.problems and not check.trusted:
+        return None
+    assert start is not None and end is not None
+    return Plan(
+        code=code, title=title, authority=authority, period_start=start, period_end=end,
+        secretariat=secretariat, team=team, units=units, rules=rules, place=place,
+        number=number, issued_on=issued_on, data_from=data_from, basis=tuple(basis),
+        contents=tuple(contents), extra_days_off=tuple(days_off),
+        extra_working_days=tuple(working), source=data,
+    )
+
+
+def _all_rule_keys() -> set[str]:
+    return {key for pair in RULE_KEYS.values() for key in pair}
+
+
+def _rules(check: _Checker, table: dict[str, Any]) -> Rules:
+    defaults = Rules()
+    periods: dict[str, Period] = {}
+    for name, (days_key, kind_key) in RULE_KEYS.items():
+        default: Period = getattr(defaults, name)
+        days = check.positive_int(f"rules.{days_key}", table.get(days_key, default.days))
+        kind_value = table.get(kind_key, str(default.kind))
+        try:
+            kind = DayKind(kind_value)
+        except ValueError:
+            check.add(f"rules.{kind_key}", f"phải là \"calendar\" hoặc \"working\", "
+                      f"không phải {kind_value!r}",
+                      f"must be \"calendar\" or \"working\", not {kind_value!r}")
+            kind = default.kind
+        periods[name] = Period(days, kind)
+    return Rules(**periods)
+
+
+def _members(check: _Checker, value: Any) -> Iterator[Member]:
+    entries = check.array_of_tables("team", value)
+    leaders = 0
+    for i, entry in enumerate(entries):
+        where = f"team[{i}]"
+        check.unknown_keys(where, entry, {"id", "role", "name", "title", "email"})
+        role_value = entry.get("role")
+        try:
+            role = Role(str(role_value))
+        except ValueError:
+            check.add(f"{where}.role", f"phải là leader, deputy hoặc member, không phải "
+                      f"{role_value!r}", f"must be leader, deputy or member, not {role_value!r}")
+            role = Role.MEMBER
+        leaders += role is Role.LEADER
+        yield Member(
+            id=check.ident(f"{where}.id", entry.get("id")),
+            role=role,
+            name=check.text(f"{where}.name", entry.get("name"), max_len=200),
+            title=check.text(f"{where}.title", entry.get("title"), required=False, max_len=300),
+            email=check.email(f"{where}.email", entry.get("email")),
+        )
+    if entries and leaders != 1:
+        check.add("team", f"phải có đúng một Tổ trưởng (role = \"leader\"), đang có {leaders}",
+                  f"needs exactly one leader (role = \"leader\"), found {leaders}")
+
+
+def _units(check: _Checker, value: Any, start: date | None, end: date | None) -> Iterator[Unit]:
+    for i, entry in enumerate(check.array_of_tables("units", value)):
+        where = f"units[{i}]"
+        check.unknown_keys(where, entry, {"code", "name", "head", "email", "planned_on_site"})
+        planned = check.day(f"{where}.planned_on_site", entry.get("planned_on_site"),
+                             required=False)
+        if planned and start and end and not start <= planned <= end:
+            check.add(f"{where}.planned_on_site",
+                      f"ngày {planned:%d/%m/%Y} nằm ngoài thời gian kiểm tra "
+                      f"{start:%d/%m/%Y}–{end:%d/%m/%Y}",
+                      f"{planned} is outside the period {start}–{end}")
+        yield Unit(
+            code=check.ident(f"{where}.code", entry.get("code")),
+            name=check.text(f"{where}.name", entry.get("name"), max_len=300),
+            head=check.text(f"{where}.head", entry.get("head"), required=False, max_len=200),
+            email=check.email(f"{where}.email", entry.get("email")),
+            planned_on_site=planned,
+        )
+
+
+def _check_identities(
+    check: _Checker, secretariat: Secretariat, team: tuple[Member, ...], units: tuple[Unit, ...]
+) -> None:
+    """Unit codes, member ids and the secretariat id all name actors: each must be unique."""
+    seen: dict[str, str] = {}
+    named = [("secretariat.id", secretariat.id)]
+    named += [(f"team[{i}].id", m.id) for i, m in enumerate(team)]
+    named += [(f"units[{i}].code", u.code) for i, u in enumerate(units)]
+    for where, ident in named:
+        if not ident:
+            continue
+        if ident in seen:
+            check.add(where, f"«{ident}» trùng với {seen[ident]}",
+                      f"'{ident}' duplicates {seen[ident]}")
+        else:
+            seen[ident] = where
+
+
+class _Checker:
+    """Collects every problem instead of stopping at the first."""
+
+    def __init__(self, trusted: bool = False) -> None:
+        self.problems: list[Problem] = []
+        self.trusted = trusted
+
+    def add(self, where: str, vi: str, en: str) -> None:
+        self.problems.append(Problem(where, vi, en))
+
+    def missing(self, where: str) -> None:
+        self.add(where, "bắt buộc phải có", "is required")
+
+    def unknown_keys(self, where: str, table: dict[str, Any], known: set[str]) -> None:
+        if self.trusted:
+            return
+        for key in sorted(set(table) - known):
+            name = f"{where}.{key}" if where else key
+            self.add(name, "trường không được hỗ trợ (viết sai tên?)",
+                     "unknown field (misspelt?)")
+
+    def no_control_characters(self, where: str, value: Any) -> None:
+        if self.trusted:
+            return
+        if isinstance(value, str):
+            bad = [c for c in value if unicodedata.category(c) in FORBIDDEN]
+            if bad:
+                codes = ", ".join(f"U+{ord(c):04X}" for c in dict.fromkeys(bad))
+                self.add(where or "text", f"chứa ký tự điều khiển không được phép ({codes})",
+                         f"contains forbidden control characters ({codes})")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                self.no_control_characters(f"{where}.{key}" if where else str(key), item)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                self.no_control_characters(f"{where}[{i}]", item)
+
+    def table(self, where: str, value: Any, known: set[str],
+              required: bool = True) -> dict[str, Any]:
+        if value is None:
+            if required:
+                self.missing(where)
+            return {}
+        if not isinstance(value, dict):
+            self.add(where, "phải là một bảng TOML", "must be a TOML table")
+            return {}
+        self.unknown_keys(where, value, known)
+        return value
+
+    def array_of_tables(self, where: str, value: Any) -> list[dict[str, Any]]:
+        if value is None or value == []:
+            self.add(where, "phải có ít nhất một mục", "needs at least one entry")
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            self.add(where, f"phải là danh sách [[{where}]]", f"must be an array [[{where}]]")
+            return []
+        return value
+
+    def text(self, where: str, value: Any, *, required: bool = True, max_len: int = 500,
+             pattern: re.Pattern[str] | None = None, pattern_vi: str = "",
+             pattern_en: str = "") -> str:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.missing(where)
+            return ""
+        if not isinstance(value, str):
+            self.add(where, "phải là chuỗi ký tự", "must be a string")
+            return ""
+        if len(value) > max_len:
+            self.add(where, f"dài quá {max_len} ký tự", f"is longer than {max_len} characters")
+        if pattern is not None and not pattern.match(value):
+            self.add(where, f"«{value}» không hợp lệ: {pattern_vi}",
+                     f"'{value}' is invalid: {pattern_en}")
+        return value.strip()
+
+    def ident(self, where: str, value: Any) -> str:
+        return self.text(
+            where, value, max_len=40, pattern=ID_PATTERN,
+            pattern_vi="chỉ gồm chữ thường không dấu, số, '.', '_' hoặc '-', tối đa 40 ký tự",
+            pattern_en="lowercase ASCII letters, digits, '.', '_' or '-', at most 40 characters",
+        )
+
+    def text_list(self, where: str, value: Any) -> list[str]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.add(where, "phải là danh sách chuỗi", "must be a list of strings")
+            return []
+        return [self.text(f"{where}[{i}]", v, max_len=2000) for i, v in enumerate(value)]
+
+    def day(self, where: str, value: Any, required: bool = True) -> date | None:
+        if value is None:
+            if required:
+                self.missing(where)
+            return None
+        if isinstance(value, str) and self.trusted:
+            value = date.fromisoformat(value)
+        if isinstance(value, datetime) or not isinstance(value, date):
+            self.add(where, "phải là ngày TOML dạng YYYY-MM-DD (không có giờ)",
+                     "must be a TOML date YYYY-MM-DD (no time)")
+            return None
+        if not EARLIEST_DATE <= value <= LATEST_DATE:
+            self.add(where, f"ngày {value:%d/%m/%Y} nằm ngoài khoảng hợp lý 2000–2100",
+                     f"{value} is outside the sensible range 2000–2100")
+            return None
+        return value
+
+    def date_list(self, where: str, value: Any) -> list[date]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.add(where, "phải là danh sách ngày", "must be a list of dates")
+            return []
+        days = [self.day(f"{where}[{i}]", v) for i, v in enumerate(value)]
+        return [d for d in days if d is not None]
+
+    def positive_int(self, where: str, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.add(where, f"phải là số nguyên dương, không phải {value!r}",
+                     f"must be a positive whole number, not {value!r}")
+            return 1
+        if not 1 <= value <= MAX_DAYS:
+            self.add(where, f"phải từ 1 đến {MAX_DAYS}, không phải {value}",
+                     f"must be between 1 and {MAX_DAYS}, not {value}")
+            return 1
+        return value
+
+    def email(self, where: str, value: Any) -> str:
+        text = self.text(where, value, max_len=254)
+        if not text or self.trusted:
+            return text
+        from email_validator import EmailNotValidError, validate_email
+
+        try:
+            return str(validate_email(text, check_deliverability=False,
+                                      allow_smtputf8=False).normalized)
+        except EmailNotValidError as exc:
+            self.add(where, f"địa chỉ email «{text}» không hợp lệ ({exc})",
+                     f"email address '{text}' is invalid ({exc})")
+            return text

@@ -1,0 +1,115 @@
+"""The date rules of an inspection, as pure functions of dates, rules and a calendar.
+
+Both the workflow (to accept or refuse a step) and the views (to say what is
+due) use these functions, so a deadline is computed in one place only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any
+
+from domain.calendar import WorkingCalendar
+from domain.errors import NotAWorkingDay, NoticeTooLate, RemediationDeadlineTooEarly
+
+
+class DayKind(StrEnum):
+    CALENDAR = "calendar"
+    WORKING = "working"
+
+
+@dataclass(frozen=True)
+class Period:
+    """A number of days of one kind: '5 working days', '30 calendar days'."""
+
+    days: int
+    kind: DayKind
+
+    def after(self, day: date, calendar: WorkingCalendar) -> date:
+        if self.kind is DayKind.WORKING:
+            return calendar.shift(day, self.days)
+        return day + timedelta(days=self.days)
+
+    def before(self, day: date, calendar: WorkingCalendar) -> date:
+        if self.kind is DayKind.WORKING:
+            return calendar.shift(day, -self.days)
+        return day - timedelta(days=self.days)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A plan's `[rules]` table, with the product's defaults for what it leaves out."""
+
+    notice: Period = Period(5, DayKind.CALENDAR)
+    report_lead: Period = Period(5, DayKind.WORKING)
+    conclusion_within: Period = Period(15, DayKind.WORKING)
+    remediation_within: Period = Period(30, DayKind.CALENDAR)
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            f.name: {"days": getattr(self, f.name).days, "kind": str(getattr(self, f.name).kind)}
+            for f in fields(self)
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Rules:
+        return cls(**{
+            name: Period(int(value["days"]), DayKind(value["kind"]))
+            for name, value in record.items()
+        })
+
+
+def earliest_on_site(notice_date: date, rules: Rules, calendar: WorkingCalendar) -> date:
+    """With calendar days, notice + N; with working days, the N-th working day after notice."""
+    return rules.notice.after(notice_date, calendar)
+
+
+def latest_notice(on_site: date, rules: Rules, calendar: WorkingCalendar) -> date:
+    """The last day a notice can go out for `on_site` (conservative for working days)."""
+    return rules.notice.before(on_site, calendar)
+
+
+def check_notice_period(
+    notice_date: date, on_site: date, rules: Rules, calendar: WorkingCalendar
+) -> None:
+    earliest = earliest_on_site(notice_date, rules, calendar)
+    if on_site < earliest:
+        raise NoticeTooLate(
+            notice_date=notice_date,
+            on_site=on_site,
+            days=rules.notice.days,
+            kind=str(rules.notice.kind),
+            earliest=earliest,
+        )
+
+
+def report_due(on_site: date, rules: Rules, calendar: WorkingCalendar) -> date:
+    """Step back `report_lead` days from the on-site date."""
+    return rules.report_lead.before(on_site, calendar)
+
+
+def conclusion_due(on_site: date, rules: Rules, calendar: WorkingCalendar) -> date:
+    return rules.conclusion_within.after(on_site, calendar)
+
+
+def remediation_due(conclusion_date: date, rules: Rules, calendar: WorkingCalendar) -> date:
+    return rules.remediation_within.after(conclusion_date, calendar)
+
+
+def check_working_day(day: date, calendar: WorkingCalendar) -> None:
+    reason = calendar.day_off_reason(day)
+    if reason is not None:
+        raise NotAWorkingDay(
+            day=day, reason=reason, next_working_day=calendar.next_working_day(day)
+        )
+
+
+def check_remediation_deadline(remediate_by: date, conclusion_date: date) -> None:
+    if remediate_by <= conclusion_date:
+        raise RemediationDeadlineTooEarly(
+            remediate_by=remediate_by,
+            conclusion_date=conclusion_date,
+            earliest=conclusion_date + timedelta(days=1),
+        )

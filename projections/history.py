@@ -1,0 +1,153 @@
+"""The timeline of a campaign or one unit: every recorded event, described in words."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from domain.errors import format_value
+from domain.ids import inspection_id
+from domain.vocabulary import state_label
+from projections.status import campaign
+from workflow.store import EventStore
+
+STEP_OF_EVENT = {
+    "PlanImported": "import",
+    "Planned": "plan",
+    "NoticeIssued": "notify",
+    "Rescheduled": "reschedule",
+    "ReportSubmitted": "report",
+    "Inspected": "inspect",
+    "MinutesSigned": "minutes",
+    "Concluded": "conclude",
+    "RemediationReported": "remediate",
+    "Cancelled": "cancel",
+}
+ENVELOPE = {"originator_id", "originator_version", "timestamp", "actor", "effective_date"}
+
+
+def history(store: EventStore, code: str, unit: str | None = None) -> list[dict[str, Any]]:
+    """Events in recording order, each with its step, actor, dates and details."""
+    camp = campaign(store, code)
+    plan = camp.plan
+    streams: list[tuple[Any, str | None]] = []
+    if unit is None:
+        streams.append((camp.id, None))
+        streams += [(inspection_id(plan.code, u.code), u.code) for u in plan.units]
+    else:
+        streams.append((inspection_id(plan.code, plan.unit(unit.strip().lower()).code),
+                        unit.strip().lower()))
+    rows = []
+    for originator_id, unit_code in streams:
+        event: Any
+        for event in store.events.get(originator_id):
+            name = type(event).__name__
+            details = {k: v for k, v in event.__dict__.items() if k not in ENVELOPE}
+            if name == "PlanImported":
+                details = {"code": details["code"], "units": len(plan.units)}
+            rows.append({
+                "campaign": plan.code,
+                "unit": unit_code,
+                "event": name,
+                "step": STEP_OF_EVENT.get(name, name),
+                "version": event.originator_version,
+                "recorded_at": event.timestamp.isoformat(),
+                "actor": event.actor,
+                "effective_date": event.effective_date.isoformat(),
+                "details": _jsonable(details),
+                "_sort": (event.timestamp, event.originator_version),
+            })
+    rows.sort(key=lambda r: r["_sort"])
+    for row in rows:
+        del row["_sort"]
+    return rows
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def describe(row: dict[str, Any], lang: str = "vi") -> str:
+    """A short sentence of an event's details, for people."""
+    d = row["details"]
+    vi = lang == "vi"
+
+    def day(key: str, source: dict[str, Any] | None = None) -> str:
+        value = (source or d).get(key)
+        return format_value(date.fromisoformat(value), lang) if value else "-"
+
+    match row["event"]:
+        case "PlanImported":
+            return (f"Kế hoạch {d['code']}, {d['units']} đơn vị" if vi
+                    else f"Plan {d['code']}, {d['units']} units")
+        case "Planned":
+            return (f"Lịch dự kiến {day('planned_on_site')}" if vi
+                    else f"Planned on-site {day('planned_on_site')}")
+        case "NoticeIssued":
+            return (f"Ngày kiểm tra {day('on_site')}; hạn nộp báo cáo {day('report_due')}" if vi
+                    else f"On-site {day('on_site')}; report due {day('report_due')}")
+        case "Rescheduled":
+            return (f"Đổi ngày kiểm tra {day('previous_on_site')} → {day('on_site')}; "
+                    f"hạn báo cáo {day('report_due')}; lý do: {d['reason']}" if vi
+                    else f"On-site moved {day('previous_on_site')} → {day('on_site')}; "
+                    f"report due {day('report_due')}; reason: {d['reason']}")
+        case "ReportSubmitted":
+            text = ("Nộp muộn" if d["late"] else "Đúng hạn") if vi else (
+                "Late" if d["late"] else "On time")
+            return text + _files(d, lang) + (
+                ("; có số liệu báo cáo" if vi else "; with report figures") if d["metrics"]
+                else "")
+        case "Inspected":
+            parts = []
+            if d["surprise"]:
+                parts.append("Kiểm tra đột xuất" if vi else "Surprise inspection")
+            if d["report_waiver"]:
+                parts.append(f"miễn báo cáo: {d['report_waiver']}" if vi
+                             else f"report waived: {d['report_waiver']}")
+            if d["absent"]:
+                parts.append(("vắng: " if vi else "absent: ") + ", ".join(d["absent"]))
+            parts.append(f"hạn kết luận {day('conclusion_due')}" if vi
+                         else f"conclusion due {day('conclusion_due')}")
+            return "; ".join(parts)
+        case "MinutesSigned":
+            return ("Biên bản đã ký" if vi else "Minutes signed") + _files(d, lang)
+        case "Concluded":
+            findings = d["findings"]
+            if not findings:
+                return "Không có tồn tại, hạn chế" if vi else "No findings"
+            head = (f"{len(findings)} tồn tại, hạn khắc phục {day('remediate_by', findings[0])}"
+                    if vi else
+                    f"{len(findings)} findings, remediate by {day('remediate_by', findings[0])}")
+            late = (" (kết luận muộn)" if vi else " (late)") if d["late"] else ""
+            items = "; ".join(f"{f['number']}. {f['text']}" for f in findings)
+            return f"{head}{late}: {items}"
+        case "RemediationReported":
+            nums = ", ".join(str(n) for n in d["findings"])
+            text = f"Đã khắc phục tồn tại số {nums}" if vi else f"Findings {nums} remediated"
+            if d["late_findings"]:
+                text += " (muộn)" if vi else " (late)"
+            if d["note"]:
+                text += f"; {d['note']}"
+            return text + _files(d, lang)
+        case "Cancelled":
+            return f"Lý do: {d['reason']}" if vi else f"Reason: {d['reason']}"
+    return ", ".join(f"{k}={v}" for k, v in d.items())
+
+
+def _files(details: dict[str, Any], lang: str) -> str:
+    files = details.get("attachments") or []
+    if not files:
+        return ""
+    names = ", ".join(f"{f['name']} (sha256 {f['sha256'][:12]}…)" for f in files)
+    return ("; tệp đính kèm: " if lang == "vi" else "; attachments: ") + names
+
+
+def state_after(row: dict[str, Any], lang: str = "vi") -> str:
+    state = row["details"].get("state")
+    return state_label(state, lang) if state else ""

@@ -1,0 +1,1 @@
+"""Application services: load aggregates, run one command, save its events atomically."""

@@ -1,0 +1,12 @@
+"""The only place kiemtra reads the clock: today's date in Vietnam."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def today() -> date:
+    return datetime.now(VIETNAM).date()

@@ -1,0 +1,180 @@
+"""The event store: eventsourcing's application on SQLite (default) or PostgreSQL.
+
+SQLite uses the library's own `eventsourcing.sqlite` module: measured in
+`bench/command_throughput.py` it keeps far more of raw SQLite's committed-insert
+rate than the SQLAlchemy-based module (see README, "Performance").
+
+Attachments are stored by content (SHA-256) in the same transaction as the
+events that refer to them, through the recorder's `_insert_events` hook, so a
+refused or conflicting command leaves neither events nor files behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    OperationalError,
+    StoredEvent,
+    Transcoding,
+)
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+
+from domain.errors import ConcurrentChange, StorageUnavailable
+
+ATTACHMENTS_TABLE = "attachments"
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+@dataclass(frozen=True)
+class AttachmentBlob:
+    """A file to store beside the events: its name travels in the event, its bytes here."""
+
+    name: str
+    content: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+    def reference(self) -> dict[str, Any]:
+        return {"name": self.name, "sha256": self.sha256, "size": len(self.content)}
+
+
+class SQLiteRecorder(SQLiteApplicationRecorder):
+    """Adds the content-addressed attachments table, written in the events' transaction."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {ATTACHMENTS_TABLE} ("
+            "sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, content BLOB NOT NULL) "
+            "WITHOUT ROWID",
+        ]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        blobs: Sequence[AttachmentBlob] = kwargs.get("attachments", ())
+        if blobs:
+            c.executemany(
+                f"INSERT OR IGNORE INTO {ATTACHMENTS_TABLE} VALUES (?, ?, ?)",
+                [(b.sha256, len(b.content), b.content) for b in blobs],
+            )
+        return ids
+
+
+class EventStore(Application[UUID]):
+    """kiemtra's eventsourcing application: repository, event store, notification log."""
+
+    name = "kiemtra"
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    def get(self, aggregate_id: UUID) -> Any | None:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    def save_atomically(self, *aggregates: Any, attachments: Sequence[AttachmentBlob] = ()) -> None:
+        """Save every pending event of `aggregates` in one transaction, or nothing."""
+        try:
+            self.save(*aggregates, attachments=list(attachments))
+        except IntegrityError:
+            raise ConcurrentChange(what="integrity") from None
+        except OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise ConcurrentChange(what="database busy") from None
+            raise
+
+    def event_count(self) -> int:
+        return int(self.recorder.max_notification_id() or 0)
+
+
+@dataclass(frozen=True)
+class Database:
+    """Where the data lives, from `--db`: a file path, `sqlite:///…` or `postgresql://…`."""
+
+    url: str
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://"))
+
+    @property
+    def sqlite_path(self) -> Path:
+        if self.url.startswith("sqlite:///"):
+            return Path(unquote(self.url[len("sqlite:///"):]))
+        return Path(self.url)
+
+    def exists(self) -> bool:
+        return self.is_postgres or self.sqlite_path.exists()
+
+    def label(self) -> str:
+        if self.is_postgres:
+            parts = urlsplit(self.url)
+            return f"postgresql://{parts.hostname or ''}{parts.path}"
+        return str(self.sqlite_path)
+
+    def env(self) -> dict[str, str]:
+        if self.is_postgres:
+            parts = urlsplit(self.url)
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": parts.path.lstrip("/"),
+                "POSTGRES_HOST": parts.hostname or "localhost",
+                "POSTGRES_PORT": str(parts.port or 5432),
+                "POSTGRES_USER": unquote(parts.username or ""),
+                "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            }
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(self.sqlite_path),
+            "APPLICATION_RECORDER_TOPIC": "workflow.store:SQLiteRecorder",
+            "SQLITE_LOCK_TIMEOUT": "10",
+        }
+
+    def open(self) -> EventStore:
+        if not self.is_postgres:
+            parent = self.sqlite_path.parent
+            if not parent.is_dir():
+                raise StorageUnavailable(db=self.label(), reason="thư mục không tồn tại"
+                                         " (folder does not exist)")
+        try:
+            return EventStore(env=self.env())
+        except (OperationalError, sqlite3.Error, OSError) as exc:
+            raise StorageUnavailable(db=self.label(), reason=str(exc)) from None
+
+
+def read_attachment(store: EventStore, sha256: str) -> bytes | None:
+    """The stored bytes of an attachment (SQLite store)."""
+    datastore = store.recorder.datastore  # type: ignore[attr-defined]
+    with datastore.transaction(commit=False) as c:
+        c.execute(f"SELECT content FROM {ATTACHMENTS_TABLE} WHERE sha256 = ?", (sha256,))
+        row = c.fetchone()
+    return bytes(row[0]) if row else None
