@@ -129,7 +129,7 @@ def fmt(day: str | date | None) -> str:
 def console() -> Any:
     from rich.console import Console
 
-    return Console(width=None if sys.stdout.isatty() else 160, highlight=False)
+    return Console(width=None if sys.stdout.isatty() else 200, highlight=False)
 
 
 # --- the group and its error handling ----------------------------------------------------
@@ -187,7 +187,20 @@ def cli(ctx: click.Context, db: str, actor: str | None, json_: bool, lang: str) 
 
 
 def main() -> None:
-    cli(prog_name="kiemtra")
+    """Console-script entry point: usage errors become one line on stderr, exit code 2."""
+    try:
+        code = cli.main(prog_name="kiemtra", standalone_mode=False)
+    except click.UsageError as exc:
+        where = f" ({exc.ctx.command_path} --help)" if exc.ctx else ""
+        click.echo(f"Sai tham số (bad input): {exc.format_message()}{where}", err=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        click.echo(exc.format_message(), err=True)
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Đã dừng (aborted).", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 # --- plan ---------------------------------------------------------------------------------
@@ -491,31 +504,34 @@ def print_status(rows: list[dict[str, Any]]) -> None:
         return
     out = console()
     header = s.say(
-        "Đơn vị|Trạng thái|Ngày kiểm tra|Hạn báo cáo|Báo cáo|Hạn kết luận|Tồn tại mở|"
-        "Bước tiếp theo|Hạn|Ghi chú",
-        "Unit|State|On-site|Report due|Report|Conclusion due|Open findings|Next step|Due|Note",
+        "Mã|Đơn vị|Trạng thái|Ngày kiểm tra|Hạn báo cáo|Báo cáo|Tồn tại mở|Bước tiếp theo|Hạn|"
+        "Ghi chú",
+        "Code|Unit|State|On-site|Report due|Report|Open findings|Next step|Due|Note",
     ).split("|")
+    as_of = date.fromisoformat(rows[0]["as_of"])
     for code in dict.fromkeys(r["campaign"] for r in rows):
         table = Table(title=s.say(f"Kế hoạch {code}", f"Campaign {code}"), title_justify="left")
-        for col in header:
-            table.add_column(col)
+        for i, col in enumerate(header):
+            table.add_column(col, min_width=22 if i == 1 else None, no_wrap=i == len(header) - 1)
         for r in (r for r in rows if r["campaign"] == code):
             if r["report_submitted_on"]:
-                rep = s.say("muộn " if r["report_late"] else "", "late " if r["report_late"]
-                            else "") + fmt(r["report_submitted_on"])
+                rep = fmt(r["report_submitted_on"]) + (s.say(" (muộn)", " (late)")
+                                                       if r["report_late"] else "")
             elif r["report_waived"]:
                 rep = s.say("miễn", "waived")
             else:
                 rep = "-"
             notes = []
+            if r["overdue"]:
+                late = (as_of - date.fromisoformat(r["next_deadline"])).days
+                notes.append(s.say(f"[bold red]QUÁ HẠN {late} ngày[/]",
+                                   f"[bold red]OVERDUE {late} days[/]"))
             if r["surprise"]:
                 notes.append(s.say("đột xuất", "surprise"))
-            if r["overdue"]:
-                notes.append(s.say("[bold red]QUÁ HẠN[/]", "[bold red]OVERDUE[/]"))
             table.add_row(
-                f"{r['unit']} — {r['unit_name']}", state_label(r["state"], s.lang),
+                r["unit"], r["unit_name"], state_label(r["state"], s.lang),
                 fmt(r["on_site"] or r["planned_on_site"]), fmt(r["report_due"]), rep,
-                fmt(r["conclusion_due"]), f"{r['findings_open']}/{r['findings_total']}",
+                f"{r['findings_open']}/{r['findings_total']}",
                 step_label(r["next_step"], s.lang) if r["next_step"] else "-",
                 fmt(r["next_deadline"]), ", ".join(notes),
             )
@@ -555,11 +571,16 @@ def print_history(rows: list[dict[str, Any]]) -> None:
 
     s = settings()
     table = Table(title=s.say("Lịch sử", "History"), title_justify="left")
-    for col in s.say("Ngày hiệu lực|Thời điểm ghi|Người thực hiện|Đơn vị|Bước|Chi tiết",
-                     "Effective|Recorded at|Actor|Unit|Step|Details").split("|"):
+    for col in s.say("Ngày hiệu lực|Thời điểm ghi (giờ VN)|Người thực hiện|Đơn vị|Bước|Chi tiết",
+                     "Effective|Recorded at (UTC+7)|Actor|Unit|Step|Details").split("|"):
         table.add_column(col)
+    from datetime import datetime
+
+    from workflow.clock import VIETNAM
+
     for r in rows:
-        recorded = r["recorded_at"][:19].replace("T", " ") + " UTC"
+        at = datetime.fromisoformat(r["recorded_at"]).astimezone(VIETNAM)
+        recorded = at.strftime("%d/%m/%Y %H:%M:%S" if s.vi() else "%Y-%m-%d %H:%M:%S")
         table.add_row(fmt(r["effective_date"]), recorded, r["actor"], r["unit"] or "-",
                       step_label(r["step"], s.lang), describe(r, s.lang))
     console().print(table)

@@ -67,7 +67,13 @@ def earliest_on_site(notice_date: date, rules: Rules, calendar: WorkingCalendar)
 
 
 def latest_notice(on_site: date, rules: Rules, calendar: WorkingCalendar) -> date:
-    """The last day a notice can go out for `on_site` (conservative for working days)."""
+    """The last working day a notice can go out on for `on_site`.
+
+    With working days the count runs back from the last working day on or before
+    `on_site`, since the N-th working day after a notice is always a working day.
+    """
+    if rules.notice.kind is DayKind.WORKING and not calendar.is_working_day(on_site):
+        on_site = calendar.shift(on_site, -1)
     return rules.notice.before(on_site, calendar)
 
 

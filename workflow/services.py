@@ -150,9 +150,8 @@ class Workflow:
         blobs = read_attachments(attach)
 
         def facts(ins: Inspection) -> StepFacts:
-            numbers = ins.check_findings(list(findings)) if ins.findings else []
             return StepFacts(has_open_findings=bool(ins.open_findings),
-                             closes_all_findings=ins.closes_all_findings(numbers))
+                             closes_all_findings=ins.closes_all_findings(list(findings)))
 
         def act(ins: Inspection, to: State, plan: Plan) -> None:
             ins.report_remediation(to=to, day=day, findings=list(findings), note=note,

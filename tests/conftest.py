@@ -1,0 +1,54 @@
+"""Shared fixtures: the example plan, a real SQLite event store in a temp folder."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from workflow.demo import template_text
+from workflow.services import Workflow
+from workflow.store import Database, EventStore
+
+CODE = "KTD-TKT-2026"
+LEADER = "truong-to"
+
+
+def plan_text(**replace: str) -> str:
+    """The shipped example plan, with `old=new` text replacements (keys use '__' for ' ')."""
+    text = template_text()
+    for old, new in replace.items():
+        text = text.replace(old, new)
+    return text
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "kiemtra.db"
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[EventStore]:
+    app = Database(str(db_path)).open()
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def wf(store: EventStore) -> Workflow:
+    return Workflow(store, LEADER)
+
+
+@pytest.fixture
+def campaign(wf: Workflow) -> str:
+    from datetime import date
+
+    wf.import_plan(template_text(), "plan.toml", date(2026, 6, 15))
+    return CODE
+
+
+def count_rows(db: Path, table: str = "stored_events") -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])

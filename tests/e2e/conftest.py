@@ -1,0 +1,52 @@
+"""End-to-end fixtures: the installed `kiemtra` console script, run in a temp folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def kiemtra_script() -> str:
+    beside = Path(sys.executable).parent / "kiemtra"
+    found = str(beside) if beside.exists() else shutil.which("kiemtra")
+    if not found:
+        pytest.fail("the kiemtra console script is not installed (pip install -e '.[test]')")
+    return found
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Run:
+    """Run `kiemtra ARGS` in tmp_path (so the default kiemtra.db lands there)."""
+    script = kiemtra_script()
+
+    def call(*args: str, env: dict[str, str] | None = None, actor: str = "truong-to") -> Result:
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("KIEMTRA_")}
+        environ.update({"KIEMTRA_ACTOR": actor, **(env or {})})
+        done = subprocess.run([script, *args], cwd=tmp_path, env=environ, capture_output=True,
+                              text=True, timeout=60)
+        assert "Traceback" not in done.stderr, done.stderr
+        return Result(done.returncode, done.stdout, done.stderr)
+
+    return call

@@ -1,0 +1,157 @@
+"""Random sequences of commands against a real SQLite store (hypothesis stateful testing).
+
+Whatever the order and dates, a refused command writes nothing, an accepted one
+writes exactly one event and moves to the state the design says, and the
+inspection reloaded from the database equals the one in memory.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from domain.calendar import WorkingCalendar
+from domain.errors import KiemtraError
+from domain.ids import inspection_id
+from domain.lifecycle import State, Step
+from tests.conftest import CODE, count_rows, plan_text
+from workflow.lifecycle import allowed_steps
+from workflow.services import Workflow
+from workflow.store import Database
+
+START = date(2026, 7, 20)
+CAL = WorkingCalendar()
+offsets = st.integers(min_value=0, max_value=4)
+leads = st.integers(min_value=2, max_value=12)
+EXPECTED = {
+    Step.NOTIFY: {State.NOTIFIED},
+    Step.REPORT: {State.REPORT_SUBMITTED},
+    Step.INSPECT: {State.INSPECTED},
+    Step.MINUTES: {State.MINUTED},
+    Step.CONCLUDE: {State.CONCLUDED},
+    Step.REMEDIATE: {State.CONCLUDED, State.REMEDIATED},
+    Step.CANCEL: {State.CANCELLED},
+}
+
+
+class InspectionMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.dir = Path(tempfile.mkdtemp(prefix="kiemtra-prop-"))
+        self.db = self.dir / "k.db"
+        self.store = Database(str(self.db)).open()
+        self.wf = Workflow(self.store, "truong-to")
+        self.wf.import_plan(plan_text(), "p.toml", START)
+        self.day = START
+
+    def teardown(self) -> None:
+        self.store.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def inspection(self):  # type: ignore[no-untyped-def]
+        return self.store.repository.get(inspection_id(CODE, "kt"))
+
+    def attempt(self, step: Step, call) -> None:  # type: ignore[no-untyped-def]
+        before_state = self.inspection().state
+        events = count_rows(self.db)
+        try:
+            call()
+        except KiemtraError:
+            assert count_rows(self.db) == events
+            assert self.inspection().state is before_state
+            return
+        assert count_rows(self.db) == events + 1
+        assert step in allowed_steps(before_state)
+        after = self.inspection().state
+        event(f"reached {after}")
+        if step is Step.RESCHEDULE:
+            assert after is before_state
+        else:
+            assert after in EXPECTED[step]
+
+    def later(self, offset: int) -> date:
+        self.day = self.day + timedelta(days=offset)
+        return self.day
+
+    @rule(offset=offsets, lead=leads)
+    def notify(self, offset: int, lead: int) -> None:
+        day = self.later(offset)
+        self.attempt(Step.NOTIFY, lambda: self.wf.notify(
+            CODE, "kt", on_site=CAL.next_working_day(day + timedelta(days=lead)), day=day))
+
+    @rule(offset=offsets, lead=leads)
+    def reschedule(self, offset: int, lead: int) -> None:
+        day = self.later(offset)
+        self.attempt(Step.RESCHEDULE, lambda: self.wf.reschedule(
+            CODE, "kt", on_site=CAL.next_working_day(day + timedelta(days=lead)),
+            reason="Đổi lịch", day=day))
+
+    @rule(offset=offsets)
+    def report(self, offset: int) -> None:
+        day = self.later(offset)
+        self.attempt(Step.REPORT, lambda: self.wf.report(CODE, "kt", day=day))
+
+    @rule(surprise=st.booleans(), waive=st.booleans(), on_schedule=st.booleans())
+    def inspect(self, surprise: bool, waive: bool, on_schedule: bool) -> None:
+        scheduled = self.inspection().on_site
+        day = scheduled if on_schedule and scheduled else CAL.next_working_day(self.later(1))
+        self.day = max(self.day, day)
+        self.attempt(Step.INSPECT, lambda: self.wf.inspect(
+            CODE, "kt", day=day, surprise=surprise,
+            without_report="Miễn" if waive else None))
+
+    @rule(offset=offsets)
+    def minutes(self, offset: int) -> None:
+        day = self.later(offset)
+        self.attempt(Step.MINUTES, lambda: self.wf.minutes(CODE, "kt", day=day))
+
+    @rule(offset=offsets, n=st.integers(min_value=0, max_value=3))
+    def conclude(self, offset: int, n: int) -> None:
+        day = self.later(offset)
+        self.attempt(Step.CONCLUDE, lambda: self.wf.conclude(
+            CODE, "kt", day=day, findings=[f"Tồn tại {i}" for i in range(n)]))
+
+    @precondition(lambda self: self.inspection().state is State.CONCLUDED)
+    @rule(offset=offsets, numbers=st.lists(st.integers(min_value=1, max_value=4), min_size=1,
+                                           max_size=3))
+    def remediate(self, offset: int, numbers: list[int]) -> None:
+        day = self.later(offset)
+        self.attempt(Step.REMEDIATE, lambda: self.wf.remediate(
+            CODE, "kt", findings=numbers, day=day))
+
+    @rule(offset=offsets, go=st.integers(min_value=0, max_value=5))
+    def cancel(self, offset: int, go: int) -> None:
+        if go:  # cancel rarely, or it ends most runs early
+            return
+        day = self.later(offset)
+        self.attempt(Step.CANCEL, lambda: self.wf.cancel(CODE, "kt", reason="Hủy", day=day))
+
+    @invariant()
+    def reload_equals_memory_and_dates_obey_the_rules(self) -> None:
+        fresh = Database(str(self.db)).open()
+        try:
+            reloaded = fresh.repository.get(inspection_id(CODE, "kt"))
+        finally:
+            fresh.close()
+        current = self.inspection()
+        assert reloaded.__dict__ == current.__dict__
+        if current.report_due and current.on_site and not current.surprise:
+            assert current.report_due < current.on_site
+            assert CAL.is_working_day(current.report_due)
+        if current.conclusion_due:
+            assert current.inspected_on and current.conclusion_due > current.inspected_on
+        if current.state is State.REMEDIATED:
+            assert current.findings and not current.open_findings
+
+
+InspectionMachine.TestCase.settings = settings(
+    max_examples=100, stateful_step_count=30, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestInspectionLifecycle = InspectionMachine.TestCase

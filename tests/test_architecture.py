@@ -1,0 +1,52 @@
+"""Layering of DESIGN.md section 5: the domain stays pure, the CLI starts light."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+FORBIDDEN_IN_DOMAIN = {"sqlalchemy", "jinja2", "apscheduler", "click", "smtplib", "sqlite3",
+                       "psycopg", "workflow", "projections", "notifications", "cli", "rich",
+                       "transitions", "datetime.now"}
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text("utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_domain_imports_no_io_or_outer_layer() -> None:
+    for path in (ROOT / "domain").glob("*.py"):
+        bad = imported_modules(path) & FORBIDDEN_IN_DOMAIN
+        assert not bad, f"{path.name} imports {bad}"
+
+
+def test_domain_does_not_read_the_clock() -> None:
+    for path in (ROOT / "domain").glob("*.py"):
+        text = path.read_text("utf-8")
+        for call in ("date.today(", "datetime.now(", "time.time("):
+            assert call not in text, f"{path.name} calls {call}"
+
+
+def test_inner_layers_do_not_import_the_cli() -> None:
+    for folder in ("domain", "workflow", "projections", "notifications"):
+        for path in (ROOT / folder).glob("*.py"):
+            assert "cli" not in imported_modules(path), path
+
+
+def test_cli_import_does_not_load_heavy_modules() -> None:
+    code = ("import sys, cli; heavy = {'eventsourcing', 'holidays', 'rich', 'sqlalchemy', "
+            "'transitions', 'email_validator'} & {m.split('.')[0] for m in sys.modules}; "
+            "print(sorted(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout.strip()
+    assert out == "[]"

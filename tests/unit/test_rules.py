@@ -1,0 +1,129 @@
+"""The date rules of DESIGN.md section 3, with its worked examples and our own."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain import rules as r
+from domain.calendar import WorkingCalendar
+from domain.errors import NotAWorkingDay, NoticeTooLate, RemediationDeadlineTooEarly
+from domain.rules import DayKind, Period, Rules
+
+CAL = WorkingCalendar()
+DEFAULT = Rules()
+WORKING_NOTICE = Rules(notice=Period(5, DayKind.WORKING))
+
+
+def test_defaults_are_those_of_the_design() -> None:
+    assert DEFAULT.notice == Period(5, DayKind.CALENDAR)
+    assert DEFAULT.report_lead == Period(5, DayKind.WORKING)
+    assert DEFAULT.conclusion_within == Period(15, DayKind.WORKING)
+    assert DEFAULT.remediation_within == Period(30, DayKind.CALENDAR)
+
+
+def test_calendar_notice_worked_example() -> None:
+    # notice 2026-09-10 → on-site 2026-09-15 or later
+    assert r.earliest_on_site(date(2026, 9, 10), DEFAULT, CAL) == date(2026, 9, 15)
+    r.check_notice_period(date(2026, 9, 10), date(2026, 9, 15), DEFAULT, CAL)
+    with pytest.raises(NoticeTooLate) as refused:
+        r.check_notice_period(date(2026, 9, 10), date(2026, 9, 14), DEFAULT, CAL)
+    assert refused.value.params["earliest"] == date(2026, 9, 15)
+    assert "15/09/2026" in refused.value.message("vi")
+    assert "2026-09-15" in refused.value.message("en")
+
+
+def test_working_notice_skips_national_day() -> None:
+    # Notice Friday 28/08/2026: working days after are 03/09 (1), 04 (2), 07 (3), 08 (4), 09 (5);
+    # 29–30/08 weekend, 31/08 swapped day off, 01–02/09 Quốc khánh.
+    assert r.earliest_on_site(date(2026, 8, 28), WORKING_NOTICE, CAL) == date(2026, 9, 9)
+    with pytest.raises(NoticeTooLate) as refused:
+        r.check_notice_period(date(2026, 8, 28), date(2026, 9, 8), WORKING_NOTICE, CAL)
+    assert "09/09/2026" in refused.value.message()
+
+
+def test_report_due_worked_example() -> None:
+    # 5 working days before Thursday 2026-09-03: 09-02, 09-01, 08-31 are days off → Monday 08-24.
+    assert r.report_due(date(2026, 9, 3), DEFAULT, CAL) == date(2026, 8, 24)
+
+
+def test_report_due_over_tet_and_announced_swap() -> None:
+    one = Rules(report_lead=Period(1, DayKind.WORKING))
+    # On-site Monday 23/02/2026, right after Tết: the previous working day is Friday 13/02.
+    assert r.report_due(date(2026, 2, 23), one, CAL) == date(2026, 2, 13)
+    # On-site Monday 05/01/2026: 02/01 is the announced day off, 01/01 a holiday → 31/12/2025.
+    assert r.report_due(date(2026, 1, 5), one, CAL) == date(2025, 12, 31)
+    # On-site Monday 12/01/2026: Saturday 10/01 is a working day.
+    assert r.report_due(date(2026, 1, 12), one, CAL) == date(2026, 1, 10)
+
+
+def test_report_lead_in_calendar_days() -> None:
+    cal_rules = Rules(report_lead=Period(3, DayKind.CALENDAR))
+    assert r.report_due(date(2026, 9, 3), cal_rules, CAL) == date(2026, 8, 31)
+
+
+def test_conclusion_and_remediation_due() -> None:
+    # 15 working days after Monday 10/08/2026; Saturday 22/08 is a working day,
+    # 31/08–02/09 are off.
+    assert r.conclusion_due(date(2026, 8, 10), DEFAULT, CAL) == date(2026, 8, 28)
+    assert r.remediation_due(date(2026, 8, 28), DEFAULT, CAL) == date(2026, 9, 27)
+    working = Rules(remediation_within=Period(2, DayKind.WORKING))
+    assert r.remediation_due(date(2026, 8, 28), working, CAL) == date(2026, 9, 4)
+
+
+def test_on_site_must_be_a_working_day() -> None:
+    r.check_working_day(date(2026, 9, 3), CAL)
+    with pytest.raises(NotAWorkingDay) as refused:
+        r.check_working_day(date(2026, 9, 2), CAL)
+    assert refused.value.params["next_working_day"] == date(2026, 9, 3)
+    assert refused.value.rule == "on_site_working_day"
+
+
+def test_remediation_deadline_after_conclusion() -> None:
+    r.check_remediation_deadline(date(2026, 9, 1), date(2026, 8, 31))
+    with pytest.raises(RemediationDeadlineTooEarly):
+        r.check_remediation_deadline(date(2026, 8, 31), date(2026, 8, 31))
+
+
+days = st.dates(min_value=date(2025, 1, 1), max_value=date(2028, 12, 31))
+counts = st.integers(min_value=1, max_value=30)
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days d with start <= d < end."""
+    return sum(CAL.is_working_day(start + timedelta(days=i)) for i in range((end - start).days))
+
+
+@given(on_site=days, n=counts)
+def test_report_due_is_a_working_day_exactly_n_working_days_before(on_site: date, n: int) -> None:
+    due = r.report_due(on_site, Rules(report_lead=Period(n, DayKind.WORKING)), CAL)
+    assert CAL.is_working_day(due)
+    assert due < on_site
+    assert working_days_between(due, on_site) == n
+
+
+@given(notice=days, n=counts, kind=st.sampled_from(list(DayKind)))
+def test_earliest_on_site_is_accepted_and_the_day_before_is_refused(
+    notice: date, n: int, kind: DayKind
+) -> None:
+    rules = Rules(notice=Period(n, kind))
+    earliest = r.earliest_on_site(notice, rules, CAL)
+    r.check_notice_period(notice, earliest, rules, CAL)
+    with pytest.raises(NoticeTooLate):
+        r.check_notice_period(notice, earliest - timedelta(days=1), rules, CAL)
+    if kind is DayKind.CALENDAR:
+        assert earliest == notice + timedelta(days=n)
+    else:
+        assert CAL.is_working_day(earliest)
+        assert working_days_between(notice + timedelta(days=1), earliest + timedelta(days=1)) == n
+
+
+@given(on_site=days, n=counts, kind=st.sampled_from(list(DayKind)))
+def test_latest_notice_always_satisfies_the_notice_period(
+    on_site: date, n: int, kind: DayKind
+) -> None:
+    rules = Rules(notice=Period(n, kind))
+    r.check_notice_period(r.latest_notice(on_site, rules, CAL), on_site, rules, CAL)
