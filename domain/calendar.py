@@ -46,6 +46,12 @@ def _public_holidays() -> Any:
     return holidays.country_holidays("VN", language="vi")
 
 
+@cache
+def _public_working_day(day: date) -> bool:
+    """Weekends, public holidays and working Saturdays, remembered for every calendar."""
+    return bool(_public_holidays().is_working_day(day))
+
+
 class WorkingCalendar:
     """Answers 'is this a working day' and counts working days forwards and back."""
 
@@ -58,8 +64,15 @@ class WorkingCalendar:
         self.extra_days_off = frozenset(extra_days_off)
         self.extra_working_days = frozenset(extra_working_days)
         self.announced = announced if announced is not None else announced_days()
+        self._known: dict[date, bool] = {}
 
     def is_working_day(self, day: date) -> bool:
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = self._is_working_day(day)
+        return known
+
+    def _is_working_day(self, day: date) -> bool:
         if day in self.extra_working_days:
             return True
         if day in self.extra_days_off:
@@ -68,7 +81,7 @@ class WorkingCalendar:
             return True
         if day in self.announced.days_off:
             return False
-        return bool(_public_holidays().is_working_day(day))
+        return _public_working_day(day)
 
     def day_off_reason(self, day: date, lang: str = "vi") -> str | None:
         """Why `day` is not a working day, in words; None when it is one."""

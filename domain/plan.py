@@ -82,7 +82,12 @@ class Plan:
     source: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def calendar(self) -> WorkingCalendar:
-        return WorkingCalendar(self.extra_days_off, self.extra_working_days)
+        """One calendar per plan, so the working days it has looked up are remembered."""
+        cal: WorkingCalendar | None = self.__dict__.get("_calendar")
+        if cal is None:
+            cal = WorkingCalendar(self.extra_days_off, self.extra_working_days)
+            object.__setattr__(self, "_calendar", cal)
+        return cal
 
     def unit(self, code: str) -> Unit:
         for unit in self.units:

@@ -33,7 +33,7 @@ def campaigns(store: EventStore) -> Iterator[Campaign]:
                                                    inclusive_of_start=False)
         for notification in page:
             event = store.mapper.to_domain_event(notification)
-            yield store.repository.get(event.originator_id)
+            yield store.load(event.originator_id)
         if len(page) < PAGE:
             return
         start = page[-1].id
@@ -48,7 +48,7 @@ def campaign(store: EventStore, code: str) -> Campaign:
 
 def inspections(store: EventStore, camp: Campaign) -> Iterator[Inspection]:
     for unit in camp.plan.units:
-        yield store.repository.get(inspection_id(camp.code, unit.code))
+        yield store.load(inspection_id(camp.code, unit.code))
 
 
 def status(store: EventStore, as_of: date, code: str | None = None) -> list[dict[str, Any]]:

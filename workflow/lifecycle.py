@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from functools import cache
+from threading import Lock
 from typing import Any
 
 from transitions import Machine
@@ -24,12 +25,16 @@ from domain.lifecycle import TRANSITIONS, State, Step, StepFacts, steps_from
 
 
 class _Probe:
-    """The machine's model for one decision: the current state and the facts."""
+    """The machine's model: the current state and the facts of the command at hand.
+
+    One probe is registered once and reused under a lock: registering a model
+    binds every trigger to it, which would cost more than the decision itself.
+    """
 
     state: str
 
-    def __init__(self, facts: StepFacts) -> None:
-        self.facts = facts
+    def __init__(self) -> None:
+        self.facts = StepFacts()
 
     def is_surprise(self) -> bool:
         return self.facts.is_surprise
@@ -56,6 +61,16 @@ def machine() -> Machine:
     )
 
 
+@cache
+def _probe() -> _Probe:
+    probe = _Probe()
+    machine().add_model(probe, initial=str(State.PLANNED))
+    return probe
+
+
+_LOCK = Lock()
+
+
 def _plain(transition: dict[str, Any]) -> dict[str, Any]:
     """Enum members as plain strings: `transitions` would name Enum states by `.name`."""
     def plain(value: Any) -> Any:
@@ -77,14 +92,12 @@ def advance(
     if step not in allowed_steps(state):
         raise StepNotAllowed(state=str(state), step=str(step),
                              allowed=[str(s) for s in allowed_steps(state)])
-    probe = _Probe(facts)
-    m = machine()
-    m.add_model(probe, initial=str(state))
-    try:
+    with _LOCK:
+        probe = _probe()
+        probe.facts = facts
+        machine().set_state(str(state), model=probe)
         if probe.trigger(str(step)):  # type: ignore[attr-defined]
             return State(probe.state)
-    finally:
-        m.remove_model(probe)
     raise _guard_refusal(state, step, facts, report_due)
 
 

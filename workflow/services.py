@@ -181,7 +181,7 @@ class Workflow:
     ) -> dict[str, Any]:
         plan = self._plan(campaign)
         unit_info = plan.unit(unit.strip().lower())
-        inspection: Inspection = self.store.repository.get(inspection_id(plan.code,
+        inspection: Inspection = self.store.load(inspection_id(plan.code,
                                                                          unit_info.code))
         to = advance(inspection.state, step, facts(inspection), report_due=inspection.report_due)
         act(inspection, to, plan)
