@@ -612,19 +612,17 @@ def demo() -> None:
             raise InvalidInput(detail=s.say(
                 f"Cơ sở dữ liệu {s.db} đã có dữ liệu; bản chạy thử cần cơ sở dữ liệu mới.",
                 f"The database {s.db} is not empty; the demo needs a new one."))
-        workdir = Path(tempfile.mkdtemp(prefix="kiemtra-demo-"))
     else:
-        workdir = Path(tempfile.mkdtemp(prefix="kiemtra-demo-"))
-        s.db = str(workdir / "kiemtra.db")
+        s.db = str(Path(tempfile.mkdtemp(prefix="kiemtra-demo-")) / "kiemtra.db")
         s.__dict__.pop("database", None)
     store = s.store()
     out = console()
     out.print(s.say("[bold]kiemtra — chạy thử kế hoạch tự kiểm tra CCHC của xã Khúc Thừa Dụ[/]",
                     "[bold]kiemtra — demo campaign of Khúc Thừa Dụ commune[/]"))
-    for st in run_demo(store, workdir):
-        who = st.actor
-        where = f"{st.unit:5}" if st.unit else "     "
-        out.print(f"  {fmt(st.day)}  {where} {who:12} {s.say(st.say_vi, st.say_en)}")
+    with tempfile.TemporaryDirectory(prefix="kiemtra-demo-files-") as files:
+        for st in run_demo(store, Path(files)):
+            where = f"{st.unit:5}" if st.unit else "     "
+            out.print(f"  {fmt(st.day)}  {where} {st.actor:12} {s.say(st.say_vi, st.say_en)}")
     out.print()
     rows = status_rows(store, today())
     print_status(rows)

@@ -41,7 +41,11 @@ def metrics_text() -> str:
 
 
 def run_demo(store: EventStore, workdir: Path) -> Iterator[DemoStep]:
-    """Import the example plan and take every unit through its year; yields each step."""
+    """Import the example plan and take every unit through its year; yields each step.
+
+    `workdir` receives the sample files attached along the way; they are stored in
+    the database, so the folder may be removed afterwards.
+    """
     metrics = workdir / "so-lieu-hcc.toml"
     metrics.write_text(metrics_text(), "utf-8")
     report_file = workdir / "bao-cao-vhxh.txt"
