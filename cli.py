@@ -430,10 +430,26 @@ def cancel(campaign: str, unit: str, day: date | None, reason: str) -> None:
 # --- views --------------------------------------------------------------------------------
 
 
-def open_existing() -> EventStore | None:
-    """The store, or None when the SQLite file does not exist (nothing recorded yet)."""
+def open_existing(campaign: str | None = None) -> EventStore | None:
+    """The store, or None when the SQLite file does not exist (nothing recorded yet).
+
+    Asking for a campaign in a database that does not exist is an unknown campaign.
+    """
     s = settings()
-    return s.store() if s.database.exists() else None
+    if s.database.exists():
+        return s.store()
+    if campaign:
+        from domain.errors import UnknownCampaign
+
+        raise UnknownCampaign(code=campaign)
+    return None
+
+
+def emit(rows: list[dict[str, Any]], show: Callable[[list[dict[str, Any]]], None]) -> None:
+    if settings().json:
+        emit_json(rows)
+    else:
+        show(rows)
 
 
 @cli.command()
@@ -480,17 +496,8 @@ def status(campaign: str | None, as_of: date | None) -> None:
     """
     from projections.status import status as status_rows
 
-    s = settings()
-    store = open_existing()
-    if store is None and campaign:
-        from domain.errors import UnknownCampaign
-
-        raise UnknownCampaign(code=campaign)
-    rows = status_rows(store, as_of or today(), campaign) if store else []
-    if s.json:
-        emit_json(rows)
-    else:
-        print_status(rows)
+    store = open_existing(campaign)
+    emit(status_rows(store, as_of or today(), campaign) if store else [], print_status)
 
 
 def print_status(rows: list[dict[str, Any]]) -> None:
@@ -550,17 +557,9 @@ def history(campaign: str, unit: str | None) -> None:
     """
     from projections.history import history as timeline
 
-    s = settings()
-    store = open_existing()
-    if store is None:
-        from domain.errors import UnknownCampaign
-
-        raise UnknownCampaign(code=campaign)
-    rows = timeline(store, campaign, unit)
-    if s.json:
-        emit_json(rows)
-    else:
-        print_history(rows)
+    store = open_existing(campaign)
+    assert store is not None
+    emit(timeline(store, campaign, unit), print_history)
 
 
 def print_history(rows: list[dict[str, Any]]) -> None:

@@ -8,10 +8,10 @@ whenever its total and at least one of its parts are given.
 
 from __future__ import annotations
 
-import tomllib
 from typing import Any
 
 from domain.errors import InvalidMetrics, Problem
+from domain.toml_file import load_toml
 
 # section -> metric id -> Vietnamese label
 METRICS: dict[str, dict[str, str]] = {
@@ -58,13 +58,7 @@ RATES: dict[str, tuple[str, str]] = {
 
 
 def parse_metrics_text(text: str, source: str = "metrics") -> dict[str, dict[str, int | float]]:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidMetrics(
-            source, [Problem("TOML", f"cú pháp TOML sai: {exc}", f"TOML syntax error: {exc}")]
-        ) from None
-    return validate_metrics(data, source)
+    return validate_metrics(load_toml(text, source, InvalidMetrics), source)
 
 
 def validate_metrics(data: dict[str, Any], source: str = "metrics") -> dict[str, dict[str, Any]]:

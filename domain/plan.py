@@ -8,7 +8,6 @@ fixes the file in one pass. Nothing here touches a database.
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from domain.calendar import WorkingCalendar
 from domain.errors import InvalidPlan, Problem, UnknownMember, UnknownUnit
 from domain.rules import DayKind, Period, Rules
 from domain.text import FORBIDDEN
+from domain.toml_file import load_toml
 
 EARLIEST_DATE = date(2000, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
@@ -108,13 +108,7 @@ class Plan:
 
 def parse_plan_text(text: str, source: str = "plan") -> Plan:
     """Parse and validate the TOML text of a plan file."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidPlan(
-            source, [Problem("TOML", f"cú pháp TOML sai: {exc}", f"TOML syntax error: {exc}")]
-        ) from None
-    return parse_plan(data, source)
+    return parse_plan(load_toml(text, source, InvalidPlan), source)
 
 
 def parse_plan(data: dict[str, Any], source: str = "plan") -> Plan:
