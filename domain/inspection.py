@@ -1,8 +1,10 @@
 """The inspection aggregate: one unit's pass through the workflow.
 
 Public methods check the date rules and raise before anything changes; the
-`@event` methods below them only assign, because their bodies run again each
-time the inspection is loaded. Which step may follow which is decided by the
+`@event` methods below them only evolve the inspection's record
+(`domain/record.py`), because their bodies run again each time the inspection
+is loaded, and because the status views evolve the same record from the same
+events. Which step may follow which is decided by the
 lifecycle machine in `workflow/`, which passes the resulting state in as `to`;
 each event records that state, so the trail shows what the system decided.
 
@@ -29,6 +31,7 @@ from domain.errors import (
 )
 from domain.ids import inspection_id
 from domain.lifecycle import State, Step
+from domain.record import Record, evolve, new_record, open_findings
 from domain.text import clean_text
 
 Attachment = dict[str, Any]  # {"name", "sha256", "size"}
@@ -49,40 +52,38 @@ class Inspection(Aggregate):
         actor: str,
         effective_date: date,
     ) -> None:
-        self.campaign = campaign
-        self.unit = unit
-        self.state = State.PLANNED
-        self.planned_on_site = planned_on_site
-        self.notice_due = notice_due
-        self.notice_date: date | None = None
-        self.on_site: date | None = None
-        self.report_due: date | None = None
-        self.report_submitted_on: date | None = None
-        self.report_late = False
-        self.report_waiver: str | None = None
-        self.surprise = False
-        self.inspected_on: date | None = None
-        self.absent: list[str] = []
-        self.minutes_on: date | None = None
-        self.conclusion_due: date | None = None
-        self.concluded_on: date | None = None
-        self.conclusion_late = False
-        self.findings: list[dict[str, Any]] = []
-        self.cancelled_on: date | None = None
-        self.cancel_reason: str | None = None
-        self.last_step: Step | None = None
-        self.last_date: date | None = None
+        self.record: Record = new_record(campaign, unit)
+        evolve(self.record, "Planned", {"planned_on_site": planned_on_site,
+                                        "notice_due": notice_due,
+                                        "effective_date": effective_date})
 
-    # --- questions the lifecycle guards ask ---------------------------------------------
+    # --- the record, read as attributes ------------------------------------------------
+
+    def __getattr__(self, name: str) -> Any:
+        record = self.__dict__.get("record")
+        if record is not None and name in record:
+            return record[name]
+        raise AttributeError(name)
+
+    @property
+    def campaign(self) -> str:
+        return str(self.record["campaign"])
+
+    @property
+    def unit(self) -> str:
+        return str(self.record["unit"])
+
+    @property
+    def state(self) -> State:
+        return State(self.record["state"])
 
     @property
     def open_findings(self) -> list[dict[str, Any]]:
-        return [f for f in self.findings if f.get("remediated_on") is None]
+        return open_findings(self.record)
 
     def closes_all_findings(self, numbers: list[int]) -> bool:
-        return bool(self.open_findings) and {f["number"] for f in self.open_findings} <= set(
-            numbers
-        )
+        still_open = {f["number"] for f in self.open_findings}
+        return bool(still_open) and still_open <= set(numbers)
 
     # --- commands ---------------------------------------------------------------------
 
@@ -246,74 +247,58 @@ class Inspection(Aggregate):
                 day=day, previous_step=self.last_step, previous_date=self.last_date
             )
 
-    # --- events: assignments only ----------------------------------------------------
+    # --- events: the record evolves, nothing else ----------------------------------------
 
-    def _after(self, step: Step, state: str, effective_date: date) -> None:
-        self.state = State(state)
-        self.last_step = step
-        self.last_date = effective_date
+    def _apply(self, event_name: str, data: dict[str, Any]) -> None:
+        evolve(self.record, event_name, data)
 
     @event("NoticeIssued")
     def _notice_issued(self, state: str, actor: str, effective_date: date, on_site: date,
                        report_due: date) -> None:
-        self.notice_date = effective_date
-        self.on_site = on_site
-        self.report_due = report_due
-        self._after(Step.NOTIFY, state, effective_date)
+        self._apply("NoticeIssued", {"state": state, "effective_date": effective_date,
+                                     "on_site": on_site, "report_due": report_due})
 
     @event("Rescheduled")
     def _rescheduled(self, state: str, actor: str, effective_date: date, on_site: date,
                      previous_on_site: date | None, reason: str, report_due: date) -> None:
-        self.notice_date = effective_date
-        self.on_site = on_site
-        self.report_due = report_due
-        self._after(Step.RESCHEDULE, state, effective_date)
+        self._apply("Rescheduled", {"state": state, "effective_date": effective_date,
+                                    "on_site": on_site, "report_due": report_due})
 
     @event("ReportSubmitted")
     def _report_submitted(self, state: str, actor: str, effective_date: date, late: bool,
                           attachments: list[Attachment], metrics: dict[str, Any] | None) -> None:
-        self.report_submitted_on = effective_date
-        self.report_late = late
-        self._after(Step.REPORT, state, effective_date)
+        self._apply("ReportSubmitted", {"state": state, "effective_date": effective_date,
+                                        "late": late, "metrics": metrics})
 
     @event("Inspected")
     def _inspected(self, state: str, actor: str, effective_date: date, surprise: bool,
                    report_waiver: str | None, absent: list[str],
                    absence_approved_by: str | None, non_working_day: bool,
                    conclusion_due: date) -> None:
-        self.surprise = surprise
-        self.report_waiver = report_waiver
-        self.inspected_on = effective_date
-        self.on_site = effective_date
-        self.absent = list(absent)
-        self.conclusion_due = conclusion_due
-        self._after(Step.INSPECT, state, effective_date)
+        self._apply("Inspected", {"state": state, "effective_date": effective_date,
+                                  "surprise": surprise, "report_waiver": report_waiver,
+                                  "absent": absent, "conclusion_due": conclusion_due})
 
     @event("MinutesSigned")
     def _minutes_signed(self, state: str, actor: str, effective_date: date,
                         attachments: list[Attachment]) -> None:
-        self.minutes_on = effective_date
-        self._after(Step.MINUTES, state, effective_date)
+        self._apply("MinutesSigned", {"state": state, "effective_date": effective_date})
 
     @event("Concluded")
     def _concluded(self, state: str, actor: str, effective_date: date,
                    findings: list[dict[str, Any]], late: bool) -> None:
-        self.concluded_on = effective_date
-        self.conclusion_late = late
-        self.findings = [dict(f, remediated_on=None) for f in findings]
-        self._after(Step.CONCLUDE, state, effective_date)
+        self._apply("Concluded", {"state": state, "effective_date": effective_date,
+                                  "findings": findings, "late": late})
 
     @event("RemediationReported")
     def _remediation_reported(self, state: str, actor: str, effective_date: date,
                               findings: list[int], late_findings: list[int], note: str | None,
                               attachments: list[Attachment]) -> None:
-        for finding in self.findings:
-            if finding["number"] in findings:
-                finding["remediated_on"] = effective_date
-        self._after(Step.REMEDIATE, state, effective_date)
+        self._apply("RemediationReported", {"state": state, "effective_date": effective_date,
+                                            "findings": findings,
+                                            "late_findings": late_findings})
 
     @event("Cancelled")
     def _cancelled(self, state: str, actor: str, effective_date: date, reason: str) -> None:
-        self.cancelled_on = effective_date
-        self.cancel_reason = reason
-        self._after(Step.CANCEL, state, effective_date)
+        self._apply("Cancelled", {"state": state, "effective_date": effective_date,
+                                  "reason": reason})

@@ -18,7 +18,7 @@ from domain.errors import UnknownCampaign
 from domain.ids import campaign_id, inspection_id
 from domain.inspection import Inspection
 from domain.lifecycle import State
-from domain.status import next_step, status_row
+from domain.record import next_step, status_row
 from workflow.store import EventStore
 
 PAGE = 500
@@ -57,7 +57,7 @@ def status(store: EventStore, as_of: date, code: str | None = None) -> list[dict
     rows = []
     for camp in selected:
         names = {u.code: u.name for u in camp.plan.units}
-        rows += [status_row(ins, names[ins.unit], as_of) for ins in inspections(store, camp)]
+        rows += [status_row(ins.record, names[ins.unit], as_of) for ins in inspections(store, camp)]
     return rows
 
 
@@ -73,7 +73,7 @@ def campaign_list(store: EventStore, as_of: date) -> list[dict[str, Any]]:
         active = [i for i in items if i.state is not State.CANCELLED]
         overdue = 0
         for ins in items:
-            _, deadline = next_step(ins)
+            _, deadline = next_step(ins.record)
             overdue += bool(deadline and as_of > deadline)
         result.append({
             "code": plan.code,
@@ -86,6 +86,6 @@ def campaign_list(store: EventStore, as_of: date) -> list[dict[str, Any]]:
             "concluded": sum(i.state in CONCLUDED for i in active),
             "findings_open": sum(len(i.open_findings) for i in items),
             "overdue": overdue,
-            "closed": all(next_step(i)[0] is None for i in items),
+            "closed": all(next_step(i.record)[0] is None for i in items),
         })
     return result

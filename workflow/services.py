@@ -19,7 +19,7 @@ from domain.lifecycle import State, Step, StepFacts
 from domain.metrics import parse_metrics_text
 from domain.plan import Plan, parse_plan_text
 from domain.rules import latest_notice
-from domain.status import status_row
+from domain.record import status_row
 from domain.text import clean_text
 from workflow.lifecycle import advance
 from workflow.store import AttachmentBlob, EventStore
@@ -186,7 +186,7 @@ class Workflow:
         to = advance(inspection.state, step, facts(inspection), report_due=inspection.report_due)
         act(inspection, to, plan)
         self.store.save_atomically(inspection, attachments=attachments)
-        return status_row(inspection, unit_info.name, as_of)
+        return status_row(inspection.record, unit_info.name, as_of)
 
     def _plan(self, code: str) -> Plan:
         key = code.strip().casefold()
