@@ -15,13 +15,14 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 if TYPE_CHECKING:
+    from projections.views import Views
     from workflow.services import Workflow
     from workflow.store import Database, EventStore
 
@@ -124,6 +125,16 @@ def fmt(day: str | date | None) -> str:
         return "-"
     value = date.fromisoformat(day) if isinstance(day, str) else day
     return value.strftime("%d/%m/%Y") if settings().vi() else value.isoformat()
+
+
+def number(value: float, decimals: int | None = None) -> str:
+    """1250 → '1.250', 96.5 → '96,5' in Vietnamese; '1,250' and '96.5' in English."""
+    if decimals is None:
+        decimals = 0 if value == int(value) else 1
+    text = f"{value:,.{decimals}f}"
+    if settings().vi():
+        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
+    return text
 
 
 def console() -> Any:
@@ -445,11 +456,46 @@ def open_existing(campaign: str | None = None) -> EventStore | None:
     return None
 
 
-def emit(rows: list[dict[str, Any]], show: Callable[[list[dict[str, Any]]], None]) -> None:
+def open_views(campaign: str | None = None) -> Views | None:
+    """The read models caught up with the log, or None when nothing was ever recorded."""
+    s = settings()
+    if not s.database.exists():
+        if campaign:
+            from domain.errors import UnknownCampaign
+
+            raise UnknownCampaign(code=campaign)
+        return None
+    from projections.views import Views
+
+    return Views(s.database.engine()).fresh()
+
+
+def emit(rows: Any, show: Callable[[Any], None]) -> None:
     if settings().json:
         emit_json(rows)
     else:
         show(rows)
+
+
+class TimestampParam(click.ParamType):  # type: ignore[type-arg]
+    """A moment: a date (the end of that day) or a date and time, in Vietnam's time."""
+
+    name = "TIMESTAMP"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> datetime:
+        from workflow.clock import VIETNAM
+
+        text = str(value).strip().replace("T", " ")
+        day_part, _, time_part = text.partition(" ")
+        day = DATE.convert(day_part, param, ctx)
+        try:
+            moment = (datetime.combine(day, time.fromisoformat(time_part)) if time_part
+                      else datetime.combine(day, time.max))
+        except ValueError:
+            self.fail(f"«{value}» không phải thời điểm dạng DATE [HH:MM[:SS]] "
+                      "(expected DATE [HH:MM[:SS]])", param, ctx)
+        return moment.replace(tzinfo=VIETNAM)
 
 
 @cli.command()
@@ -459,45 +505,216 @@ def campaigns() -> None:
 
     Example: kiemtra campaigns
     """
-    from projections.status import campaign_list
+    views = open_views()
+    emit(views.campaigns(today()) if views else [], print_campaigns)
 
+
+def print_campaigns(rows: list[dict[str, Any]]) -> None:
     s = settings()
-    store = open_existing()
-    rows = campaign_list(store, today()) if store else []
-    if s.json:
-        emit_json(rows)
-        return
     if not rows:
         click.echo(s.say("Chưa có kế hoạch nào. Nhập bằng: kiemtra plan import TỆP.toml",
                          "No campaigns yet. Import one: kiemtra plan import FILE.toml"))
         return
     from rich.table import Table
 
-    table = Table(title=s.say("Các kế hoạch tự kiểm tra", "Campaigns"))
-    for col in s.say("Mã|Tên kế hoạch|Thời gian|Đã kết luận|Tồn tại mở|Quá hạn|Hoàn thành",
-                     "Code|Title|Period|Concluded|Open findings|Overdue|Closed").split("|"):
+    table = Table(title=s.say("Các kế hoạch tự kiểm tra", "Campaigns"), title_justify="left")
+    for col in s.say("Mã|Tên kế hoạch|Thời gian|Đã kết luận|Tồn tại mở|Quá hạn|Bước muộn|"
+                     "Hoàn thành",
+                     "Code|Title|Period|Concluded|Open findings|Overdue|Late steps|"
+                     "Closed").split("|"):
         table.add_column(col)
     for r in rows:
         table.add_row(r["code"], r["title"], f"{fmt(r['period_start'])}–{fmt(r['period_end'])}",
                       f"{r['concluded']}/{r['units'] - r['cancelled']}", str(r["findings_open"]),
-                      str(r["overdue"]), s.say("Có" if r["closed"] else "Chưa",
-                                               "yes" if r["closed"] else "no"))
+                      str(r["overdue"]), str(r["late_steps"]),
+                      s.say("Có" if r["closed"] else "Chưa", "yes" if r["closed"] else "no"))
     console().print(table)
 
 
 @cli.command()
 @click.argument("campaign", required=False)
 @click.option("--as-of", type=DATE, help="Judge deadlines as of this date (default: today).")
+@click.option("--at", "at", type=TimestampParam(),
+              help="Show the state as recorded at this moment (DATE or 'DATE HH:MM').")
 @json_option
-def status(campaign: str | None, as_of: date | None) -> None:
+def status(campaign: str | None, as_of: date | None, at: datetime | None) -> None:
     """Tình trạng từng cuộc kiểm tra: bước tiếp theo, hạn, quá hạn.
+
+    With --at, only the events recorded until that moment count: what the system
+    said on that day.
 
     Example: kiemtra status KTD-TKT-2026 --as-of 01/09/2026
     """
-    from projections.status import status as status_rows
+    views = open_views(campaign)
+    if views is None:
+        rows: list[dict[str, Any]] = []
+    elif at is not None:
+        rows = views.status_at(at, as_of or at.date(), campaign)
+    else:
+        rows = views.status(as_of or today(), campaign)
+    emit(rows, print_status)
 
-    store = open_existing(campaign)
-    emit(status_rows(store, as_of or today(), campaign) if store else [], print_status)
+
+@cli.command()
+@click.option("--as-of", type=DATE, help="Judge deadlines as of this date (default: today).")
+@click.option("--within", type=click.IntRange(min=0), default=14, show_default=True,
+              help="Deadlines up to this many days ahead (overdue ones always show).")
+@click.option("--all", "show_all", is_flag=True, help="Every open deadline, however far.")
+@json_option
+def due(as_of: date | None, within: int, show_all: bool) -> None:
+    """Các thời hạn sắp đến và đã quá hạn, sắp theo ngày.
+
+    Example: kiemtra due --within 7
+    """
+    views = open_views()
+    rows = views.due(as_of or today(), None if show_all else within) if views else []
+    emit(rows, print_due)
+
+
+KINDS = {
+    "notice": ("Thông báo lịch kiểm tra", "schedule notice"),
+    "report": ("Nộp báo cáo", "unit report"),
+    "on_site": ("Kiểm tra trực tiếp", "on-site inspection"),
+    "minutes": ("Ký biên bản", "minutes"),
+    "conclusion": ("Thông báo kết luận", "conclusion"),
+    "remediation": ("Báo cáo khắc phục", "remediation report"),
+}
+
+
+def print_due(rows: list[dict[str, Any]]) -> None:
+    s = settings()
+    if not rows:
+        click.echo(s.say("Không có thời hạn nào trong khoảng này.", "Nothing due in this window."))
+        return
+    from rich.table import Table
+
+    table = Table(title=s.say(f"Thời hạn tính đến ngày {fmt(rows[0]['as_of'])}",
+                              f"Deadlines as of {fmt(rows[0]['as_of'])}"), title_justify="left")
+    for col in s.say("Hạn|Thứ|Còn|Kế hoạch|Đơn vị|Việc phải làm|Người chịu trách nhiệm",
+                     "Due|Day|Left|Campaign|Unit|What|Responsible").split("|"):
+        table.add_column(col)
+    for r in rows:
+        what = s.say(KINDS[r["kind"]][0], KINDS[r["kind"]][1])
+        if r["finding"]:
+            what += s.say(f" — tồn tại số {r['finding']}", f" — finding {r['finding']}")
+        left = r["days_left"]
+        if left < 0:
+            when = s.say(f"[bold red]quá {-left} ngày[/]", f"[bold red]{-left} days late[/]")
+        elif left == 0:
+            when = s.say("[yellow]hôm nay[/]", "[yellow]today[/]")
+        else:
+            when = s.say(f"{left} ngày", f"{left} days")
+        weekday = r["weekday"] if s.vi() else date.fromisoformat(r["due"]).strftime("%a")
+        table.add_row(fmt(r["due"]), weekday, when, r["campaign"],
+                      f"{r['unit']} — {r['unit_name']}", what, r["responsible_name"])
+    console().print(table)
+
+
+@cli.command()
+@click.argument("campaign")
+@click.option("--as-of", type=DATE, help="Judge deadlines as of this date (default: today).")
+@json_option
+def summary(campaign: str, as_of: date | None) -> None:
+    """Tổng hợp kết quả kiểm tra của kế hoạch (số liệu cho Báo cáo kết quả kiểm tra).
+
+    Example: kiemtra summary KTD-TKT-2026 --json
+    """
+    views = open_views(campaign)
+    assert views is not None
+    emit(views.summary(campaign, as_of or today()), print_summary)
+
+
+REPORT_WORDS = {
+    "on_time": ("đúng hạn", "on time"), "late": ("muộn", "late"),
+    "waived": ("được miễn", "waived"), "none": ("không yêu cầu", "not required"),
+    "pending": ("chưa nộp", "pending"),
+}
+RATE_WORDS = {
+    "on_time_rate": ("Tỷ lệ hồ sơ giải quyết đúng hạn", "On-time rate"),
+    "online_rate": ("Tỷ lệ hồ sơ trực tuyến", "Online rate"),
+    "task_completion_rate": ("Tỷ lệ hoàn thành nhiệm vụ", "Task completion"),
+    "feedback_resolution_rate": ("Tỷ lệ giải quyết phản ánh, kiến nghị",
+                                 "Feedback resolution"),
+}
+
+
+def print_summary(data: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    from domain.metrics import METRICS_LABELS
+    from domain.vocabulary import state_label
+
+    s = settings()
+    out = console()
+    out.print(f"[bold]{data['title']}[/] ({data['campaign']}) — {data['authority']}")
+    table = Table(title=s.say("Kết quả kiểm tra từng đơn vị", "Results per unit"),
+                  title_justify="left")
+    for col in s.say("Đơn vị|Trạng thái|Báo cáo|Tồn tại|Đã khắc phục|Còn mở|Khắc phục muộn|"
+                     "Hồ sơ đúng hạn %|Hồ sơ trực tuyến %",
+                     "Unit|State|Report|Findings|Remediated|Open|Late fixes|On-time %|"
+                     "Online %").split("|"):
+        table.add_column(col)
+
+    def pct(rates: dict[str, Any] | None, key: str) -> str:
+        value = (rates or {}).get(key)
+        return "-" if value is None else number(value, 1)
+
+    for u in data["units"]:
+        words = REPORT_WORDS[u["report"]]
+        table.add_row(f"{u['unit']} — {u['unit_name']}", state_label(u["state"], s.lang),
+                      s.say(words[0], words[1]), str(u["findings_total"]),
+                      str(u["findings_remediated"]), str(u["findings_open"]),
+                      str(u["remediations_late"]), pct(u["rates"], "on_time_rate"),
+                      pct(u["rates"], "online_rate"))
+    out.print(table)
+    tot = data["totals"]
+    out.print(s.say(
+        f"Tổng: {tot['units']} đơn vị; đã kiểm tra {tot['inspected']} (đột xuất "
+        f"{tot['surprise']}); đã kết luận {tot['concluded']}; báo cáo đúng hạn "
+        f"{tot['reports_on_time']}, muộn {tot['reports_late']}, miễn {tot['reports_waived']}; "
+        f"tồn tại {tot['findings_total']}, đã khắc phục {tot['findings_remediated']}, "
+        f"còn mở {tot['findings_open']}.",
+        f"Totals: {tot['units']} units; inspected {tot['inspected']} (surprise "
+        f"{tot['surprise']}); concluded {tot['concluded']}; reports on time "
+        f"{tot['reports_on_time']}, late {tot['reports_late']}, waived {tot['reports_waived']}; "
+        f"findings {tot['findings_total']}, remediated {tot['findings_remediated']}, "
+        f"open {tot['findings_open']}."))
+    if tot["figures"]:
+        figures = Table(title=s.say("Số liệu báo cáo (cộng các đơn vị)",
+                                    "Report figures (all units)"), title_justify="left")
+        figures.add_column(s.say("Chỉ tiêu", "Metric"))
+        figures.add_column(s.say("Giá trị", "Value"), justify="right")
+        for section in tot["figures"].values():
+            for metric, value in section.items():
+                figures.add_row(METRICS_LABELS.get(metric, metric) if s.vi() else metric,
+                                number(value))
+        for key, value in (tot["rates"] or {}).items():
+            if value is not None:
+                figures.add_row(s.say(RATE_WORDS[key][0], RATE_WORDS[key][1]),
+                                pct(tot["rates"], key) + " %")
+        out.print(figures)
+
+
+@cli.group()
+def projections() -> None:
+    """Các bảng tổng hợp (read models) dựng từ nhật ký sự kiện."""
+
+
+@projections.command("rebuild")
+@json_option
+def projections_rebuild() -> None:
+    """Xóa và dựng lại mọi bảng tổng hợp từ nhật ký sự kiện.
+
+    Example: kiemtra projections rebuild
+    """
+    s = settings()
+    views = open_views()
+    applied = views.rebuild() if views else 0
+    if s.json:
+        emit_json({"events": applied})
+    else:
+        click.echo(s.say(f"Đã dựng lại các bảng tổng hợp từ {applied} sự kiện.",
+                         f"Rebuilt the views from {applied} events."))
 
 
 def print_status(rows: list[dict[str, Any]]) -> None:
@@ -601,7 +818,7 @@ def demo() -> None:
 
     from domain.errors import InvalidInput
     from projections.history import history as timeline
-    from projections.status import status as status_rows
+    from projections.views import Views
     from workflow.demo import run_demo
     from workflow.store import Database
 
@@ -623,7 +840,7 @@ def demo() -> None:
             where = f"{st.unit:5}" if st.unit else "     "
             out.print(f"  {fmt(st.day)}  {where} {st.actor:12} {s.say(st.say_vi, st.say_en)}")
     out.print()
-    rows = status_rows(store, today())
+    rows = Views(s.database.engine()).fresh().status(today())
     print_status(rows)
     out.print()
     print_history(timeline(store, rows[0]["campaign"], "vhxh"))

@@ -30,7 +30,7 @@ from domain.errors import (
     UnknownFinding,
 )
 from domain.ids import inspection_id
-from domain.lifecycle import State, Step
+from domain.lifecycle import State
 from domain.record import Record, evolve, new_record, open_findings
 from domain.text import clean_text
 

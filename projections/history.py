@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from domain.errors import format_value
-from domain.ids import inspection_id
+from domain.campaign import Campaign
+from domain.errors import UnknownCampaign, format_value
+from domain.ids import campaign_id, inspection_id
 from domain.vocabulary import state_label
-from projections.status import campaign
 from workflow.store import EventStore
 
 STEP_OF_EVENT = {
@@ -26,8 +26,19 @@ STEP_OF_EVENT = {
 ENVELOPE = {"originator_id", "originator_version", "timestamp", "actor", "effective_date"}
 
 
+def campaign(store: EventStore, code: str) -> Campaign:
+    found: Campaign | None = store.get(campaign_id(code.strip()))
+    if found is None:
+        raise UnknownCampaign(code=code)
+    return found
+
+
 def history(store: EventStore, code: str, unit: str | None = None) -> list[dict[str, Any]]:
-    """Events in recording order, each with its step, actor, dates and details."""
+    """Events in recording order, each with its step, actor, dates and details.
+
+    Read from the event store itself: each stream is found by its deterministic id
+    through the primary-key index, so no view is needed for it.
+    """
     camp = campaign(store, code)
     plan = camp.plan
     streams: list[tuple[Any, str | None]] = []

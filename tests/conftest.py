@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from projections.views import Views
 from workflow.demo import template_text
 from workflow.services import Workflow
 from workflow.store import Database, EventStore
@@ -43,8 +46,6 @@ def wf(store: EventStore) -> Workflow:
 
 @pytest.fixture
 def campaign(wf: Workflow) -> str:
-    from datetime import date
-
     wf.import_plan(template_text(), "plan.toml", date(2026, 6, 15))
     return CODE
 
@@ -52,3 +53,12 @@ def campaign(wf: Workflow) -> str:
 def count_rows(db: Path, table: str = "stored_events") -> int:
     with sqlite3.connect(db) as conn:
         return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+
+def views_of(store: EventStore) -> Views:
+    """The read models of the store's database, caught up."""
+    return Views(Database(str(store.env.get("SQLITE_DBNAME"))).engine()).fresh()
+
+
+def status(store: EventStore, as_of: date, code: str | None = None) -> list[dict[str, Any]]:
+    return views_of(store).status(as_of, code)

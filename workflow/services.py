@@ -18,8 +18,8 @@ from domain.inspection import Inspection
 from domain.lifecycle import State, Step, StepFacts
 from domain.metrics import parse_metrics_text
 from domain.plan import Plan, parse_plan_text
-from domain.rules import latest_notice
 from domain.record import status_row
+from domain.rules import latest_notice
 from domain.text import clean_text
 from workflow.lifecycle import advance
 from workflow.store import AttachmentBlob, EventStore

@@ -12,13 +12,9 @@ refused or conflicting command leaves neither events nor files behind.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
-from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -27,24 +23,16 @@ from eventsourcing.persistence import (
     JSONTranscoder,
     OperationalError,
     StoredEvent,
-    Transcoding,
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from domain.errors import ConcurrentChange, StorageUnavailable
+from workflow.database import Database
+from workflow.transcoding import register_transcodings
+
+__all__ = ["AttachmentBlob", "Database", "EventStore", "read_attachment"]
 
 ATTACHMENTS_TABLE = "attachments"
-
-
-class DateAsISO(Transcoding):
-    type = date
-    name = "date_iso"
-
-    def encode(self, obj: date) -> str:
-        return obj.isoformat()
-
-    def decode(self, data: str) -> date:
-        return date.fromisoformat(data)
 
 
 @dataclass(frozen=True)
@@ -102,8 +90,7 @@ class EventStore(Application[UUID]):
     name = "kiemtra"
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        transcoder.register(DateAsISO())
+        register_transcodings(transcoder)
 
     def load(self, aggregate_id: UUID) -> Any:
         """The aggregate rebuilt from its events; AggregateNotFoundError if none."""
@@ -134,61 +121,6 @@ class EventStore(Application[UUID]):
 
     def event_count(self) -> int:
         return int(self.recorder.max_notification_id() or 0)
-
-
-@dataclass(frozen=True)
-class Database:
-    """Where the data lives, from `--db`: a file path, `sqlite:///…` or `postgresql://…`."""
-
-    url: str
-
-    @property
-    def is_postgres(self) -> bool:
-        return self.url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://"))
-
-    @property
-    def sqlite_path(self) -> Path:
-        if self.url.startswith("sqlite:///"):
-            return Path(unquote(self.url[len("sqlite:///"):]))
-        return Path(self.url)
-
-    def exists(self) -> bool:
-        return self.is_postgres or self.sqlite_path.exists()
-
-    def label(self) -> str:
-        if self.is_postgres:
-            parts = urlsplit(self.url)
-            return f"postgresql://{parts.hostname or ''}{parts.path}"
-        return str(self.sqlite_path)
-
-    def env(self) -> dict[str, str]:
-        if self.is_postgres:
-            parts = urlsplit(self.url)
-            return {
-                "PERSISTENCE_MODULE": "eventsourcing.postgres",
-                "POSTGRES_DBNAME": parts.path.lstrip("/"),
-                "POSTGRES_HOST": parts.hostname or "localhost",
-                "POSTGRES_PORT": str(parts.port or 5432),
-                "POSTGRES_USER": unquote(parts.username or ""),
-                "POSTGRES_PASSWORD": unquote(parts.password or ""),
-            }
-        return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(self.sqlite_path),
-            "APPLICATION_RECORDER_TOPIC": "workflow.store:SQLiteRecorder",
-            "SQLITE_LOCK_TIMEOUT": "10",
-        }
-
-    def open(self) -> EventStore:
-        if not self.is_postgres:
-            parent = self.sqlite_path.parent
-            if not parent.is_dir():
-                raise StorageUnavailable(db=self.label(), reason="thư mục không tồn tại"
-                                         " (folder does not exist)")
-        try:
-            return EventStore(env=self.env())
-        except (OperationalError, sqlite3.Error, OSError) as exc:
-            raise StorageUnavailable(db=self.label(), reason=str(exc)) from None
 
 
 def read_attachment(store: EventStore, sha256: str) -> bytes | None:

@@ -40,8 +40,7 @@ from domain.errors import (
 )
 from domain.text import InvalidText
 from projections.history import history
-from projections.status import campaign_list, status
-from tests.conftest import CODE, count_rows, plan_text
+from tests.conftest import CODE, count_rows, plan_text, status, views_of
 from workflow.services import Workflow
 from workflow.store import Database, read_attachment
 
@@ -146,7 +145,7 @@ def test_cancel_from_each_allowed_state(wf: Workflow, campaign: str) -> None:
     wf.report(CODE, "hcc", day=D(2026, 8, 13))
     row = wf.cancel(CODE, "hcc", reason="Sáp nhập", day=D(2026, 8, 14))
     assert row["state"] == "cancelled" and row["closed"] is True
-    camp = campaign_list(wf.store, D(2026, 9, 1))[0]
+    camp = views_of(wf.store).campaigns(D(2026, 9, 1))[0]
     assert camp["cancelled"] == 3 and camp["closed"] is False
 
 

@@ -1,0 +1,252 @@
+"""The status projector: folds the event log into the read models, each event once.
+
+It pulls notifications after its tracked position (the SQLite recorder cannot
+push), in batches. A batch is read, applied and recorded with its new tracking
+position in one transaction that holds the database's write lock, so a crash at
+any point leaves the views before or after the batch — never half-applied — and
+two processes catching up at once apply each event once. As a second guard,
+each inspection row remembers the version of the last event applied to it.
+
+Rows are evolved with `domain.record.evolve`, the same function the aggregate
+uses, and deadlines come from `domain.record.open_deadlines`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+
+from domain.ids import inspection_id
+from domain.record import (
+    RESPONSIBLE,
+    Record,
+    evolve,
+    new_record,
+    next_step,
+    open_deadlines,
+    open_findings,
+)
+from projections import tables as t
+from projections.events import EventDecoder, StoredNotification, read_notifications
+
+NAME = "status"
+IN_CHUNK = 500
+Hook = Callable[[str, int], None]  # (point, events applied so far in the batch)
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def findings_to_json(findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [dict(f, remediate_by=_iso(f["remediate_by"]),
+                 remediated_on=_iso(f.get("remediated_on"))) for f in findings]
+
+
+def findings_from_json(findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [dict(f, remediate_by=_day(f["remediate_by"]),
+                 remediated_on=_day(f.get("remediated_on"))) for f in findings]
+
+
+RECORD_COLUMNS = [c.name for c in t.inspections.columns
+                  if c.name in new_record("", "")]
+
+
+@dataclass
+class Row:
+    """An inspection being projected: its record and what the view keeps beside it."""
+
+    originator_id: str
+    record: Record
+    version: int
+    campaign_key: str
+    seq: int
+    unit_name: str
+
+    @classmethod
+    def from_db(cls, row: Any) -> Row:
+        m = row._mapping
+        record = new_record(m["campaign"], m["unit"])
+        record.update({k: m[k] for k in RECORD_COLUMNS})
+        record["findings"] = findings_from_json(m["findings"])
+        record["absent"] = list(m["absent"])
+        return cls(m["originator_id"], record, m["version"], m["campaign_key"], m["seq"],
+                   m["unit_name"])
+
+    def to_db(self) -> dict[str, Any]:
+        step, deadline = next_step(self.record)
+        values = {k: self.record[k] for k in RECORD_COLUMNS}
+        values.update(
+            originator_id=self.originator_id, version=self.version,
+            campaign_key=self.campaign_key, seq=self.seq, unit_name=self.unit_name,
+            findings=findings_to_json(self.record["findings"]),
+            findings_total=len(self.record["findings"]),
+            findings_open=len(open_findings(self.record)),
+            next_step=str(step) if step else None, next_deadline=deadline,
+        )
+        return values
+
+    def deadlines(self) -> list[dict[str, Any]]:
+        return [
+            {"originator_id": self.originator_id, "kind": kind, "finding": finding or 0,
+             "campaign_key": self.campaign_key, "campaign": self.record["campaign"],
+             "unit": self.record["unit"], "due": due, "responsible": RESPONSIBLE[kind]}
+            for kind, due, finding in open_deadlines(self.record)
+        ]
+
+
+@dataclass
+class Batch:
+    """The rows one batch touches, loaded once and written once."""
+
+    rows: dict[str, Row] = field(default_factory=dict)
+    campaigns: list[dict[str, Any]] = field(default_factory=list)
+
+
+class StatusProjector:
+    """Keeps `view_campaigns`, `view_inspections` and `view_deadlines` up to date."""
+
+    def __init__(self, engine: Engine, *, batch_size: int = 2000,
+                 hook: Hook | None = None) -> None:
+        self.engine = engine
+        self.batch_size = batch_size
+        self.hook = hook
+        self.decoder = EventDecoder()
+
+    # --- public -----------------------------------------------------------------------
+
+    def ensure_tables(self) -> None:
+        t.metadata.create_all(self.engine, checkfirst=True)
+        with self.engine.begin() as conn:
+            if conn.execute(select(t.tracking.c.position)
+                            .where(t.tracking.c.name == NAME)).first() is None:
+                conn.execute(insert(t.tracking).values(name=NAME, position=0))
+
+    def head(self, conn: Connection) -> int:
+        from projections.events import head
+
+        return head(conn)
+
+    def position(self, conn: Connection) -> int:
+        found: int | None = conn.execute(select(t.tracking.c.position)
+                                         .where(t.tracking.c.name == NAME)).scalar()
+        return int(found or 0)
+
+    def catch_up(self) -> int:
+        """Apply every event recorded after the tracked position; returns how many."""
+        applied = 0
+        while True:
+            with self.engine.connect() as conn:
+                if self.position(conn) >= self.head(conn):
+                    conn.rollback()
+                    return applied
+                conn.rollback()
+            with self.engine.connect().execution_options(immediate=True) as conn, conn.begin():
+                start = self.position(conn)  # again, under the write lock
+                notifications = read_notifications(conn, start, self.batch_size)
+                if not notifications:
+                    return applied
+                self.apply(conn, start, notifications)
+                applied += len(notifications)
+
+    def rebuild(self) -> int:
+        """Drop every view and fold the whole log again."""
+        t.metadata.drop_all(self.engine, tables=[*t.VIEWS, t.tracking], checkfirst=True)
+        self.ensure_tables()
+        return self.catch_up()
+
+    # --- one batch, inside the caller's transaction ------------------------------------
+
+    def apply(self, conn: Connection, start: int,
+              notifications: Sequence[StoredNotification]) -> None:
+        batch = Batch()
+        decoded = [(n, *self.decoder.decode(n)) for n in notifications]
+        self._load_rows(conn, batch, {n.originator_id for n, name, _ in decoded
+                                      if name != "PlanImported"})
+        for count, (n, name, data) in enumerate(decoded, 1):
+            if name == "PlanImported":
+                self._plan_imported(batch, n, data)
+            else:
+                row = batch.rows.get(n.originator_id) or self._orphan(batch, n, data)
+                if n.originator_version > row.version:  # never twice
+                    evolve(row.record, name, data)
+                    row.version = n.originator_version
+            if self.hook:
+                self.hook("event", count)
+        self._write(conn, batch)
+        if self.hook:
+            self.hook("written", len(decoded))
+        moved = conn.execute(update(t.tracking)
+                             .where(t.tracking.c.name == NAME, t.tracking.c.position == start)
+                             .values(position=notifications[-1].id)).rowcount
+        if moved != 1:
+            msg = f"projection position moved under us (expected {start})"
+            raise RuntimeError(msg)
+
+    def _load_rows(self, conn: Connection, batch: Batch, ids: set[str]) -> None:
+        wanted = sorted(ids)
+        for i in range(0, len(wanted), IN_CHUNK):
+            chunk = wanted[i:i + IN_CHUNK]
+            for row in conn.execute(select(t.inspections)
+                                    .where(t.inspections.c.originator_id.in_(chunk))):
+                batch.rows[row.originator_id] = Row.from_db(row)
+
+    def _plan_imported(self, batch: Batch, n: StoredNotification, data: dict[str, Any]) -> None:
+        plan, code = data["plan"], data["code"]
+        key = code.casefold()
+        batch.campaigns.append({
+            "code_key": key, "code": code, "title": plan["title"],
+            "authority": plan["authority"], "period_start": plan["period"]["start"],
+            "period_end": plan["period"]["end"], "plan": _jsonable(plan),
+            "imported_on": data["effective_date"], "position": n.id,
+        })
+        for seq, unit in enumerate(plan["units"]):
+            oid = inspection_id(code, unit["code"]).hex
+            batch.rows[oid] = Row(oid, new_record(code, unit["code"]), 0, key, seq, unit["name"])
+
+    def _orphan(self, batch: Batch, n: StoredNotification, data: dict[str, Any]) -> Row:
+        """An inspection whose plan was not seen (cannot happen with kiemtra's writes)."""
+        row = Row(n.originator_id, new_record(data["campaign"], data["unit"]), 0,
+                  data["campaign"].casefold(), 0, data["unit"])
+        batch.rows[n.originator_id] = row
+        return row
+
+    def _write(self, conn: Connection, batch: Batch) -> None:
+        if batch.campaigns:  # replace, so replaying from an earlier position converges
+            keys = [c["code_key"] for c in batch.campaigns]
+            conn.execute(delete(t.campaigns).where(t.campaigns.c.code_key.in_(keys)))
+            conn.execute(insert(t.campaigns), batch.campaigns)
+        ids = sorted(batch.rows)
+        for i in range(0, len(ids), IN_CHUNK):
+            chunk = ids[i:i + IN_CHUNK]
+            conn.execute(delete(t.inspections).where(t.inspections.c.originator_id.in_(chunk)))
+            conn.execute(delete(t.deadlines).where(t.deadlines.c.originator_id.in_(chunk)))
+        rows = list(batch.rows.values())
+        if rows:
+            conn.execute(insert(t.inspections), [r.to_db() for r in rows])
+        items = [item for r in rows for item in r.deadlines()]
+        if items:
+            conn.execute(insert(t.deadlines), items)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def count_rows(conn: Connection) -> dict[str, int]:
+    return {table.name: int(conn.execute(select(func.count()).select_from(table)).scalar() or 0)
+            for table in t.VIEWS}

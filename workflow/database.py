@@ -1,0 +1,104 @@
+"""Where kiemtra's data lives, from `--db`: a SQLite file (default) or a PostgreSQL URL.
+
+Kept apart from the event store so read-only commands can find the database
+without importing the eventsourcing library.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+from domain.errors import StorageUnavailable
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from workflow.store import EventStore
+
+
+@dataclass(frozen=True)
+class Database:
+    """Where the data lives, from `--db`: a file path, `sqlite:///…` or `postgresql://…`."""
+
+    url: str
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://"))
+
+    @property
+    def sqlite_path(self) -> Path:
+        if self.url.startswith("sqlite:///"):
+            return Path(unquote(self.url[len("sqlite:///"):]))
+        return Path(self.url)
+
+    def exists(self) -> bool:
+        return self.is_postgres or self.sqlite_path.exists()
+
+    def label(self) -> str:
+        if self.is_postgres:
+            parts = urlsplit(self.url)
+            return f"postgresql://{parts.hostname or ''}{parts.path}"
+        return str(self.sqlite_path)
+
+    def env(self) -> dict[str, str]:
+        if self.is_postgres:
+            parts = urlsplit(self.url)
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": parts.path.lstrip("/"),
+                "POSTGRES_HOST": parts.hostname or "localhost",
+                "POSTGRES_PORT": str(parts.port or 5432),
+                "POSTGRES_USER": unquote(parts.username or ""),
+                "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            }
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(self.sqlite_path),
+            "APPLICATION_RECORDER_TOPIC": "workflow.store:SQLiteRecorder",
+            "SQLITE_LOCK_TIMEOUT": "10",
+        }
+
+    def open(self) -> EventStore:
+        from eventsourcing.persistence import OperationalError
+
+        from workflow.store import EventStore
+
+        if not self.is_postgres:
+            parent = self.sqlite_path.parent
+            if not parent.is_dir():
+                raise StorageUnavailable(db=self.label(), reason="thư mục không tồn tại"
+                                         " (folder does not exist)")
+        try:
+            return EventStore(env=self.env())
+        except (OperationalError, sqlite3.Error, OSError) as exc:
+            raise StorageUnavailable(db=self.label(), reason=str(exc)) from None
+
+    def sqlalchemy_url(self) -> str:
+        if self.is_postgres:
+            parts = urlsplit(self.url)
+            return parts._replace(scheme="postgresql+psycopg").geturl()
+        return f"sqlite:///{self.sqlite_path}"
+
+    def engine(self) -> Engine:
+        """A SQLAlchemy engine on the same database, for the read models."""
+        from sqlalchemy import create_engine, event
+
+        if self.is_postgres:
+            return create_engine(self.sqlalchemy_url())
+        engine = create_engine(self.sqlalchemy_url(), connect_args={"timeout": 10})
+
+        @event.listens_for(engine, "connect")
+        def _no_implicit_begin(dbapi_connection: Any, _: Any) -> None:
+            dbapi_connection.isolation_level = None  # we say BEGIN ourselves, below
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Any) -> None:
+            immediate = conn.get_execution_options().get("immediate")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
