@@ -488,12 +488,12 @@ class TimestampParam(click.ParamType):  # type: ignore[type-arg]
 
         text = str(value).strip().replace("T", " ")
         day_part, _, time_part = text.partition(" ")
-        day = DATE.convert(day_part, param, ctx)
         try:
+            day = DATE.convert(day_part, param, ctx)
             moment = (datetime.combine(day, time.fromisoformat(time_part)) if time_part
                       else datetime.combine(day, time.max))
-        except ValueError:
-            self.fail(f"«{value}» không phải thời điểm dạng DATE [HH:MM[:SS]] "
+        except (ValueError, click.BadParameter):
+            self.fail(f"«{value}» không phải thời điểm dạng NGÀY [GIỜ:PHÚT[:GIÂY]] "
                       "(expected DATE [HH:MM[:SS]])", param, ctx)
         return moment.replace(tzinfo=VIETNAM)
 

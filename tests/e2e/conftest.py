@@ -50,3 +50,22 @@ def run(tmp_path: Path) -> Run:
         return Result(done.returncode, done.stdout, done.stderr)
 
     return call
+
+
+CODE = "KTD-TKT-2026"
+
+
+def ok(result: Result) -> Result:
+    assert result.code == 0, result.err
+    return result
+
+
+@pytest.fixture
+def imported(run: Run, tmp_path: Path) -> Run:
+    template = ok(run("plan", "template")).out
+    (tmp_path / "ke-hoach.toml").write_text(template, "utf-8")
+    result = ok(run("plan", "import", "ke-hoach.toml"))
+    assert result.out.strip() == CODE
+    return run
+
+

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Result, Run
+from tests.e2e.conftest import CODE, Run, ok
 
-CODE = "KTD-TKT-2026"
 STATUS_KEYS = {
     "campaign", "unit", "unit_name", "state", "surprise", "notice_date", "on_site",
     "report_due", "report_submitted_on", "report_late", "conclusion_due", "findings_open",
@@ -23,20 +22,6 @@ def events(tmp_path: Path) -> int:
         return 0
     with sqlite3.connect(db) as conn:
         return int(conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0])
-
-
-def ok(result: Result) -> Result:
-    assert result.code == 0, result.err
-    return result
-
-
-@pytest.fixture
-def imported(run: Run, tmp_path: Path) -> Run:
-    template = ok(run("plan", "template")).out
-    (tmp_path / "ke-hoach.toml").write_text(template, "utf-8")
-    result = ok(run("plan", "import", "ke-hoach.toml"))
-    assert result.out.strip() == CODE
-    return run
 
 
 def test_full_campaign_through_the_cli(imported: Run, tmp_path: Path) -> None:

@@ -1,0 +1,243 @@
+"""The read models: exactly once, rebuildable, equal to the aggregates, and time travel.
+
+All against a real SQLite file shared by the event store and the views.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from domain.ids import inspection_id
+from domain.record import status_row
+from projections import tables as t
+from projections.projector import StatusProjector
+from projections.views import Views
+from tests.conftest import CODE, plan_text
+from workflow.database import Database
+from workflow.services import Workflow
+
+D = date
+
+
+def snapshot(views: Views) -> dict[str, Any]:
+    """Everything a user can see from the views, as plain data."""
+    as_of = D(2026, 9, 15)
+    return {
+        "status": views.status(as_of),
+        "due": views.due(as_of, None),
+        "campaigns": views.campaigns(as_of),
+        "summaries": [views.summary(c["code"], as_of) for c in views.campaigns(as_of)],
+    }
+
+
+def walk(wf: Workflow, code: str = CODE) -> None:
+    wf.inspect(code, "vp", day=D(2026, 8, 10), surprise=True)
+    wf.minutes(code, "vp", day=D(2026, 8, 10))
+    wf.conclude(code, "vp", day=D(2026, 8, 14), findings=["A", "B"])
+    wf.remediate(code, "vp", findings=[2], day=D(2026, 9, 1))
+    wf.notify(code, "kt", on_site=D(2026, 8, 12), day=D(2026, 8, 3))
+    wf.report(code, "kt", day=D(2026, 8, 12))
+    wf.notify(code, "vhxh", on_site=D(2026, 8, 14), day=D(2026, 8, 4))
+    wf.reschedule(code, "vhxh", on_site=D(2026, 8, 20), reason="Trùng lịch", day=D(2026, 8, 10))
+    wf.cancel(code, "hcc", reason="Sáp nhập", day=D(2026, 8, 1))
+
+
+@pytest.fixture
+def db(db_path: Path) -> Database:
+    return Database(str(db_path))
+
+
+def views(db: Database, batch_size: int = 3, hook: Any = None) -> Views:
+    made = Views(db.engine())
+    made.projector = StatusProjector(made.engine, batch_size=batch_size, hook=hook)
+    made.projector.ensure_tables()
+    return made
+
+
+def test_views_equal_the_aggregates(wf: Workflow, campaign: str, db: Database) -> None:
+    walk(wf)
+    v = views(db).fresh()
+    names = {"vp": "Văn phòng Hội đồng nhân dân và Ủy ban nhân dân xã", "kt": "Phòng Kinh tế",
+             "vhxh": "Phòng Văn hóa - Xã hội", "hcc": "Trung tâm Phục vụ hành chính công xã"}
+    expected = [status_row(wf.store.load(inspection_id(CODE, u)).record, names[u],
+                           D(2026, 9, 15)) for u in names]
+    assert v.status(D(2026, 9, 15)) == expected
+
+
+def test_catching_up_twice_applies_nothing_more(wf: Workflow, campaign: str,
+                                               db: Database) -> None:
+    walk(wf)
+    v = views(db)
+    assert v.projector.catch_up() == wf.store.event_count()
+    before = snapshot(v)
+    assert v.projector.catch_up() == 0
+    assert snapshot(v) == before
+
+
+def test_the_same_notifications_applied_twice_count_once(wf: Workflow, campaign: str,
+                                                         db: Database) -> None:
+    walk(wf)
+    v = views(db, batch_size=1000)
+    v.projector.catch_up()
+    once = snapshot(v)
+    with v.engine.begin() as conn:  # pretend the position was lost: replay everything
+        conn.execute(update(t.tracking).values(position=0))
+    v.projector.catch_up()
+    assert snapshot(v) == once
+    # and a batch applied a second time at a stale position is refused whole
+    from projections.events import read_notifications
+
+    with v.engine.connect() as conn:
+        batch = read_notifications(conn, 0, 5)
+    with pytest.raises(RuntimeError, match="position"), v.engine.begin() as conn:
+        v.projector.apply(conn, 0, batch)
+    assert snapshot(v) == once
+
+
+def test_a_crash_at_any_point_leaves_the_views_before_or_after(
+    wf: Workflow, campaign: str, db: Database
+) -> None:
+    walk(wf)
+    reference = views(db, batch_size=1000)
+    reference.projector.rebuild()
+    expected = snapshot(reference)
+    total = wf.store.event_count()
+    points = [("event", k) for k in range(1, 6)] + [("written", 5)]
+    for point in points:
+        crash_db = Database(str(Path(db.url).with_name(f"crash-{point[0]}-{point[1]}.db")))
+        with sqlite3.connect(db.url) as source, sqlite3.connect(crash_db.url) as copy:
+            source.backup(copy)  # the events, including what is still in the WAL
+        fresh = views(crash_db, batch_size=5)
+        fresh.projector.rebuild()  # start from nothing in this copy
+        with fresh.engine.begin() as conn:
+            conn.execute(update(t.tracking).values(position=0))
+            for table in t.VIEWS:
+                conn.execute(table.delete())
+
+        def boom(where: str, count: int, point: tuple[str, int] = point) -> None:
+            if (where, count) == point:
+                raise KeyboardInterrupt  # the process dies here
+
+        crashing = views(crash_db, batch_size=5, hook=boom)
+        with pytest.raises(KeyboardInterrupt):
+            crashing.projector.catch_up()
+        with crashing.engine.connect() as conn:
+            position = conn.execute(select(t.tracking.c.position)).scalar()
+            rows = conn.execute(select(t.inspections)).all()
+        assert position == 0 and rows == []  # the crashed batch left nothing
+        survivor = views(crash_db, batch_size=5)
+        assert survivor.projector.catch_up() == total
+        assert snapshot(survivor) == expected
+
+
+def test_rebuild_equals_incremental(wf: Workflow, campaign: str, db: Database) -> None:
+    v = views(db, batch_size=2)
+    v.projector.catch_up()
+    wf.inspect(CODE, "vp", day=D(2026, 8, 10), surprise=True)
+    v.projector.catch_up()
+    walk_rest = Workflow(wf.store, "pho-to")
+    walk_rest.minutes(CODE, "vp", day=D(2026, 8, 11))
+    walk_rest.conclude(CODE, "vp", day=D(2026, 8, 14), findings=["A"])
+    v.projector.catch_up()
+    walk_rest.remediate(CODE, "vp", findings=[1], day=D(2026, 9, 1))
+    incremental = snapshot(v.fresh())
+    assert v.rebuild() == wf.store.event_count()
+    assert snapshot(v) == incremental
+
+
+def test_a_second_campaign_and_unknown_campaigns(wf: Workflow, campaign: str,
+                                                 db: Database) -> None:
+    wf.import_plan(plan_text(**{'code = "KTD-TKT-2026"': 'code = "KTD-TKT-2027"'}), "p",
+                   D(2027, 1, 5))
+    v = views(db).fresh()
+    assert [c["code"] for c in v.campaigns(D(2026, 9, 1))] == [CODE, "KTD-TKT-2027"]
+    assert {r["campaign"] for r in v.status(D(2026, 9, 1), "ktd-tkt-2027")} == {"KTD-TKT-2027"}
+    from domain.errors import UnknownCampaign
+
+    with pytest.raises(UnknownCampaign):
+        v.status(D(2026, 9, 1), "NOPE")
+
+
+@pytest.mark.parametrize(
+    ("as_of", "overdue"),
+    [
+        (D(2026, 8, 11), False),  # the report due date itself
+        (D(2026, 8, 12), True),   # the day after
+    ],
+)
+def test_overdue_flags_around_the_due_date(wf: Workflow, campaign: str, db: Database,
+                                          as_of: date, overdue: bool) -> None:
+    wf.notify(CODE, "kt", on_site=D(2026, 8, 12), day=D(2026, 8, 3))
+    row = views(db).fresh().status(as_of, CODE)[1]
+    assert row["next_deadline"] == "2026-08-11" and row["overdue"] is overdue
+
+
+def test_overdue_around_national_day(wf: Workflow, campaign: str, db: Database) -> None:
+    # On-site Thursday 03/09/2026, report 1 working day before: 02/09, 01/09, 31/08 are
+    # off and 29–30/08 a weekend, so the report is due Friday 28/08.
+    wf.notify(CODE, "kt", on_site=D(2026, 9, 3), day=D(2026, 8, 20))
+    v = views(db).fresh()
+    assert v.status(D(2026, 8, 28), CODE)[1]["report_due"] == "2026-08-28"
+    assert v.status(D(2026, 8, 28), CODE)[1]["overdue"] is False
+    assert v.status(D(2026, 8, 31), CODE)[1]["overdue"] is True
+    due = [d for d in v.due(D(2026, 8, 31), 0) if d["unit"] == "kt"]
+    assert [(d["kind"], d["days_left"]) for d in due] == [("report", -3)]
+
+
+def test_due_list_for_every_state(wf: Workflow, campaign: str, db: Database) -> None:
+    walk(wf)
+    items = views(db).fresh().due(D(2026, 8, 1), None)
+    got = [(d["unit"], d["kind"], d["due"], d["finding"], d["responsible"]) for d in items]
+    assert got == [
+        # kt: report submitted (late) → on-site still open
+        ("kt", "on_site", "2026-08-12", None, "team"),
+        # vhxh: notified, rescheduled to 20/08 → report due 19/08 and the visit
+        ("vhxh", "report", "2026-08-19", None, "unit"),
+        ("vhxh", "on_site", "2026-08-20", None, "team"),
+        # vp: concluded 14/08 with 2 findings, finding 2 remediated → finding 1 by 13/09
+        ("vp", "remediation", "2026-09-13", 1, "unit"),
+    ]
+    assert all(d["responsible_name"] for d in items)
+
+
+def test_due_for_planned_inspected_and_minuted(wf: Workflow, campaign: str,
+                                               db: Database) -> None:
+    wf.inspect(CODE, "vp", day=D(2026, 8, 10), surprise=True)
+    wf.inspect(CODE, "kt", day=D(2026, 8, 12), surprise=True)
+    wf.minutes(CODE, "kt", day=D(2026, 8, 12))
+    items = views(db).fresh().due(D(2026, 7, 1), None)
+    got = [(d["unit"], d["kind"], d["due"]) for d in items]
+    assert ("vhxh", "notice", "2026-08-09") in got  # planned 14/08, 5 calendar days
+    assert ("hcc", "notice", "2026-08-12") in got
+    assert ("vp", "minutes", "2026-08-22") in got and ("vp", "conclusion", "2026-08-22") in got
+    assert ("kt", "conclusion", "2026-08-25") in got
+    assert not any(u == "kt" and k == "minutes" for u, k, _ in got)
+    assert views(db).fresh().due(D(2026, 7, 1), 40) == [
+        d for d in items if d["due"] <= "2026-08-10"]
+
+
+def test_time_travel_shows_what_was_recorded_then(wf: Workflow, campaign: str,
+                                                  db: Database) -> None:
+    wf.notify(CODE, "kt", on_site=D(2026, 8, 12), day=D(2026, 8, 3))
+    time.sleep(0.01)
+    moment = datetime.now(UTC)
+    time.sleep(0.01)
+    wf.report(CODE, "kt", day=D(2026, 8, 10))
+    wf.cancel(CODE, "vp", reason="Sáp nhập", day=D(2026, 8, 10))
+    v = views(db).fresh()
+    now = {r["unit"]: r["state"] for r in v.status(D(2026, 8, 11), CODE)}
+    then = {r["unit"]: r["state"] for r in v.status_at(moment, D(2026, 8, 11), CODE)}
+    assert now == {"vp": "cancelled", "kt": "report_submitted", "vhxh": "planned",
+                   "hcc": "planned"}
+    assert then == {"vp": "planned", "kt": "notified", "vhxh": "planned", "hcc": "planned"}
+    assert {r["unit"]: r["state"] for r in v.status_at(moment, D(2026, 8, 11))} == then
+    before_import = datetime(2020, 1, 1, tzinfo=UTC)
+    assert v.status_at(before_import, D(2026, 8, 11)) == []
+    assert v.status_at(before_import, D(2026, 8, 11), CODE) == []
