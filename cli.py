@@ -467,7 +467,7 @@ def open_views(campaign: str | None = None) -> Views | None:
         return None
     from projections.views import Views
 
-    return Views(s.database.engine()).fresh()
+    return Views(s.database).fresh()
 
 
 def emit(rows: Any, show: Callable[[Any], None]) -> None:
@@ -840,7 +840,7 @@ def demo() -> None:
             where = f"{st.unit:5}" if st.unit else "     "
             out.print(f"  {fmt(st.day)}  {where} {st.actor:12} {s.say(st.say_vi, st.say_en)}")
     out.print()
-    rows = Views(s.database.engine()).fresh().status(today())
+    rows = Views(s.database).fresh().status(today())
     print_status(rows)
     out.print()
     print_history(timeline(store, rows[0]["campaign"], "vhxh"))

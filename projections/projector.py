@@ -13,7 +13,7 @@ uses, and deadlines come from `domain.record.open_deadlines`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -21,86 +21,14 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from domain.ids import inspection_id
-from domain.record import (
-    RESPONSIBLE,
-    Record,
-    evolve,
-    new_record,
-    next_step,
-    open_deadlines,
-    open_findings,
-)
+from domain.record import evolve, new_record
 from projections import tables as t
 from projections.events import EventDecoder, StoredNotification, read_notifications
+from projections.rows import Row
 
 NAME = "status"
 IN_CHUNK = 500
 Hook = Callable[[str, int], None]  # (point, events applied so far in the batch)
-
-
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
-def findings_to_json(findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [dict(f, remediate_by=_iso(f["remediate_by"]),
-                 remediated_on=_iso(f.get("remediated_on"))) for f in findings]
-
-
-def findings_from_json(findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [dict(f, remediate_by=_day(f["remediate_by"]),
-                 remediated_on=_day(f.get("remediated_on"))) for f in findings]
-
-
-RECORD_COLUMNS = [c.name for c in t.inspections.columns
-                  if c.name in new_record("", "")]
-
-
-@dataclass
-class Row:
-    """An inspection being projected: its record and what the view keeps beside it."""
-
-    originator_id: str
-    record: Record
-    version: int
-    campaign_key: str
-    seq: int
-    unit_name: str
-
-    @classmethod
-    def from_db(cls, row: Any) -> Row:
-        m = row._mapping
-        record = new_record(m["campaign"], m["unit"])
-        record.update({k: m[k] for k in RECORD_COLUMNS})
-        record["findings"] = findings_from_json(m["findings"])
-        record["absent"] = list(m["absent"])
-        return cls(m["originator_id"], record, m["version"], m["campaign_key"], m["seq"],
-                   m["unit_name"])
-
-    def to_db(self) -> dict[str, Any]:
-        step, deadline = next_step(self.record)
-        values = {k: self.record[k] for k in RECORD_COLUMNS}
-        values.update(
-            originator_id=self.originator_id, version=self.version,
-            campaign_key=self.campaign_key, seq=self.seq, unit_name=self.unit_name,
-            findings=findings_to_json(self.record["findings"]),
-            findings_total=len(self.record["findings"]),
-            findings_open=len(open_findings(self.record)),
-            next_step=str(step) if step else None, next_deadline=deadline,
-        )
-        return values
-
-    def deadlines(self) -> list[dict[str, Any]]:
-        return [
-            {"originator_id": self.originator_id, "kind": kind, "finding": finding or 0,
-             "campaign_key": self.campaign_key, "campaign": self.record["campaign"],
-             "unit": self.record["unit"], "due": due, "responsible": RESPONSIBLE[kind]}
-            for kind, due, finding in open_deadlines(self.record)
-        ]
 
 
 @dataclass
@@ -197,7 +125,7 @@ class StatusProjector:
             chunk = wanted[i:i + IN_CHUNK]
             for row in conn.execute(select(t.inspections)
                                     .where(t.inspections.c.originator_id.in_(chunk))):
-                batch.rows[row.originator_id] = Row.from_db(row)
+                batch.rows[row.originator_id] = Row.from_db(row._mapping)
 
     def _plan_imported(self, batch: Batch, n: StoredNotification, data: dict[str, Any]) -> None:
         plan, code = data["plan"], data["code"]

@@ -1,44 +1,104 @@
 """What the team leader asks, answered from the read models.
 
-Every question first catches the views up with the event log (usually a single
-indexed look-up that finds nothing new), then reads indexed rows; nothing here
-replays the log, except `status_at`, which reviewers use rarely.
+Every question first makes sure the views have applied every recorded event:
+two indexed look-ups, and a catch-up through the projector only when something
+is new. Then it reads indexed rows; nothing here replays the log except
+`status_at`, which reviewers use rarely.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
-from typing import Any
-
-from sqlalchemy import Engine, case, create_engine, func, inspect, select
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from domain.errors import UnknownCampaign
 from domain.ids import campaign_id, inspection_id
 from domain.metrics import derived_rates
 from domain.record import status_row
 from domain.vocabulary import WEEKDAYS_VI
-from projections import tables as t
-from projections.events import EventDecoder, read_notifications, read_streams
-from projections.projector import NAME, Row, StatusProjector
+from projections.reader import EngineReader, Reader, SqliteReader, as_date, as_json
+from projections.rows import Row
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from projections.projector import StatusProjector
+    from workflow.database import Database
 
 CONCLUDED = ("concluded", "remediated")
+TRACKING = "view_tracking"
+
+STATUS_SQL = """
+SELECT i.* FROM view_inspections i JOIN view_campaigns c ON c.code_key = i.campaign_key
+{where} ORDER BY c.position, i.seq
+"""
+DUE_SQL = """
+SELECT d.*, i.unit_name, c.plan FROM view_deadlines d
+JOIN view_inspections i ON i.originator_id = d.originator_id
+JOIN view_campaigns c ON c.code_key = d.campaign_key
+{where} ORDER BY d.due, c.position, i.seq, d.finding
+"""
+CAMPAIGNS_SQL = """
+SELECT c.code, c.title, c.authority, c.period_start, c.period_end,
+  COUNT(i.originator_id) AS units,
+  SUM(CASE WHEN i.state = 'cancelled' THEN 1 ELSE 0 END) AS cancelled,
+  SUM(CASE WHEN i.state IN ('concluded', 'remediated') THEN 1 ELSE 0 END) AS concluded,
+  SUM(i.findings_open) AS findings_open,
+  SUM(CASE WHEN i.next_deadline < :as_of THEN 1 ELSE 0 END) AS overdue,
+  SUM(CASE WHEN i.report_late THEN 1 ELSE 0 END
+      + CASE WHEN i.conclusion_late THEN 1 ELSE 0 END) AS late_steps,
+  SUM(CASE WHEN i.next_step IS NULL THEN 1 ELSE 0 END) AS finished
+FROM view_campaigns c JOIN view_inspections i ON i.campaign_key = c.code_key
+GROUP BY c.code_key, c.code, c.title, c.authority, c.period_start, c.period_end, c.position
+ORDER BY c.position
+"""
 
 
 class Views:
-    """The read models of one database."""
+    """The read models of one database (or of an engine, for in-memory views)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.projector = StatusProjector(engine)
+    def __init__(self, database: Database | None = None, *,
+                 engine: Engine | None = None) -> None:
+        self.database = database
+        self._engine = engine
+
+    @cached_property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            assert self.database is not None
+            self._engine = self.database.engine()
+        return self._engine
+
+    @cached_property
+    def projector(self) -> StatusProjector:
+        from projections.projector import StatusProjector
+
+        return StatusProjector(self.engine)
+
+    @contextmanager
+    def reader(self) -> Iterator[Reader]:
+        reader: Reader
+        if self.database is not None and not self.database.is_postgres:
+            reader = SqliteReader(self.database.sqlite_path)
+        else:
+            reader = EngineReader(self.engine)
+        try:
+            yield reader
+        finally:
+            reader.close()
 
     def fresh(self) -> Views:
         """Create the view tables if needed and apply the events not yet applied."""
-        with self.engine.connect() as conn:
-            ready = inspect(conn).has_table(t.tracking.name)
+        with self.reader() as r:
+            ready = r.has_table(TRACKING)
+            behind = not ready or _position(r) < r.head()
         if not ready:
             self.projector.ensure_tables()
-        self.projector.catch_up()
+        if behind:
+            self.projector.catch_up()
         return self
 
     def rebuild(self) -> int:
@@ -47,145 +107,110 @@ class Views:
     # --- status ---------------------------------------------------------------------
 
     def status(self, as_of: date, code: str | None = None) -> list[dict[str, Any]]:
-        query = (select(t.inspections)
-                 .join(t.campaigns, t.campaigns.c.code_key == t.inspections.c.campaign_key)
-                 .order_by(t.campaigns.c.position, t.inspections.c.seq))
-        with self.engine.connect() as conn:
+        with self.reader() as r:
             if code:
-                key = self._campaign(conn, code)["code_key"]
-                query = query.where(t.inspections.c.campaign_key == key)
-            rows = [Row.from_db(r) for r in conn.execute(query)]
-        return [status_row(r.record, r.unit_name, as_of) for r in rows]
+                key = _campaign(r, code)["code_key"]
+                rows = r.rows(STATUS_SQL.format(where="WHERE i.campaign_key = :key"),
+                              {"key": key})
+            else:
+                rows = r.rows(STATUS_SQL.format(where=""))
+        return [status_row(row.record, row.unit_name, as_of)
+                for row in map(Row.from_db, rows)]
 
     def status_at(self, at: datetime, as_of: date, code: str | None = None
                   ) -> list[dict[str, Any]]:
         """The status as it was recorded at `at`: only events recorded until then count.
 
-        The events are folded by the same projector into a throwaway in-memory view.
+        The same projector folds those events into a throwaway in-memory view.
         """
-        memory = Views(create_engine("sqlite://"))
+        from sqlalchemy import create_engine
+
+        from projections.events import EventDecoder, read_notifications, read_streams
+
+        memory = Views(engine=create_engine("sqlite://"))
         memory.projector.ensure_tables()
         decoder = EventDecoder()
+        with self.reader() as r:
+            plan = _campaign(r, code) if code else None
         with self.engine.connect() as conn, memory.engine.begin() as target:
-            if code:
-                plan = self._campaign(conn, code)
+            batches: Iterable[list[Any]]
+            if plan is not None:
                 ids = [campaign_id(plan["code"]).hex] + [
                     inspection_id(plan["code"], u["code"]).hex for u in plan["plan"]["units"]]
-                batches: Iterable[list[Any]] = [read_streams(conn, ids)]
+                batches = [read_streams(conn, ids)]
             else:
-                batches = _all_batches(conn)
+                batches = _batches(lambda after: read_notifications(conn, after, 5000))
             position = 0
             for batch in batches:
                 kept = [n for n in batch if decoder.decode(n)[1]["timestamp"] <= at]
                 if kept:
                     memory.projector.apply(target, position, kept)
                     position = kept[-1].id
-        with memory.engine.connect() as conn:
-            if code and conn.execute(select(t.campaigns)).first() is None:
-                return []
+        if plan is not None and position == 0:
+            return []  # the campaign had not been imported yet
         return memory.status(as_of, code)
 
     # --- due list -------------------------------------------------------------------
 
     def due(self, as_of: date, within: int | None) -> list[dict[str, Any]]:
-        d, i, c = t.deadlines, t.inspections, t.campaigns
-        query = (select(d, i.c.unit_name, c.c.plan)
-                 .join(i, i.c.originator_id == d.c.originator_id)
-                 .join(c, c.c.code_key == d.c.campaign_key)
-                 .order_by(d.c.due, c.c.position, i.c.seq, d.c.finding))
-        if within is not None:
-            query = query.where(d.c.due <= as_of + timedelta(days=within))
-        with self.engine.connect() as conn:
-            rows = list(conn.execute(query))
-        return [{
-            "campaign": r.campaign, "unit": r.unit, "unit_name": r.unit_name, "kind": r.kind,
-            "due": r.due.isoformat(), "weekday": WEEKDAYS_VI[r.due.weekday()],
-            "days_left": (r.due - as_of).days, "overdue": as_of > r.due,
-            "finding": r.finding or None, "responsible": r.responsible,
-            "responsible_name": _responsible_name(r.responsible, r.unit_name, r.plan),
-            "as_of": as_of.isoformat(),
-        } for r in rows]
+        with self.reader() as r:
+            if within is None:
+                rows = r.rows(DUE_SQL.format(where=""))
+            else:
+                rows = r.rows(DUE_SQL.format(where="WHERE d.due <= :limit"),
+                              {"limit": as_of + timedelta(days=within)})
+        plans: dict[str, Any] = {}
+        result = []
+        for row in rows:
+            due = as_date(row["due"])
+            assert due is not None
+            plan = plans.get(row["campaign_key"])
+            if plan is None:
+                plan = plans[row["campaign_key"]] = as_json(row["plan"])
+            result.append({
+                "campaign": row["campaign"], "unit": row["unit"], "unit_name": row["unit_name"],
+                "kind": row["kind"], "due": due.isoformat(), "weekday": WEEKDAYS_VI[due.weekday()],
+                "days_left": (due - as_of).days, "overdue": as_of > due,
+                "finding": row["finding"] or None, "responsible": row["responsible"],
+                "responsible_name": _responsible_name(row["responsible"], row["unit_name"],
+                                                      plan),
+                "as_of": as_of.isoformat(),
+            })
+        return result
 
     # --- campaigns and the secretariat's summary ------------------------------------
 
     def campaigns(self, as_of: date) -> list[dict[str, Any]]:
-        i, c = t.inspections, t.campaigns
-        cancelled = func.sum(case((i.c.state == "cancelled", 1), else_=0))
-        query = (
-            select(
-                c.c.code, c.c.title, c.c.authority, c.c.period_start, c.c.period_end,
-                func.count(i.c.originator_id).label("units"),
-                cancelled.label("cancelled"),
-                func.sum(case((i.c.state.in_(CONCLUDED), 1), else_=0)).label("concluded"),
-                func.sum(i.c.findings_open).label("findings_open"),
-                func.sum(case((i.c.next_deadline < as_of, 1), else_=0)).label("overdue"),
-                func.sum(case((i.c.report_late, 1), else_=0)
-                         + case((i.c.conclusion_late, 1), else_=0)).label("late_steps"),
-                func.sum(case((i.c.next_step.is_(None), 1), else_=0)).label("finished"),
-            )
-            .join(i, i.c.campaign_key == c.c.code_key)
-            .group_by(c.c.code_key)
-            .order_by(c.c.position)
-        )
-        with self.engine.connect() as conn:
-            rows = list(conn.execute(query))
+        with self.reader() as r:
+            rows = r.rows(CAMPAIGNS_SQL, {"as_of": as_of})
         return [{
-            "code": r.code, "title": r.title, "authority": r.authority,
-            "period_start": r.period_start.isoformat(), "period_end": r.period_end.isoformat(),
-            "units": r.units, "cancelled": int(r.cancelled), "concluded": int(r.concluded),
-            "findings_open": int(r.findings_open), "overdue": int(r.overdue),
-            "late_steps": int(r.late_steps), "closed": int(r.finished) == r.units,
-            "as_of": as_of.isoformat(),
-        } for r in rows]
+            "code": row["code"], "title": row["title"], "authority": row["authority"],
+            "period_start": _iso(row["period_start"]), "period_end": _iso(row["period_end"]),
+            "units": int(row["units"]), "cancelled": int(row["cancelled"]),
+            "concluded": int(row["concluded"]), "findings_open": int(row["findings_open"]),
+            "overdue": int(row["overdue"]), "late_steps": int(row["late_steps"]),
+            "closed": int(row["finished"]) == int(row["units"]), "as_of": as_of.isoformat(),
+        } for row in rows]
 
     def summary(self, code: str, as_of: date) -> dict[str, Any]:
         """The data behind the secretariat's 'Báo cáo kết quả kiểm tra'."""
-        with self.engine.connect() as conn:
-            camp = self._campaign(conn, code)
-        rows = self.status(as_of, code)
-        with self.engine.connect() as conn:
-            extra = {r.unit: r for r in conn.execute(
-                select(t.inspections.c.unit, t.inspections.c.metrics, t.inspections.c.findings)
-                .where(t.inspections.c.campaign_key == camp["code_key"]))}
-        units = []
-        totals: dict[str, dict[str, float]] = {}
-        for row in rows:
-            metrics = extra[row["unit"]].metrics or {}
-            findings = extra[row["unit"]].findings
-            for section, figures in metrics.items():
-                for metric, value in figures.items():
-                    if metric != "satisfaction_percent":
-                        bucket = totals.setdefault(section, {})
-                        bucket[metric] = bucket.get(metric, 0) + value
-            units.append({
-                "unit": row["unit"], "unit_name": row["unit_name"], "state": row["state"],
-                "surprise": row["surprise"], "on_site": row["on_site"],
-                "report": _report_status(row),
-                "findings_total": row["findings_total"], "findings_open": row["findings_open"],
-                "findings_remediated": row["findings_total"] - row["findings_open"],
-                "remediations_late": sum(bool(f.get("late")) for f in findings),
-                "conclusion_late": row["conclusion_late"],
-                "findings": [{"number": f["number"], "text": f["text"],
-                              "remediate_by": f["remediate_by"],
-                              "remediated_on": f.get("remediated_on")} for f in findings],
-                "figures": metrics, "rates": derived_rates(metrics) if metrics else None,
-            })
-        satisfaction = [u["figures"]["procedures"]["satisfaction_percent"] for u in units
-                        if "satisfaction_percent" in u["figures"].get("procedures", {})]
-        if satisfaction:
-            totals.setdefault("procedures", {})["satisfaction_percent"] = round(
-                sum(satisfaction) / len(satisfaction), 1)
-        plan = camp["plan"]
+        with self.reader() as r:
+            camp = _campaign(r, code)
+            rows = [Row.from_db(row) for row in r.rows(
+                STATUS_SQL.format(where="WHERE i.campaign_key = :key"),
+                {"key": camp["code_key"]})]
+        units = [_unit_summary(row, as_of) for row in rows]
+        plan = as_json(camp["plan"])
+        totals = _add_figures(u["figures"] for u in units)
         return {
             "campaign": camp["code"], "title": camp["title"], "authority": camp["authority"],
             "number": plan.get("number", ""), "place": plan.get("place", ""),
-            "period_start": camp["period_start"].isoformat(),
-            "period_end": camp["period_end"].isoformat(), "as_of": as_of.isoformat(),
+            "period_start": _iso(camp["period_start"]), "period_end": _iso(camp["period_end"]),
+            "as_of": as_of.isoformat(),
             "units": units,
             "totals": {
                 "units": len(units),
-                "inspected": sum(u["state"] not in ("planned", "notified", "report_submitted",
-                                                    "cancelled") for u in units),
+                "inspected": sum(u["inspected"] for u in units),
                 "cancelled": sum(u["state"] == "cancelled" for u in units),
                 "concluded": sum(u["state"] in CONCLUDED for u in units),
                 "surprise": sum(bool(u["surprise"]) for u in units),
@@ -199,19 +224,69 @@ class Views:
             },
         }
 
-    def _campaign(self, conn: Any, code: str) -> dict[str, Any]:
-        found = conn.execute(select(t.campaigns)
-                             .where(t.campaigns.c.code_key == code.strip().casefold())).first()
-        if found is None:
-            raise UnknownCampaign(code=code)
-        return dict(found._mapping)
+
+def _unit_summary(row: Row, as_of: date) -> dict[str, Any]:
+    status = status_row(row.record, row.unit_name, as_of)
+    metrics = row.record["metrics"] or {}
+    findings = row.record["findings"]
+    return {
+        "unit": status["unit"], "unit_name": status["unit_name"], "state": status["state"],
+        "surprise": status["surprise"], "on_site": status["on_site"],
+        "inspected": status["inspected_on"] is not None, "report": _report_status(status),
+        "findings_total": status["findings_total"], "findings_open": status["findings_open"],
+        "findings_remediated": status["findings_total"] - status["findings_open"],
+        "remediations_late": sum(bool(f.get("late")) for f in findings),
+        "conclusion_late": status["conclusion_late"],
+        "findings": [{"number": f["number"], "text": f["text"],
+                      "remediate_by": _iso(f["remediate_by"]),
+                      "remediated_on": _iso(f.get("remediated_on"))} for f in findings],
+        "figures": metrics, "rates": derived_rates(metrics) if metrics else None,
+    }
 
 
-def _all_batches(conn: Any, size: int = 5000) -> Iterable[list[Any]]:
+def _add_figures(all_figures: Iterable[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """Counts add up across units; the satisfaction percentage is averaged."""
+    totals: dict[str, dict[str, Any]] = {}
+    satisfaction = []
+    for figures in all_figures:
+        for section, values in figures.items():
+            for metric, value in values.items():
+                if metric == "satisfaction_percent":
+                    satisfaction.append(value)
+                else:
+                    bucket = totals.setdefault(section, {})
+                    bucket[metric] = bucket.get(metric, 0) + value
+    if satisfaction:
+        totals.setdefault("procedures", {})["satisfaction_percent"] = round(
+            sum(satisfaction) / len(satisfaction), 1)
+    return totals
+
+
+def _position(r: Reader) -> int:
+    found = r.rows(f"SELECT position FROM {TRACKING} WHERE name = 'status'")
+    return int(found[0]["position"]) if found else 0
+
+
+def _campaign(r: Reader, code: str) -> dict[str, Any]:
+    found = r.rows("SELECT * FROM view_campaigns WHERE code_key = :key",
+                   {"key": code.strip().casefold()})
+    if not found:
+        raise UnknownCampaign(code=code)
+    camp = found[0]
+    camp["plan"] = as_json(camp["plan"])
+    return camp
+
+
+def _batches(read: Any) -> Iterable[list[Any]]:
     after = 0
-    while batch := read_notifications(conn, after, size):
+    while batch := read(after):
         yield batch
         after = batch[-1].id
+
+
+def _iso(value: Any) -> str | None:
+    day = as_date(value)
+    return day.isoformat() if day else None
 
 
 def _report_status(row: dict[str, Any]) -> str:
@@ -231,9 +306,3 @@ def _responsible_name(responsible: str, unit_name: str, plan: dict[str, Any]) ->
     if responsible == "leader" and leader:
         return f"{leader['name']} (Tổ trưởng)"
     return "Tổ kiểm tra"
-
-
-def tracked_position(engine: Engine) -> int:
-    with engine.connect() as conn:
-        found = conn.execute(select(t.tracking.c.position).where(t.tracking.c.name == NAME))
-        return int(found.scalar() or 0)

@@ -57,7 +57,7 @@ def count_rows(db: Path, table: str = "stored_events") -> int:
 
 def views_of(store: EventStore) -> Views:
     """The read models of the store's database, caught up."""
-    return Views(Database(str(store.env.get("SQLITE_DBNAME"))).engine()).fresh()
+    return Views(Database(str(store.env.get("SQLITE_DBNAME")))).fresh()
 
 
 def status(store: EventStore, as_of: date, code: str | None = None) -> list[dict[str, Any]]:

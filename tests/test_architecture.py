@@ -50,3 +50,32 @@ def test_cli_import_does_not_load_heavy_modules() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT).stdout.strip()
     assert out == "[]"
+
+
+def test_view_row_kinds_match_the_table_definitions() -> None:
+    from sqlalchemy import JSON, Boolean, Date
+
+    from projections import rows, tables
+
+    columns = {c.name: c.type for c in tables.inspections.columns}
+    assert set(rows.RECORD_COLUMNS) <= set(columns)
+    for name in rows.RECORD_COLUMNS:
+        kind = columns[name]
+        assert (name in rows.DATE_COLUMNS) is isinstance(kind, Date), name
+        assert (name in rows.BOOL_COLUMNS) is isinstance(kind, Boolean), name
+        assert (name in rows.JSON_COLUMNS) is isinstance(kind, JSON), name
+
+
+def test_reading_up_to_date_views_does_not_import_sqlalchemy(tmp_path: Path) -> None:
+    code = (
+        "import sys, datetime\n"
+        "from workflow.database import Database\n"
+        "from projections.views import Views\n"
+        f"Views(Database({str(tmp_path / 'k.db')!r})).fresh().status(datetime.date.today())\n"
+        "print('sqlalchemy' in sys.modules)\n"
+    )
+    prepare = code.replace("print(", "assert (")  # the first run creates the view tables
+    subprocess.run([sys.executable, "-c", prepare], check=True, cwd=ROOT)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout.strip()
+    assert out == "False"

@@ -55,7 +55,7 @@ class InspectionMachine(RuleBasedStateMachine):
         self.wf = Workflow(self.store, "truong-to")
         self.wf.import_plan(plan_text(), "p.toml", START)
         self.day = START
-        self.views = Views(Database(str(self.db)).engine())
+        self.views = Views(Database(str(self.db)))
         self.views.projector = StatusProjector(self.views.engine, batch_size=2)
         self.views.projector.ensure_tables()
 

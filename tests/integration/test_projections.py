@@ -55,7 +55,7 @@ def db(db_path: Path) -> Database:
 
 
 def views(db: Database, batch_size: int = 3, hook: Any = None) -> Views:
-    made = Views(db.engine())
+    made = Views(db)
     made.projector = StatusProjector(made.engine, batch_size=batch_size, hook=hook)
     made.projector.ensure_tables()
     return made

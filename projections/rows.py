@@ -1,0 +1,101 @@
+"""One inspection row of the status view, as the projector and the readers see it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from domain.record import (
+    RESPONSIBLE,
+    Record,
+    new_record,
+    next_step,
+    open_deadlines,
+    open_findings,
+)
+from projections.reader import as_date, as_json
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def findings_to_json(findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [dict(f, remediate_by=_iso(f["remediate_by"]),
+                 remediated_on=_iso(f.get("remediated_on"))) for f in findings]
+
+
+def findings_from_json(findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [dict(f, remediate_by=_day(f["remediate_by"]),
+                 remediated_on=_day(f.get("remediated_on"))) for f in findings]
+
+
+# The record's fields are columns of view_inspections (tables.py); a test keeps
+# these kinds in step with the column types there.
+RECORD_COLUMNS = list(new_record("", ""))
+DATE_COLUMNS = {
+    "planned_on_site", "notice_due", "notice_date", "on_site", "report_due",
+    "report_submitted_on", "inspected_on", "minutes_on", "conclusion_due", "concluded_on",
+    "cancelled_on", "last_date",
+}
+BOOL_COLUMNS = {"surprise", "report_late", "report_waived", "conclusion_late"}
+JSON_COLUMNS = {"metrics", "absent", "findings"}
+
+
+@dataclass
+class Row:
+    """An inspection being projected: its record and what the view keeps beside it."""
+
+    originator_id: str
+    record: Record
+    version: int
+    campaign_key: str
+    seq: int
+    unit_name: str
+
+    @classmethod
+    def from_db(cls, m: Mapping[Any, Any]) -> Row:
+        """From a view row, read through SQLAlchemy or through a plain driver."""
+        record = new_record(m["campaign"], m["unit"])
+        for column in RECORD_COLUMNS:
+            value = m[column]
+            if column in DATE_COLUMNS:
+                value = as_date(value)
+            elif column in BOOL_COLUMNS:
+                value = bool(value)
+            elif column in JSON_COLUMNS:
+                value = as_json(value)
+            record[column] = value
+        record["findings"] = findings_from_json(record["findings"])
+        record["absent"] = list(record["absent"])
+        return cls(m["originator_id"], record, m["version"], m["campaign_key"], m["seq"],
+                   m["unit_name"])
+
+    def to_db(self) -> dict[str, Any]:
+        step, deadline = next_step(self.record)
+        values = {k: self.record[k] for k in RECORD_COLUMNS}
+        values.update(
+            originator_id=self.originator_id, version=self.version,
+            campaign_key=self.campaign_key, seq=self.seq, unit_name=self.unit_name,
+            findings=findings_to_json(self.record["findings"]),
+            findings_total=len(self.record["findings"]),
+            findings_open=len(open_findings(self.record)),
+            next_step=str(step) if step else None, next_deadline=deadline,
+        )
+        return values
+
+    def deadlines(self) -> list[dict[str, Any]]:
+        return [
+            {"originator_id": self.originator_id, "kind": kind, "finding": finding or 0,
+             "campaign_key": self.campaign_key, "campaign": self.record["campaign"],
+             "unit": self.record["unit"], "due": due, "responsible": RESPONSIBLE[kind]}
+            for kind, due, finding in open_deadlines(self.record)
+        ]
+
+
