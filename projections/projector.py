@@ -27,6 +27,7 @@ from projections.events import EventDecoder, StoredNotification, read_notificati
 from projections.rows import Row
 
 NAME = "status"
+TOPICS = ("domain.inspection:", "domain.campaign:")
 IN_CHUNK = 500
 Hook = Callable[[str, int], None]  # (point, events applied so far in the batch)
 
@@ -96,7 +97,8 @@ class StatusProjector:
     def apply(self, conn: Connection, start: int,
               notifications: Sequence[StoredNotification]) -> None:
         batch = Batch()
-        decoded = [(n, *self.decoder.decode(n)) for n in notifications]
+        decoded = [(n, *self.decoder.decode(n)) for n in notifications
+                   if n.topic.startswith(TOPICS)]  # other streams are not inspections
         self._load_rows(conn, batch, {n.originator_id for n, name, _ in decoded
                                       if name != "PlanImported"})
         for count, (n, name, data) in enumerate(decoded, 1):
