@@ -41,6 +41,13 @@ JOIN view_inspections i ON i.originator_id = d.originator_id
 JOIN view_campaigns c ON c.code_key = d.campaign_key
 {where} ORDER BY d.due, c.position, i.seq, d.finding
 """
+DEADLINES_SQL = """
+SELECT d.kind, d.due, d.finding, i.*, c.plan FROM view_deadlines d
+JOIN view_inspections i ON i.originator_id = d.originator_id
+JOIN view_campaigns c ON c.code_key = d.campaign_key
+WHERE d.due >= :first AND d.due <= :last
+ORDER BY d.due, c.position, i.seq, d.finding
+"""
 CAMPAIGNS_SQL = """
 SELECT c.code, c.title, c.authority, c.period_start, c.period_end,
   COUNT(i.originator_id) AS units,
@@ -177,6 +184,21 @@ class Views:
                 "as_of": as_of.isoformat(),
             })
         return result
+
+    def deadlines_between(self, first: date, last: date) -> list[dict[str, Any]]:
+        """Open deadlines due in [first, last], each with its inspection row and plan."""
+        with self.reader() as r:
+            rows = r.rows(DEADLINES_SQL, {"first": first, "last": last})
+        plans: dict[str, Any] = {}
+        found = []
+        for row in rows:
+            plan = plans.get(row["campaign_key"])
+            if plan is None:
+                plan = plans[row["campaign_key"]] = as_json(row["plan"])
+            found.append({"kind": row["kind"], "due": as_date(row["due"]),
+                          "finding": row["finding"] or None, "plan": plan,
+                          "row": Row.from_db(row)})
+        return found
 
     # --- campaigns and the secretariat's summary ------------------------------------
 

@@ -1,0 +1,547 @@
+"""The views at province scale: 100,000 inspections, ~700,000 events, in one SQLite file.
+
+The database: 25,000 campaigns (the plan template under 25,000 codes, 4 units
+each, planned visits spread over February-December 2026) taken through their year
+up to AS_OF (20/11/2026) by the real aggregates (`Campaign`, `Inspection`) with the
+state from the real lifecycle machine (`workflow.lifecycle.advance`): notices,
+reschedules, reports (on time, late, waived, some with figures), surprise visits,
+minutes, conclusions with 0-3 findings, remediation one finding at a time or all
+at once, cancellations, and about 3% of inspections that stall part-way (they end
+up overdue). Steps are saved day by day in effective-date order, a few hundred
+aggregates per transaction, so the log interleaves the inspections as a real year
+would: a batch of the projector touches about as many inspections as it has events.
+Recording times are the time of the build. The file is cached (see --cache-dir;
+--fresh rebuilds it) and each run works on a copy, since the run appends events.
+
+What is measured, each against a baseline of the same run:
+
+1. rebuild: `Views(db).rebuild()` (drop the views, fold the whole log) in a child
+   process, in events/s, as a ratio to a raw `sqlite3` scan of the same
+   `stored_events` table (`for row in conn.execute("SELECT rowid, * ..."): pass`,
+   median of runs before and after). Target >= 0.10;
+2. start-up at scale: wall time of the installed `kiemtra --json status CAMPAIGN` and
+   `kiemtra --json due --within 7` with `--as-of` AS_OF (views caught up), each vs
+   `python -c "import click"`, runs interleaved, medians. Target <= 8x;
+3. catch-up: after one real `kiemtra notify` on the large database, the next
+   `kiemtra --json status CAMPAIGN` (which applies that event first) vs one with
+   nothing new; in-process, `StatusProjector.catch_up()` for 0, 1, 10, 100 and 1000
+   new events, and for 1 new event on a log 50x shorter (a 2,000-inspection database
+   built the same way). Catch-up should grow with the new events, not with the log;
+4. peak memory of the rebuild: the child's ru_maxrss as the parent reads it with
+   `getrusage(RUSAGE_CHILDREN)` (the rebuild child is the run's first child), next to
+   a child that only imports the same modules. Target < 300 MB.
+
+Read the ratios; absolute figures drift on the shared 2-core machine.
+
+Usage: python bench/national_scale.py [--inspections 100000] [--runs 7] [--fresh]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import heapq
+import itertools
+import json
+import os
+import random
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from domain.calendar import WorkingCalendar
+from domain.campaign import Campaign
+from domain.inspection import Inspection
+from domain.lifecycle import Step, StepFacts
+from domain.metrics import parse_metrics_text
+from domain.plan import Plan, parse_plan_text
+from domain.rules import Rules, latest_notice
+from workflow.demo import metrics_text, template_text
+from workflow.lifecycle import advance
+from workflow.store import AttachmentBlob, Database, EventStore
+
+AS_OF = date(2026, 11, 20)  # the day the database describes (a Friday)
+FIRST_WEEK = date(2026, 2, 2)  # Mondays of the weeks that hold planned visits
+LAST_WEEK = date(2026, 12, 14)
+UNITS = ("vp", "kt", "vhxh", "hcc")
+LEADER, SECRETARIAT = "truong-to", "thuong-truc"
+CHUNK = 400  # aggregates per transaction while building
+SMALL = 2000  # inspections in the short-log database of measurement 3
+CACHE_VERSION = "v1"  # bump when the builder changes what it writes
+FINDINGS = (
+    "Chưa niêm yết công khai đầy đủ thủ tục hành chính tại bộ phận một cửa",
+    "Sổ theo dõi văn bản đến chưa cập nhật kịp thời",
+    "Một số hồ sơ giải quyết quá hạn chưa có văn bản xin lỗi",
+    "Chưa ban hành kế hoạch tuyên truyền cải cách hành chính",
+    "Tỷ lệ hồ sơ trực tuyến toàn trình còn thấp",
+)
+REPORT = AttachmentBlob("bao-cao.pdf", b"%PDF-1.4 bao cao ket qua cai cach hanh chinh\n")
+MINUTES = AttachmentBlob("bien-ban.pdf", b"%PDF-1.4 bien ban kiem tra\n")
+Action = tuple[date, Step, dict[str, Any]]  # (effective date, step, arguments)
+
+
+# --- building the database ------------------------------------------------------------
+
+
+def plan_variants() -> list[Plan]:
+    """The template, parsed once per week of visits: period = 2026, units visited that week."""
+    base = template_text().replace("period = { start = 2026-07-01, end = 2026-09-30 }",
+                                   "period = { start = 2026-01-01, end = 2026-12-31 }")
+    calendar = parse_plan_text(base).calendar()
+    template_days = ("2026-08-10", "2026-08-12", "2026-08-14", "2026-08-17")
+    variants = []
+    monday = FIRST_WEEK
+    while monday <= LAST_WEEK:
+        days = [d for d in (monday + timedelta(i) for i in range(5)) if calendar.is_working_day(d)]
+        if days:
+            text = base
+            for k, old in enumerate(template_days):
+                text = text.replace(f"planned_on_site = {old}",
+                                    f"planned_on_site = {days[k * len(days) // 4].isoformat()}")
+            variants.append(parse_plan_text(text, "bench.toml"))
+        monday += timedelta(weeks=1)
+    return variants
+
+
+def with_code(plan: Plan, code: str) -> Plan:
+    return dataclasses.replace(plan, code=code, source=dict(plan.source, code=code))
+
+
+def visit_and_after(rng: random.Random, ins: Inspection,
+                    calendar: WorkingCalendar) -> Iterator[Action]:
+    """Minutes, conclusion and remediation after the on-site visit on `ins.on_site`."""
+    visit = ins.on_site
+    signed = visit if rng.random() < 0.7 else calendar.shift(visit, rng.randint(1, 3))
+    yield signed, Step.MINUTES, {"attach": rng.random() < 0.5}
+    concluded = calendar.shift(signed, rng.randint(1, 12))  # due 10 working days after the visit
+    count = rng.choices((0, 1, 2, 3), weights=(10, 25, 35, 30))[0]
+    yield concluded, Step.CONCLUDE, {"findings": rng.sample(FINDINGS, count)}
+    if not count:
+        return
+    day = concluded
+    if rng.random() < 0.75:  # one report per finding
+        for number in range(1, count + 1):
+            day = calendar.next_working_day(day + timedelta(rng.randint(3, 20)))
+            yield day, Step.REMEDIATE, {"findings": [number]}
+    else:
+        day = calendar.next_working_day(day + timedelta(rng.randint(10, 40)))
+        yield day, Step.REMEDIATE, {"findings": list(range(1, count + 1))}
+
+
+def year_of(rng: random.Random, ins: Inspection, calendar: WorkingCalendar) -> Iterator[Action]:
+    """One inspection's steps in date order; later dates read the state the earlier set."""
+    planned = ins.planned_on_site
+    if rng.random() < 0.06:  # a surprise visit on the planned day
+        yield planned, Step.INSPECT, {"surprise": True}
+        yield from visit_and_after(rng, ins, calendar)
+        return
+    notice = calendar.shift(planned, -rng.randint(5, 14))
+    if rng.random() < 0.02:
+        yield notice, Step.CANCEL, {}
+        return
+    yield notice, Step.NOTIFY, {"on_site": planned}
+    if rng.random() < 0.20:
+        day = calendar.shift(notice, rng.randint(1, 3))
+        later = max(planned, day + timedelta(5)) + timedelta(rng.randint(1, 10))
+        yield day, Step.RESCHEDULE, {"on_site": calendar.next_working_day(later)}
+    if rng.random() < 0.02:
+        yield calendar.shift(ins.on_site, -1), Step.CANCEL, {}
+        return
+    kind = rng.random()
+    if kind < 0.05:  # report waived
+        yield ins.on_site, Step.INSPECT, {"without_report": "Đơn vị đang kiện toàn nhân sự"}
+    else:
+        if kind < 0.15:  # late: on the day of the visit
+            day = ins.on_site
+        else:
+            day = max(ins.last_date, calendar.shift(ins.report_due, -rng.randint(0, 3)))
+        yield day, Step.REPORT, {"metrics": rng.random() < 0.3, "attach": rng.random() < 0.5}
+        yield ins.on_site, Step.INSPECT, {}
+    yield from visit_and_after(rng, ins, calendar)
+
+
+@dataclass
+class Live:
+    """An inspection being walked through its year."""
+
+    ins: Inspection
+    plan: Plan
+    actions: Iterator[Action]
+    steps_left: int  # a stalled inspection stops early
+    next: Action | None = None
+
+
+class Builder:
+    """Creates the aggregates and applies the domain methods as `Workflow` would."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self.metrics = parse_metrics_text(metrics_text(), "so-lieu.toml")
+        self.touched: dict[Any, Any] = {}
+        self.blobs: dict[str, AttachmentBlob] = {}
+
+    def import_plan(self, plan: Plan, day: date) -> list[Inspection]:
+        calendar = plan.calendar()
+        campaign = Campaign(code=plan.code, plan=plan.source, actor=LEADER, effective_date=day)
+        inspections = [
+            Inspection(campaign=plan.code, unit=unit.code, planned_on_site=unit.planned_on_site,
+                       notice_due=latest_notice(unit.planned_on_site, plan.rules, calendar),
+                       actor=LEADER, effective_date=day)
+            for unit in plan.units if unit.planned_on_site
+        ]
+        for aggregate in (campaign, *inspections):
+            self.touched[aggregate.id] = aggregate
+        return inspections
+
+    def act(self, ins: Inspection, plan: Plan, day: date, step: Step,
+            args: dict[str, Any]) -> None:
+        rules: Rules = plan.rules
+        calendar = plan.calendar()
+        facts = StepFacts()
+        if step is Step.INSPECT:
+            facts = StepFacts(is_surprise=args.get("surprise", False),
+                              report_waived="without_report" in args)
+        elif step is Step.REMEDIATE:
+            facts = StepFacts(has_open_findings=bool(ins.open_findings),
+                              closes_all_findings=ins.closes_all_findings(args["findings"]))
+        to = advance(ins.state, step, facts, report_due=ins.report_due)
+        match step:
+            case Step.NOTIFY:
+                ins.notify(to=to, notice_date=day, on_site=args["on_site"], rules=rules,
+                           calendar=calendar, actor=SECRETARIAT)
+            case Step.RESCHEDULE:
+                ins.reschedule(to=to, day=day, on_site=args["on_site"], rules=rules,
+                               calendar=calendar, actor=LEADER, reason="Trùng lịch tiếp công dân")
+            case Step.REPORT:
+                ins.submit_report(to=to, day=day, actor=SECRETARIAT,
+                                  metrics=self.metrics if args["metrics"] else None,
+                                  attachments=self.attach(REPORT, args["attach"]))
+            case Step.INSPECT:
+                ins.inspect(to=to, day=day, surprise=args.get("surprise", False),
+                            report_waiver=args.get("without_report"), absent=[], rules=rules,
+                            calendar=calendar, actor=LEADER)
+            case Step.MINUTES:
+                ins.sign_minutes(to=to, day=day, actor=LEADER,
+                                 attachments=self.attach(MINUTES, args["attach"]))
+            case Step.CONCLUDE:
+                ins.conclude(to=to, day=day, findings=args["findings"], remediate_by=None,
+                             rules=rules, calendar=calendar, actor=LEADER)
+            case Step.REMEDIATE:
+                ins.report_remediation(to=to, day=day, findings=args["findings"], note=None,
+                                       actor=ins.unit, attachments=[])
+            case Step.CANCEL:
+                ins.cancel(to=to, day=day, reason="Đơn vị sáp nhập", actor=LEADER)
+        self.touched[ins.id] = ins
+
+    def attach(self, blob: AttachmentBlob, wanted: bool) -> list[dict[str, Any]]:
+        if not wanted:
+            return []
+        self.blobs[blob.sha256] = blob
+        return [blob.reference()]
+
+    def flush(self) -> None:
+        aggregates = list(self.touched.values())
+        for i in range(0, len(aggregates), CHUNK):
+            self.store.save_atomically(*aggregates[i:i + CHUNK],
+                                       attachments=list(self.blobs.values()))
+        self.touched.clear()
+        self.blobs.clear()
+
+
+def campaign_code(number: int) -> str:
+    return f"XA{number:05d}-TKT-2026"
+
+
+def build(path: Path, inspections: int, seed: int = 2026) -> int:
+    """Write the database at `path`; returns the number of events."""
+    rng = random.Random(seed)
+    variants = plan_variants()
+    store = Database(str(path)).open()
+    builder = Builder(store)
+    order = itertools.count()
+    # (day, tie-break, what): a campaign import (code, plan variant) or a Live inspection
+    heap: list[tuple[date, int, Any]] = []
+    for number in range(-(-inspections // len(UNITS))):
+        variant = rng.choice(variants)
+        first = min(u.planned_on_site for u in variant.units if u.planned_on_site)
+        imported = max(date(2026, 1, 5), first - timedelta(rng.randint(25, 50)))
+        heap.append((imported, next(order), (campaign_code(number), variant)))
+    heapq.heapify(heap)
+    today = heap[0][0]
+    while heap:
+        day, _, what = heapq.heappop(heap)
+        if day != today:  # save a day's steps before the next day's
+            builder.flush()
+            today = day
+        if isinstance(what, tuple):
+            code, variant = what
+            plan = with_code(variant, code)
+            for ins in builder.import_plan(plan, day):
+                stall = rng.randint(1, 7) if rng.random() < 0.03 else 99
+                live = Live(ins, plan, year_of(rng, ins, plan.calendar()), stall)
+                schedule(heap, order, live)
+        else:
+            live = what
+            assert live.next is not None
+            _, step, args = live.next
+            builder.act(live.ins, live.plan, day, step, args)
+            live.steps_left -= 1
+            schedule(heap, order, live)
+        if len(builder.touched) >= 5 * CHUNK:
+            builder.flush()
+    builder.flush()
+    events = store.event_count()
+    store.close()
+    return events
+
+
+def schedule(heap: list[tuple[date, int, Any]], order: Iterator[int], live: Live) -> None:
+    """Queue the inspection's next step, unless it stalls, is done, or comes after AS_OF."""
+    if live.steps_left <= 0:
+        return
+    action = next(live.actions, None)
+    if action is None or action[0] > AS_OF:
+        return
+    live.next = action
+    heapq.heappush(heap, (action[0], next(order), live))
+
+
+def cached_database(cache_dir: Path, inspections: int, fresh: bool) -> tuple[Path, float | None]:
+    """The built database (building it if needed) and the build time (None if cached)."""
+    path = cache_dir / f"kiemtra-bench-national-{CACHE_VERSION}-{inspections}.db"
+    if path.exists() and not fresh:
+        return path, None
+    partial = path.with_suffix(".building")
+    for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
+        leftover.unlink(missing_ok=True)
+    start = time.perf_counter()
+    build(partial, inspections)
+    elapsed = time.perf_counter() - start
+    os.replace(partial, path)
+    return path, elapsed
+
+
+def copy_database(source: Path, target: Path) -> None:
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+
+
+# --- measuring ------------------------------------------------------------------------
+
+
+def raw_scan(db: Path) -> float:
+    """Rows/s of a bare scan of the events table with the standard driver."""
+    conn = sqlite3.connect(db)
+    start = time.perf_counter()
+    rows = 0
+    for _ in conn.execute("SELECT rowid, * FROM stored_events"):
+        rows += 1
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return rows / elapsed
+
+
+def child(mode: str, db: Path) -> dict[str, Any]:
+    """Run this file in a child process (`--child MODE`); returns what it printed."""
+    out = subprocess.run([sys.executable, __file__, "--child", mode, str(db)], check=True,
+                         capture_output=True, text=True).stdout
+    found: dict[str, Any] = json.loads(out)
+    return found
+
+
+def run_child(mode: str, db: Path) -> None:
+    """In the child: `rebuild` the views, or only `import` what a rebuild imports."""
+    from projections.projector import StatusProjector  # noqa: F401  (what rebuild imports)
+    from projections.views import Views
+
+    views = Views(Database(str(db)))
+    result: dict[str, Any] = {}
+    if mode == "rebuild":
+        start = time.perf_counter()
+        result["events"] = views.rebuild()
+        result["seconds"] = time.perf_counter() - start
+    else:
+        views.engine.dispose()
+    result["maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps(result))
+
+
+def wall(argv: Sequence[str]) -> tuple[float, str]:
+    start = time.perf_counter()
+    out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+    return time.perf_counter() - start, out
+
+
+def medians(commands: dict[str, list[str]], runs: int) -> dict[str, float]:
+    """Median wall time in ms of each command, runs interleaved, after one warm-up."""
+    for argv in commands.values():
+        wall(argv)
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, argv in commands.items():
+            times[name].append(wall(argv)[0])
+    return {name: statistics.median(t) * 1000 for name, t in times.items()}
+
+
+def planned_later(db: Path, limit: int) -> list[tuple[str, str, date]]:
+    """Inspections still `planned` whose planned visit allows a notice on AS_OF."""
+    conn = sqlite3.connect(db)
+    rows = conn.execute(
+        "SELECT campaign, unit, planned_on_site FROM view_inspections "
+        "WHERE state = 'planned' AND planned_on_site >= ? ORDER BY originator_id LIMIT ?",
+        ((AS_OF + timedelta(5)).isoformat(), limit)).fetchall()
+    conn.close()
+    return [(c, u, date.fromisoformat(d)) for c, u, d in rows]
+
+
+def varied_campaign(db: Path) -> str:
+    """The first campaign whose units are in the most different states at AS_OF."""
+    conn = sqlite3.connect(db)
+    code: str = conn.execute(
+        "SELECT campaign FROM view_inspections GROUP BY campaign_key "
+        "ORDER BY COUNT(DISTINCT state) DESC, campaign_key LIMIT 1").fetchone()[0]
+    conn.close()
+    return code
+
+
+def timed_catch_ups(db: Path, news: Sequence[int], runs: int) -> dict[int, float]:
+    """Median ms of `StatusProjector.catch_up()` after `k` new notices, for each k in `news`."""
+    from projections.views import Views
+    from workflow.services import Workflow
+
+    database = Database(str(db))
+    projector = Views(database).fresh().projector
+    wf = Workflow(database.open(), SECRETARIAT)
+    todo = planned_later(db, sum(news) * runs)
+    result: dict[int, float] = {}
+    for k in news:
+        rounds = runs if k < 100 else 1
+        if k * rounds > len(todo):
+            continue  # a scaled-down database has too few planned inspections left
+        times = []
+        for _ in range(rounds):
+            notices, todo = todo[:k], todo[k:]
+            for campaign, unit, on_site in notices:
+                wf.notify(campaign, unit, on_site=on_site, day=AS_OF)
+            start = time.perf_counter()
+            applied = projector.catch_up()
+            times.append(time.perf_counter() - start)
+            assert applied == k, (applied, k)
+        result[k] = statistics.median(times) * 1000
+    wf.store.close()
+    return result
+
+
+def measure(db: Path, small_db: Path, runs: int, rebuild_runs: int) -> None:
+    events = sqlite3.connect(db).execute("SELECT COUNT(*) FROM stored_events").fetchone()[0]
+
+    # 4 and 1: the rebuild child goes first, so RUSAGE_CHILDREN's maximum is its own
+    scans = [raw_scan(db) for _ in range(3)]
+    rebuilds = []
+    for _ in range(rebuild_runs):
+        rebuilt = child("rebuild", db)
+        rebuilds.append(rebuilt)
+        assert rebuilt["events"] == events, (rebuilt["events"], events)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    scans += [raw_scan(db) for _ in range(3)]
+    imports_mb = child("import", db)["maxrss_kb"] / 1024
+    scan = statistics.median(scans)
+    rate = statistics.median(r["events"] / r["seconds"] for r in rebuilds)
+
+    # 2: start-up at scale
+    kiemtra = str(Path(sys.executable).parent / "kiemtra")
+    code = varied_campaign(db)
+    base = [kiemtra, "--db", str(db), "--json"]
+    status = [*base, "status", code, "--as-of", AS_OF.isoformat()]
+    due = [*base, "due", "--within", "7", "--as-of", AS_OF.isoformat()]
+    click = [sys.executable, "-c", "import click"]
+    due_rows = json.loads(wall(due)[1])
+    status_rows = json.loads(wall(status)[1])
+    start_ms = medians({"status": status, "due": due, "click": click}, runs)
+
+    # 3: catch-up after one real command, through the CLI ...
+    todo = iter(planned_later(db, runs))
+    new_ms: list[float] = []
+    none_ms: list[float] = []
+    for _ in range(runs):
+        campaign, unit, on_site = next(todo)
+        subprocess.run([*base, "--actor", SECRETARIAT, "notify", campaign, unit, "--on-site",
+                        on_site.isoformat(), "--date", AS_OF.isoformat()],
+                       check=True, capture_output=True)
+        new_ms.append(wall(status)[0] * 1000)
+        none_ms.append(wall(status)[0] * 1000)
+    # ... and in-process, on the large log and on one 50x shorter
+    big = timed_catch_ups(db, (0, 1, 10, 100, 1000), runs)
+    small = timed_catch_ups(small_db, (0, 1), runs)
+
+    ratio = rate / scan
+    print(f"1. raw sqlite3 scan of stored_events: {scan:,.0f} rows/s (median of {len(scans)})")
+    print(f"   Views.rebuild(): {rate:,.0f} events/s "
+          f"({statistics.median(r['seconds'] for r in rebuilds):.1f} s)  "
+          f"ratio {ratio:.3f}  target >= 0.10")
+    print(f"2. python -c \"import click\": {start_ms['click']:.0f} ms  ({runs} runs, medians)")
+    print(f"   kiemtra --json status {code} --as-of {AS_OF}: {start_ms['status']:.0f} ms "
+          f"({len(status_rows)} rows)  ratio {start_ms['status'] / start_ms['click']:.1f}x  "
+          f"target <= 8x")
+    print(f"   kiemtra --json due --within 7 --as-of {AS_OF}: {start_ms['due']:.0f} ms "
+          f"({len(due_rows):,} rows, {sum(r['overdue'] for r in due_rows):,} overdue)  "
+          f"ratio {start_ms['due'] / start_ms['click']:.1f}x  target <= 8x")
+    new, none = statistics.median(new_ms), statistics.median(none_ms)
+    print(f"3. kiemtra --json status after 1 new event: {new:.0f} ms, nothing new: {none:.0f} ms"
+          f"  ratio {new / none:.2f}")
+    per_event = 1000 / rate
+    print(f"   StatusProjector.catch_up() on {events:,} events: "
+          + ", ".join(f"{k} new {ms:.1f} ms" for k, ms in big.items()))
+    most = max(big)
+    print(f"   per new event ({most} new): {big[most] / most:.3f} ms; in the full rebuild: "
+          f"{per_event:.3f} ms")
+    small_events = sqlite3.connect(small_db).execute("SELECT COUNT(*) FROM stored_events"
+                                                     ).fetchone()[0]
+    print(f"   catch_up() 1 new on {small_events:,} events: {small[1]:.1f} ms; "
+          f"large / short log {big[1] / small[1]:.2f} (1.0 = independent of the log)")
+    print(f"4. rebuild peak RSS: {peak_mb:.0f} MB (imports only: {imports_mb:.0f} MB)  "
+          f"target < 300 MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--inspections", type=int, default=100_000, help="scale (4 per campaign)")
+    parser.add_argument("--runs", type=int, default=7, help="timed runs of each command")
+    parser.add_argument("--rebuilds", type=int, default=1, help="timed full rebuilds")
+    parser.add_argument("--fresh", action="store_true", help="rebuild the cached database")
+    parser.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()))
+    parser.add_argument("--child", nargs=2, metavar=("MODE", "DB"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        run_child(args.child[0], Path(args.child[1]))
+        return
+
+    cached, took = cached_database(args.cache_dir, args.inspections, args.fresh)
+    with tempfile.TemporaryDirectory(prefix="kiemtra-bench-") as tmp:
+        db, small_db = Path(tmp) / "national.db", Path(tmp) / "short.db"
+        copy_database(cached, db)
+        small_took = time.perf_counter()
+        small_events = build(small_db, SMALL)
+        small_took = time.perf_counter() - small_took
+        events = sqlite3.connect(db).execute("SELECT COUNT(*) FROM stored_events").fetchone()[0]
+        print(f"{args.inspections:,} inspections, {events:,} events "
+              f"({events / args.inspections:.2f} per inspection), "
+              + (f"built in {took:.0f} s ({events / took:,.0f} events/s)" if took
+                 else f"cached {cached}")
+              + f"; short log: {small_events:,} events in {small_took:.1f} s")
+        measure(db, small_db, args.runs, args.rebuilds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""Rendering a reminder: formal Vietnamese, subject plus plain text and HTML.
+
+Templates live in `notifications/templates/`, one pair per deadline kind, both
+extending a base laid out like a commune office's letter. HTML is autoescaped;
+the plain text is not (it is not HTML), and the subject is one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from domain.vocabulary import WEEKDAYS_VI
+from notifications.rules import Reminder
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+@cache
+def environment(autoescape: bool) -> Environment:
+    return Environment(
+        loader=PackageLoader("notifications", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",)) if autoescape else False,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def vn_date(day: date | None) -> str:
+    return day.strftime("%d/%m/%Y") if day else ""
+
+
+def weekday(day: date | None) -> str:
+    return WEEKDAYS_VI[day.weekday()] if day else ""
+
+
+def context(reminder: Reminder, plan: Mapping[str, Any], record: Mapping[str, Any],
+            today: date) -> dict[str, Any]:
+    d = reminder.deadline
+    unit = next(u for u in plan["units"] if u["code"] == d.unit)
+    leader = next(m for m in plan["team"] if m["role"] == "leader")
+    finding = next((f for f in record.get("findings", []) if f["number"] == d.finding), None)
+    issued = plan.get("issued_on")
+    issued_day = issued if isinstance(issued, date) or issued is None else date.fromisoformat(
+        issued)
+    number = plan.get("number") or ""
+    plan_ref = f"số {number}" if number else f"«{plan['title']}»"
+    if issued_day:
+        plan_ref += f" ngày {vn_date(issued_day)}"
+    notice = (plan.get("rules") or {})
+    notice_days = notice.get("notice_days", 5)
+    notice_kind = "ngày làm việc" if notice.get("notice_day_kind") == "working" else "ngày"
+    place = plan.get("place") or ""
+    title = plan["title"]
+    return {
+        "key": reminder.key, "campaign": d.campaign, "kind": d.kind, "stage": reminder.stage,
+        "authority": plan["authority"], "plan_ref": plan_ref,
+        "plan_title_lower": title[:1].lower() + title[1:],
+        "place_date": (f"{place}, " if place else "") + document_date(today),
+        "secretariat": plan["secretariat"], "leader": leader,
+        "unit": {"code": unit["code"], "name": unit["name"], "head": unit.get("head", "")},
+        "addressees": _addressees(reminder, plan, unit["name"]),
+        "due": vn_date(d.due), "due_weekday": weekday(d.due),
+        "days": abs((d.due - today).days),
+        "on_site": vn_date(record.get("on_site")),
+        "on_site_weekday": weekday(record.get("on_site")),
+        "planned_on_site": vn_date(record.get("planned_on_site")),
+        "planned_weekday": weekday(record.get("planned_on_site")),
+        "inspected_on": vn_date(record.get("inspected_on")),
+        "concluded_on": vn_date(record.get("concluded_on")),
+        "finding": finding or {"number": d.finding, "text": ""},
+        "notice_rule": f"{notice_days} {notice_kind}",
+    }
+
+
+def _addressees(reminder: Reminder, plan: Mapping[str, Any], unit_name: str) -> str:
+    """Who the letter is addressed to, by role, as an office would write it."""
+    names = []
+    for role in reminder.roles:
+        if role == "unit":
+            names.append(unit_name)
+        elif role == "secretariat":
+            names.append(plan["secretariat"]["name"])
+        elif role == "team":
+            names.append("các thành viên Tổ kiểm tra")
+        else:
+            title = "Tổ trưởng" if role == "leader" else "Tổ phó"
+            names += [f"{m['name']}, {title} Tổ kiểm tra" for m in plan["team"]
+                      if m["role"] == role]
+    return "; ".join(dict.fromkeys(names))
+
+
+def document_date(day: date) -> str:
+    """'ngày 05 tháng 02 năm 2026', 'ngày 14 tháng 8 năm 2026': days below 10 and
+    January and February take a leading zero on administrative documents."""
+    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
+    return f"ngày {day.day:02d} tháng {month} năm {day.year}"
+
+
+def render(reminder: Reminder, plan: Mapping[str, Any], record: Mapping[str, Any],
+           today: date) -> Rendered:
+    values = context(reminder, plan, record, today)
+    name = reminder.deadline.kind
+    text_template = environment(False).get_template(f"{name}.txt.j2")
+    subject = "".join(text_template.blocks["subject"](text_template.new_context(values)))
+    subject = " ".join(subject.split())
+    values["subject"] = subject
+    text = text_template.render(values)
+    html = environment(True).get_template(f"{name}.html.j2").render(values)
+    return Rendered(subject=subject, text=text, html=html)
