@@ -9,6 +9,7 @@ next version, so two processes cannot retry the same reminder at once either.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid5
@@ -26,6 +27,33 @@ def delivery_id(key: str) -> UUID:
     return uuid5(NAMESPACE, f"reminder/{key}")
 
 
+def new_delivery(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The record a claim starts."""
+    return {
+        "key": data["key"], "campaign": data["campaign"], "unit": data["unit"],
+        "kind": data["kind"], "finding": data["finding"], "due": data["due"],
+        "offset": data["offset"], "recipients": list(data["recipients"]),
+        "message_id": data["message_id"], "subject": data["subject"], "state": CLAIMED,
+        "attempts": 1, "attempt_started_at": data["claimed_at"], "retry_after": None,
+        "last_error": None, "refused": {}, "sent_at": None,
+    }
+
+
+def evolve_delivery(record: dict[str, Any], event: str, data: Mapping[str, Any]) -> None:
+    """How each ledger event changes a delivery; shared by the aggregate and the view."""
+    match event:
+        case "AttemptStarted":
+            record.update(state=CLAIMED, attempts=record["attempts"] + 1,
+                          attempt_started_at=data["at"])
+        case "Sent":
+            record.update(state=SENT, sent_at=data["at"], refused=dict(data["refused"]))
+        case "FailedTemporarily":
+            record.update(state=RETRY, last_error=data["error"],
+                          retry_after=data["retry_after"])
+        case "FailedPermanently":
+            record.update(state=FAILED, last_error=data["error"])
+
+
 class Delivery(Aggregate):
     @staticmethod
     def create_id(key: str) -> UUID:  # type: ignore[override]
@@ -35,25 +63,22 @@ class Delivery(Aggregate):
     def __init__(self, key: str, campaign: str, unit: str, kind: str, finding: int | None,
                  due: date, offset: int, recipients: list[str], message_id: str,
                  subject: str, claimed_at: datetime, claimant: str) -> None:
-        self.key = key
-        self.campaign, self.unit, self.kind, self.finding = campaign, unit, kind, finding
-        self.due, self.offset = due, offset
-        self.recipients = list(recipients)
-        self.message_id = message_id
-        self.subject = subject
-        self.state = CLAIMED
-        self.attempts = 1
-        self.attempt_started_at = claimed_at
-        self.retry_after: datetime | None = None
-        self.last_error: str | None = None
-        self.refused: dict[str, str] = {}
-        self.sent_at: datetime | None = None
+        self.record = new_delivery({
+            "key": key, "campaign": campaign, "unit": unit, "kind": kind, "finding": finding,
+            "due": due, "offset": offset, "recipients": recipients, "message_id": message_id,
+            "subject": subject, "claimed_at": claimed_at})
+
+    def __getattr__(self, name: str) -> Any:
+        record = self.__dict__.get("record")
+        if record is not None and name in record:
+            return record[name]
+        raise AttributeError(name)
 
     def may_retry(self, now: datetime, lease: timedelta) -> bool:
         """A temporary failure whose back-off is over, or an attempt abandoned by a crash."""
         if self.state == RETRY:
             return self.retry_after is None or now >= self.retry_after
-        return self.state == CLAIMED and now - self.attempt_started_at > lease
+        return bool(self.state == CLAIMED and now - self.attempt_started_at > lease)
 
     def start_attempt(self, now: datetime, claimant: str) -> None:
         self._attempt_started(at=now, claimant=claimant)
@@ -71,35 +96,18 @@ class Delivery(Aggregate):
 
     @event("AttemptStarted")
     def _attempt_started(self, at: datetime, claimant: str) -> None:
-        self.state = CLAIMED
-        self.attempts += 1
-        self.attempt_started_at = at
+        evolve_delivery(self.record, "AttemptStarted", {"at": at})
 
     @event("Sent")
     def _sent(self, at: datetime, refused: dict[str, str]) -> None:
-        self.state = SENT
-        self.sent_at = at
-        self.refused = dict(refused)
+        evolve_delivery(self.record, "Sent", {"at": at, "refused": refused})
 
     @event("FailedTemporarily")
     def _failed_temporarily(self, at: datetime, error: str, code: int | None,
                             retry_after: datetime) -> None:
-        self.state = RETRY
-        self.last_error = error
-        self.retry_after = retry_after
+        evolve_delivery(self.record, "FailedTemporarily",
+                        {"error": error, "retry_after": retry_after})
 
     @event("FailedPermanently")
     def _failed_permanently(self, at: datetime, error: str, code: int | None) -> None:
-        self.state = FAILED
-        self.last_error = error
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "key": self.key, "campaign": self.campaign, "unit": self.unit, "kind": self.kind,
-            "finding": self.finding, "due": self.due.isoformat(), "offset": self.offset,
-            "state": self.state, "attempts": self.attempts, "recipients": self.recipients,
-            "message_id": self.message_id, "subject": self.subject,
-            "last_error": self.last_error, "refused": self.refused,
-            "sent_at": self.sent_at.isoformat() if self.sent_at else None,
-            "retry_after": self.retry_after.isoformat() if self.retry_after else None,
-        }
+        evolve_delivery(self.record, "FailedPermanently", {"error": error})

@@ -129,8 +129,11 @@ def plan_from_record(record: dict[str, Any]) -> Plan:
 
 TOP_LEVEL_KEYS = {
     "code", "title", "authority", "place", "number", "issued_on", "basis", "period",
-    "data_from", "contents", "rules", "calendar", "secretariat", "team", "units",
+    "data_from", "contents", "rules", "calendar", "secretariat", "team", "units", "reminders",
 }
+REMINDER_KINDS = ("notice", "report", "on_site", "minutes", "conclusion", "remediation")
+REMINDER_KEYS = {"before", "on_due", "every_overdue", "max_overdue", "to"}
+REMINDER_ROLES = ("unit", "leader", "deputy", "secretariat", "team")
 RULE_KEYS = {
     "notice": ("notice_days", "notice_day_kind"),
     "report_lead": ("report_lead_days", "report_lead_day_kind"),
@@ -166,6 +169,8 @@ def _build(data: dict[str, Any], check: _Checker) -> Plan | None:
 
     rules = _rules(check, check.table("rules", data.get("rules"), _all_rule_keys(),
                                       required=False))
+    _reminders(check, check.table("reminders", data.get("reminders"),
+                                  {"enabled", *REMINDER_KINDS}, required=False))
     cal = check.table("calendar", data.get("calendar"),
                       {"extra_days_off", "extra_working_days"}, required=False)
     days_off = check.date_list("calendar.extra_days_off", cal.get("extra_days_off"))
@@ -216,6 +221,34 @@ def _rules(check: _Checker, table: dict[str, Any]) -> Rules:
             kind = default.kind
         periods[name] = Period(days, kind)
     return Rules(**periods)
+
+
+def _reminders(check: _Checker, table: dict[str, Any]) -> None:
+    """The `[reminders]` overrides; the notifications package reads them from the plan."""
+    if check.trusted:
+        return
+    if "enabled" in table and not isinstance(table["enabled"], bool):
+        check.add("reminders.enabled", "phải là true hoặc false", "must be true or false")
+    for kind in REMINDER_KINDS:
+        rule = check.table(f"reminders.{kind}", table.get(kind), REMINDER_KEYS, required=False)
+        where = f"reminders.{kind}"
+        before = rule.get("before", [])
+        if not isinstance(before, list) or not all(
+                isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 30 for d in before):
+            check.add(f"{where}.before", "phải là danh sách số ngày làm việc từ 1 đến 30",
+                      "must be a list of working-day counts from 1 to 30")
+        if "on_due" in rule and not isinstance(rule["on_due"], bool):
+            check.add(f"{where}.on_due", "phải là true hoặc false", "must be true or false")
+        for key, top in (("every_overdue", 30), ("max_overdue", 10)):
+            value = rule.get(key, 0)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
+                check.add(f"{where}.{key}", f"phải là số nguyên từ 0 đến {top}",
+                          f"must be a whole number from 0 to {top}")
+        roles = rule.get("to", ["unit"])
+        if not isinstance(roles, list) or not roles or any(r not in REMINDER_ROLES
+                                                           for r in roles):
+            check.add(f"{where}.to", "phải là danh sách trong: " + ", ".join(REMINDER_ROLES),
+                      "must be a list of: " + ", ".join(REMINDER_ROLES))
 
 
 def _members(check: _Checker, value: Any) -> Iterator[Member]:

@@ -20,14 +20,18 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
+from domain.delivery import evolve_delivery, new_delivery
 from domain.ids import inspection_id
 from domain.record import evolve, new_record
 from projections import tables as t
 from projections.events import EventDecoder, StoredNotification, read_notifications
-from projections.rows import Row
+from projections.rows import Row, delivery_from_row, delivery_to_row
+from projections.schema import SCHEMA_VERSION
 
 NAME = "status"
-TOPICS = ("domain.inspection:", "domain.campaign:")
+SCHEMA = "schema"
+TOPICS = ("domain.inspection:", "domain.campaign:", "domain.delivery:")
+DELIVERY = "domain.delivery:"
 IN_CHUNK = 500
 Hook = Callable[[str, int], None]  # (point, events applied so far in the batch)
 
@@ -38,6 +42,7 @@ class Batch:
 
     rows: dict[str, Row] = field(default_factory=dict)
     campaigns: list[dict[str, Any]] = field(default_factory=list)
+    deliveries: dict[str, dict[str, Any]] = field(default_factory=dict)  # oid -> row
 
 
 class StatusProjector:
@@ -55,9 +60,10 @@ class StatusProjector:
     def ensure_tables(self) -> None:
         t.metadata.create_all(self.engine, checkfirst=True)
         with self.engine.begin() as conn:
-            if conn.execute(select(t.tracking.c.position)
-                            .where(t.tracking.c.name == NAME)).first() is None:
-                conn.execute(insert(t.tracking).values(name=NAME, position=0))
+            for name, position in ((NAME, 0), (SCHEMA, SCHEMA_VERSION)):
+                if conn.execute(select(t.tracking.c.position)
+                                .where(t.tracking.c.name == name)).first() is None:
+                    conn.execute(insert(t.tracking).values(name=name, position=position))
 
     def head(self, conn: Connection) -> int:
         from projections.events import head
@@ -100,9 +106,15 @@ class StatusProjector:
         decoded = [(n, *self.decoder.decode(n)) for n in notifications
                    if n.topic.startswith(TOPICS)]  # other streams are not inspections
         self._load_rows(conn, batch, {n.originator_id for n, name, _ in decoded
-                                      if name != "PlanImported"})
+                                      if name != "PlanImported"
+                                      and not n.topic.startswith(DELIVERY)})
+        self._load_deliveries(conn, batch, {n.originator_id for n, name, _ in decoded
+                                            if n.topic.startswith(DELIVERY)
+                                            and name != "Claimed"})
         for count, (n, name, data) in enumerate(decoded, 1):
-            if name == "PlanImported":
+            if n.topic.startswith(DELIVERY):
+                self._delivery_event(batch, n, name, data)
+            elif name == "PlanImported":
                 self._plan_imported(batch, n, data)
             else:
                 row = batch.rows.get(n.originator_id) or self._orphan(batch, n, data)
@@ -128,6 +140,27 @@ class StatusProjector:
             for row in conn.execute(select(t.inspections)
                                     .where(t.inspections.c.originator_id.in_(chunk))):
                 batch.rows[row.originator_id] = Row.from_db(row._mapping)
+
+    def _load_deliveries(self, conn: Connection, batch: Batch, ids: set[str]) -> None:
+        wanted = sorted(ids)
+        for i in range(0, len(wanted), IN_CHUNK):
+            query = select(t.deliveries).where(
+                t.deliveries.c.originator_id.in_(wanted[i:i + IN_CHUNK]))
+            for row in conn.execute(query):
+                batch.deliveries[row.originator_id] = dict(row._mapping)
+
+    def _delivery_event(self, batch: Batch, n: StoredNotification, name: str,
+                        data: dict[str, Any]) -> None:
+        row = batch.deliveries.get(n.originator_id)
+        if name == "Claimed":
+            record = new_delivery(data)
+        elif row is None or n.originator_version <= row["version"]:
+            return  # applied before
+        else:
+            record = delivery_from_row(row)
+            evolve_delivery(record, name, data)
+        batch.deliveries[n.originator_id] = delivery_to_row(n.originator_id,
+                                                             n.originator_version, record)
 
     def _plan_imported(self, batch: Batch, n: StoredNotification, data: dict[str, Any]) -> None:
         plan, code = data["plan"], data["code"]
@@ -165,6 +198,12 @@ class StatusProjector:
         items = [item for r in rows for item in r.deadlines()]
         if items:
             conn.execute(insert(t.deadlines), items)
+        sent = sorted(batch.deliveries)
+        for i in range(0, len(sent), IN_CHUNK):
+            conn.execute(delete(t.deliveries).where(
+                t.deliveries.c.originator_id.in_(sent[i:i + IN_CHUNK])))
+        if sent:
+            conn.execute(insert(t.deliveries), list(batch.deliveries.values()))
 
 
 def _jsonable(value: Any) -> Any:

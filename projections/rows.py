@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from domain.record import (
@@ -99,3 +99,31 @@ class Row:
         ]
 
 
+
+
+DELIVERY_TIMES = ("attempt_started_at", "retry_after", "sent_at")
+
+
+def delivery_to_row(originator_id: str, version: int, record: Mapping[str, Any]
+                    ) -> dict[str, Any]:
+    """A ledger record as a row of view_deliveries (timestamps as ISO text)."""
+    row = {k: v for k, v in record.items() if k not in DELIVERY_TIMES and k != "offset"}
+    row.update(originator_id=originator_id, version=version,
+               campaign_key=record["campaign"].casefold(), finding=record["finding"] or 0,
+               stage_offset=record["offset"])
+    for key in DELIVERY_TIMES:
+        value = record.get(key)
+        row[key] = value.isoformat() if isinstance(value, datetime) else value
+    return row
+
+
+def delivery_from_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    record = {k: v for k, v in row.items()
+              if k not in ("originator_id", "version", "campaign_key", "stage_offset")}
+    record.update(offset=row["stage_offset"], finding=row["finding"] or None,
+                  due=as_date(row["due"]), recipients=as_json(row["recipients"]),
+                  refused=as_json(row["refused"]))
+    for key in DELIVERY_TIMES:
+        value = row.get(key)
+        record[key] = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return record

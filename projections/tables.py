@@ -98,4 +98,31 @@ deadlines = Table(
     Index("ix_view_deadlines_due", "due"),
 )
 
-VIEWS = (campaigns, inspections, deadlines)
+deliveries = Table(
+    "view_deliveries",
+    metadata,
+    Column("originator_id", String(32), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("key", Text, nullable=False, unique=True),
+    Column("campaign_key", String(40), nullable=False),
+    Column("campaign", String(40), nullable=False),
+    Column("unit", String(40), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("finding", Integer, nullable=False),  # 0 when not a finding's deadline
+    Column("due", Date, nullable=False),
+    Column("stage_offset", Integer, nullable=False),
+    Column("state", String(10), nullable=False),  # claimed, sent, retry, failed
+    Column("attempts", Integer, nullable=False),
+    Column("message_id", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("recipients", JSON, nullable=False),
+    Column("refused", JSON, nullable=False),
+    Column("last_error", Text),
+    Column("attempt_started_at", String(40)),  # ISO timestamps, UTC
+    Column("retry_after", String(40)),
+    Column("sent_at", String(40)),
+    Index("ix_view_deliveries_deadline", "campaign_key", "unit", "kind", "finding", "due"),
+    Index("ix_view_deliveries_state", "state"),
+)
+
+VIEWS = (campaigns, inspections, deadlines, deliveries)

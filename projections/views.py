@@ -21,6 +21,7 @@ from domain.record import status_row
 from domain.vocabulary import WEEKDAYS_VI
 from projections.reader import EngineReader, Reader, SqliteReader, as_date, as_json
 from projections.rows import Row
+from projections.schema import SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -36,10 +37,17 @@ SELECT i.* FROM view_inspections i JOIN view_campaigns c ON c.code_key = i.campa
 {where} ORDER BY c.position, i.seq
 """
 DUE_SQL = """
-SELECT d.*, i.unit_name, c.plan FROM view_deadlines d
+SELECT d.*, i.unit_name, c.plan,
+  (SELECT COUNT(*) FROM view_deliveries r WHERE r.campaign_key = d.campaign_key
+   AND r.unit = d.unit AND r.kind = d.kind AND r.finding = d.finding AND r.due = d.due
+   AND r.state = 'failed') AS reminders_failed
+FROM view_deadlines d
 JOIN view_inspections i ON i.originator_id = d.originator_id
 JOIN view_campaigns c ON c.code_key = d.campaign_key
 {where} ORDER BY d.due, c.position, i.seq, d.finding
+"""
+FAILED_SQL = """
+SELECT * FROM view_deliveries WHERE state IN ('failed', 'retry') ORDER BY due, key
 """
 DEADLINES_SQL = """
 SELECT d.kind, d.due, d.finding, i.*, c.plan FROM view_deadlines d
@@ -98,13 +106,17 @@ class Views:
             reader.close()
 
     def fresh(self) -> Views:
-        """Create the view tables if needed and apply the events not yet applied."""
+        """Create the view tables if needed and apply the events not yet applied.
+
+        Views written by an older kiemtra (another schema version) are rebuilt.
+        """
         with self.reader() as r:
-            ready = r.has_table(TRACKING)
-            behind = not ready or _position(r) < r.head()
-        if not ready:
-            self.projector.ensure_tables()
-        if behind:
+            marks = _tracking(r) if r.has_table(TRACKING) else {}
+            current = marks.get("schema") == SCHEMA_VERSION
+            behind = not current or marks.get("status", 0) < r.head()
+        if not current:
+            self.projector.rebuild()
+        elif behind:
             self.projector.catch_up()
         return self
 
@@ -181,6 +193,7 @@ class Views:
                 "finding": row["finding"] or None, "responsible": row["responsible"],
                 "responsible_name": _responsible_name(row["responsible"], row["unit_name"],
                                                       plan),
+                "reminder_failed": bool(row["reminders_failed"]),
                 "as_of": as_of.isoformat(),
             })
         return result
@@ -199,6 +212,18 @@ class Views:
                           "finding": row["finding"] or None, "plan": plan,
                           "row": Row.from_db(row)})
         return found
+
+    def undelivered(self) -> list[dict[str, Any]]:
+        """Reminders that failed for good, or wait to be retried after a temporary failure."""
+        with self.reader() as r:
+            rows = r.rows(FAILED_SQL)
+        return [{
+            "key": row["key"], "campaign": row["campaign"], "unit": row["unit"],
+            "kind": row["kind"], "finding": row["finding"] or None, "due": _iso(row["due"]),
+            "state": row["state"], "attempts": row["attempts"], "subject": row["subject"],
+            "recipients": as_json(row["recipients"]), "error": row["last_error"],
+            "retry_after": row["retry_after"], "message_id": row["message_id"],
+        } for row in rows]
 
     # --- campaigns and the secretariat's summary ------------------------------------
 
@@ -284,9 +309,9 @@ def _add_figures(all_figures: Iterable[dict[str, dict[str, Any]]]) -> dict[str, 
     return totals
 
 
-def _position(r: Reader) -> int:
-    found = r.rows(f"SELECT position FROM {TRACKING} WHERE name = 'status'")
-    return int(found[0]["position"]) if found else 0
+def _tracking(r: Reader) -> dict[str, int]:
+    return {row["name"]: int(row["position"])
+            for row in r.rows(f"SELECT name, position FROM {TRACKING}")}
 
 
 def _campaign(r: Reader, code: str) -> dict[str, Any]:
