@@ -695,6 +695,119 @@ def print_summary(data: dict[str, Any]) -> None:
         out.print(figures)
 
 
+@cli.command()
+@click.option("--as-of", type=DATE, help="Send what is due as of this date (default: today).")
+@click.option("--dry-run", is_flag=True, help="Show what would go out; send and record nothing.")
+@click.option("--failed", is_flag=True,
+              help="List reminders that failed, or wait to be retried.")
+@json_option
+def remind(as_of: date | None, dry_run: bool, failed: bool) -> None:
+    """Gửi các thư nhắc hạn đến hạn hôm nay, mỗi thư một lần.
+
+    Without KIEMTRA_SMTP_URL the messages are written as .eml files into the
+    kiemtra-outbox folder beside the database.
+
+    Example: kiemtra remind --dry-run
+    """
+    s = settings()
+    if failed:
+        views = open_views()
+        emit(views.undelivered() if views else [], print_undelivered)
+        return
+    if not s.database.exists():
+        emit({"sent": [], "already_sent": [], "failed": [], "waiting": [], "would_send": []},
+             print_tick)
+        return
+    from notifications.reminders import remind_once
+
+    report = remind_once(s.database, as_of=as_of or today(), dry_run=dry_run,
+                         claimant=f"{s.actor}@{_host()}")
+    emit(report.as_dict(), print_tick)
+
+
+def _host() -> str:
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+KIND_SHORT = {"notice": "thông báo lịch", "report": "báo cáo", "on_site": "lịch kiểm tra",
+              "minutes": "biên bản", "conclusion": "kết luận", "remediation": "khắc phục"}
+
+
+def print_tick(report: dict[str, Any]) -> None:
+    s = settings()
+    if "as_of" in report:
+        click.echo(s.say(
+            f"Nhắc việc ngày {fmt(report['as_of'])} qua {report['transport']}: "
+            f"đã gửi {len(report['sent'])}, đã gửi trước đó {len(report['already_sent'])}, "
+            f"lỗi {len(report['failed'])}, chờ gửi lại {len(report['waiting'])}.",
+            f"Reminders for {fmt(report['as_of'])} via {report['transport']}: "
+            f"sent {len(report['sent'])}, already sent {len(report['already_sent'])}, "
+            f"failed {len(report['failed'])}, waiting {len(report['waiting'])}."))
+    else:
+        click.echo(s.say("Chưa có dữ liệu; không có gì để nhắc.", "No data; nothing to send."))
+    if report["would_send"]:
+        click.echo(s.say(f"Chạy thử: sẽ gửi {len(report['would_send'])} thư (không gửi, "
+                         "không ghi nhận):",
+                         f"Dry run: {len(report['would_send'])} would go out (nothing sent "
+                         "or recorded):"))
+    for label, items in (("→", report["would_send"]), ("✓", report["sent"]),
+                         ("✗", report["failed"]), ("…", report["waiting"])):
+        for item in items:
+            line = f"  {label} {item.get('subject') or item['key']} → {', '.join(item['to'])}"
+            if item.get("error"):
+                line += f" ({item['error']})"
+            click.echo(line)
+    if report["failed"]:
+        click.echo(s.say("Có thư nhắc không gửi được; xem: kiemtra remind --failed",
+                         "Some reminders failed; see: kiemtra remind --failed"), err=True)
+
+
+def print_undelivered(rows: list[dict[str, Any]]) -> None:
+    s = settings()
+    if not rows:
+        click.echo(s.say("Không có thư nhắc nào bị lỗi.", "No failed reminders."))
+        return
+    for r in rows:
+        state = s.say("lỗi, không gửi lại" if r["state"] == "failed" else "chờ gửi lại",
+                      "failed for good" if r["state"] == "failed" else "will be retried")
+        click.echo(f"{r['campaign']}/{r['unit']} {KIND_SHORT.get(r['kind'], r['kind'])} "
+                   f"(hạn {fmt(r['due'])}): {state}, {r['attempts']} lần — {r['error']}")
+
+
+@cli.command()
+@click.option("--at", "at", default="07:30", show_default=True, metavar="HH:MM",
+              help="Time of the daily reminder run, on working days (Vietnam time).")
+@click.option("--retry-every", type=click.IntRange(min=5), default=60, show_default=True,
+              metavar="MINUTES", help="How often temporary failures are retried.")
+@click.option("--run-now", is_flag=True, help="Also run one tick right away.")
+def scheduler(at: str, retry_every: int, run_now: bool) -> None:
+    """Chạy bộ lập lịch gửi thư nhắc cho đến khi dừng (Ctrl-C hoặc SIGTERM).
+
+    Example: kiemtra scheduler --at 07:30
+    """
+    import re as regex
+
+    from domain.errors import InvalidInput, RuleViolation
+
+    s = settings()
+    if not regex.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
+        raise InvalidInput(detail=s.say(f"--at «{at}» phải có dạng HH:MM (00:00–23:59).",
+                                        f"--at '{at}' must be HH:MM (00:00–23:59)."))
+    from notifications.scheduler import ScheduleHeld, run
+
+    s.store().close()  # creates the database and event tables if this is a new one
+    try:
+        run(s.database, at=at, retry_minutes=retry_every, run_now=run_now,
+            say=lambda line: print(line, flush=True))
+    except ScheduleHeld as held:
+        raise RuleViolation(detail=s.say(
+            f"Đã có bộ lập lịch khác đang chạy ({held}); chỉ một bộ được giữ lịch.",
+            f"Another scheduler is running ({held}); only one may hold the schedule."
+        )) from None
+
+
 @cli.group()
 def projections() -> None:
     """Các bảng tổng hợp (read models) dựng từ nhật ký sự kiện."""

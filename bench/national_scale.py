@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import heapq
 import itertools
 import json
@@ -76,7 +77,7 @@ UNITS = ("vp", "kt", "vhxh", "hcc")
 LEADER, SECRETARIAT = "truong-to", "thuong-truc"
 CHUNK = 400  # aggregates per transaction while building
 SMALL = 2000  # inspections in the short-log database of measurement 3
-CACHE_VERSION = "v1"  # bump when the builder changes what it writes
+CACHE_VERSION = "v1"  # bump when the builder changes; the template's hash is in the name
 FINDINGS = (
     "Chưa niêm yết công khai đầy đủ thủ tục hành chính tại bộ phận một cửa",
     "Sổ theo dõi văn bản đến chưa cập nhật kịp thời",
@@ -317,7 +318,8 @@ def schedule(heap: list[tuple[date, int, Any]], order: Iterator[int], live: Live
 
 def cached_database(cache_dir: Path, inspections: int, fresh: bool) -> tuple[Path, float | None]:
     """The built database (building it if needed) and the build time (None if cached)."""
-    path = cache_dir / f"kiemtra-bench-national-{CACHE_VERSION}-{inspections}.db"
+    inputs = hashlib.sha256((template_text() + metrics_text()).encode()).hexdigest()[:8]
+    path = cache_dir / f"kiemtra-bench-national-{CACHE_VERSION}-{inputs}-{inspections}.db"
     if path.exists() and not fresh:
         return path, None
     partial = path.with_suffix(".building")

@@ -18,7 +18,7 @@ from typing import Any
 from domain.calendar import WorkingCalendar
 from domain.errors import InvalidPlan, Problem, UnknownMember, UnknownUnit
 from domain.rules import DayKind, Period, Rules
-from domain.text import FORBIDDEN
+from domain.text import FORBIDDEN, decoded_words
 from domain.toml_file import load_toml
 
 EARLIEST_DATE = date(2000, 1, 1)
@@ -340,7 +340,7 @@ class _Checker:
         if self.trusted:
             return
         if isinstance(value, str):
-            bad = [c for c in value if unicodedata.category(c) in FORBIDDEN]
+            bad = [c for c in decoded_words(value) if unicodedata.category(c) in FORBIDDEN]
             if bad:
                 codes = ", ".join(f"U+{ord(c):04X}" for c in dict.fromkeys(bad))
                 self.add(where or "text", f"chứa ký tự điều khiển không được phép ({codes})",

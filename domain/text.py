@@ -16,6 +16,22 @@ class InvalidText(InvalidInput):
     en = "The text of {field} is invalid: {why_en}."
 
 
+def decoded_words(value: str) -> str:
+    """`value` followed by its RFC 2047 decoding, when it holds encoded words.
+
+    Names and subjects end up in mail headers, where Python's email package would
+    turn an encoded newline (=?utf-8?q?=0A?=) into a real one (CVE-2024-6923).
+    """
+    if "=?" not in value:
+        return value
+    from email.header import decode_header, make_header
+
+    try:
+        return value + str(make_header(decode_header(value)))
+    except (ValueError, LookupError, UnicodeDecodeError):
+        return value + "\x00"  # undecodable: refuse like a control character
+
+
 def clean_text(field: str, value: str, *, required: bool = True) -> str:
     """Strip `value` and refuse empty text, control characters and very long text."""
     text = value.strip()
@@ -23,7 +39,7 @@ def clean_text(field: str, value: str, *, required: bool = True) -> str:
         if required:
             raise InvalidText(field=field, why_vi="không được để trống", why_en="it is empty")
         return ""
-    bad = [c for c in text if unicodedata.category(c) in FORBIDDEN]
+    bad = [c for c in decoded_words(text) if unicodedata.category(c) in FORBIDDEN]
     if bad:
         codes = ", ".join(f"U+{ord(c):04X}" for c in dict.fromkeys(bad))
         raise InvalidText(field=field, why_vi=f"chứa ký tự điều khiển ({codes})",

@@ -17,6 +17,10 @@ from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 
 FORBIDDEN = {"Cc", "Zl", "Zp"}  # control characters (CR, LF, NUL, …), U+2028, U+2029
+# Headers are not folded below RFC 5322's hard limit: CPython 3.11's folder encodes the
+# comma between two non-ASCII display names as an encoded word, and a reader then
+# loses a recipient of the To header.
+POLICY = SMTP.clone(max_line_length=998)
 
 
 class UnsafeHeader(ValueError):
@@ -61,7 +65,7 @@ def new_message_id(domain: str) -> str:
 def build(*, sender: tuple[str, str], to: list[tuple[str, str]], subject: str, text: str,
           html: str, message_id: str, date: datetime) -> EmailMessage:
     """A multipart/alternative message (plain text and HTML), with checked headers."""
-    msg = EmailMessage(policy=SMTP)
+    msg = EmailMessage(policy=POLICY)
     msg["From"] = address(*sender)
     msg["To"] = [address(name, email) for name, email in to]
     msg["Subject"] = check_header("Subject", subject)

@@ -60,7 +60,7 @@ def sender_for(plan: dict[str, Any]) -> tuple[str, str]:
 
 
 def run_tick(database: Database, *, as_of: date, now: datetime, transport: Transport,
-             claimant: str, dry_run: bool = False) -> TickReport:
+             claimant: str, dry_run: bool = False, retries_only: bool = False) -> TickReport:
     report = TickReport(as_of=as_of, transport=transport.describe())
     views = Views(database).fresh()
     found = views.deadlines_between(as_of - timedelta(days=LOOKBACK_DAYS),
@@ -84,7 +84,7 @@ def run_tick(database: Database, *, as_of: date, now: datetime, transport: Trans
             _deliver(store, reminder, plans[reminder.deadline.campaign],
                      context[reminder.deadline.campaign, reminder.deadline.unit],
                      report, transport, now=now, today=as_of, claimant=claimant,
-                     dry_run=dry_run)
+                     dry_run=dry_run, retries_only=retries_only)
     finally:
         transport.close()
         store.close()
@@ -93,13 +93,16 @@ def run_tick(database: Database, *, as_of: date, now: datetime, transport: Trans
 
 def _deliver(store: EventStore, reminder: Reminder, plan: dict[str, Any],
              record: dict[str, Any], report: TickReport, transport: Transport, *,
-             now: datetime, today: date, claimant: str, dry_run: bool) -> None:
+             now: datetime, today: date, claimant: str, dry_run: bool,
+             retries_only: bool) -> None:
     d = reminder.deadline
     to = [email for _, email in reminder.recipients]
     line: dict[str, Any] = {
         "key": reminder.key, "campaign": d.campaign, "unit": d.unit, "kind": d.kind,
         "finding": d.finding, "due": d.due.isoformat(), "stage": reminder.stage, "to": to}
     delivery: Delivery | None = store.get(delivery_id(reminder.key))
+    if delivery is None and retries_only:
+        return
     if delivery is not None and delivery.state == SENT:
         report.already_sent.append(line)
         return

@@ -1,0 +1,26 @@
+"""The reminder service the CLI and the scheduler call: one tick, with the configured mail."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from notifications.tick import TickReport, run_tick
+from notifications.transports import transport_from_environment
+from workflow.database import Database
+
+OUTBOX = "kiemtra-outbox"
+
+
+def outbox_folder(database: Database) -> Path:
+    """Beside the SQLite file; in the current folder for a database server."""
+    base = Path.cwd() if database.is_postgres else database.sqlite_path.parent
+    return (base / OUTBOX).resolve()
+
+
+def remind_once(database: Database, *, as_of: date, claimant: str, dry_run: bool = False,
+                retries_only: bool = False, now: datetime | None = None) -> TickReport:
+    transport = transport_from_environment(outbox_folder(database))
+    return run_tick(database, as_of=as_of, now=now or datetime.now(UTC),
+                    transport=transport, claimant=claimant, dry_run=dry_run,
+                    retries_only=retries_only)

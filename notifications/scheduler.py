@@ -1,0 +1,170 @@
+"""`kiemtra scheduler`: reminders on a schedule, in one process at a time.
+
+APScheduler's BlockingScheduler (timezone Asia/Ho_Chi_Minh) keeps its jobs in
+the same database (SQLAlchemy job store), so a machine that was off at 07:30
+finds the missed run on start and, within the grace time, runs it once
+(`coalesce`). Only one scheduler may hold the schedule: a lease row in the
+database, renewed every minute, says who. Even if two ran, the delivery ledger
+would keep each reminder to one email.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Column, Engine, MetaData, String, Table, select, text
+
+from domain.calendar import WorkingCalendar
+from workflow.clock import VIETNAM
+from workflow.database import Database
+
+JOBS_TABLE = "scheduler_jobs"
+LEASE_TTL = timedelta(minutes=3)
+GRACE = 12 * 3600  # seconds: a run missed by up to 12 hours still happens, once
+
+lease_metadata = MetaData()
+lease_table = Table(
+    "scheduler_lease", lease_metadata,
+    Column("name", String(40), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("expires_at", String(40), nullable=False),  # ISO, UTC
+)
+
+
+def claimant() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class Lease:
+    """Who holds the schedule; expires unless renewed, so a crashed holder frees it."""
+
+    engine: Engine
+    holder: str
+    name: str = "reminders"
+
+    def acquire(self) -> str | None:
+        """Take or renew the lease; None on success, else who holds it."""
+        lease_metadata.create_all(self.engine, checkfirst=True)
+        now = datetime.now(UTC)
+        with self.engine.connect().execution_options(immediate=True) as conn, conn.begin():
+            row = conn.execute(select(lease_table).where(lease_table.c.name == self.name)
+                               ).first()
+            if row is not None and row.holder != self.holder and \
+                    datetime.fromisoformat(row.expires_at) > now:
+                until = datetime.fromisoformat(row.expires_at).astimezone(VIETNAM)
+                return f"{row.holder}, giữ lịch đến {until:%H:%M:%S}"
+            conn.execute(lease_table.delete().where(lease_table.c.name == self.name))
+            conn.execute(lease_table.insert().values(
+                name=self.name, holder=self.holder,
+                expires_at=(now + LEASE_TTL).isoformat()))
+        return None
+
+    def release(self) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(lease_table.delete().where(lease_table.c.name == self.name,
+                                                    lease_table.c.holder == self.holder))
+
+
+def scheduled_tick(db_url: str, retries_only: bool = False, force: bool = False) -> None:
+    """The job APScheduler runs (by reference, so it can be stored in the database)."""
+    from notifications.reminders import remind_once
+
+    today = datetime.now(VIETNAM).date()
+    if not force and not WorkingCalendar().is_working_day(today):
+        print(f"{today:%d/%m/%Y}: ngày nghỉ, không gửi nhắc việc.", flush=True)
+        return
+    report = remind_once(Database(db_url), as_of=today, claimant=claimant(),
+                         retries_only=retries_only)
+    print(f"{datetime.now(VIETNAM):%d/%m/%Y %H:%M} nhắc việc: đã gửi {len(report.sent)}, "
+          f"đã gửi trước đó {len(report.already_sent)}, lỗi {len(report.failed)}, "
+          f"chờ gửi lại {len(report.waiting)}.", flush=True)
+
+
+class ScheduleHeld(Exception):
+    pass
+
+
+def run(database: Database, *, at: str = "07:30", retry_minutes: int = 60,
+        run_now: bool = False, say: Callable[[str], None] = print) -> None:
+    """Run until SIGTERM or Ctrl-C; raises ScheduleHeld if another scheduler runs."""
+    from apscheduler.jobstores.memory import MemoryJobStore
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    engine = database.engine()
+    lease = Lease(engine, claimant())
+    holder = lease.acquire()
+    if holder is not None:
+        raise ScheduleHeld(holder)
+    hour, minute = (int(part) for part in at.split(":"))
+    daily_id, retry_id = f"tick-{hour:02d}{minute:02d}", f"retry-{retry_minutes}m"
+    existing = _stored_job_ids(engine)
+    _forget_other_schedules(engine, keep={daily_id, retry_id})
+    scheduler = BlockingScheduler(
+        timezone=VIETNAM,
+        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE),
+                   "memory": MemoryJobStore()},
+        job_defaults={"coalesce": True, "misfire_grace_time": GRACE, "max_instances": 1},
+    )
+    kwargs: dict[str, Any] = {"db_url": database.url}
+    if daily_id not in existing:
+        scheduler.add_job("notifications.scheduler:scheduled_tick", id=daily_id,
+                          trigger=CronTrigger(day_of_week="mon-sat", hour=hour, minute=minute,
+                                              timezone=VIETNAM), kwargs=kwargs)
+    if retry_id not in existing:
+        scheduler.add_job("notifications.scheduler:scheduled_tick", id=retry_id,
+                          trigger=IntervalTrigger(minutes=retry_minutes, timezone=VIETNAM),
+                          kwargs=dict(kwargs, retries_only=True))
+    scheduler.add_job(_renew, "interval", seconds=60, args=[lease], jobstore="memory",
+                      id="lease")
+    if run_now:
+        scheduler.add_job(scheduled_tick, jobstore="memory", id="now",
+                          kwargs=dict(kwargs, force=True))
+
+    def stop(signum: int, _: Any) -> None:
+        say("Đang dừng bộ lập lịch (stopping)…")
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    say(f"Bộ lập lịch nhắc việc đang chạy: {at} các ngày làm việc, gửi lại mỗi "
+        f"{retry_minutes} phút; dừng bằng Ctrl-C (scheduler running).")
+    try:
+        scheduler.start()
+    except KeyboardInterrupt:
+        scheduler.shutdown(wait=False)
+    finally:
+        lease.release()
+        engine.dispose()
+    say("Đã dừng (stopped).")
+
+
+def _renew(lease: Lease) -> None:
+    if lease.acquire() is not None:  # someone took over after we stalled: stop sending
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _stored_job_ids(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        from sqlalchemy import inspect
+
+        if not inspect(conn).has_table(JOBS_TABLE):
+            return set()
+        return {row[0] for row in conn.execute(text(f"SELECT id FROM {JOBS_TABLE}"))}
+
+
+def _forget_other_schedules(engine: Engine, keep: set[str]) -> None:
+    """Jobs of an earlier configuration (another hour, another retry interval) go."""
+    stale = _stored_job_ids(engine) - keep
+    if stale:
+        with engine.begin() as conn:
+            for job_id in stale:
+                conn.execute(text(f"DELETE FROM {JOBS_TABLE} WHERE id = :id"), {"id": job_id})
