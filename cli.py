@@ -605,6 +605,8 @@ def print_due(rows: list[dict[str, Any]]) -> None:
         else:
             when = s.say(f"{left} ngày", f"{left} days")
         weekday = r["weekday"] if s.vi() else date.fromisoformat(r["due"]).strftime("%a")
+        if r["reminder_failed"]:
+            what += s.say(" [red](thư nhắc lỗi)[/]", " [red](reminder failed)[/]")
         table.add_row(fmt(r["due"]), weekday, when, r["campaign"],
                       f"{r['unit']} — {r['unit_name']}", what, r["responsible_name"])
     console().print(table)
@@ -865,6 +867,8 @@ def print_status(rows: list[dict[str, Any]]) -> None:
                                    f"[bold red]OVERDUE {late} days[/]"))
             if r["surprise"]:
                 notes.append(s.say("đột xuất", "surprise"))
+            if r.get("reminders_failed"):
+                notes.append(s.say("[red]thư nhắc lỗi[/]", "[red]reminder failed[/]"))
             table.add_row(
                 r["unit"], r["unit_name"], state_label(r["state"], s.lang),
                 fmt(r["on_site"] or r["planned_on_site"]), fmt(r["report_due"]), rep,

@@ -33,7 +33,10 @@ CONCLUDED = ("concluded", "remediated")
 TRACKING = "view_tracking"
 
 STATUS_SQL = """
-SELECT i.* FROM view_inspections i JOIN view_campaigns c ON c.code_key = i.campaign_key
+SELECT i.*,
+  (SELECT COUNT(*) FROM view_deliveries r WHERE r.campaign_key = i.campaign_key
+   AND r.unit = i.unit AND r.state = 'failed') AS reminders_failed
+FROM view_inspections i JOIN view_campaigns c ON c.code_key = i.campaign_key
 {where} ORDER BY c.position, i.seq
 """
 DUE_SQL = """
@@ -133,8 +136,9 @@ class Views:
                               {"key": key})
             else:
                 rows = r.rows(STATUS_SQL.format(where=""))
-        return [status_row(row.record, row.unit_name, as_of)
-                for row in map(Row.from_db, rows)]
+        return [dict(status_row(row.record, row.unit_name, as_of),
+                     reminders_failed=int(raw["reminders_failed"]))
+                for raw, row in zip(rows, map(Row.from_db, rows), strict=True)]
 
     def status_at(self, at: datetime, as_of: date, code: str | None = None
                   ) -> list[dict[str, Any]]:

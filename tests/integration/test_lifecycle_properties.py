@@ -74,6 +74,7 @@ class InspectionMachine(RuleBasedStateMachine):
     def catch_up(self) -> None:
         self.views.projector.catch_up()
         row = [r for r in self.views.status(AS_OF, CODE) if r["unit"] == "kt"][0]
+        assert row.pop("reminders_failed") == 0
         assert row == status_row(self.inspection().record, row["unit_name"], AS_OF)
 
     def inspection(self):  # type: ignore[no-untyped-def]
