@@ -54,6 +54,13 @@ def evolve_delivery(record: dict[str, Any], event: str, data: Mapping[str, Any])
             record.update(state=FAILED, last_error=data["error"])
 
 
+def may_retry(record: Mapping[str, Any], now: datetime, lease: timedelta) -> bool:
+    """A temporary failure whose back-off is over, or an attempt abandoned by a crash."""
+    if record["state"] == RETRY:
+        return record["retry_after"] is None or now >= record["retry_after"]
+    return bool(record["state"] == CLAIMED and now - record["attempt_started_at"] > lease)
+
+
 class Delivery(Aggregate):
     @staticmethod
     def create_id(key: str) -> UUID:  # type: ignore[override]
@@ -73,12 +80,6 @@ class Delivery(Aggregate):
         if record is not None and name in record:
             return record[name]
         raise AttributeError(name)
-
-    def may_retry(self, now: datetime, lease: timedelta) -> bool:
-        """A temporary failure whose back-off is over, or an attempt abandoned by a crash."""
-        if self.state == RETRY:
-            return self.retry_after is None or now >= self.retry_after
-        return bool(self.state == CLAIMED and now - self.attempt_started_at > lease)
 
     def start_attempt(self, now: datetime, claimant: str) -> None:
         self._attempt_started(at=now, claimant=claimant)

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from domain.delivery import FAILED, SENT, Delivery, delivery_id
+from domain.delivery import FAILED, SENT, Delivery, delivery_id, may_retry
 from domain.errors import ConcurrentChange
 from notifications.message import UnsafeHeader, build, new_message_id
-from notifications.render import render
+from notifications.render import Rendered, render
 from notifications.rules import LOOKAHEAD_DAYS, LOOKBACK_DAYS, Deadline, Reminder, reminders_due
 from notifications.transports import DeliveryError, Transport
 from projections.views import Views
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from workflow.store import EventStore
 
 LEASE = timedelta(minutes=15)  # an attempt older than this was abandoned by a crash
+CHUNK = 20  # reminders claimed, and their outcomes recorded, per transaction
 
 
 @dataclass
@@ -59,13 +60,22 @@ def sender_for(plan: dict[str, Any]) -> tuple[str, str]:
     return f"Tổ kiểm tra — {plan['secretariat']['name']}", plan["secretariat"]["email"]
 
 
+@dataclass
+class Attempt:
+    reminder: Reminder
+    line: dict[str, Any]
+    rendered: Rendered
+    known: dict[str, Any] | None  # the ledger's record, when this is a retry
+    delivery: Delivery | None = None
+
+
 def run_tick(database: Database, *, as_of: date, now: datetime, transport: Transport,
              claimant: str, dry_run: bool = False, retries_only: bool = False) -> TickReport:
     report = TickReport(as_of=as_of, transport=transport.describe())
     views = Views(database).fresh()
     found = views.deadlines_between(as_of - timedelta(days=LOOKBACK_DAYS),
                                     as_of + timedelta(days=LOOKAHEAD_DAYS))
-    context: dict[tuple[str, str], Any] = {}
+    records: dict[tuple[str, str], Any] = {}
     deadlines = []
     plans: dict[str, Any] = {}
     for item in found:
@@ -74,68 +84,105 @@ def run_tick(database: Database, *, as_of: date, now: datetime, transport: Trans
                      item["finding"], item["due"])
         deadlines.append(d)
         plans[d.campaign] = item["plan"]
-        context[d.campaign, d.unit] = row.record
+        records[d.campaign, d.unit] = row.record
     due = reminders_due(deadlines, plans, as_of)
     if not due:
         return report
-    store = database.open()
-    try:
-        for reminder in due:
-            _deliver(store, reminder, plans[reminder.deadline.campaign],
-                     context[reminder.deadline.campaign, reminder.deadline.unit],
-                     report, transport, now=now, today=as_of, claimant=claimant,
-                     dry_run=dry_run, retries_only=retries_only)
-    finally:
-        transport.close()
-        store.close()
+    ledger = views.deliveries(r.key for r in due)
+    work = []
+    for reminder in due:
+        d = reminder.deadline
+        line: dict[str, Any] = {
+            "key": reminder.key, "campaign": d.campaign, "unit": d.unit, "kind": d.kind,
+            "finding": d.finding, "due": d.due.isoformat(), "stage": reminder.stage,
+            "to": [email for _, email in reminder.recipients]}
+        known = ledger.get(reminder.key)
+        if known is None and retries_only:
+            continue
+        if known is not None and known["state"] == SENT:
+            report.already_sent.append(line)
+        elif known is not None and known["state"] == FAILED:
+            report.failed.append(dict(line, error=known["last_error"]))
+        elif known is not None and not may_retry(known, now, LEASE):
+            report.waiting.append(dict(line, retry_after=_iso(known["retry_after"])))
+        else:
+            rendered = render(reminder, plans[d.campaign], records[d.campaign, d.unit], as_of)
+            line["subject"] = rendered.subject
+            if dry_run:
+                report.would_send.append(line)
+            else:
+                work.append(Attempt(reminder, line, rendered, known))
+    if work:
+        store = database.open()
+        try:
+            for i in range(0, len(work), CHUNK):
+                _send_chunk(store, work[i:i + CHUNK], plans, report, transport, now=now,
+                            claimant=claimant)
+        finally:
+            transport.close()
+            store.close()
     return report
 
 
-def _deliver(store: EventStore, reminder: Reminder, plan: dict[str, Any],
-             record: dict[str, Any], report: TickReport, transport: Transport, *,
-             now: datetime, today: date, claimant: str, dry_run: bool,
-             retries_only: bool) -> None:
-    d = reminder.deadline
-    to = [email for _, email in reminder.recipients]
-    line: dict[str, Any] = {
-        "key": reminder.key, "campaign": d.campaign, "unit": d.unit, "kind": d.kind,
-        "finding": d.finding, "due": d.due.isoformat(), "stage": reminder.stage, "to": to}
-    delivery: Delivery | None = store.get(delivery_id(reminder.key))
-    if delivery is None and retries_only:
-        return
-    if delivery is not None and delivery.state == SENT:
-        report.already_sent.append(line)
-        return
-    if delivery is not None and delivery.state == FAILED:
-        report.failed.append(dict(line, error=delivery.last_error))
-        return
-    if delivery is not None and not delivery.may_retry(now, LEASE):
-        report.waiting.append(dict(line, retry_after=delivery.retry_after))
-        return
-    rendered = render(reminder, plan, record, today)
-    line["subject"] = rendered.subject
-    if dry_run:
-        report.would_send.append(line)
-        return
-    sender = sender_for(plan)
-    if delivery is None:
-        delivery = Delivery(
-            key=reminder.key, campaign=d.campaign, unit=d.unit, kind=d.kind,
-            finding=d.finding, due=d.due, offset=reminder.offset,
-            recipients=to, message_id=new_message_id(sender[1].split("@")[-1]),
-            subject=rendered.subject, claimed_at=now, claimant=claimant)
-    else:
-        delivery.start_attempt(now, claimant)
+def _send_chunk(store: EventStore, chunk: list[Attempt], plans: dict[str, Any],
+                report: TickReport, transport: Transport, *, now: datetime,
+                claimant: str) -> None:
+    """Claim a chunk in one transaction, send each, record the outcomes together.
+
+    A crash after some messages left but before the outcomes were recorded means at
+    most one chunk is sent again (with the same Message-IDs) after the lease.
+    """
+    for attempt in chunk:
+        attempt.delivery = _claim(store, attempt, plans, now, claimant)
     try:
-        store.save_atomically(delivery)  # the claim: only one process gets past here
-    except ConcurrentChange:
-        report.waiting.append(dict(line, reason="claimed by another process"))
-        return
-    line["message_id"] = delivery.message_id
+        store.save_atomically(*[a.delivery for a in chunk])
+        claimed = chunk
+    except ConcurrentChange:  # another process claimed some: take the rest one by one
+        claimed = []
+        for attempt in chunk:
+            attempt.delivery = _claim(store, attempt, plans, now, claimant)
+            try:
+                store.save_atomically(attempt.delivery)
+                claimed.append(attempt)
+            except ConcurrentChange:
+                report.waiting.append(dict(attempt.line, reason="claimed by another process"))
+    for attempt in claimed:
+        _send(attempt, plans, transport, now)
+    store.save_atomically(*[a.delivery for a in claimed])
+    for attempt in claimed:
+        delivery = attempt.delivery
+        assert delivery is not None
+        line = dict(attempt.line, message_id=delivery.message_id)
+        if delivery.state == SENT:
+            report.sent.append(dict(line, refused=delivery.refused))
+        elif delivery.state == FAILED:
+            report.failed.append(dict(line, error=delivery.last_error))
+        else:
+            report.waiting.append(dict(line, error=delivery.last_error,
+                                       retry_after=_iso(delivery.retry_after)))
+
+
+def _claim(store: EventStore, attempt: Attempt, plans: dict[str, Any], now: datetime,
+           claimant: str) -> Delivery:
+    r, d = attempt.reminder, attempt.reminder.deadline
+    if attempt.known is None:
+        domain = sender_for(plans[d.campaign])[1].split("@")[-1]
+        return Delivery(key=r.key, campaign=d.campaign, unit=d.unit, kind=d.kind,
+                        finding=d.finding, due=d.due, offset=r.offset,
+                        recipients=attempt.line["to"], message_id=new_message_id(domain),
+                        subject=attempt.rendered.subject, claimed_at=now, claimant=claimant)
+    delivery: Delivery = store.load(delivery_id(r.key))
+    delivery.start_attempt(now, claimant)
+    return delivery
+
+
+def _send(attempt: Attempt, plans: dict[str, Any], transport: Transport, now: datetime) -> None:
+    delivery, r = attempt.delivery, attempt.reminder
+    assert delivery is not None
     try:
-        message = build(sender=sender, to=list(reminder.recipients), subject=rendered.subject,
-                        text=rendered.text, html=rendered.html,
-                        message_id=delivery.message_id, date=now)
+        message = build(sender=sender_for(plans[r.deadline.campaign]), to=list(r.recipients),
+                        subject=attempt.rendered.subject, text=attempt.rendered.text,
+                        html=attempt.rendered.html, message_id=delivery.message_id, date=now)
         refused = transport.send(message)
     except UnsafeHeader as exc:
         delivery.record_failure(now, str(exc), None, permanent=True)
@@ -143,11 +190,7 @@ def _deliver(store: EventStore, reminder: Reminder, plan: dict[str, Any],
         delivery.record_failure(now, str(exc), exc.code, permanent=exc.permanent)
     else:
         delivery.record_sent(now, refused)
-    store.save_atomically(delivery)
-    if delivery.state == SENT:
-        report.sent.append(dict(line, refused=delivery.refused))
-    elif delivery.state == FAILED:
-        report.failed.append(dict(line, error=delivery.last_error))
-    else:
-        report.waiting.append(dict(line, error=delivery.last_error,
-                                   retry_after=delivery.retry_after))
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

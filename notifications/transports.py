@@ -13,7 +13,7 @@ import os
 import re
 import smtplib
 import ssl
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -27,7 +27,7 @@ class DeliveryError(Exception):
 
 
 class Transport(Protocol):
-    def send(self, message: EmailMessage) -> dict[str, str]:
+    def send(self, message: Message) -> dict[str, str]:
         """Send; return the recipients refused (address → reply) when others were accepted."""
 
     def describe(self) -> str: ...
@@ -41,7 +41,7 @@ class OutboxTransport:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def send(self, message: EmailMessage) -> dict[str, str]:
+    def send(self, message: Message) -> dict[str, str]:
         self.folder.mkdir(parents=True, exist_ok=True)
         name = re.sub(r"[^A-Za-z0-9._-]", "_", str(message["Message-ID"]).strip("<>"))
         target = self.folder / f"{name}.eml"
@@ -92,7 +92,7 @@ class SmtpTransport:
             session.login(self.user, self.password or "")
         return session
 
-    def send(self, message: EmailMessage) -> dict[str, str]:
+    def send(self, message: Message) -> dict[str, str]:
         try:
             if self.session is None:
                 self.session = self._connect()

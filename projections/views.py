@@ -217,6 +217,21 @@ class Views:
                           "row": Row.from_db(row)})
         return found
 
+    def deliveries(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The ledger's records for these reminder keys (those that exist)."""
+        from projections.rows import delivery_from_row
+
+        wanted = sorted(set(keys))
+        found: dict[str, dict[str, Any]] = {}
+        with self.reader() as r:
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i:i + 500]
+                marks = ", ".join(f":k{j}" for j in range(len(chunk)))
+                for row in r.rows(f"SELECT * FROM view_deliveries WHERE key IN ({marks})",
+                                  {f"k{j}": key for j, key in enumerate(chunk)}):
+                    found[row["key"]] = delivery_from_row(row)
+        return found
+
     def undelivered(self) -> list[dict[str, Any]]:
         """Reminders that failed for good, or wait to be retried after a temporary failure."""
         with self.reader() as r:
