@@ -90,10 +90,11 @@ class WorkingCalendar:
         if day in self.extra_days_off:
             return "ngày nghỉ theo kế hoạch" if lang == "vi" else "day off in the plan"
         if day in self.announced.days_off:
-            return self.announced.days_off[day]
+            reason = self.announced.days_off[day]
+            return reason if lang == "vi" else f"announced day off ({reason})"
         name = _public_holidays().get(day)
         if name:
-            return str(name)
+            return str(name) if lang == "vi" else f"public holiday ({name})"
         if lang == "vi":
             return WEEKDAYS_VI[day.weekday()]
         return day.strftime("%A")
@@ -115,3 +116,7 @@ class WorkingCalendar:
     def next_working_day(self, day: date) -> date:
         """`day` itself when it is a working day, else the first one after it."""
         return day if self.is_working_day(day) else self.shift(day, 1)
+
+    def previous_working_day(self, day: date) -> date:
+        """`day` itself when it is a working day, else the last one before it."""
+        return day if self.is_working_day(day) else self.shift(day, -1)

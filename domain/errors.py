@@ -150,7 +150,7 @@ class NotAWorkingDay(RuleViolation):
         "dùng --allow-non-working-day nếu thật sự kiểm tra vào ngày nghỉ."
     )
     en = (
-        "{day} is not a working day ({reason}) (rule: inspections on working days). "
+        "{day} is not a working day ({reason_en}) (rule: inspections on working days). "
         "The next working day is {next_working_day}; use --allow-non-working-day "
         "if the visit really happens on a day off."
     )
@@ -305,12 +305,6 @@ class UnknownFinding(InvalidInput):
     en = "The conclusion has no finding number {finding}; valid numbers: {known}."
 
 
-class MissingValue(InvalidInput):
-    rule = "missing"
-    vi = "Thiếu {what_vi}."
-    en = "Missing {what_en}."
-
-
 class UnreadableFile(InvalidInput):
     rule = "file"
     vi = "Không đọc được tệp {path}: {reason}."
@@ -330,10 +324,10 @@ class ConcurrentChange(KiemtraError):
     exit_code = CONCURRENT_CHANGE
     rule = "concurrency"
     vi = (
-        "Người khác vừa ghi nhận một bước cho cùng cuộc kiểm tra ({what}); "
-        "không có gì được ghi. Hãy chạy lại lệnh."
+        "Người khác vừa ghi vào cùng dữ liệu (cùng cuộc kiểm tra, hoặc cơ sở dữ liệu đang "
+        "bận); không có gì được ghi. Hãy chạy lại lệnh."
     )
     en = (
-        "Someone else changed the same inspection at the same time ({what}); "
-        "nothing was written. Run the command again."
+        "Someone else changed the same data at the same time (the same inspection, or the "
+        "database was busy); nothing was written. Run the command again."
     )

@@ -101,7 +101,8 @@ class Inspection(Aggregate):
         self._check_date_order(notice_date)
         if not allow_non_working_day:
             r.check_working_day(on_site, calendar)
-        r.check_notice_period(notice_date, on_site, rules, calendar)
+        r.check_notice_period(notice_date, on_site, rules, calendar,
+                              working_day_required=not allow_non_working_day)
         self._notice_issued(
             state=to, actor=actor, effective_date=notice_date, on_site=on_site,
             report_due=r.report_due(on_site, rules, calendar),
@@ -125,7 +126,8 @@ class Inspection(Aggregate):
             raise SameOnSiteDate(on_site=on_site)
         if not allow_non_working_day:
             r.check_working_day(on_site, calendar)
-        r.check_notice_period(day, on_site, rules, calendar)
+        r.check_notice_period(day, on_site, rules, calendar,
+                              working_day_required=not allow_non_working_day)
         self._rescheduled(
             state=to, actor=actor, effective_date=day, on_site=on_site,
             previous_on_site=self.on_site, reason=reason,

@@ -6,10 +6,9 @@ due) use these functions, so a deadline is computed in one place only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Any
 
 from domain.calendar import WorkingCalendar
 from domain.errors import NotAWorkingDay, NoticeTooLate, RemediationDeadlineTooEarly
@@ -47,18 +46,19 @@ class Rules:
     conclusion_within: Period = Period(15, DayKind.WORKING)
     remediation_within: Period = Period(30, DayKind.CALENDAR)
 
-    def to_record(self) -> dict[str, Any]:
-        return {
-            f.name: {"days": getattr(self, f.name).days, "kind": str(getattr(self, f.name).kind)}
-            for f in fields(self)
-        }
 
-    @classmethod
-    def from_record(cls, record: dict[str, Any]) -> Rules:
-        return cls(**{
-            name: Period(int(value["days"]), DayKind(value["kind"]))
-            for name, value in record.items()
-        })
+def deadline_after(period: Period, day: date, calendar: WorkingCalendar) -> date:
+    """A time limit running from `day`. Counted in calendar days, a limit whose last day
+    is a day off ends on the next working day (Bộ luật Dân sự 2015, Điều 148)."""
+    end = period.after(day, calendar)
+    return calendar.next_working_day(end) if period.kind is DayKind.CALENDAR else end
+
+
+def deadline_before(period: Period, day: date, calendar: WorkingCalendar) -> date:
+    """A time limit counted back from `day`; one that lands on a day off moves to the
+    working day before it, so it still comes before `day`."""
+    start = period.before(day, calendar)
+    return calendar.previous_working_day(start)
 
 
 def earliest_on_site(notice_date: date, rules: Rules, calendar: WorkingCalendar) -> date:
@@ -72,13 +72,14 @@ def latest_notice(on_site: date, rules: Rules, calendar: WorkingCalendar) -> dat
     With working days the count runs back from the last working day on or before
     `on_site`, since the N-th working day after a notice is always a working day.
     """
-    if rules.notice.kind is DayKind.WORKING and not calendar.is_working_day(on_site):
-        on_site = calendar.shift(on_site, -1)
-    return rules.notice.before(on_site, calendar)
+    if rules.notice.kind is DayKind.WORKING:
+        on_site = calendar.previous_working_day(on_site)
+    return deadline_before(rules.notice, on_site, calendar)
 
 
 def check_notice_period(
-    notice_date: date, on_site: date, rules: Rules, calendar: WorkingCalendar
+    notice_date: date, on_site: date, rules: Rules, calendar: WorkingCalendar,
+    *, working_day_required: bool = True,
 ) -> None:
     earliest = earliest_on_site(notice_date, rules, calendar)
     if on_site < earliest:
@@ -87,28 +88,29 @@ def check_notice_period(
             on_site=on_site,
             days=rules.notice.days,
             kind=str(rules.notice.kind),
-            earliest=earliest,
+            earliest=calendar.next_working_day(earliest) if working_day_required else earliest,
         )
 
 
 def report_due(on_site: date, rules: Rules, calendar: WorkingCalendar) -> date:
-    """Step back `report_lead` days from the on-site date."""
-    return rules.report_lead.before(on_site, calendar)
+    """Step back `report_lead` days from the on-site date (to a working day)."""
+    return deadline_before(rules.report_lead, on_site, calendar)
 
 
 def conclusion_due(on_site: date, rules: Rules, calendar: WorkingCalendar) -> date:
-    return rules.conclusion_within.after(on_site, calendar)
+    return deadline_after(rules.conclusion_within, on_site, calendar)
 
 
 def remediation_due(conclusion_date: date, rules: Rules, calendar: WorkingCalendar) -> date:
-    return rules.remediation_within.after(conclusion_date, calendar)
+    return deadline_after(rules.remediation_within, conclusion_date, calendar)
 
 
 def check_working_day(day: date, calendar: WorkingCalendar) -> None:
     reason = calendar.day_off_reason(day)
     if reason is not None:
         raise NotAWorkingDay(
-            day=day, reason=reason, next_working_day=calendar.next_working_day(day)
+            day=day, reason=reason, reason_en=calendar.day_off_reason(day, "en"),
+            next_working_day=calendar.next_working_day(day),
         )
 
 

@@ -113,10 +113,10 @@ class EventStore(Application[UUID]):
         try:
             self.save(*aggregates, attachments=list(attachments))
         except IntegrityError:
-            raise ConcurrentChange(what="integrity") from None
+            raise ConcurrentChange() from None
         except OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
-                raise ConcurrentChange(what="database busy") from None
+                raise ConcurrentChange() from None
             raise
 
     def event_count(self) -> int:

@@ -53,7 +53,7 @@ def test_full_campaign_through_the_cli(imported: Run, tmp_path: Path) -> None:
     assert (kt["state"], kt["report_due"], kt["report_submitted_on"], kt["report_late"]) == (
         "concluded", "2026-08-11", "2026-08-12", True)
     assert (kt["findings_open"], kt["next_step"], kt["next_deadline"], kt["overdue"]) == (
-        1, "remediate", "2026-09-19", True)
+        1, "remediate", "2026-09-21", True)
     assert rows["vhxh"]["on_site"] == "2026-08-20" and rows["vhxh"]["report_due"] == "2026-08-19"
     assert rows["hcc"]["state"] == "cancelled" and rows["hcc"]["next_step"] is None
     assert rows["kt"]["unit_name"] == "Phòng Kinh tế"
@@ -71,7 +71,7 @@ def test_full_campaign_through_the_cli(imported: Run, tmp_path: Path) -> None:
     campaigns = ok(run("--json", "campaigns")).json()
     assert campaigns[0]["code"] == CODE and campaigns[0]["closed"] is False
     table = ok(run("status", "--as-of", "25/09/2026")).out
-    assert "Phòng Kinh tế" in table and "QUÁ HẠN" in table and "19/09/2026" in table
+    assert "Phòng Kinh tế" in table and "QUÁ HẠN" in table and "21/09/2026" in table
     assert "Báo cáo khắc phục" in ok(run("history", CODE)).out
 
 

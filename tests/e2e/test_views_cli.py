@@ -28,17 +28,17 @@ def test_due_lists_open_deadlines_by_date(imported: Run, tmp_path: Path) -> None
     assert all(DUE_KEYS <= set(i) for i in items)
     got = [(i["unit"], i["kind"], i["due"], i["finding"], i["overdue"]) for i in items]
     assert got == [
-        ("vhxh", "notice", "2026-08-09", None, True),
+        ("vhxh", "notice", "2026-08-07", None, True),  # 09/08 is a Sunday
         ("kt", "on_site", "2026-08-12", None, True),
         ("hcc", "notice", "2026-08-12", None, True),
-        ("vp", "remediation", "2026-09-13", 1, False),
-        ("vp", "remediation", "2026-09-13", 2, False),
+        ("vp", "remediation", "2026-09-14", 1, False),  # 13/09 is a Sunday
+        ("vp", "remediation", "2026-09-14", 2, False),
     ]
-    assert [i["days_left"] for i in items][:2] == [-5, -2]
+    assert [i["days_left"] for i in items][:2] == [-7, -2]
     window = ok(imported("due", "--json", "--as-of", "2026-08-14", "--within", "7")).json()
-    assert [i["due"] for i in window] == ["2026-08-09", "2026-08-12", "2026-08-12"]
+    assert [i["due"] for i in window] == ["2026-08-07", "2026-08-12", "2026-08-12"]
     table = ok(imported("due", "--as-of", "14/08/2026", "--all")).out
-    assert "Báo cáo khắc phục — tồn tại số 1" in table and "quá 5 ngày" in table
+    assert "Báo cáo khắc phục — tồn tại số 1" in table and "quá 7 ngày" in table
 
 
 def test_summary_compiles_units_and_figures(imported: Run, tmp_path: Path) -> None:

@@ -203,8 +203,9 @@ def test_due_list_for_every_state(wf: Workflow, campaign: str, db: Database) -> 
         # vhxh: notified, rescheduled to 20/08 → report due 19/08 and the visit
         ("vhxh", "report", "2026-08-19", None, "unit"),
         ("vhxh", "on_site", "2026-08-20", None, "team"),
-        # vp: concluded 14/08 with 2 findings, finding 2 remediated → finding 1 by 13/09
-        ("vp", "remediation", "2026-09-13", 1, "unit"),
+        # vp: concluded 14/08 with 2 findings, finding 2 remediated → finding 1 by
+        # 13/09, a Sunday, so Monday 14/09
+        ("vp", "remediation", "2026-09-14", 1, "unit"),
     ]
     assert all(d["responsible_name"] for d in items)
 
@@ -216,7 +217,8 @@ def test_due_for_planned_inspected_and_minuted(wf: Workflow, campaign: str,
     wf.minutes(CODE, "kt", day=D(2026, 8, 12))
     items = views(db).fresh().due(D(2026, 7, 1), None)
     got = [(d["unit"], d["kind"], d["due"]) for d in items]
-    assert ("vhxh", "notice", "2026-08-09") in got  # planned 14/08, 5 calendar days
+    # planned 14/08, 5 calendar days: 09/08 is a Sunday, so the notice must go by Friday 07/08
+    assert ("vhxh", "notice", "2026-08-07") in got
     assert ("hcc", "notice", "2026-08-12") in got
     assert ("vp", "minutes", "2026-08-22") in got and ("vp", "conclusion", "2026-08-22") in got
     assert ("kt", "conclusion", "2026-08-25") in got

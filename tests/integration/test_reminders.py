@@ -103,14 +103,16 @@ def test_each_kind_renders_in_vietnamese(wf: Workflow, db: Database,
     assert not any("ban hành Thông báo kết luận kiểm tra: Văn phòng" in s for s in subjects)
     wf.conclude(CODE, "kt", day=D(2026, 8, 20), findings=["Chưa niêm yết <TTHC> & phí"])
     smtp.recorder.received.clear()
-    tick(db, smtp, D(2026, 9, 14), now=NOW + timedelta(days=40))  # 5 working days before
+    # 30 days after 20/08 is Saturday 19/09, so the deadline is Monday 21/09;
+    # 5 working days before it is Monday 14/09
+    tick(db, smtp, D(2026, 9, 14), now=NOW + timedelta(days=40))
     remediation = [m for m in smtp.recorder.received if "khắc phục" in m["Subject"]]
     assert remediation[0]["Subject"] == ("[KTD-TKT-2026] Nhắc hạn báo cáo khắc phục tồn tại "
-                                         "số 1: Phòng Kinh tế, hạn 19/09/2026")
+                                         "số 1: Phòng Kinh tế, hạn 21/09/2026")
     text, html = bodies(remediation[0])
     assert "«Chưa niêm yết <TTHC> & phí»" in text
     assert "Chưa niêm yết &lt;TTHC&gt; &amp; phí" in html  # autoescaped
-    assert "chậm nhất Thứ Bảy, ngày 19/09/2026 (còn 5 ngày)" in text
+    assert "chậm nhất Thứ Hai, ngày 21/09/2026 (còn 7 ngày)" in text
 
 
 def test_each_reminder_is_delivered_once(wf: Workflow, db: Database, smtp: SmtpServer) -> None:

@@ -83,7 +83,8 @@ def test_full_walk_of_one_unit(wf: Workflow, campaign: str) -> None:
     assert row["state"] == "minuted"
     row = wf.conclude(CODE, "kt", day=D(2026, 8, 20), findings=["Thiếu sổ", "Chưa niêm yết"])
     assert row["state"] == "concluded" and row["findings_open"] == 2
-    assert row["next_step"] == "remediate" and row["next_deadline"] == "2026-09-19"
+    # 30 days after 20/08 is Saturday 19/09: the limit ends Monday 21/09
+    assert row["next_step"] == "remediate" and row["next_deadline"] == "2026-09-21"
     row = wf.remediate(CODE, "kt", findings=[2], day=D(2026, 9, 1))
     assert row["state"] == "concluded" and row["findings_open"] == 1
     row = wf.remediate(CODE, "kt", findings=[1], day=D(2026, 9, 2), note="Đã bổ sung")
@@ -112,7 +113,7 @@ def test_reschedule_rechecks_notice_and_moves_report_due(wf: Workflow, campaign:
     notified(wf)
     with pytest.raises(NoticeTooLate) as refused:
         wf.reschedule(CODE, "kt", on_site=D(2026, 8, 14), reason="Trùng lịch", day=D(2026, 8, 10))
-    assert refused.value.params["earliest"] == D(2026, 8, 15)
+    assert refused.value.params["earliest"] == D(2026, 8, 17)  # 15/08 is a Saturday
     row = wf.reschedule(CODE, "kt", on_site=D(2026, 8, 17), reason="Trùng lịch",
                         day=D(2026, 8, 10))
     assert row["on_site"] == "2026-08-17" and row["report_due"] == "2026-08-14"

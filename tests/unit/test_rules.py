@@ -25,6 +25,18 @@ def test_defaults_are_those_of_the_design() -> None:
     assert DEFAULT.remediation_within == Period(30, DayKind.CALENDAR)
 
 
+def test_the_earliest_date_offered_is_a_working_day() -> None:
+    # notice Monday 10/08 → +5 calendar days is Saturday 15/08: offer Monday 17/08,
+    # unless a visit on a day off is allowed.
+    with pytest.raises(NoticeTooLate) as refused:
+        r.check_notice_period(date(2026, 8, 10), date(2026, 8, 12), DEFAULT, CAL)
+    assert refused.value.params["earliest"] == date(2026, 8, 17)
+    with pytest.raises(NoticeTooLate) as refused:
+        r.check_notice_period(date(2026, 8, 10), date(2026, 8, 12), DEFAULT, CAL,
+                              working_day_required=False)
+    assert refused.value.params["earliest"] == date(2026, 8, 15)
+
+
 def test_calendar_notice_worked_example() -> None:
     # notice 2026-09-10 → on-site 2026-09-15 or later
     assert r.earliest_on_site(date(2026, 9, 10), DEFAULT, CAL) == date(2026, 9, 15)
@@ -62,14 +74,21 @@ def test_report_due_over_tet_and_announced_swap() -> None:
 
 def test_report_lead_in_calendar_days() -> None:
     cal_rules = Rules(report_lead=Period(3, DayKind.CALENDAR))
-    assert r.report_due(date(2026, 9, 3), cal_rules, CAL) == date(2026, 8, 31)
+    # 3 calendar days before 03/09/2026 is Monday 31/08, a day off: the working day
+    # before it, Friday 28/08, is the due date.
+    assert r.report_due(date(2026, 9, 3), cal_rules, CAL) == date(2026, 8, 28)
+    assert r.report_due(date(2026, 9, 10), cal_rules, CAL) == date(2026, 9, 7)
 
 
 def test_conclusion_and_remediation_due() -> None:
     # 15 working days after Monday 10/08/2026; Saturday 22/08 is a working day,
     # 31/08–02/09 are off.
     assert r.conclusion_due(date(2026, 8, 10), DEFAULT, CAL) == date(2026, 8, 28)
-    assert r.remediation_due(date(2026, 8, 28), DEFAULT, CAL) == date(2026, 9, 27)
+    # 30 calendar days after 28/08 is Sunday 27/09: the limit ends on Monday 28/09
+    # (Bộ luật Dân sự, Điều 148)
+    assert r.remediation_due(date(2026, 8, 28), DEFAULT, CAL) == date(2026, 9, 28)
+    assert r.remediation_due(date(2026, 8, 27), DEFAULT, CAL) == date(2026, 9, 28)
+    assert r.remediation_due(date(2026, 8, 25), DEFAULT, CAL) == date(2026, 9, 24)
     working = Rules(remediation_within=Period(2, DayKind.WORKING))
     assert r.remediation_due(date(2026, 8, 28), working, CAL) == date(2026, 9, 4)
 
@@ -95,6 +114,17 @@ counts = st.integers(min_value=1, max_value=30)
 def working_days_between(start: date, end: date) -> int:
     """Working days d with start <= d < end."""
     return sum(CAL.is_working_day(start + timedelta(days=i)) for i in range((end - start).days))
+
+
+@given(on_site=days, n=counts, kind=st.sampled_from(list(DayKind)))
+def test_every_due_date_is_a_working_day(on_site: date, n: int, kind: DayKind) -> None:
+    rules = Rules(notice=Period(n, kind), report_lead=Period(n, kind),
+                  conclusion_within=Period(n, kind), remediation_within=Period(n, kind))
+    for due in (r.report_due(on_site, rules, CAL), r.conclusion_due(on_site, rules, CAL),
+                r.remediation_due(on_site, rules, CAL), r.latest_notice(on_site, rules, CAL)):
+        assert CAL.is_working_day(due)
+    assert r.report_due(on_site, rules, CAL) <= on_site - timedelta(days=n)
+    assert r.remediation_due(on_site, rules, CAL) >= on_site + timedelta(days=n)
 
 
 @given(on_site=days, n=counts)
