@@ -46,12 +46,18 @@ class DateParam(click.ParamType):  # type: ignore[type-arg]
         text = str(value).strip()
         try:
             if ISO_DATE.match(text):
-                return date.fromisoformat(text)
-            m = VN_DATE.match(text)
-            if m:
-                return date(int(m[3]), int(m[2]), int(m[1]))
+                day = date.fromisoformat(text)
+            elif m := VN_DATE.match(text):
+                day = date(int(m[3]), int(m[2]), int(m[1]))
+            else:
+                day = None
         except ValueError:
             self.fail(f"ngày «{text}» không tồn tại (date does not exist)", param, ctx)
+        if day is not None:
+            if not date(2000, 1, 1) <= day <= date(2100, 12, 31):
+                self.fail(f"ngày «{text}» nằm ngoài khoảng 2000–2100 "
+                          "(outside 2000–2100)", param, ctx)
+            return day
         self.fail(f"«{text}» không phải ngày dạng YYYY-MM-DD hoặc DD/MM/YYYY "
                   "(expected YYYY-MM-DD or DD/MM/YYYY)", param, ctx)
 
@@ -82,9 +88,15 @@ class Settings:
     def store(self) -> EventStore:
         return self.database.open()
 
-    def workflow(self) -> Workflow:
+    def workflow(self, campaign: str | None = None) -> Workflow:
+        """The services on this database; a step for a campaign needs an existing one
+        (a refused command must not leave a new database behind)."""
         from workflow.services import Workflow
 
+        if campaign is not None and not self.database.exists():
+            from domain.errors import UnknownCampaign
+
+            raise UnknownCampaign(code=campaign)
         return Workflow(self.store(), self.actor)
 
     def vi(self) -> bool:
@@ -140,7 +152,13 @@ def number(value: float, decimals: int | None = None) -> str:
 def console() -> Any:
     from rich.console import Console
 
-    return Console(width=None if sys.stdout.isatty() else 200, highlight=False)
+    class PipeFriendlyConsole(Console):
+        def on_broken_pipe(self) -> None:
+            """`kiemtra status | head`: the reader has what it wanted; that is success."""
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise SystemExit(0)
+
+    return PipeFriendlyConsole(width=None if sys.stdout.isatty() else 200, highlight=False)
 
 
 # --- the group and its error handling ----------------------------------------------------
@@ -162,9 +180,18 @@ class KiemtraGroup(click.Group):
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:  # `kiemtra status | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
         except Exception as exc:  # an unexpected failure: a sentence, not a traceback
             if os.environ.get("KIEMTRA_DEBUG"):
                 raise
+            if "database is locked" in str(exc) or "database is busy" in str(exc):
+                from domain.errors import ConcurrentChange
+
+                lang = getattr(ctx.find_object(Settings), "lang", "vi")
+                click.echo(ConcurrentChange().message(lang), err=True)
+                ctx.exit(ConcurrentChange.exit_code)
             click.echo(f"Lỗi không mong đợi (unexpected error): {type(exc).__name__}: {exc}. "
                        "Chạy lại với KIEMTRA_DEBUG=1 để xem chi tiết.", err=True)
             ctx.exit(2)
@@ -235,17 +262,21 @@ def plan_template() -> None:
 
 @plan.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--date", "day", type=DATE, default=None,
+              help="Effective date of the import (default: today in Vietnam).")
 @json_option
-def plan_import(file: str) -> None:
+def plan_import(file: str, day: date | None) -> None:
     """Kiểm tra và ghi nhận kế hoạch từ tệp TOML; in ra mã kế hoạch.
 
     Example: kiemtra plan import ke-hoach-2026.toml
     """
+    from domain.plan import parse_plan_text
     from workflow.services import read_text_file
 
     s = settings()
     text = read_text_file(file)
-    imported = s.workflow().import_plan(text, file, today())
+    parse_plan_text(text, file)  # a bad file is refused before any database is created
+    imported = s.workflow().import_plan(text, file, day or today())
     if s.json:
         emit_json({"campaign": imported.code, "units": [u.code for u in imported.units]})
     else:
@@ -305,7 +336,7 @@ def notify(campaign: str, unit: str, day: date | None, on_site: date,
 
     Example: kiemtra notify KTD-TKT-2026 vp --on-site 10/08/2026 --date 27/07/2026
     """
-    row = settings().workflow().notify(campaign, unit, on_site=on_site, day=effective(day),
+    row = settings().workflow(campaign).notify(campaign, unit, on_site=on_site, day=effective(day),
                                        allow_non_working_day=allow_non_working_day)
     report_step(row, f"thông báo lịch kiểm tra ngày {fmt(row['on_site'])}, hạn nộp báo cáo "
                      f"{fmt(row['report_due'])}",
@@ -322,7 +353,7 @@ def reschedule(campaign: str, unit: str, day: date | None, on_site: date, reason
 
     Example: kiemtra reschedule KTD-TKT-2026 vhxh --on-site 20/08/2026 --reason "Trùng lịch"
     """
-    row = settings().workflow().reschedule(campaign, unit, on_site=on_site, reason=reason,
+    row = settings().workflow(campaign).reschedule(campaign, unit, on_site=on_site, reason=reason,
                                            day=effective(day),
                                            allow_non_working_day=allow_non_working_day)
     report_step(row, f"đổi lịch kiểm tra sang ngày {fmt(row['on_site'])}, hạn nộp báo cáo "
@@ -341,7 +372,7 @@ def report(campaign: str, unit: str, day: date | None, attach: Sequence[str],
 
     Example: kiemtra report KTD-TKT-2026 hcc --metrics so-lieu.toml --attach bao-cao.pdf
     """
-    row = settings().workflow().report(campaign, unit, day=effective(day), attach=attach,
+    row = settings().workflow(campaign).report(campaign, unit, day=effective(day), attach=attach,
                                        metrics_file=metrics)
     late_vi = "muộn" if row["report_late"] else "đúng hạn"
     late_en = "late" if row["report_late"] else "on time"
@@ -356,17 +387,19 @@ def report(campaign: str, unit: str, day: date | None, attach: Sequence[str],
 @click.option("--without-report", metavar="REASON", help="Waive the unit's report, with a reason.")
 @click.option("--absent", multiple=True, metavar="MEMBER",
               help="A team member absent with the leader's approval (repeatable).")
+@click.option("--approved-by", metavar="LEADER_ID",
+              help="The leader who approved the absences, when someone else records them.")
 @click.option("--allow-non-working-day", is_flag=True, help="The visit is on a day off.")
 def inspect(campaign: str, unit: str, day: date | None, surprise: bool,
-            without_report: str | None, absent: Sequence[str],
+            without_report: str | None, absent: Sequence[str], approved_by: str | None,
             allow_non_working_day: bool) -> None:
     """Ghi nhận buổi kiểm tra trực tiếp tại đơn vị.
 
     Example: kiemtra inspect KTD-TKT-2026 vp --date 10/08/2026
     """
-    row = settings().workflow().inspect(campaign, unit, day=effective(day), surprise=surprise,
-                                        without_report=without_report, absent=absent,
-                                        allow_non_working_day=allow_non_working_day)
+    row = settings().workflow(campaign).inspect(
+        campaign, unit, day=effective(day), surprise=surprise, without_report=without_report,
+        absent=absent, approved_by=approved_by, allow_non_working_day=allow_non_working_day)
     report_step(row, f"kiểm tra trực tiếp ngày {fmt(row['inspected_on'])}, hạn kết luận "
                      f"{fmt(row['conclusion_due'])}",
                 f"on-site inspection on {fmt(row['inspected_on'])}, conclusion due "
@@ -381,7 +414,7 @@ def minutes(campaign: str, unit: str, day: date | None, attach: Sequence[str]) -
 
     Example: kiemtra minutes KTD-TKT-2026 vp --attach bien-ban.pdf
     """
-    row = settings().workflow().minutes(campaign, unit, day=effective(day), attach=attach)
+    row = settings().workflow(campaign).minutes(campaign, unit, day=effective(day), attach=attach)
     report_step(row, f"biên bản ký ngày {fmt(row['minutes_on'])}",
                 f"minutes signed on {fmt(row['minutes_on'])}")
 
@@ -397,8 +430,8 @@ def conclude(campaign: str, unit: str, day: date | None, findings: Sequence[str]
 
     Example: kiemtra conclude KTD-TKT-2026 vp --finding "Chưa niêm yết TTHC" --finding "…"
     """
-    row = settings().workflow().conclude(campaign, unit, day=effective(day), findings=findings,
-                                         remediate_by=remediate_by)
+    row = settings().workflow(campaign).conclude(
+        campaign, unit, day=effective(day), findings=findings, remediate_by=remediate_by)
     n = row["findings_total"]
     late_vi = " (muộn)" if row["conclusion_late"] else ""
     late_en = " (late)" if row["conclusion_late"] else ""
@@ -420,7 +453,7 @@ def remediate(campaign: str, unit: str, day: date | None, findings: Sequence[int
 
     Example: kiemtra remediate KTD-TKT-2026 vp --finding 1 --finding 2 --note "Đã niêm yết"
     """
-    row = settings().workflow().remediate(campaign, unit, findings=findings,
+    row = settings().workflow(campaign).remediate(campaign, unit, findings=findings,
                                           day=effective(day), note=note, attach=attach)
     nums = ", ".join(str(n) for n in sorted(set(findings)))
     report_step(row, f"đã khắc phục tồn tại số {nums}, còn {row['findings_open']} tồn tại mở",
@@ -434,7 +467,7 @@ def cancel(campaign: str, unit: str, day: date | None, reason: str) -> None:
 
     Example: kiemtra cancel KTD-TKT-2026 kt --reason "Đơn vị sáp nhập"
     """
-    row = settings().workflow().cancel(campaign, unit, reason=reason, day=effective(day))
+    row = settings().workflow(campaign).cancel(campaign, unit, reason=reason, day=effective(day))
     report_step(row, "hủy cuộc kiểm tra", "inspection cancelled")
 
 
@@ -922,6 +955,9 @@ def print_history(rows: list[dict[str, Any]]) -> None:
 # --- demo -------------------------------------------------------------------------------
 
 
+DEMO_AS_OF = date(2026, 10, 15)
+
+
 @cli.command()
 def demo() -> None:
     """Chạy thử một kế hoạch mẫu hoàn chỉnh trong cơ sở dữ liệu mới.
@@ -957,15 +993,17 @@ def demo() -> None:
             where = f"{st.unit:5}" if st.unit else "     "
             out.print(f"  {fmt(st.day)}  {where} {st.actor:12} {s.say(st.say_vi, st.say_en)}")
     out.print()
-    rows = Views(s.database).fresh().status(today())
+    rows = Views(s.database).fresh().status(DEMO_AS_OF)
     print_status(rows)
     out.print()
     print_history(timeline(store, rows[0]["campaign"], "vhxh"))
     out.print()
     out.print(s.say(
+        f"Tình hình trên tính đến {fmt(DEMO_AS_OF)}, sau đợt kiểm tra.\n"
         f"Dữ liệu chạy thử: {s.db} ({store.event_count()} sự kiện). Xem tiếp:\n"
         f"  kiemtra --db {s.db} status --as-of 01/10/2026\n"
         f"  kiemtra --db {s.db} history KTD-TKT-2026 hcc",
+        f"The status above is as of {fmt(DEMO_AS_OF)}, after the campaign.\n"
         f"Demo data: {s.db} ({store.event_count()} events). Explore:\n"
         f"  kiemtra --db {s.db} status --as-of 2026-10-01\n"
         f"  kiemtra --db {s.db} history KTD-TKT-2026 hcc"))

@@ -77,7 +77,7 @@ UNITS = ("vp", "kt", "vhxh", "hcc")
 LEADER, SECRETARIAT = "truong-to", "thuong-truc"
 CHUNK = 400  # aggregates per transaction while building
 SMALL = 2000  # inspections in the short-log database of measurement 3
-CACHE_VERSION = "v1"  # bump when the builder changes; the template's hash is in the name
+CACHE_VERSION = "v2"  # bump when the builder changes; the template's hash is in the name
 FINDINGS = (
     "Chưa niêm yết công khai đầy đủ thủ tục hành chính tại bộ phận một cửa",
     "Sổ theo dõi văn bản đến chưa cập nhật kịp thời",
@@ -93,10 +93,17 @@ Action = tuple[date, Step, dict[str, Any]]  # (effective date, step, arguments)
 # --- building the database ------------------------------------------------------------
 
 
+def replaced(text: str, old: str, new: str) -> str:
+    if old not in text:
+        msg = f"the plan template no longer contains {old!r}: update bench/national_scale.py"
+        raise SystemExit(msg)
+    return text.replace(old, new)
+
+
 def plan_variants() -> list[Plan]:
     """The template, parsed once per week of visits: period = 2026, units visited that week."""
-    base = template_text().replace("period = { start = 2026-07-01, end = 2026-09-30 }",
-                                   "period = { start = 2026-01-01, end = 2026-12-31 }")
+    base = replaced(template_text(), "period = { start = 2026-07-01, end = 2026-09-30 }",
+                    "period = { start = 2026-01-01, end = 2026-12-31 }")
     calendar = parse_plan_text(base).calendar()
     template_days = ("2026-08-10", "2026-08-12", "2026-08-14", "2026-08-17")
     variants = []
@@ -106,15 +113,21 @@ def plan_variants() -> list[Plan]:
         if days:
             text = base
             for k, old in enumerate(template_days):
-                text = text.replace(f"planned_on_site = {old}",
-                                    f"planned_on_site = {days[k * len(days) // 4].isoformat()}")
+                text = replaced(text, f"planned_on_site = {old}",
+                                f"planned_on_site = {days[k * len(days) // 4].isoformat()}")
             variants.append(parse_plan_text(text, "bench.toml"))
         monday += timedelta(weeks=1)
     return variants
 
 
 def with_code(plan: Plan, code: str) -> Plan:
+    """The plan under another code: what `parse_plan_text` would give, without parsing."""
     return dataclasses.replace(plan, code=code, source=dict(plan.source, code=code))
+
+
+def absent(rng: random.Random) -> list[str]:
+    """Team members absent from a visit (the leader approves): one in ten visits."""
+    return [rng.choice(("tv-vp", "tv-kt", "tv-hcc"))] if rng.random() < 0.1 else []
 
 
 def visit_and_after(rng: random.Random, ins: Inspection,
@@ -142,7 +155,7 @@ def year_of(rng: random.Random, ins: Inspection, calendar: WorkingCalendar) -> I
     """One inspection's steps in date order; later dates read the state the earlier set."""
     planned = ins.planned_on_site
     if rng.random() < 0.06:  # a surprise visit on the planned day
-        yield planned, Step.INSPECT, {"surprise": True}
+        yield planned, Step.INSPECT, {"surprise": True, "absent": absent(rng)}
         yield from visit_and_after(rng, ins, calendar)
         return
     notice = calendar.shift(planned, -rng.randint(5, 14))
@@ -159,14 +172,15 @@ def year_of(rng: random.Random, ins: Inspection, calendar: WorkingCalendar) -> I
         return
     kind = rng.random()
     if kind < 0.05:  # report waived
-        yield ins.on_site, Step.INSPECT, {"without_report": "Đơn vị đang kiện toàn nhân sự"}
+        yield ins.on_site, Step.INSPECT, {"without_report": "Đơn vị đang kiện toàn nhân sự",
+                                          "absent": absent(rng)}
     else:
         if kind < 0.15:  # late: on the day of the visit
             day = ins.on_site
         else:
             day = max(ins.last_date, calendar.shift(ins.report_due, -rng.randint(0, 3)))
         yield day, Step.REPORT, {"metrics": rng.random() < 0.3, "attach": rng.random() < 0.5}
-        yield ins.on_site, Step.INSPECT, {}
+        yield ins.on_site, Step.INSPECT, {"absent": absent(rng)}
     yield from visit_and_after(rng, ins, calendar)
 
 
@@ -175,7 +189,8 @@ class Live:
     """An inspection being walked through its year."""
 
     ins: Inspection
-    plan: Plan
+    rules: Rules
+    calendar: WorkingCalendar  # the week's variant's: one per variant, not per campaign
     actions: Iterator[Action]
     steps_left: int  # a stalled inspection stops early
     next: Action | None = None
@@ -190,8 +205,7 @@ class Builder:
         self.touched: dict[Any, Any] = {}
         self.blobs: dict[str, AttachmentBlob] = {}
 
-    def import_plan(self, plan: Plan, day: date) -> list[Inspection]:
-        calendar = plan.calendar()
+    def import_plan(self, plan: Plan, calendar: WorkingCalendar, day: date) -> list[Inspection]:
         campaign = Campaign(code=plan.code, plan=plan.source, actor=LEADER, effective_date=day)
         inspections = [
             Inspection(campaign=plan.code, unit=unit.code, planned_on_site=unit.planned_on_site,
@@ -203,10 +217,8 @@ class Builder:
             self.touched[aggregate.id] = aggregate
         return inspections
 
-    def act(self, ins: Inspection, plan: Plan, day: date, step: Step,
-            args: dict[str, Any]) -> None:
-        rules: Rules = plan.rules
-        calendar = plan.calendar()
+    def act(self, ins: Inspection, rules: Rules, calendar: WorkingCalendar, day: date,
+            step: Step, args: dict[str, Any]) -> None:
         facts = StepFacts()
         if step is Step.INSPECT:
             facts = StepFacts(is_surprise=args.get("surprise", False),
@@ -228,8 +240,9 @@ class Builder:
                                   attachments=self.attach(REPORT, args["attach"]))
             case Step.INSPECT:
                 ins.inspect(to=to, day=day, surprise=args.get("surprise", False),
-                            report_waiver=args.get("without_report"), absent=[], rules=rules,
-                            calendar=calendar, actor=LEADER)
+                            report_waiver=args.get("without_report"), absent=args["absent"],
+                            approved_by=LEADER, leader=LEADER, rules=rules, calendar=calendar,
+                            actor=LEADER)
             case Step.MINUTES:
                 ins.sign_minutes(to=to, day=day, actor=LEADER,
                                  attachments=self.attach(MINUTES, args["attach"]))
@@ -285,16 +298,16 @@ def build(path: Path, inspections: int, seed: int = 2026) -> int:
             today = day
         if isinstance(what, tuple):
             code, variant = what
-            plan = with_code(variant, code)
-            for ins in builder.import_plan(plan, day):
+            calendar = variant.calendar()
+            for ins in builder.import_plan(with_code(variant, code), calendar, day):
                 stall = rng.randint(1, 7) if rng.random() < 0.03 else 99
-                live = Live(ins, plan, year_of(rng, ins, plan.calendar()), stall)
+                live = Live(ins, variant.rules, calendar, year_of(rng, ins, calendar), stall)
                 schedule(heap, order, live)
         else:
             live = what
             assert live.next is not None
             _, step, args = live.next
-            builder.act(live.ins, live.plan, day, step, args)
+            builder.act(live.ins, live.rules, live.calendar, day, step, args)
             live.steps_left -= 1
             schedule(heap, order, live)
         if len(builder.touched) >= 5 * CHUNK:

@@ -169,6 +169,18 @@ class OnSiteDateMismatch(RuleViolation):
     )
 
 
+class AbsenceNotApproved(RuleViolation):
+    rule = "absence_approval"
+    vi = (
+        "Thành viên vắng mặt ({absent}) phải được Tổ trưởng đồng ý (quy tắc: vắng mặt khi "
+        "kiểm tra). Tổ trưởng «{leader}» ghi nhận, hoặc thêm --approved-by {leader}."
+    )
+    en = (
+        "Absent members ({absent}) need the leader's approval (rule: absence from the visit). "
+        "Let the leader '{leader}' record it, or add --approved-by {leader}."
+    )
+
+
 class SameOnSiteDate(RuleViolation):
     rule = "reschedule_changes_date"
     vi = "Ngày kiểm tra mới trùng với lịch hiện tại ({on_site}) (quy tắc: đổi lịch phải đổi ngày)."

@@ -23,6 +23,7 @@ from eventsourcing.domain import Aggregate, event
 from domain import rules as r
 from domain.calendar import WorkingCalendar
 from domain.errors import (
+    AbsenceNotApproved,
     DateBeforePreviousStep,
     FindingAlreadyRemediated,
     OnSiteDateMismatch,
@@ -158,11 +159,15 @@ class Inspection(Aggregate):
         surprise: bool,
         report_waiver: str | None,
         absent: list[str],
+        approved_by: str,
+        leader: str,
         rules: r.Rules,
         calendar: WorkingCalendar,
         actor: str,
         allow_non_working_day: bool = False,
     ) -> None:
+        if absent and approved_by != leader:
+            raise AbsenceNotApproved(absent=sorted(set(absent)), leader=leader)
         if report_waiver is not None:
             report_waiver = clean_text("--without-report", report_waiver)
         self._check_date_order(day)
@@ -173,7 +178,7 @@ class Inspection(Aggregate):
         self._inspected(
             state=to, actor=actor, effective_date=day, surprise=surprise,
             report_waiver=report_waiver if self.state is State.NOTIFIED else None,
-            absent=sorted(set(absent)), absence_approved_by=actor if absent else None,
+            absent=sorted(set(absent)), absence_approved_by=leader if absent else None,
             non_working_day=not calendar.is_working_day(day),
             conclusion_due=r.conclusion_due(day, rules, calendar),
         )

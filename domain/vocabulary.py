@@ -18,7 +18,7 @@ STATES: dict[str, tuple[str, str]] = {
 }
 
 STEPS: dict[str, tuple[str, str]] = {
-    "import": ("Ban hành kế hoạch", "plan imported"),
+    "import": ("Nhập kế hoạch", "plan imported"),
     "plan": ("Lập lịch dự kiến", "planned"),
     "notify": ("Thông báo lịch kiểm tra", "schedule notice"),
     "reschedule": ("Đổi lịch kiểm tra", "reschedule"),
@@ -28,11 +28,6 @@ STEPS: dict[str, tuple[str, str]] = {
     "conclude": ("Thông báo kết luận", "conclusion"),
     "remediate": ("Báo cáo khắc phục", "remediation report"),
     "cancel": ("Hủy kiểm tra", "cancel"),
-}
-
-DAY_KINDS: dict[str, tuple[str, str]] = {
-    "calendar": ("ngày", "calendar days"),
-    "working": ("ngày làm việc", "working days"),
 }
 
 WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
@@ -49,7 +44,3 @@ def state_label(state: str, lang: str = "vi") -> str:
 
 def step_label(step: str, lang: str = "vi") -> str:
     return _pick(STEPS, str(step), lang)
-
-
-def day_kind_label(kind: str, lang: str = "vi") -> str:
-    return _pick(DAY_KINDS, kind, lang)

@@ -8,21 +8,12 @@ from typing import Any
 from domain.campaign import Campaign
 from domain.errors import UnknownCampaign, format_value
 from domain.ids import campaign_id, inspection_id
-from domain.vocabulary import state_label
+from domain.record import EVENT_STEPS
+from projections.rows import jsonable
 from workflow.store import EventStore
 
-STEP_OF_EVENT = {
-    "PlanImported": "import",
-    "Planned": "plan",
-    "NoticeIssued": "notify",
-    "Rescheduled": "reschedule",
-    "ReportSubmitted": "report",
-    "Inspected": "inspect",
-    "MinutesSigned": "minutes",
-    "Concluded": "conclude",
-    "RemediationReported": "remediate",
-    "Cancelled": "cancel",
-}
+STEP_OF_EVENT = {"PlanImported": "import", "Planned": "plan"} | {
+    name: str(step) for name, step in EVENT_STEPS.items() if step is not None}
 ENVELOPE = {"originator_id", "originator_version", "timestamp", "actor", "effective_date"}
 
 
@@ -65,23 +56,13 @@ def history(store: EventStore, code: str, unit: str | None = None) -> list[dict[
                 "recorded_at": event.timestamp.isoformat(),
                 "actor": event.actor,
                 "effective_date": event.effective_date.isoformat(),
-                "details": _jsonable(details),
+                "details": jsonable(details),
                 "_sort": (event.timestamp, event.originator_version),
             })
     rows.sort(key=lambda r: r["_sort"])
     for row in rows:
         del row["_sort"]
     return rows
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 def describe(row: dict[str, Any], lang: str = "vi") -> str:
@@ -157,8 +138,3 @@ def _files(details: dict[str, Any], lang: str) -> str:
         return ""
     names = ", ".join(f"{f['name']} (sha256 {f['sha256'][:12]}…)" for f in files)
     return ("; tệp đính kèm: " if lang == "vi" else "; attachments: ") + names
-
-
-def state_after(row: dict[str, Any], lang: str = "vi") -> str:
-    state = row["details"].get("state")
-    return state_label(state, lang) if state else ""

@@ -15,17 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, inspect, select, update
 
 from domain.delivery import evolve_delivery, new_delivery
 from domain.ids import inspection_id
 from domain.record import evolve, new_record
 from projections import tables as t
 from projections.events import EventDecoder, StoredNotification, read_notifications
-from projections.rows import Row, delivery_from_row, delivery_to_row
+from projections.rows import Row, delivery_from_row, delivery_to_row, jsonable
 from projections.schema import SCHEMA_VERSION
 
 NAME = "status"
@@ -58,12 +57,36 @@ class StatusProjector:
     # --- public -----------------------------------------------------------------------
 
     def ensure_tables(self) -> None:
-        t.metadata.create_all(self.engine, checkfirst=True)
-        with self.engine.begin() as conn:
-            for name, position in ((NAME, 0), (SCHEMA, SCHEMA_VERSION)):
-                if conn.execute(select(t.tracking.c.position)
-                                .where(t.tracking.c.name == name)).first() is None:
-                    conn.execute(insert(t.tracking).values(name=name, position=position))
+        """Create missing view tables; replace views of another schema version.
+
+        All under the write lock, so that two processes doing it at once take turns
+        and the second finds the work done.
+        """
+        with self._locked() as conn:
+            t.metadata.create_all(conn, checkfirst=True)
+            marks = dict(conn.execute(select(t.tracking.c.name, t.tracking.c.position)).all())
+            if marks.get(SCHEMA, SCHEMA_VERSION) != SCHEMA_VERSION or SCHEMA not in marks:
+                self._reset(conn)
+
+    def _reset(self, conn: Connection) -> None:
+        t.metadata.drop_all(conn, tables=[*t.VIEWS, t.tracking], checkfirst=True)
+        t.metadata.create_all(conn, checkfirst=True)
+        conn.execute(insert(t.tracking), [{"name": NAME, "position": 0},
+                                          {"name": SCHEMA, "position": SCHEMA_VERSION}])
+
+    def _locked(self) -> Any:
+        """A transaction that holds the write lock (SQLite) or the tracking rows (others)."""
+        from contextlib import contextmanager
+
+        @contextmanager
+        def block() -> Any:
+            with self.engine.connect().execution_options(immediate=True) as conn, \
+                    conn.begin():
+                if conn.dialect.name != "sqlite" and inspect(conn).has_table(t.tracking.name):
+                    conn.execute(select(t.tracking.c.position).with_for_update())
+                yield conn
+
+        return block()
 
     def head(self, conn: Connection) -> int:
         from projections.events import head
@@ -84,8 +107,8 @@ class StatusProjector:
                     conn.rollback()
                     return applied
                 conn.rollback()
-            with self.engine.connect().execution_options(immediate=True) as conn, conn.begin():
-                start = self.position(conn)  # again, under the write lock
+            with self._locked() as conn:
+                start = self.position(conn)  # again, under the lock
                 notifications = read_notifications(conn, start, self.batch_size)
                 if not notifications:
                     return applied
@@ -93,9 +116,9 @@ class StatusProjector:
                 applied += len(notifications)
 
     def rebuild(self) -> int:
-        """Drop every view and fold the whole log again."""
-        t.metadata.drop_all(self.engine, tables=[*t.VIEWS, t.tracking], checkfirst=True)
-        self.ensure_tables()
+        """Drop every view and fold the whole log again (in batches, each committed)."""
+        with self._locked() as conn:
+            self._reset(conn)
         return self.catch_up()
 
     # --- one batch, inside the caller's transaction ------------------------------------
@@ -168,7 +191,7 @@ class StatusProjector:
         batch.campaigns.append({
             "code_key": key, "code": code, "title": plan["title"],
             "authority": plan["authority"], "period_start": plan["period"]["start"],
-            "period_end": plan["period"]["end"], "plan": _jsonable(plan),
+            "period_end": plan["period"]["end"], "plan": jsonable(plan),
             "imported_on": data["effective_date"], "position": n.id,
         })
         for seq, unit in enumerate(plan["units"]):
@@ -204,18 +227,3 @@ class StatusProjector:
                 t.deliveries.c.originator_id.in_(sent[i:i + IN_CHUNK])))
         if sent:
             conn.execute(insert(t.deliveries), list(batch.deliveries.values()))
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-def count_rows(conn: Connection) -> dict[str, int]:
-    return {table.name: int(conn.execute(select(func.count()).select_from(table)).scalar() or 0)
-            for table in t.VIEWS}

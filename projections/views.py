@@ -118,8 +118,8 @@ class Views:
             current = marks.get("schema") == SCHEMA_VERSION
             behind = not current or marks.get("status", 0) < r.head()
         if not current:
-            self.projector.rebuild()
-        elif behind:
+            self.projector.ensure_tables()  # under the lock: one process replaces them
+        if behind:
             self.projector.catch_up()
         return self
 

@@ -114,15 +114,17 @@ class Workflow:
 
     def inspect(self, campaign: str, unit: str, *, day: date, surprise: bool = False,
                 without_report: str | None = None, absent: Sequence[str] = (),
+                approved_by: str | None = None,
                 allow_non_working_day: bool = False) -> dict[str, Any]:
         plan = self._plan(campaign)
-        for member in absent:
+        for member in [*absent, *([approved_by] if approved_by else [])]:
             plan.member(member)
         facts = StepFacts(is_surprise=surprise, report_waived=without_report is not None)
 
         def act(ins: Inspection, to: State, plan: Plan) -> None:
             ins.inspect(to=to, day=day, surprise=surprise, report_waiver=without_report,
-                        absent=list(absent), rules=plan.rules, calendar=plan.calendar(),
+                        absent=list(absent), approved_by=approved_by or self.actor,
+                        leader=plan.leader.id, rules=plan.rules, calendar=plan.calendar(),
                         actor=self.actor, allow_non_working_day=allow_non_working_day)
 
         return self._run(campaign, unit, Step.INSPECT, act, day, facts=lambda _: facts)

@@ -89,6 +89,9 @@ REFUSALS = [
     (["notify", CODE, "vp", "--on-site", "31/02/2026"], 2, ["31/02/2026"]),
     (["notify", CODE, "vp", "--on-site", "2026-13-01"], 2, ["2026-13-01"]),
     (["notify", CODE, "vp", "--on-site", "tomorrow"], 2, ["tomorrow"]),
+    (["notify", CODE, "vp", "--on-site", "31/12/9999", "--date", "30/12/9999"], 2,
+     ["31/12/9999", "2000–2100"]),
+    (["notify", CODE, "vp", "--on-site", "01/01/0001"], 2, ["01/01/0001"]),
     (["notify", CODE, "vp"], 2, ["--on-site"]),
     (["inspect", CODE, "vp", "--surprise", "--absent", "ghost", "--date", "10/08/2026"], 2,
      ["ghost"]),
@@ -124,7 +127,7 @@ def test_invalid_plan_lists_every_field_and_writes_nothing(run: Run, tmp_path: P
     for field in ("team:", "rules.notice_days", "team[3].email"):
         assert field in result.err
     assert "Tổ trưởng" in result.err  # Vietnamese by default
-    assert not (tmp_path / "kiemtra.db").exists() or events(tmp_path) == 0
+    assert not (tmp_path / "kiemtra.db").exists()
 
 
 def test_a_locked_database_is_a_concurrent_change(imported: Run, tmp_path: Path) -> None:
@@ -142,6 +145,22 @@ def test_a_locked_database_is_a_concurrent_change(imported: Run, tmp_path: Path)
     assert events(tmp_path) == before
 
 
+def test_parallel_rebuilds_and_a_broken_pipe(imported: Run, tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.e2e.conftest import kiemtra_script
+
+    script = kiemtra_script()
+    procs = [subprocess.Popen([script, "projections", "rebuild"], cwd=tmp_path,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    results = [(p.wait(timeout=60), p.stderr.read() if p.stderr else "") for p in procs]
+    assert all(code == 0 for code, _ in results), results
+    piped = subprocess.run(f"'{script}' status | head -1", shell=True, cwd=tmp_path,
+                           capture_output=True, text=True, executable="/bin/bash")
+    assert piped.stderr == ""
+
+
 def test_english_labels_on_request(imported: Run) -> None:
     out = ok(imported("--lang", "en", "status", "--as-of", "2026-07-01")).out
     assert "Next step" in out and "planned" in out
@@ -151,6 +170,7 @@ def test_english_labels_on_request(imported: Run) -> None:
 
 def test_status_without_a_database_is_empty_and_creates_nothing(run: Run,
                                                                 tmp_path: Path) -> None:
+    assert run("notify", CODE, "vp", "--on-site", "10/08/2026").code == 2
     assert ok(run("--json", "status")).json() == []
     assert ok(run("--json", "campaigns")).json() == []
     assert run("history", CODE).code == 2
