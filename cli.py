@@ -23,8 +23,9 @@ import click
 
 if TYPE_CHECKING:
     from projections.views import Views
+    from workflow.database import Database
     from workflow.services import Workflow
-    from workflow.store import Database, EventStore
+    from workflow.store import EventStore
 
 F = TypeVar("F", bound=Callable[..., Any])
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -81,7 +82,7 @@ class Settings:
 
     @cached_property
     def database(self) -> Database:
-        from workflow.store import Database
+        from workflow.database import Database
 
         return Database(self.db)
 
@@ -129,7 +130,9 @@ def date_option(f: F) -> F:
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    """Indented for a person at a terminal; compact (and several times faster) in a pipe."""
+    indent = 2 if sys.stdout.isatty() else None
+    click.echo(json.dumps(data, ensure_ascii=False, indent=indent, default=str))
 
 
 def fmt(day: str | date | None) -> str:
@@ -972,8 +975,8 @@ def demo() -> None:
     from domain.errors import InvalidInput
     from projections.history import history as timeline
     from projections.views import Views
+    from workflow.database import Database
     from workflow.demo import run_demo
-    from workflow.store import Database
 
     s = settings()
     if s.db_given:

@@ -192,6 +192,8 @@ class StatusProjector:
             "code_key": key, "code": code, "title": plan["title"],
             "authority": plan["authority"], "period_start": plan["period"]["start"],
             "period_end": plan["period"]["end"], "plan": jsonable(plan),
+            "secretariat_name": plan["secretariat"]["name"],
+            "leader_name": next((m["name"] for m in plan["team"] if m["role"] == "leader"), ""),
             "imported_on": data["effective_date"], "position": n.id,
         })
         for seq, unit in enumerate(plan["units"]):

@@ -40,6 +40,8 @@ campaigns = Table(
     Column("period_start", Date, nullable=False),
     Column("period_end", Date, nullable=False),
     Column("plan", JSON, nullable=False),  # the imported plan, dates as ISO strings
+    Column("secretariat_name", Text, nullable=False),  # for the due list, without the plan
+    Column("leader_name", Text, nullable=False),
     Column("imported_on", Date, nullable=False),
     Column("position", Integer, nullable=False),  # notification id: import order
 )

@@ -40,7 +40,7 @@ FROM view_inspections i JOIN view_campaigns c ON c.code_key = i.campaign_key
 {where} ORDER BY c.position, i.seq
 """
 DUE_SQL = """
-SELECT d.*, i.unit_name, c.plan,
+SELECT d.*, i.unit_name, c.secretariat_name, c.leader_name,
   (SELECT COUNT(*) FROM view_deliveries r WHERE r.campaign_key = d.campaign_key
    AND r.unit = d.unit AND r.kind = d.kind AND r.finding = d.finding AND r.due = d.due
    AND r.state = 'failed') AS reminders_failed
@@ -182,21 +182,16 @@ class Views:
             else:
                 rows = r.rows(DUE_SQL.format(where="WHERE d.due <= :limit"),
                               {"limit": as_of + timedelta(days=within)})
-        plans: dict[str, Any] = {}
         result = []
         for row in rows:
             due = as_date(row["due"])
             assert due is not None
-            plan = plans.get(row["campaign_key"])
-            if plan is None:
-                plan = plans[row["campaign_key"]] = as_json(row["plan"])
             result.append({
                 "campaign": row["campaign"], "unit": row["unit"], "unit_name": row["unit_name"],
                 "kind": row["kind"], "due": due.isoformat(), "weekday": WEEKDAYS_VI[due.weekday()],
                 "days_left": (due - as_of).days, "overdue": as_of > due,
                 "finding": row["finding"] or None, "responsible": row["responsible"],
-                "responsible_name": _responsible_name(row["responsible"], row["unit_name"],
-                                                      plan),
+                "responsible_name": _responsible_name(row),
                 "reminder_failed": bool(row["reminders_failed"]),
                 "as_of": as_of.isoformat(),
             })
@@ -363,12 +358,12 @@ def _report_status(row: dict[str, Any]) -> str:
     return "none" if row["surprise"] or row["inspected_on"] else "pending"
 
 
-def _responsible_name(responsible: str, unit_name: str, plan: dict[str, Any]) -> str:
-    if responsible == "unit":
-        return unit_name
-    if responsible == "secretariat":
-        return str(plan["secretariat"]["name"])
-    leader = next((m for m in plan["team"] if m["role"] == "leader"), None)
-    if responsible == "leader" and leader:
-        return f"{leader['name']} (Tổ trưởng)"
+def _responsible_name(row: dict[str, Any]) -> str:
+    match row["responsible"]:
+        case "unit":
+            return str(row["unit_name"])
+        case "secretariat":
+            return str(row["secretariat_name"])
+        case "leader":
+            return f"{row['leader_name']} (Tổ trưởng)"
     return "Tổ kiểm tra"
