@@ -18,8 +18,11 @@ from domain.record import (
 from projections.reader import as_date, as_json
 
 
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value else None
+def _iso(value: date | str | None) -> str | None:
+    """ISO text of a date; text is kept as it is (the fast rebuild folds with ISO text)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    return value or None
 
 
 def _day(value: str | None) -> date | None:

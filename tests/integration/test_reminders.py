@@ -180,6 +180,8 @@ def test_4xx_is_retried_and_5xx_fails_for_good(wf: Workflow, db: Database,
     views = Views(db).fresh()
     (undelivered,) = views.undelivered()
     assert undelivered["state"] == "failed" and undelivered["attempts"] == 2
+    views.rebuild()
+    assert views.undelivered() == [undelivered]
     due = [d for d in views.due(D(2026, 8, 6), 30) if d["kind"] == "report"]
     assert due[0]["reminder_failed"] is True
 
