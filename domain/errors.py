@@ -323,6 +323,12 @@ class UnreadableFile(InvalidInput):
     en = "Cannot read file {path}: {reason}."
 
 
+class InvalidSetting(InvalidInput):
+    rule = "setting"
+    vi = "Thiết lập {name} không hợp lệ: {detail}."
+    en = "The setting {name} is invalid: {detail}."
+
+
 class StorageUnavailable(InvalidInput):
     rule = "database"
     vi = "Không mở được cơ sở dữ liệu {db}: {reason}."

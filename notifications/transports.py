@@ -140,6 +140,11 @@ def _replies(recipients: dict[str, tuple[int, bytes]]) -> str:
 
 def transport_from_environment(outbox: Path) -> Transport:
     url = os.environ.get("KIEMTRA_SMTP_URL", "").strip()
-    if url:
+    if not url:
+        return OutboxTransport(outbox)
+    try:
         return SmtpTransport(url, os.environ.get("KIEMTRA_SMTP_PASSWORD"))
-    return OutboxTransport(outbox)
+    except ValueError as exc:
+        from domain.errors import InvalidSetting
+
+        raise InvalidSetting(name="KIEMTRA_SMTP_URL", detail=str(exc)) from None

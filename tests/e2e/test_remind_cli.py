@@ -150,3 +150,11 @@ def _next_run(tmp_path: Path) -> float:
     with sqlite3.connect(tmp_path / "kiemtra.db") as conn:
         return float(conn.execute("SELECT next_run_time FROM scheduler_jobs WHERE id = "
                                   "'tick-0730'").fetchone()[0])
+
+
+def test_a_malformed_smtp_url_is_bad_input(imported: Run) -> None:
+    overdue_report(imported)
+    result = imported("remind", "--as-of", "06/08/2026",
+                      env={"KIEMTRA_SMTP_URL": "http://user:hunter2@mail.example"})
+    assert result.code == 2 and "KIEMTRA_SMTP_URL" in result.err
+    assert "hunter2" not in result.err + result.out
