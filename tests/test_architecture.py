@@ -79,3 +79,19 @@ def test_reading_up_to_date_views_does_not_import_sqlalchemy(tmp_path: Path) -> 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT).stdout.strip()
     assert out == "False"
+
+
+def test_every_data_file_ships_in_the_wheel() -> None:
+    """A template or data file missing from package-data works in an editable install
+    and breaks a real one: every non-Python file of a package must match a pattern."""
+    import fnmatch
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
+    patterns = config["package-data"]
+    for package in config["packages"]:
+        for path in (ROOT / package).rglob("*"):
+            if path.is_dir() or path.suffix in (".py", ".pyc") or "__pycache__" in path.parts:
+                continue
+            relative = path.relative_to(ROOT / package).as_posix()
+            assert any(fnmatch.fnmatch(relative, p) for p in patterns.get(package, [])), relative
