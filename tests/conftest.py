@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from projections.views import Views
+from tests.smtp_server import SmtpServer
 from workflow.demo import template_text
 from workflow.services import Workflow
 from workflow.store import Database, EventStore
@@ -62,3 +63,12 @@ def views_of(store: EventStore) -> Views:
 
 def status(store: EventStore, as_of: date, code: str | None = None) -> list[dict[str, Any]]:
     return views_of(store).status(as_of, code)
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 for the duration of a test."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from email import policy
 from pathlib import Path
@@ -25,12 +24,6 @@ D = date
 NOW = datetime(2026, 8, 7, 0, 30, tzinfo=UTC)  # 07:30 in Vietnam
 
 
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
