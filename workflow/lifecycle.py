@@ -79,10 +79,15 @@ def _plain(transition: dict[str, Any]) -> dict[str, Any]:
     return {k: v if k in ("conditions", "unless") else plain(v) for k, v in transition.items()}
 
 
+@cache
+def _allowed(state: State) -> tuple[Step, ...]:
+    triggers = set(machine().get_triggers(str(state)))
+    return tuple(s for s in steps_from(state) if str(s) in triggers)
+
+
 def allowed_steps(state: State) -> list[Step]:
     """Steps the machine has a transition for from `state` (before guards)."""
-    triggers = set(machine().get_triggers(str(state)))
-    return [s for s in steps_from(state) if str(s) in triggers]
+    return list(_allowed(state))
 
 
 def advance(
@@ -92,13 +97,22 @@ def advance(
     if step not in allowed_steps(state):
         raise StepNotAllowed(state=str(state), step=str(step),
                              allowed=[str(s) for s in allowed_steps(state)])
+    dest = _decide(state, step, facts)
+    if dest is None:
+        raise _guard_refusal(state, step, facts, report_due)
+    return dest
+
+
+@cache
+def _decide(state: State, step: Step, facts: StepFacts) -> State | None:
+    """What the machine says; remembered, since it depends on nothing else."""
     with _LOCK:
         probe = _probe()
         probe.facts = facts
         machine().set_state(str(state), model=probe)
         if probe.trigger(str(step)):  # type: ignore[attr-defined]
             return State(probe.state)
-    raise _guard_refusal(state, step, facts, report_due)
+    return None
 
 
 def _guard_refusal(
