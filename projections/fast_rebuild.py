@@ -1,11 +1,15 @@
-"""A full rebuild of the views on SQLite, streamed stream by stream.
+"""A full rebuild of the views on SQLite: one pass over the log, in recording order.
 
-Folding the log in recording order touches every inspection again and again
-(a year's events interleave), so each batch would reload and rewrite most rows.
-Reading the log in the order of its primary key (originator, version) gives
-each inspection's events together instead: every row is folded once, written
-once, and forgotten, so memory stays flat however long the log. Rows are
-evolved by the same `domain` functions as the incremental projector and
+The incremental projector reloads and rewrites every row a batch touches; over a
+whole year's log, where each inspection's events are spread out, that means
+rewriting most rows again and again. Here the log is read once, sequentially,
+and each inspection (and reminder delivery) is folded in memory and written
+when its stream is finished — an inspection once remediated, cancelled or
+concluded without findings takes no further step, a delivery once sent or
+failed for good — so memory holds only the streams still open. Whatever is open
+at the end is written then.
+
+Rows are evolved by the same `domain` functions as the incremental projector and
 written with the driver's `executemany`, in the storage format SQLAlchemy reads
 back (ISO dates, 0/1 booleans, JSON text); dates stay ISO text throughout. It
 runs in the caller's write-locked transaction, so the views and the tracking
@@ -14,60 +18,72 @@ position change together.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable
-from datetime import date, datetime
-from itertools import groupby
+from datetime import date
+from operator import itemgetter
 from typing import Any
 
-from domain.delivery import evolve_delivery, new_delivery
+import orjson
+
+from domain.delivery import FAILED, SENT, evolve_delivery, new_delivery
 from domain.ids import inspection_id
 from domain.record import evolve, new_record
-from projections.events import EventDecoder
 from projections.rows import Row, delivery_to_row
 
 CAMPAIGN_TOPIC = "domain.campaign:Campaign.PlanImported"
+INSPECTION = "domain.inspection:"
+DELIVERY = "domain.delivery:"
 CHUNK = 5000
 
 
-def _flat(value: Any) -> Any:
-    """The event store's {"_type_": "date_iso", "_data_": "…"} as its ISO text."""
-    if type(value) is dict and "_type_" in value:
-        return value["_data_"]
-    return value
+# Attributes of inspection and delivery events that hold a date or a timestamp,
+# stored as {"_type_": "date_iso", "_data_": "…"}; a test checks the list is complete.
+MOMENT_KEYS = frozenset({
+    "timestamp", "effective_date", "planned_on_site", "notice_due", "on_site", "report_due",
+    "previous_on_site", "conclusion_due", "due", "claimed_at", "at", "retry_after",
+})
 
 
 def flat_decode(state: bytes) -> dict[str, Any]:
     """Decode without the transcoder's per-object hook: dates and timestamps stay ISO
-    text, which sorts and compares as the dates do and is how the views store them.
-    Event attributes hold them at the top level or one list of objects down."""
-    data: dict[str, Any] = json.loads(state)
-    for key, value in data.items():
+    text, which sorts and compares as the dates do and is how the views store them."""
+    data: dict[str, Any] = orjson.loads(state)
+    for key in data.keys() & MOMENT_KEYS:
+        value = data[key]
         if type(value) is dict:
-            data[key] = _flat(value)
-        elif type(value) is list and value and type(value[0]) is dict:
-            data[key] = [{k: _flat(v) for k, v in item.items()} for item in value]
+            data[key] = value["_data_"]
+    for finding in data.get("findings") or ():
+        if type(finding) is dict and type(finding["remediate_by"]) is dict:
+            finding["remediate_by"] = finding["remediate_by"]["_data_"]
     return data
 
 
-def _iso(value: Any) -> Any:
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    msg = f"cannot store {type(value).__name__} as JSON"
-    raise TypeError(msg)
+def deep_flat_decode(state: bytes) -> Any:
+    """The same for any shape (plans): every encoded date, however deep, as ISO text."""
+    def flat(value: Any) -> Any:
+        if type(value) is dict:
+            if "_type_" in value:
+                return value["_data_"]
+            return {k: flat(v) for k, v in value.items()}
+        if type(value) is list:
+            return [flat(v) for v in value]
+        return value
+
+    return flat(orjson.loads(state))
 
 
-def _converter(column: Any) -> Callable[[Any], Any]:
-    """How SQLAlchemy would store a value of this column (text dates, 0/1, JSON text)."""
+def _converter(column: Any) -> Callable[[Any], Any] | None:
+    """How SQLAlchemy would store a value of this column (text dates, 0/1, JSON text);
+    None where the value is stored as it is."""
     kind = type(column.type).__name__
     if kind == "Date":
         return lambda v: v.isoformat() if isinstance(v, date) else v
     if kind == "Boolean":
         return lambda v: None if v is None else int(v)
     if kind == "JSON":
-        return lambda v: json.dumps(v, default=_iso)
-    return lambda v: v
+        return lambda v: orjson.dumps(v).decode()
+    return None
 
 
 class Writer:
@@ -75,14 +91,19 @@ class Writer:
 
     def __init__(self, db: sqlite3.Connection, table: Any) -> None:
         self.db = db
-        self.columns = [(c.name, _converter(c)) for c in table.columns]
-        marks = ", ".join("?" for _ in self.columns)
-        names = ", ".join(name for name, _ in self.columns)
-        self.sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"
-        self.pending: list[tuple[Any, ...]] = []
+        names = [c.name for c in table.columns]
+        self.values = itemgetter(*names)
+        self.converters = [(i, convert) for i, c in enumerate(table.columns)
+                           if (convert := _converter(c)) is not None]
+        marks = ", ".join("?" for _ in names)
+        self.sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"
+        self.pending: list[list[Any]] = []
 
     def add(self, row: dict[str, Any]) -> None:
-        self.pending.append(tuple(convert(row[name]) for name, convert in self.columns))
+        values = list(self.values(row))
+        for i, convert in self.converters:
+            values[i] = convert(values[i])
+        self.pending.append(values)
         if len(self.pending) >= CHUNK:
             self.flush()
 
@@ -92,52 +113,100 @@ class Writer:
             self.pending = []
 
 
+def _finished(record: dict[str, Any]) -> bool:
+    """No step can follow (the same answer as `next_step(record)[0] is None`, cheaper)."""
+    state = record["state"]
+    if state in ("remediated", "cancelled"):
+        return True
+    return state == "concluded" and all(f.get("remediated_on") for f in record["findings"])
+
+
+class StreamReopened(Exception):
+    """An event for a stream already written as finished (kiemtra never records one)."""
+
+
+class Fold:
+    """Open streams in memory; finished ones written and forgotten."""
+
+    def __init__(self, db: sqlite3.Connection, tables: dict[str, Any],
+                 campaign_row: Callable[[int, dict[str, Any]], dict[str, Any]]) -> None:
+        self.campaign_row = campaign_row
+        self.campaigns = Writer(db, tables["view_campaigns"])
+        self.inspections = Writer(db, tables["view_inspections"])
+        self.deadlines = Writer(db, tables["view_deadlines"])
+        self.deliveries = Writer(db, tables["view_deliveries"])
+        self.rows: dict[str, Row] = {}
+        self.open_deliveries: dict[str, tuple[int, dict[str, Any]]] = {}
+        self.finished: set[str] = set()
+
+    def plan_imported(self, rowid: int, state: bytes) -> None:
+        data = deep_flat_decode(state)
+        self.campaigns.add(self.campaign_row(rowid, data))
+        code = data["code"]
+        for seq, unit in enumerate(data["plan"]["units"]):
+            oid = inspection_id(code, unit["code"]).hex
+            self.rows[oid] = Row(oid, new_record(code, unit["code"]), 0, code.casefold(), seq,
+                                 unit["name"])
+
+    def inspection_event(self, oid: str, version: int, name: str, data: dict[str, Any]) -> None:
+        if oid in self.finished:
+            raise StreamReopened(oid)
+        row = self.rows.get(oid)
+        if row is None:  # a plan not seen: name the unit by its code
+            row = self.rows[oid] = Row(oid, new_record(data["campaign"], data["unit"]), 0,
+                                       data["campaign"].casefold(), 0, data["unit"])
+        evolve(row.record, name, data)
+        row.version = version
+        if _finished(row.record):
+            self._write_row(self.rows.pop(oid))
+            self.finished.add(oid)
+
+    def delivery_event(self, oid: str, version: int, name: str, data: dict[str, Any]) -> None:
+        if oid in self.finished:
+            raise StreamReopened(oid)
+        if name == "Claimed":
+            record = new_delivery(data)
+        else:
+            record = self.open_deliveries[oid][1]
+            evolve_delivery(record, name, data)
+        if record["state"] in (SENT, FAILED):
+            self.open_deliveries.pop(oid, None)
+            self.deliveries.add(delivery_to_row(oid, version, record))
+            self.finished.add(oid)
+        else:
+            self.open_deliveries[oid] = (version, record)
+
+    def close(self) -> None:
+        for row in self.rows.values():
+            self._write_row(row)
+        for oid, (version, record) in self.open_deliveries.items():
+            self.deliveries.add(delivery_to_row(oid, version, record))
+        for writer in (self.campaigns, self.inspections, self.deadlines, self.deliveries):
+            writer.flush()
+
+    def _write_row(self, row: Row) -> None:
+        self.inspections.add(row.to_db())
+        for item in row.deadlines():
+            self.deadlines.add(item)
+
+
 def rebuild_streams(db: sqlite3.Connection, head: int,
                     campaign_row: Callable[[int, dict[str, Any]], dict[str, Any]],
                     tables: dict[str, Any]) -> int:
     """Fold events 1..head into the (empty) view tables; returns how many were read."""
-    decoder = EventDecoder()
-    names: dict[str, tuple[str, str, int, str]] = {}  # inspection id -> campaign, unit, seq, name
-    campaigns = Writer(db, tables["view_campaigns"])
+    fold = Fold(db, tables, campaign_row)
     count = 0
-    for rowid, state in db.execute("SELECT rowid, state FROM stored_events WHERE topic = ? "
-                                   "AND rowid <= ? ORDER BY rowid", (CAMPAIGN_TOPIC, head)):
-        data = decoder.transcoder.decode(state)
-        campaigns.add(campaign_row(rowid, data))
-        for seq, unit in enumerate(data["plan"]["units"]):
-            names[inspection_id(data["code"], unit["code"]).hex] = (
-                data["code"], unit["code"], seq, unit["name"])
+    for rowid, originator_id, version, topic, state in db.execute(
+            "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
+            "WHERE rowid <= ? ORDER BY rowid", (head,)):
         count += 1
-    campaigns.flush()
-    inspections = Writer(db, tables["view_inspections"])
-    deadlines = Writer(db, tables["view_deadlines"])
-    deliveries = Writer(db, tables["view_deliveries"])
-    events = db.execute(
-        "SELECT originator_id, originator_version, topic, state FROM stored_events "
-        "WHERE rowid <= ? AND topic != ? ORDER BY originator_id, originator_version",
-        (head, CAMPAIGN_TOPIC))
-    for oid, stream in groupby(events, key=lambda e: str(e[0]).replace("-", "")):
-        decoded = [(int(version), topic, flat_decode(state)) for _, version, topic, state in stream]
-        first_topic = decoded[0][1]
-        count += len(decoded)
-        if first_topic.startswith("domain.delivery:"):
-            record = new_delivery(decoded[0][2])
-            for _, topic, data in decoded[1:]:
-                evolve_delivery(record, topic.rsplit(".", 1)[-1], data)
-            deliveries.add(delivery_to_row(oid, decoded[-1][0], record))
-        elif first_topic.startswith("domain.inspection:"):
-            campaign, unit, seq, unit_name = names.get(oid) or (
-                decoded[0][2]["campaign"], decoded[0][2]["unit"], 0, decoded[0][2]["unit"])
-            row = Row(oid, new_record(campaign, unit), 0, campaign.casefold(), seq, unit_name)
-            for version, topic, data in decoded:
-                evolve(row.record, topic.rsplit(".", 1)[-1], data)
-                row.version = version
-            inspections.add(row.to_db())
-            for item in row.deadlines():
-                deadlines.add(item)
-    for writer in (inspections, deadlines, deliveries):
-        writer.flush()
+        if topic.startswith(INSPECTION):
+            fold.inspection_event(originator_id, version, topic[topic.rindex(".") + 1:],
+                                  flat_decode(state))
+        elif topic == CAMPAIGN_TOPIC:
+            fold.plan_imported(rowid, state)
+        elif topic.startswith(DELIVERY):
+            fold.delivery_event(originator_id, version, topic[topic.rindex(".") + 1:],
+                                flat_decode(state))
+    fold.close()
     return count
-
-
-

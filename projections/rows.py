@@ -134,10 +134,6 @@ def delivery_from_row(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def jsonable(value: Any) -> Any:
     """Dates (and dates inside lists and dicts) as ISO strings, for JSON columns and output."""
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    return value
+    import orjson
+
+    return orjson.loads(orjson.dumps(value))

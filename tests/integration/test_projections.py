@@ -245,3 +245,26 @@ def test_time_travel_shows_what_was_recorded_then(wf: Workflow, campaign: str,
     before_import = datetime(2020, 1, 1, tzinfo=UTC)
     assert v.status_at(before_import, D(2026, 8, 11)) == []
     assert v.status_at(before_import, D(2026, 8, 11), CODE) == []
+
+
+def test_the_fast_rebuild_knows_every_date_attribute(tmp_path: Path) -> None:
+    """`fast_rebuild.MOMENT_KEYS` must name every date or timestamp an event carries."""
+    from datetime import date as Date
+
+    from notifications.tick import run_tick
+    from notifications.transports import OutboxTransport
+    from projections.fast_rebuild import MOMENT_KEYS
+    from workflow.demo import run_demo
+
+    db = Database(str(tmp_path / "k.db"))
+    store = db.open()
+    list(run_demo(store, tmp_path))
+    run_tick(db, as_of=D(2026, 11, 23), now=datetime(2026, 11, 23, 1, tzinfo=UTC),
+             transport=OutboxTransport(tmp_path / "out"), claimant="t")
+    seen: set[str] = set()
+    for notification in store.recorder.select_notifications(start=None, limit=10_000):
+        if notification.topic.startswith(("domain.inspection:", "domain.delivery:")):
+            data = store.mapper.transcoder.decode(notification.state)
+            seen |= {k for k, v in data.items() if isinstance(v, Date)}
+    store.close()
+    assert seen and seen <= MOMENT_KEYS, seen - MOMENT_KEYS
