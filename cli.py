@@ -278,8 +278,8 @@ def plan_import(file: str, day: date | None) -> None:
 
     s = settings()
     text = read_text_file(file)
-    parse_plan_text(text, file)  # a bad file is refused before any database is created
-    imported = s.workflow().import_plan(text, file, day or today())
+    parsed = parse_plan_text(text, file)  # refused before any database is created
+    imported = s.workflow().import_parsed(parsed, day or today())
     if s.json:
         emit_json({"campaign": imported.code, "units": [u.code for u in imported.units]})
     else:
@@ -756,17 +756,11 @@ def remind(as_of: date | None, dry_run: bool, failed: bool) -> None:
         emit({"sent": [], "already_sent": [], "failed": [], "waiting": [], "would_send": []},
              print_tick)
         return
-    from notifications.reminders import remind_once
+    from notifications.reminders import claimant, remind_once
 
     report = remind_once(s.database, as_of=as_of or today(), dry_run=dry_run,
-                         claimant=f"{s.actor}@{_host()}")
+                         claimant=claimant(s.actor))
     emit(report.as_dict(), print_tick)
-
-
-def _host() -> str:
-    import socket
-
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 KIND_SHORT = {"notice": "thông báo lịch", "report": "báo cáo", "on_site": "lịch kiểm tra",

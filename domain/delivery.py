@@ -17,6 +17,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.ids import NAMESPACE
+from domain.record import RecordAttributes
 
 CLAIMED, SENT, RETRY, FAILED = "claimed", "sent", "retry", "failed"
 FIRST_BACKOFF = timedelta(minutes=5)
@@ -61,7 +62,7 @@ def may_retry(record: Mapping[str, Any], now: datetime, lease: timedelta) -> boo
     return bool(record["state"] == CLAIMED and now - record["attempt_started_at"] > lease)
 
 
-class Delivery(Aggregate):
+class Delivery(RecordAttributes, Aggregate):
     @staticmethod
     def create_id(key: str) -> UUID:  # type: ignore[override]
         return delivery_id(key)
@@ -74,12 +75,6 @@ class Delivery(Aggregate):
             "key": key, "campaign": campaign, "unit": unit, "kind": kind, "finding": finding,
             "due": due, "offset": offset, "recipients": recipients, "message_id": message_id,
             "subject": subject, "claimed_at": claimed_at})
-
-    def __getattr__(self, name: str) -> Any:
-        record = self.__dict__.get("record")
-        if record is not None and name in record:
-            return record[name]
-        raise AttributeError(name)
 
     def start_attempt(self, now: datetime, claimant: str) -> None:
         self._attempt_started(at=now, claimant=claimant)

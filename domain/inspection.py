@@ -32,13 +32,13 @@ from domain.errors import (
 )
 from domain.ids import inspection_id
 from domain.lifecycle import State
-from domain.record import Record, evolve, new_record, open_findings
+from domain.record import Record, RecordAttributes, evolve, new_record, open_findings
 from domain.text import clean_text
 
 Attachment = dict[str, Any]  # {"name", "sha256", "size"}
 
 
-class Inspection(Aggregate):
+class Inspection(RecordAttributes, Aggregate):
     @staticmethod
     def create_id(campaign: str, unit: str) -> UUID:  # type: ignore[override]
         return inspection_id(campaign, unit)
@@ -59,12 +59,6 @@ class Inspection(Aggregate):
                                         "effective_date": effective_date})
 
     # --- the record, read as attributes ------------------------------------------------
-
-    def __getattr__(self, name: str) -> Any:
-        record = self.__dict__.get("record")
-        if record is not None and name in record:
-            return record[name]
-        raise AttributeError(name)
 
     @property
     def campaign(self) -> str:

@@ -41,6 +41,16 @@ RESPONSIBLE = {
 }
 
 
+class RecordAttributes:
+    """Read an aggregate's `record` entries as attributes (`inspection.on_site`)."""
+
+    def __getattr__(self, name: str) -> Any:
+        record = self.__dict__.get("record")
+        if record is not None and name in record:
+            return record[name]
+        raise AttributeError(name)
+
+
 def new_record(campaign: str, unit: str) -> Record:
     return {
         "campaign": campaign, "unit": unit, "state": str(State.PLANNED),
@@ -140,6 +150,12 @@ def iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
+STATUS_DATES = ("planned_on_site", "notice_date", "on_site", "report_due",
+                "report_submitted_on", "inspected_on", "minutes_on", "conclusion_due",
+                "concluded_on")
+STATUS_FLAGS = ("surprise", "report_late", "report_waived", "conclusion_late")
+
+
 def status_row(record: Record, unit_name: str, as_of: date) -> dict[str, Any]:
     """One row of `kiemtra status`, with the keys of the command-line contract."""
     step, deadline = next_step(record)
@@ -149,19 +165,8 @@ def status_row(record: Record, unit_name: str, as_of: date) -> dict[str, Any]:
         "unit": record["unit"],
         "unit_name": unit_name,
         "state": record["state"],
-        "surprise": record["surprise"],
-        "planned_on_site": iso(record["planned_on_site"]),
-        "notice_date": iso(record["notice_date"]),
-        "on_site": iso(record["on_site"]),
-        "report_due": iso(record["report_due"]),
-        "report_submitted_on": iso(record["report_submitted_on"]),
-        "report_late": record["report_late"],
-        "report_waived": record["report_waived"],
-        "inspected_on": iso(record["inspected_on"]),
-        "minutes_on": iso(record["minutes_on"]),
-        "conclusion_due": iso(record["conclusion_due"]),
-        "concluded_on": iso(record["concluded_on"]),
-        "conclusion_late": record["conclusion_late"],
+        **{key: record[key] for key in STATUS_FLAGS},
+        **{key: iso(record[key]) for key in STATUS_DATES},
         "findings_total": len(findings),
         "findings_open": len(open_findings(record)),
         "next_step": str(step) if step else None,

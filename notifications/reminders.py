@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -10,6 +12,12 @@ from notifications.transports import transport_from_environment
 from workflow.database import Database
 
 OUTBOX = "kiemtra-outbox"
+
+
+def claimant(actor: str | None = None) -> str:
+    """Who claims reminders and holds the schedule: host and process (and the actor)."""
+    where = f"{socket.gethostname()}:{os.getpid()}"
+    return f"{actor}@{where}" if actor else where
 
 
 def outbox_folder(database: Database) -> Path:

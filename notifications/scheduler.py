@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +20,7 @@ from typing import Any
 from sqlalchemy import Column, Engine, MetaData, String, Table, select, text
 
 from domain.calendar import WorkingCalendar
+from notifications.reminders import claimant
 from workflow.clock import VIETNAM
 from workflow.database import Database
 
@@ -35,10 +35,6 @@ lease_table = Table(
     Column("holder", String(200), nullable=False),
     Column("expires_at", String(40), nullable=False),  # ISO, UTC
 )
-
-
-def claimant() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass

@@ -27,9 +27,8 @@ from typing import Any
 import orjson
 
 from domain.delivery import FAILED, SENT, evolve_delivery, new_delivery
-from domain.ids import inspection_id
-from domain.record import evolve, new_record
-from projections.rows import Row, delivery_to_row
+from domain.record import evolve
+from projections.rows import Row, delivery_to_row, orphan_row, plan_rows
 
 CAMPAIGN_TOPIC = "domain.campaign:Campaign.PlanImported"
 INSPECTION = "domain.inspection:"
@@ -142,19 +141,14 @@ class Fold:
     def plan_imported(self, rowid: int, state: bytes) -> None:
         data = deep_flat_decode(state)
         self.campaigns.add(self.campaign_row(rowid, data))
-        code = data["code"]
-        for seq, unit in enumerate(data["plan"]["units"]):
-            oid = inspection_id(code, unit["code"]).hex
-            self.rows[oid] = Row(oid, new_record(code, unit["code"]), 0, code.casefold(), seq,
-                                 unit["name"])
+        self.rows.update(plan_rows(data["code"], data["plan"]["units"]))
 
     def inspection_event(self, oid: str, version: int, name: str, data: dict[str, Any]) -> None:
         if oid in self.finished:
             raise StreamReopened(oid)
         row = self.rows.get(oid)
-        if row is None:  # a plan not seen: name the unit by its code
-            row = self.rows[oid] = Row(oid, new_record(data["campaign"], data["unit"]), 0,
-                                       data["campaign"].casefold(), 0, data["unit"])
+        if row is None:
+            row = self.rows[oid] = orphan_row(oid, data)
         evolve(row.record, name, data)
         row.version = version
         if _finished(row.record):

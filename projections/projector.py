@@ -20,11 +20,17 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, insert, inspect, select, update
 
 from domain.delivery import evolve_delivery, new_delivery
-from domain.ids import inspection_id
-from domain.record import evolve, new_record
+from domain.record import evolve
 from projections import tables as t
-from projections.events import EventDecoder, StoredNotification, read_notifications
-from projections.rows import Row, delivery_from_row, delivery_to_row, jsonable
+from projections.events import EventDecoder, StoredNotification, head, read_notifications
+from projections.rows import (
+    Row,
+    delivery_from_row,
+    delivery_to_row,
+    jsonable,
+    orphan_row,
+    plan_rows,
+)
 from projections.schema import SCHEMA_VERSION
 
 NAME = "status"
@@ -89,8 +95,6 @@ class StatusProjector:
         return block()
 
     def head(self, conn: Connection) -> int:
-        from projections.events import head
-
         return head(conn)
 
     def position(self, conn: Connection) -> int:
@@ -162,7 +166,9 @@ class StatusProjector:
             elif name == "PlanImported":
                 self._plan_imported(batch, n, data)
             else:
-                row = batch.rows.get(n.originator_id) or self._orphan(batch, n, data)
+                row = batch.rows.get(n.originator_id)
+                if row is None:
+                    row = batch.rows[n.originator_id] = orphan_row(n.originator_id, data)
                 if n.originator_version > row.version:  # never twice
                     evolve(row.record, name, data)
                     row.version = n.originator_version
@@ -220,19 +226,8 @@ class StatusProjector:
         }
 
     def _plan_imported(self, batch: Batch, n: StoredNotification, data: dict[str, Any]) -> None:
-        plan, code = data["plan"], data["code"]
-        key = code.casefold()
         batch.campaigns.append(self._campaign_row(n.id, data))
-        for seq, unit in enumerate(plan["units"]):
-            oid = inspection_id(code, unit["code"]).hex
-            batch.rows[oid] = Row(oid, new_record(code, unit["code"]), 0, key, seq, unit["name"])
-
-    def _orphan(self, batch: Batch, n: StoredNotification, data: dict[str, Any]) -> Row:
-        """An inspection whose plan was not seen (cannot happen with kiemtra's writes)."""
-        row = Row(n.originator_id, new_record(data["campaign"], data["unit"]), 0,
-                  data["campaign"].casefold(), 0, data["unit"])
-        batch.rows[n.originator_id] = row
-        return row
+        batch.rows.update(plan_rows(data["code"], data["plan"]["units"]))
 
     def _write(self, conn: Connection, batch: Batch) -> None:
         if batch.campaigns:  # replace, so replaying from an earlier position converges

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import orjson
+
+from domain.ids import inspection_id
 from domain.record import (
     RESPONSIBLE,
     Record,
@@ -134,6 +137,19 @@ def delivery_from_row(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def jsonable(value: Any) -> Any:
     """Dates (and dates inside lists and dicts) as ISO strings, for JSON columns and output."""
-    import orjson
-
     return orjson.loads(orjson.dumps(value))
+
+
+def plan_rows(code: str, units: Iterable[Mapping[str, Any]]) -> dict[str, Row]:
+    """The new rows of a plan's inspections, by stream id, in the plan's unit order."""
+    return {
+        (oid := inspection_id(code, unit["code"]).hex):
+            Row(oid, new_record(code, unit["code"]), 0, code.casefold(), seq, unit["name"])
+        for seq, unit in enumerate(units)
+    }
+
+
+def orphan_row(originator_id: str, data: Mapping[str, Any]) -> Row:
+    """An inspection whose plan was not seen (kiemtra never writes one): named by its code."""
+    return Row(originator_id, new_record(data["campaign"], data["unit"]), 0,
+               data["campaign"].casefold(), 0, data["unit"])

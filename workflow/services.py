@@ -59,7 +59,10 @@ class Workflow:
     # --- plan ------------------------------------------------------------------------
 
     def import_plan(self, text: str, source: str, today: date) -> Plan:
-        plan = parse_plan_text(text, source)
+        return self.import_parsed(parse_plan_text(text, source), today)
+
+    def import_parsed(self, plan: Plan, today: date) -> Plan:
+        """Record a plan already validated (the CLI validates before opening a database)."""
         if self.store.get(campaign_id(plan.code)) is not None:
             raise CampaignExists(code=plan.code)
         calendar = plan.calendar()
