@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -947,6 +948,327 @@ def print_history(rows: list[dict[str, Any]]) -> None:
         table.add_row(fmt(r["effective_date"]), recorded, r["actor"], r["unit"] or "-",
                       step_label(r["step"], s.lang), describe(r, s.lang))
     console().print(table)
+    print_attachments(rows)
+
+
+# --- audit --------------------------------------------------------------------------------
+
+
+class AuditGroup(click.Group):
+    """`kiemtra audit [CAMPAIGN] [filters]` lists the trail; `audit verify|checkpoint|export`
+    are subcommands. Anything that is not a subcommand goes to `audit trail`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
+            args = ["trail", *args]
+        return super().parse_args(ctx, args)
+
+
+def audited_database() -> Path:
+    """The SQLite file to audit, opened once by the store so its chain table exists."""
+    from domain.errors import StorageUnavailable
+
+    s = settings()
+    if s.database.is_postgres:
+        raise StorageUnavailable(db=s.database.label(), reason=s.say(
+            "kiểm toán chuỗi băm chưa hỗ trợ PostgreSQL", "the audit chain is not yet "
+            "supported on PostgreSQL"))
+    if not s.database.exists():
+        raise StorageUnavailable(db=s.database.label(), reason=s.say(
+            "tệp không tồn tại", "no such file"))
+    s.store().close()
+    return s.database.sqlite_path
+
+
+@cli.group(cls=AuditGroup)
+def audit() -> None:
+    """Hồ sơ kiểm toán: ai làm gì, khi nào; kiểm tra tính toàn vẹn.
+
+    \b
+    kiemtra audit [CAMPAIGN] [--unit U] [--actor ID] [--since D] [--until D]
+                  [--event E] [--format table|csv|json]
+    kiemtra audit verify [--checkpoint FILE]... | --bundle FILE.zip
+    kiemtra audit checkpoint [-o FILE]
+    kiemtra audit export CAMPAIGN -o FILE.zip
+    """
+
+
+@audit.command("trail")
+@click.argument("campaign", required=False)
+@click.option("--unit", help="Only this unit's steps.")
+@click.option("--actor", "who", help="Only the steps this actor took.")
+@click.option("--since", type=DATE, help="Recorded on or after this date (Vietnam time).")
+@click.option("--until", type=DATE, help="Recorded on or before this date (Vietnam time).")
+@click.option("--event", help="An event (NoticeIssued) or a step (notify).")
+@click.option("--format", "form", type=click.Choice(["table", "csv", "json"]),
+              default="table", show_default=True)
+@json_option
+def audit_trail(campaign: str | None, unit: str | None, who: str | None, since: date | None,
+                until: date | None, event: str | None, form: str) -> None:
+    """Hồ sơ kiểm toán theo thứ tự ghi nhận (ngày hiệu lực, thời điểm ghi, người, vai trò).
+
+    Example: kiemtra audit KTD-TKT-2026 --unit hcc --format csv > kiem-toan.csv
+    """
+    from projections.audit_trail import AuditFilter, audit_rows
+
+    s = settings()
+    store = open_existing(campaign)
+    where = AuditFilter(campaign, unit, who, since, until, event)
+    rows = audit_rows(store, where) if store is not None else []
+    if s.json or form == "json":
+        emit_json([{k: v for k, v in r.items() if k != "recorded_on"} for r in rows])
+    elif form == "csv":
+        write_audit_csv(rows)
+    else:
+        print_audit(rows)
+
+
+AUDIT_CSV_COLUMNS = ("seq", "recorded_at", "effective_date", "back_dated", "actor",
+                     "actor_name", "actor_role", "campaign", "unit", "event", "step",
+                     "description", "attachments", "details")
+
+
+def write_audit_csv(rows: list[dict[str, Any]]) -> None:
+    """UTF-8 with a byte-order mark, so Excel shows the Vietnamese text correctly."""
+    import csv
+    import io
+
+    from projections.history import describe
+
+    s = settings()
+    text = io.StringIO()
+    out = csv.writer(text, lineterminator="\r\n")
+    out.writerow(AUDIT_CSV_COLUMNS)
+    for r in rows:
+        files = "; ".join(f"{f['name']} {f['sha256']}" for f in r["attachments"])
+        out.writerow([r["seq"], r["recorded_at"], r["effective_date"],
+                      "1" if r["back_dated"] else "0", r["actor"], r["actor_name"] or "",
+                      r["actor_role"] or "", r["campaign"], r["unit"] or "", r["event"],
+                      r["step"], describe(r, s.lang), files,
+                      json.dumps(r["details"], ensure_ascii=False)])
+    sys.stdout.buffer.write(("\ufeff" + text.getvalue()).encode("utf-8"))
+    sys.stdout.buffer.flush()
+
+
+def print_audit(rows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
+    from domain.vocabulary import role_label, step_label
+    from projections.history import describe
+    from workflow.clock import VIETNAM
+
+    s = settings()
+    table = Table(title=s.say("Hồ sơ kiểm toán", "Audit trail"), title_justify="left")
+    for col in s.say("STT|Ngày hiệu lực|Thời điểm ghi (giờ VN)|Người thực hiện|Vai trò|"
+                     "Kế hoạch/Đơn vị|Bước|Nội dung",
+                     "Seq|Effective|Recorded at (UTC+7)|Actor|Role|Campaign/Unit|Step|"
+                     "Details").split("|"):
+        table.add_column(col, overflow="fold")
+    back_dated = 0
+    for r in rows:
+        if r["recorded_at"] is None:
+            table.add_row(str(r["seq"]), "-", "-", "-", "-", "-", "-",
+                          s.say("Không đọc được sự kiện — chạy «kiemtra audit verify»",
+                                "Unreadable event — run 'kiemtra audit verify'"))
+            continue
+        at = datetime.fromisoformat(r["recorded_at"]).astimezone(VIETNAM)
+        effective = fmt(r["effective_date"])
+        if r["back_dated"]:
+            back_dated += 1
+            effective += s.say(" ⚠ ghi lùi ngày", " ⚠ back-dated")
+        who = f"{r['actor_name']} ({r['actor']})" if r["actor_name"] else r["actor"]
+        role = role_label(r["actor_role"], s.lang) if r["actor_role"] else "-"
+        if r["actor_role"] and not r["role_recorded"]:
+            role += s.say(" (theo kế hoạch)", " (from the plan)")
+        table.add_row(str(r["seq"]), effective,
+                      at.strftime("%d/%m/%Y %H:%M:%S" if s.vi() else "%Y-%m-%d %H:%M:%S"),
+                      who, role, "/".join(x for x in (r["campaign"], r["unit"]) if x),
+                      step_label(r["step"], s.lang), describe(r, s.lang))
+    out = console()
+    out.print(table)
+    out.print(s.say(
+        f"{len(rows)} sự kiện; {back_dated} bước ghi lùi ngày (ngày hiệu lực trước ngày ghi).",
+        f"{len(rows)} events; {back_dated} back-dated (effective before the day recorded)."))
+    print_attachments(rows)
+
+
+def print_attachments(rows: list[dict[str, Any]]) -> None:
+    """Whole SHA-256 codes under the table, one per line, for `kiemtra attachment get`."""
+    s = settings()
+    files = [(r["seq"], f) for r in rows for f in r.get("attachments") or []]
+    if files:
+        click.echo(s.say("Tệp đính kèm (lấy lại bằng «kiemtra attachment get SHA256 -o TỆP»):",
+                         "Attachments (get one with 'kiemtra attachment get SHA256 -o FILE'):"))
+        for seq, f in files:
+            click.echo(f"  #{seq} {f['name']} ({number(f['size'])} byte) SHA-256 {f['sha256']}")
+
+
+def read_checkpoints(paths: Sequence[str]) -> list[tuple[str, Any]]:
+    from domain.errors import InvalidCheckpoint
+    from projections.audit_chain import read_checkpoint
+    from workflow.services import read_text_file
+
+    found = []
+    for path in paths:
+        try:
+            found.append((path, read_checkpoint(read_text_file(path))))
+        except ValueError as exc:
+            raise InvalidCheckpoint(path=path, reason=exc) from None
+    return found
+
+
+@audit.command("verify")
+@click.option("--checkpoint", "checkpoints", multiple=True, type=click.Path(dir_okay=False),
+              help="A checkpoint kept outside the database (repeatable).")
+@click.option("--bundle", type=click.Path(dir_okay=False),
+              help="Verify an exported bundle instead of the database.")
+@json_option
+def audit_verify(checkpoints: tuple[str, ...], bundle: str | None) -> None:
+    """Kiểm tra hồ sơ sự kiện không bị sửa, chèn, xóa hay đảo thứ tự.
+
+    Exit 0 with the number of events checked; exit 1 naming the first position
+    where the record was altered.
+
+    Example: kiemtra audit verify --checkpoint diem-kiem-tra-2026-11.json
+    """
+    from domain.errors import NoAuditKey
+    from workflow.audit_key import audit_key
+
+    s = settings()
+    given = read_checkpoints(checkpoints)
+    if bundle is not None:
+        from projections.audit_bundle import verify_bundle
+
+        try:
+            key: bytes | None = audit_key()
+        except NoAuditKey:
+            key = None
+        if given and key is None:
+            key = audit_key()  # raises: a checkpoint cannot be checked without its key
+        found = verify_bundle(Path(bundle), key, given)
+        if s.json:
+            emit_json(found.to_json())
+            return
+        click.echo(s.say(
+            f"Gói xuất nguyên vẹn và đầy đủ: kế hoạch {found.campaign}, {found.events} sự "
+            f"kiện, {found.links} mắt xích chuỗi băm đến vị trí {found.head}, "
+            f"{found.attachments} tệp đính kèm.",
+            f"The bundle is complete and unaltered: campaign {found.campaign}, {found.events} "
+            f"events, {found.links} chain links up to position {found.head}, "
+            f"{found.attachments} attachments."))
+        if not found.signature_checked:
+            click.echo(s.say(
+                "Lưu ý: chưa kiểm tra chữ ký vì không có khóa (KIEMTRA_AUDIT_KEY); chỉ chữ ký "
+                "chứng minh gói không bị dựng lại.",
+                "Note: the signature was not checked (no KIEMTRA_AUDIT_KEY); only the "
+                "signature proves the bundle was not rebuilt."), err=True)
+        return
+    from projections.audit_chain import verify_database
+
+    verified = verify_database(audited_database(), given, audit_key() if given else None)
+    if s.json:
+        emit_json(verified.to_json())
+        return
+    click.echo(s.say(
+        f"Hồ sơ nguyên vẹn: đã kiểm tra {verified.events} sự kiện (đến vị trí {verified.head}), "
+        f"{verified.attachments} tệp đính kèm, {verified.checkpoints} điểm kiểm tra.",
+        f"The record is intact: {verified.events} events checked (up to position "
+        f"{verified.head}), {verified.attachments} attachments, {verified.checkpoints} "
+        "checkpoints."))
+
+
+@audit.command("checkpoint")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write the checkpoint to this file (default: standard output).")
+def audit_checkpoint(output: str | None) -> None:
+    """Tạo điểm kiểm tra có chữ ký (vị trí, mã băm, thời điểm) để lưu ngoài máy.
+
+    Example: kiemtra audit checkpoint -o diem-kiem-tra-2026-11.json
+    """
+    from domain.errors import UnwritableFile
+    from projections.audit_chain import checkpoint_text, make_checkpoint
+    from workflow.audit_key import audit_key
+    from workflow.clock import now
+
+    s = settings()
+    checkpoint = make_checkpoint(audited_database(), audit_key(create=True), now())
+    text = checkpoint_text(checkpoint)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            Path(output).write_text(text, "utf-8")
+        except OSError as exc:
+            raise UnwritableFile(path=output, reason=exc.strerror or exc) from None
+    click.echo(s.say(
+        f"Điểm kiểm tra: {checkpoint.events} sự kiện, vị trí {checkpoint.position}. Hãy lưu "
+        "tệp này ngoài máy (thư điện tử, USB) để sau này phát hiện hồ sơ bị cắt ngắn hoặc "
+        "khôi phục từ bản sao lưu cũ.",
+        f"Checkpoint: {checkpoint.events} events, position {checkpoint.position}. Keep this "
+        "file off this machine, to expose a log cut short or restored from an old backup "
+        "later."), err=True)
+
+
+@audit.command("export")
+@click.argument("campaign")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The zip file to write.")
+@json_option
+def audit_export(campaign: str, output: str) -> None:
+    """Xuất hồ sơ một kế hoạch (sự kiện, tệp đính kèm, chuỗi băm, điểm kiểm tra) ra tệp zip.
+
+    Example: kiemtra audit export KTD-TKT-2026 -o ho-so-KTD-TKT-2026.zip
+    """
+    from projections.audit_bundle import export_bundle
+    from workflow.audit_key import audit_key
+    from workflow.clock import now
+
+    s = settings()
+    db = audited_database()
+    done = export_bundle(db, campaign, Path(output), audit_key(create=True), now())
+    if s.json:
+        emit_json({"campaign": done.campaign, "events": done.events, "links": done.links,
+                   "attachments": done.attachments, "file": output,
+                   "checkpoint": done.checkpoint.to_json()})
+        return
+    click.echo(s.say(
+        f"Đã xuất {done.events} sự kiện, {done.attachments} tệp đính kèm và {done.links} mắt "
+        f"xích chuỗi băm của kế hoạch {done.campaign} ra {output}. Kiểm tra trên máy khác: "
+        f"kiemtra audit verify --bundle {output}",
+        f"Exported {done.events} events, {done.attachments} attachments and {done.links} "
+        f"chain links of campaign {done.campaign} to {output}. Check it elsewhere with: "
+        f"kiemtra audit verify --bundle {output}"))
+
+
+# --- attachments ----------------------------------------------------------------------------
+
+
+@cli.group()
+def attachment() -> None:
+    """Tệp đính kèm lưu trong cơ sở dữ liệu theo mã SHA-256."""
+
+
+@attachment.command("get")
+@click.argument("sha256")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Where to write the file.")
+def attachment_get(sha256: str, output: str) -> None:
+    """Lấy một tệp đính kèm theo mã SHA-256 (xem «kiemtra audit» hoặc «kiemtra history»).
+
+    Example: kiemtra attachment get 3f5a…c2 -o bien-ban.pdf
+    """
+    from domain.errors import UnwritableFile
+    from workflow.store import fetch_attachment
+
+    s = settings()
+    store = open_existing()
+    content = fetch_attachment(store, sha256)
+    try:
+        Path(output).write_bytes(content)
+    except OSError as exc:
+        raise UnwritableFile(path=output, reason=exc.strerror or exc) from None
+    click.echo(s.say(f"Đã ghi {len(content)} byte vào {output}; mã SHA-256 khớp.",
+                     f"Wrote {len(content)} bytes to {output}; the SHA-256 matches."), err=True)
 
 
 # --- demo -------------------------------------------------------------------------------

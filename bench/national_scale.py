@@ -65,6 +65,7 @@ from domain.inspection import Inspection
 from domain.lifecycle import Step, StepFacts
 from domain.metrics import parse_metrics_text
 from domain.plan import Plan, parse_plan_text
+from domain.roles import Actor, ActorRole
 from domain.rules import Rules, latest_notice
 from workflow.demo import metrics_text, template_text
 from workflow.lifecycle import advance
@@ -75,6 +76,8 @@ FIRST_WEEK = date(2026, 2, 2)  # Mondays of the weeks that hold planned visits
 LAST_WEEK = date(2026, 12, 14)
 UNITS = ("vp", "kt", "vhxh", "hcc")
 LEADER, SECRETARIAT = "truong-to", "thuong-truc"
+AS_LEADER = Actor(LEADER, ActorRole.LEADER, "Tổ trưởng")
+AS_SECRETARIAT = Actor(SECRETARIAT, ActorRole.SECRETARIAT, "Cơ quan thường trực")
 CHUNK = 400  # aggregates per transaction while building
 SMALL = 2000  # inspections in the short-log database of measurement 3
 CACHE_VERSION = "v2"  # bump when the builder changes; the template's hash is in the name
@@ -206,11 +209,12 @@ class Builder:
         self.blobs: dict[str, AttachmentBlob] = {}
 
     def import_plan(self, plan: Plan, calendar: WorkingCalendar, day: date) -> list[Inspection]:
-        campaign = Campaign(code=plan.code, plan=plan.source, actor=LEADER, effective_date=day)
+        campaign = Campaign(code=plan.code, plan=plan.source, actor=LEADER, actor_role="leader",
+                            effective_date=day)
         inspections = [
             Inspection(campaign=plan.code, unit=unit.code, planned_on_site=unit.planned_on_site,
                        notice_due=latest_notice(unit.planned_on_site, plan.rules, calendar),
-                       actor=LEADER, effective_date=day)
+                       actor=LEADER, actor_role="leader", effective_date=day)
             for unit in plan.units if unit.planned_on_site
         ]
         for aggregate in (campaign, *inspections):
@@ -230,30 +234,32 @@ class Builder:
         match step:
             case Step.NOTIFY:
                 ins.notify(to=to, notice_date=day, on_site=args["on_site"], rules=rules,
-                           calendar=calendar, actor=SECRETARIAT)
+                           calendar=calendar, actor=AS_SECRETARIAT)
             case Step.RESCHEDULE:
                 ins.reschedule(to=to, day=day, on_site=args["on_site"], rules=rules,
-                               calendar=calendar, actor=LEADER, reason="Trùng lịch tiếp công dân")
+                               calendar=calendar, actor=AS_LEADER,
+                               reason="Trùng lịch tiếp công dân")
             case Step.REPORT:
-                ins.submit_report(to=to, day=day, actor=SECRETARIAT,
+                ins.submit_report(to=to, day=day, actor=AS_SECRETARIAT,
                                   metrics=self.metrics if args["metrics"] else None,
                                   attachments=self.attach(REPORT, args["attach"]))
             case Step.INSPECT:
                 ins.inspect(to=to, day=day, surprise=args.get("surprise", False),
                             report_waiver=args.get("without_report"), absent=args["absent"],
                             approved_by=LEADER, leader=LEADER, rules=rules, calendar=calendar,
-                            actor=LEADER)
+                            actor=AS_LEADER)
             case Step.MINUTES:
-                ins.sign_minutes(to=to, day=day, actor=LEADER,
+                ins.sign_minutes(to=to, day=day, actor=AS_LEADER,
                                  attachments=self.attach(MINUTES, args["attach"]))
             case Step.CONCLUDE:
                 ins.conclude(to=to, day=day, findings=args["findings"], remediate_by=None,
-                             rules=rules, calendar=calendar, actor=LEADER)
+                             rules=rules, calendar=calendar, actor=AS_LEADER)
             case Step.REMEDIATE:
                 ins.report_remediation(to=to, day=day, findings=args["findings"], note=None,
-                                       actor=ins.unit, attachments=[])
+                                       actor=Actor(ins.unit, ActorRole.UNIT, ins.unit),
+                                       attachments=[])
             case Step.CANCEL:
-                ins.cancel(to=to, day=day, reason="Đơn vị sáp nhập", actor=LEADER)
+                ins.cancel(to=to, day=day, reason="Đơn vị sáp nhập", actor=AS_LEADER)
         self.touched[ins.id] = ins
 
     def attach(self, blob: AttachmentBlob, wanted: bool) -> list[dict[str, Any]]:

@@ -12,17 +12,25 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.event_versions import WorkflowCreated, WorkflowEvent
 from domain.ids import campaign_id
 from domain.plan import Plan, plan_from_record
 
 
 class Campaign(Aggregate):
+    class Event(WorkflowEvent):
+        pass
+
+    class Created(Event, WorkflowCreated):
+        pass
+
     @staticmethod
     def create_id(code: str) -> UUID:  # type: ignore[override]
         return campaign_id(code)
 
     @event("PlanImported")
-    def __init__(self, code: str, plan: dict[str, Any], actor: str, effective_date: date) -> None:
+    def __init__(self, code: str, plan: dict[str, Any], actor: str, actor_role: str | None,
+                 effective_date: date) -> None:
         self.code = code
         self.plan_record = plan
         self.imported_by = actor

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, ClassVar
 
-from domain.vocabulary import state_label, step_label
+from domain.vocabulary import role_label, state_label, step_label
 
 REFUSED = 1
 BAD_INPUT = 2
@@ -181,6 +181,46 @@ class AbsenceNotApproved(RuleViolation):
     )
 
 
+class RoleNotPermitted(RuleViolation):
+    """The actor is known but their role may not take this step."""
+
+    rule = "roles"
+    vi = (
+        "«{actor}» ({role_name}) không được thực hiện bước «{step_name}» (quy tắc: phân quyền "
+        "Tổ kiểm tra). Bước này do {allowed_names} thực hiện."
+    )
+    en = (
+        "'{actor}' ({role_name}) may not take the step '{step}' (rule: team roles). "
+        "This step is taken by: {allowed_names}."
+    )
+
+    def extra_values(self, lang: str) -> dict[str, str]:
+        return {
+            "role_name": role_label(self.params["role"], lang),
+            "step_name": step_label(self.params["step"], lang),
+            "allowed_names": ", ".join(role_label(r, lang) for r in self.params["allowed"]),
+        }
+
+
+class NotOwnUnit(RuleViolation):
+    """A unit may report only for itself."""
+
+    rule = "roles"
+    vi = (
+        "Đơn vị «{actor}» chỉ được thực hiện bước «{step_name}» cho chính mình, không cho đơn vị "
+        "«{unit}» (quy tắc: phân quyền). Bước này cho «{unit}» do Tổ trưởng, Tổ phó, "
+        "Cơ quan thường trực hoặc chính đơn vị «{unit}» thực hiện."
+    )
+    en = (
+        "Unit '{actor}' may take the step '{step}' only for itself, not for unit '{unit}' "
+        "(rule: team roles). For '{unit}' it is taken by the leader, the deputy, the "
+        "secretariat or unit '{unit}' itself."
+    )
+
+    def extra_values(self, lang: str) -> dict[str, str]:
+        return {"step_name": step_label(self.params["step"], lang)}
+
+
 class SameOnSiteDate(RuleViolation):
     rule = "reschedule_changes_date"
     vi = "Ngày kiểm tra mới trùng với lịch hiện tại ({on_site}) (quy tắc: đổi lịch phải đổi ngày)."
@@ -226,6 +266,42 @@ class FindingAlreadyRemediated(RuleViolation):
         "Finding {finding} was already reported remediated on {reported_on} "
         "(rule: each finding is reported once)."
     )
+
+
+class LogAltered(RuleViolation):
+    """`audit verify` found the record altered; `position` is the first place it differs."""
+
+    rule = "audit_chain"
+    vi = ("Hồ sơ sự kiện đã bị thay đổi tại vị trí {position}: {what} "
+          "(quy tắc: chuỗi băm kiểm toán).")
+    en = ("The event record was altered at position {position}: {what} "
+          "(rule: audit hash chain).")
+    KINDS: ClassVar[dict[str, tuple[str, str]]] = {
+        "changed": ("sự kiện không khớp chuỗi băm — đã bị sửa, hoặc bị đổi chỗ với sự kiện khác",
+                    "the event does not match the hash chain — changed, or swapped with another"),
+        "inserted": ("sự kiện không có mắt xích trong chuỗi băm — đã bị chèn thêm",
+                     "the event has no link in the hash chain — it was inserted"),
+        "deleted": ("sự kiện ở vị trí này đã bị xóa", "the event at this position was deleted"),
+        "unreadable": ("không đọc được sự kiện đã lưu", "the stored event cannot be read"),
+        "attachment": ("nội dung tệp đính kèm {detail} không còn khớp mã SHA-256 của nó",
+                       "attachment {detail} no longer matches its SHA-256"),
+        "attachment_missing": ("tệp đính kèm {detail} không còn trong cơ sở dữ liệu",
+                               "attachment {detail} is missing from the database"),
+        "truncated": ("hồ sơ bị cắt ngắn — {detail}", "the log was cut short — {detail}"),
+        "rewritten": ("chuỗi băm khác với {detail} — hồ sơ đã bị viết lại hoặc khôi phục từ bản "
+                      "sao lưu cũ", "the chain differs from {detail} — the log was rewritten or "
+                      "restored from an old backup"),
+        "signature": ("chữ ký của {detail} không hợp lệ (điểm kiểm tra bị sửa hoặc ký bằng khóa "
+                      "khác)", "the signature of {detail} is invalid (the checkpoint was edited "
+                      "or signed with another key)"),
+        "incomplete": ("gói xuất thiếu sự kiện — {detail}",
+                       "the bundle is missing events — {detail}"),
+    }
+
+    def extra_values(self, lang: str) -> dict[str, str]:
+        vi, en = self.KINDS[self.params["kind"]]
+        detail = format_value(self.params.get("detail", ""), lang)
+        return {"what": (vi if lang == "vi" else en).format(detail=detail)}
 
 
 # --- exit code 2: bad input -----------------------------------------------------------
@@ -311,6 +387,20 @@ class UnknownMember(InvalidInput):
     en = "The team of campaign '{campaign}' has no member '{member}'. Members: {known}."
 
 
+class UnknownActor(InvalidInput):
+    rule = "actor"
+    vi = (
+        "Người thực hiện «{actor}» (--actor hoặc KIEMTRA_ACTOR) không có trong kế hoạch "
+        "«{campaign}»: phải là mã một thành viên Tổ kiểm tra ({team}), mã cơ quan thường trực "
+        "({secretariat}) hoặc mã đơn vị tự thực hiện cho mình ({units})."
+    )
+    en = (
+        "Actor '{actor}' (--actor or KIEMTRA_ACTOR) is not named in campaign '{campaign}': it "
+        "must be a team member id ({team}), the secretariat id ({secretariat}) or a unit code "
+        "acting for itself ({units})."
+    )
+
+
 class UnknownFinding(InvalidInput):
     rule = "finding"
     vi = "Kết luận kiểm tra không có tồn tại số {finding}; các số hợp lệ: {known}."
@@ -323,10 +413,48 @@ class UnreadableFile(InvalidInput):
     en = "Cannot read file {path}: {reason}."
 
 
+class InvalidAttachmentName(InvalidInput):
+    rule = "sha256"
+    vi = "«{value}» không phải mã SHA-256 (64 chữ số hệ mười sáu)."
+    en = "'{value}' is not a SHA-256 (64 hexadecimal digits)."
+
+
+class UnknownAttachment(InvalidInput):
+    rule = "sha256"
+    vi = ("Không có tệp đính kèm nào có mã SHA-256 {sha256}. Mã của các tệp có trong "
+          "«kiemtra audit» và «kiemtra history».")
+    en = ("No attachment has the SHA-256 {sha256}. The codes are listed by 'kiemtra audit' "
+          "and 'kiemtra history'.")
+
+
+class UnwritableFile(InvalidInput):
+    rule = "file"
+    vi = "Không ghi được tệp {path}: {reason}."
+    en = "Cannot write file {path}: {reason}."
+
+
 class InvalidSetting(InvalidInput):
     rule = "setting"
     vi = "Thiết lập {name} không hợp lệ: {detail}."
     en = "The setting {name} is invalid: {detail}."
+
+
+class NoAuditKey(InvalidInput):
+    rule = "audit_key"
+    vi = (
+        "Không có khóa ký điểm kiểm tra: đặt biến môi trường KIEMTRA_AUDIT_KEY, hoặc tạo khóa "
+        "bằng «kiemtra audit checkpoint» (tệp khóa {path})."
+    )
+    en = (
+        "No checkpoint signing key: set KIEMTRA_AUDIT_KEY, or create the key with "
+        "'kiemtra audit checkpoint' (key file {path})."
+    )
+
+
+class InvalidCheckpoint(InvalidInput):
+    rule = "checkpoint"
+    vi = "Tệp «{path}» không phải điểm kiểm tra hay gói xuất hợp lệ của kiemtra: {reason}."
+    en = "'{path}' is not a valid kiemtra checkpoint or bundle: {reason}."
 
 
 class StorageUnavailable(InvalidInput):

@@ -30,15 +30,23 @@ from domain.errors import (
     SameOnSiteDate,
     UnknownFinding,
 )
+from domain.event_versions import WorkflowCreated, WorkflowEvent
 from domain.ids import inspection_id
 from domain.lifecycle import State
 from domain.record import Record, RecordAttributes, evolve, new_record, open_findings
+from domain.roles import Actor, actor_fields
 from domain.text import clean_text
 
 Attachment = dict[str, Any]  # {"name", "sha256", "size"}
 
 
 class Inspection(RecordAttributes, Aggregate):
+    class Event(WorkflowEvent):
+        pass
+
+    class Created(Event, WorkflowCreated):
+        pass
+
     @staticmethod
     def create_id(campaign: str, unit: str) -> UUID:  # type: ignore[override]
         return inspection_id(campaign, unit)
@@ -51,6 +59,7 @@ class Inspection(RecordAttributes, Aggregate):
         planned_on_site: date | None,
         notice_due: date | None,
         actor: str,
+        actor_role: str | None,
         effective_date: date,
     ) -> None:
         self.record: Record = new_record(campaign, unit)
@@ -90,7 +99,7 @@ class Inspection(RecordAttributes, Aggregate):
         on_site: date,
         rules: r.Rules,
         calendar: WorkingCalendar,
-        actor: str,
+        actor: Actor,
         allow_non_working_day: bool = False,
     ) -> None:
         self._check_date_order(notice_date)
@@ -99,7 +108,7 @@ class Inspection(RecordAttributes, Aggregate):
         r.check_notice_period(notice_date, on_site, rules, calendar,
                               working_day_required=not allow_non_working_day)
         self._notice_issued(
-            state=to, actor=actor, effective_date=notice_date, on_site=on_site,
+            state=to, **actor_fields(actor), effective_date=notice_date, on_site=on_site,
             report_due=r.report_due(on_site, rules, calendar),
         )
 
@@ -112,7 +121,7 @@ class Inspection(RecordAttributes, Aggregate):
         reason: str,
         rules: r.Rules,
         calendar: WorkingCalendar,
-        actor: str,
+        actor: Actor,
         allow_non_working_day: bool = False,
     ) -> None:
         reason = clean_text("--reason", reason)
@@ -124,7 +133,7 @@ class Inspection(RecordAttributes, Aggregate):
         r.check_notice_period(day, on_site, rules, calendar,
                               working_day_required=not allow_non_working_day)
         self._rescheduled(
-            state=to, actor=actor, effective_date=day, on_site=on_site,
+            state=to, **actor_fields(actor), effective_date=day, on_site=on_site,
             previous_on_site=self.on_site, reason=reason,
             report_due=r.report_due(on_site, rules, calendar),
         )
@@ -134,14 +143,14 @@ class Inspection(RecordAttributes, Aggregate):
         *,
         to: State,
         day: date,
-        actor: str,
+        actor: Actor,
         attachments: list[Attachment],
         metrics: dict[str, Any] | None,
     ) -> None:
         self._check_date_order(day)
         late = self.report_due is not None and day > self.report_due
         self._report_submitted(
-            state=to, actor=actor, effective_date=day, late=late,
+            state=to, **actor_fields(actor), effective_date=day, late=late,
             attachments=attachments, metrics=metrics,
         )
 
@@ -157,7 +166,7 @@ class Inspection(RecordAttributes, Aggregate):
         leader: str,
         rules: r.Rules,
         calendar: WorkingCalendar,
-        actor: str,
+        actor: Actor,
         allow_non_working_day: bool = False,
     ) -> None:
         if absent and approved_by != leader:
@@ -170,17 +179,18 @@ class Inspection(RecordAttributes, Aggregate):
         if not allow_non_working_day:
             r.check_working_day(day, calendar)
         self._inspected(
-            state=to, actor=actor, effective_date=day, surprise=surprise,
+            state=to, **actor_fields(actor), effective_date=day, surprise=surprise,
             report_waiver=report_waiver if self.state is State.NOTIFIED else None,
             absent=sorted(set(absent)), absence_approved_by=leader if absent else None,
             non_working_day=not calendar.is_working_day(day),
             conclusion_due=r.conclusion_due(day, rules, calendar),
         )
 
-    def sign_minutes(self, *, to: State, day: date, actor: str,
+    def sign_minutes(self, *, to: State, day: date, actor: Actor,
                      attachments: list[Attachment]) -> None:
         self._check_date_order(day)
-        self._minutes_signed(state=to, actor=actor, effective_date=day, attachments=attachments)
+        self._minutes_signed(state=to, **actor_fields(actor), effective_date=day,
+                             attachments=attachments)
 
     def conclude(
         self,
@@ -191,7 +201,7 @@ class Inspection(RecordAttributes, Aggregate):
         remediate_by: date | None,
         rules: r.Rules,
         calendar: WorkingCalendar,
-        actor: str,
+        actor: Actor,
     ) -> None:
         texts = [clean_text(f"--finding {i}", text) for i, text in enumerate(findings, 1)]
         self._check_date_order(day)
@@ -203,7 +213,8 @@ class Inspection(RecordAttributes, Aggregate):
             for i, text in enumerate(texts, 1)
         ]
         late = self.conclusion_due is not None and day > self.conclusion_due
-        self._concluded(state=to, actor=actor, effective_date=day, findings=numbered, late=late)
+        self._concluded(state=to, **actor_fields(actor), effective_date=day, findings=numbered,
+                        late=late)
 
     def check_findings(self, numbers: list[int]) -> list[int]:
         """The distinct finding numbers to report on; refuses unknown or finished ones."""
@@ -223,7 +234,7 @@ class Inspection(RecordAttributes, Aggregate):
         day: date,
         findings: list[int],
         note: str | None,
-        actor: str,
+        actor: Actor,
         attachments: list[Attachment],
     ) -> None:
         numbers = self.check_findings(findings)
@@ -233,14 +244,15 @@ class Inspection(RecordAttributes, Aggregate):
         by_number = {f["number"]: f for f in self.findings}
         late = [n for n in numbers if day > by_number[n]["remediate_by"]]
         self._remediation_reported(
-            state=to, actor=actor, effective_date=day, findings=numbers, late_findings=late,
+            state=to, **actor_fields(actor), effective_date=day, findings=numbers,
+            late_findings=late,
             note=note, attachments=attachments,
         )
 
-    def cancel(self, *, to: State, day: date, reason: str, actor: str) -> None:
+    def cancel(self, *, to: State, day: date, reason: str, actor: Actor) -> None:
         reason = clean_text("--reason", reason)
         self._check_date_order(day)
-        self._cancelled(state=to, actor=actor, effective_date=day, reason=reason)
+        self._cancelled(state=to, **actor_fields(actor), effective_date=day, reason=reason)
 
     def _check_date_order(self, day: date) -> None:
         if self.last_date is not None and self.last_step is not None and day < self.last_date:
@@ -249,57 +261,62 @@ class Inspection(RecordAttributes, Aggregate):
             )
 
     # --- events: the record evolves, nothing else ----------------------------------------
+    # Every event also records `actor` and `actor_role` (see domain/event_versions.py).
 
     def _apply(self, event_name: str, data: dict[str, Any]) -> None:
         evolve(self.record, event_name, data)
 
     @event("NoticeIssued")
-    def _notice_issued(self, state: str, actor: str, effective_date: date, on_site: date,
-                       report_due: date) -> None:
+    def _notice_issued(self, state: str, actor: str, actor_role: str | None,
+                       effective_date: date, on_site: date, report_due: date) -> None:
         self._apply("NoticeIssued", {"state": state, "effective_date": effective_date,
                                      "on_site": on_site, "report_due": report_due})
 
     @event("Rescheduled")
-    def _rescheduled(self, state: str, actor: str, effective_date: date, on_site: date,
-                     previous_on_site: date | None, reason: str, report_due: date) -> None:
+    def _rescheduled(self, state: str, actor: str, actor_role: str | None,
+                     effective_date: date, on_site: date, previous_on_site: date | None,
+                     reason: str, report_due: date) -> None:
         self._apply("Rescheduled", {"state": state, "effective_date": effective_date,
                                     "on_site": on_site, "report_due": report_due})
 
     @event("ReportSubmitted")
-    def _report_submitted(self, state: str, actor: str, effective_date: date, late: bool,
-                          attachments: list[Attachment], metrics: dict[str, Any] | None) -> None:
+    def _report_submitted(self, state: str, actor: str, actor_role: str | None,
+                          effective_date: date, late: bool, attachments: list[Attachment],
+                          metrics: dict[str, Any] | None) -> None:
         self._apply("ReportSubmitted", {"state": state, "effective_date": effective_date,
                                         "late": late, "metrics": metrics})
 
     @event("Inspected")
-    def _inspected(self, state: str, actor: str, effective_date: date, surprise: bool,
-                   report_waiver: str | None, absent: list[str],
-                   absence_approved_by: str | None, non_working_day: bool,
+    def _inspected(self, state: str, actor: str, actor_role: str | None,
+                   effective_date: date, surprise: bool, report_waiver: str | None,
+                   absent: list[str], absence_approved_by: str | None, non_working_day: bool,
                    conclusion_due: date) -> None:
         self._apply("Inspected", {"state": state, "effective_date": effective_date,
                                   "surprise": surprise, "report_waiver": report_waiver,
                                   "absent": absent, "conclusion_due": conclusion_due})
 
     @event("MinutesSigned")
-    def _minutes_signed(self, state: str, actor: str, effective_date: date,
-                        attachments: list[Attachment]) -> None:
+    def _minutes_signed(self, state: str, actor: str, actor_role: str | None,
+                        effective_date: date, attachments: list[Attachment]) -> None:
         self._apply("MinutesSigned", {"state": state, "effective_date": effective_date})
 
     @event("Concluded")
-    def _concluded(self, state: str, actor: str, effective_date: date,
-                   findings: list[dict[str, Any]], late: bool) -> None:
+    def _concluded(self, state: str, actor: str, actor_role: str | None,
+                   effective_date: date, findings: list[dict[str, Any]], late: bool) -> None:
         self._apply("Concluded", {"state": state, "effective_date": effective_date,
                                   "findings": findings, "late": late})
 
     @event("RemediationReported")
-    def _remediation_reported(self, state: str, actor: str, effective_date: date,
-                              findings: list[int], late_findings: list[int], note: str | None,
+    def _remediation_reported(self, state: str, actor: str, actor_role: str | None,
+                              effective_date: date, findings: list[int],
+                              late_findings: list[int], note: str | None,
                               attachments: list[Attachment]) -> None:
         self._apply("RemediationReported", {"state": state, "effective_date": effective_date,
                                             "findings": findings,
                                             "late_findings": late_findings})
 
     @event("Cancelled")
-    def _cancelled(self, state: str, actor: str, effective_date: date, reason: str) -> None:
+    def _cancelled(self, state: str, actor: str, actor_role: str | None,
+                   effective_date: date, reason: str) -> None:
         self._apply("Cancelled", {"state": state, "effective_date": effective_date,
                                   "reason": reason})

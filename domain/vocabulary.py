@@ -44,3 +44,15 @@ def state_label(state: str, lang: str = "vi") -> str:
 
 def step_label(step: str, lang: str = "vi") -> str:
     return _pick(STEPS, str(step), lang)
+
+ROLES: dict[str, tuple[str, str]] = {
+    "leader": ("Tổ trưởng", "team leader"),
+    "deputy": ("Tổ phó", "deputy leader"),
+    "member": ("Thành viên Tổ kiểm tra", "team member"),
+    "secretariat": ("Cơ quan thường trực", "secretariat"),
+    "unit": ("Đơn vị được kiểm tra", "inspected unit"),
+}
+
+
+def role_label(role: str, lang: str = "vi") -> str:
+    return _pick(ROLES, str(role), lang)

@@ -5,64 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from domain.campaign import Campaign
-from domain.errors import UnknownCampaign, format_value
-from domain.ids import campaign_id, inspection_id
-from domain.record import EVENT_STEPS
-from projections.rows import jsonable
+from domain.errors import format_value
+from projections.audit_trail import AuditFilter, audit_rows
 from workflow.store import EventStore
-
-STEP_OF_EVENT = {"PlanImported": "import", "Planned": "plan"} | {
-    name: str(step) for name, step in EVENT_STEPS.items() if step is not None}
-ENVELOPE = {"originator_id", "originator_version", "timestamp", "actor", "effective_date"}
-
-
-def campaign(store: EventStore, code: str) -> Campaign:
-    found: Campaign | None = store.get(campaign_id(code.strip()))
-    if found is None:
-        raise UnknownCampaign(code=code)
-    return found
 
 
 def history(store: EventStore, code: str, unit: str | None = None) -> list[dict[str, Any]]:
-    """Events in recording order, each with its step, actor, dates and details.
-
-    Read from the event store itself: each stream is found by its deterministic id
-    through the primary-key index, so no view is needed for it.
-    """
-    camp = campaign(store, code)
-    plan = camp.plan
-    streams: list[tuple[Any, str | None]] = []
-    if unit is None:
-        streams.append((camp.id, None))
-        streams += [(inspection_id(plan.code, u.code), u.code) for u in plan.units]
-    else:
-        streams.append((inspection_id(plan.code, plan.unit(unit.strip().lower()).code),
-                        unit.strip().lower()))
-    rows = []
-    for originator_id, unit_code in streams:
-        event: Any
-        for event in store.events.get(originator_id):
-            name = type(event).__name__
-            details = {k: v for k, v in event.__dict__.items() if k not in ENVELOPE}
-            if name == "PlanImported":
-                details = {"code": details["code"], "units": len(plan.units)}
-            rows.append({
-                "campaign": plan.code,
-                "unit": unit_code,
-                "event": name,
-                "step": STEP_OF_EVENT.get(name, name),
-                "version": event.originator_version,
-                "recorded_at": event.timestamp.isoformat(),
-                "actor": event.actor,
-                "effective_date": event.effective_date.isoformat(),
-                "details": jsonable(details),
-                "_sort": (event.timestamp, event.originator_version),
-            })
-    rows.sort(key=lambda r: r["_sort"])
-    for row in rows:
-        del row["_sort"]
-    return rows
+    """The campaign's (or one unit's) part of the audit trail, in recording order."""
+    return audit_rows(store, AuditFilter(campaign=code, unit=unit))
 
 
 def describe(row: dict[str, Any], lang: str = "vi") -> str:
@@ -136,5 +86,5 @@ def _files(details: dict[str, Any], lang: str) -> str:
     files = details.get("attachments") or []
     if not files:
         return ""
-    names = ", ".join(f"{f['name']} (sha256 {f['sha256'][:12]}…)" for f in files)
+    names = ", ".join(f"{f['name']} (SHA-256 {f['sha256'][:12]}…)" for f in files)
     return ("; tệp đính kèm: " if lang == "vi" else "; attachments: ") + names

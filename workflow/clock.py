@@ -10,3 +10,8 @@ VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 def today() -> date:
     return datetime.now(VIETNAM).date()
+
+
+def now() -> datetime:
+    """The current moment, in Vietnam's time zone."""
+    return datetime.now(VIETNAM)

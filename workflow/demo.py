@@ -18,6 +18,7 @@ from workflow.services import Workflow
 from workflow.store import EventStore
 
 LEADER = "truong-to"
+DEPUTY = "pho-to"
 SECRETARIAT = "thuong-truc"
 D = date
 
@@ -56,7 +57,11 @@ def run_demo(store: EventStore, workdir: Path) -> Iterator[DemoStep]:
                             "Phục vụ hành chính công xã, ngày 17/08/2026.\n", "utf-8")
 
     leader = Workflow(store, LEADER)
+    deputy = Workflow(store, DEPUTY)
     secretariat = Workflow(store, SECRETARIAT)
+    member_kt = Workflow(store, "tv-kt")
+    member_hcc = Workflow(store, "tv-hcc")
+    unit_kt = Workflow(store, "kt")  # a unit may send its own report
     plan = leader.import_plan(template_text(), "plan_template.toml", D(2026, 6, 15))
     code = plan.code
     yield DemoStep(LEADER, "", "import", D(2026, 6, 15),
@@ -93,13 +98,14 @@ def run_demo(store: EventStore, workdir: Path) -> Iterator[DemoStep]:
     yield step(secretariat, "kt", "notify", D(2026, 8, 3), "Thông báo lịch: kiểm tra 12/08/2026",
                "Notice: on-site 2026-08-12",
                lambda: secretariat.notify(code, "kt", on_site=D(2026, 8, 12), day=D(2026, 8, 3)))
-    yield step(secretariat, "kt", "report", D(2026, 8, 12), "Nhận báo cáo muộn (hạn 11/08/2026)",
-               "Report received late (due 2026-08-11)",
-               lambda: secretariat.report(code, "kt", day=D(2026, 8, 12)))
+    yield step(unit_kt, "kt", "report", D(2026, 8, 12), "Đơn vị tự nộp báo cáo, muộn (hạn "
+               "11/08/2026)", "The unit files its own report, late (due 2026-08-11)",
+               lambda: unit_kt.report(code, "kt", day=D(2026, 8, 12)))
     yield step(leader, "kt", "inspect", D(2026, 8, 12), "Kiểm tra trực tiếp", "On-site visit",
                lambda: leader.inspect(code, "kt", day=D(2026, 8, 12)))
-    yield step(leader, "kt", "minutes", D(2026, 8, 12), "Ký biên bản kiểm tra", "Minutes signed",
-               lambda: leader.minutes(code, "kt", day=D(2026, 8, 12)))
+    yield step(member_kt, "kt", "minutes", D(2026, 8, 12), "Thành viên ghi nhận biên bản đã ký",
+               "A member records the signed minutes",
+               lambda: member_kt.minutes(code, "kt", day=D(2026, 8, 12)))
     yield step(leader, "kt", "conclude", D(2026, 8, 21), "Kết luận: không có tồn tại",
                "Conclusion: no findings",
                lambda: leader.conclude(code, "kt", day=D(2026, 8, 21)))
@@ -109,9 +115,9 @@ def run_demo(store: EventStore, workdir: Path) -> Iterator[DemoStep]:
                "14/08/2026", "Notice: on-site 2026-08-14",
                lambda: secretariat.notify(code, "vhxh", on_site=D(2026, 8, 14),
                                           day=D(2026, 8, 4)))
-    yield step(leader, "vhxh", "reschedule", D(2026, 8, 10), "Đổi lịch sang 20/08/2026",
-               "Rescheduled to 2026-08-20",
-               lambda: leader.reschedule(code, "vhxh", on_site=D(2026, 8, 20), day=D(2026, 8, 10),
+    yield step(deputy, "vhxh", "reschedule", D(2026, 8, 10), "Tổ phó đổi lịch sang 20/08/2026",
+               "The deputy reschedules to 2026-08-20",
+               lambda: deputy.reschedule(code, "vhxh", on_site=D(2026, 8, 20), day=D(2026, 8, 10),
                                          reason="Trùng lịch tiếp công dân định kỳ của "
                                                 "Ủy ban nhân dân xã"))
     yield step(secretariat, "vhxh", "report", D(2026, 8, 18), "Nhận báo cáo đúng hạn, kèm tệp",
@@ -143,10 +149,10 @@ def run_demo(store: EventStore, workdir: Path) -> Iterator[DemoStep]:
     yield step(leader, "hcc", "inspect", D(2026, 8, 17), "Kiểm tra trực tiếp; thành viên tv-vp "
                "vắng mặt (Tổ trưởng đồng ý)", "On-site visit; member tv-vp absent (approved)",
                lambda: leader.inspect(code, "hcc", day=D(2026, 8, 17), absent=["tv-vp"]))
-    yield step(leader, "hcc", "minutes", D(2026, 8, 17), "Ký biên bản kiểm tra, kèm tệp",
+    yield step(member_hcc, "hcc", "minutes", D(2026, 8, 17), "Ký biên bản kiểm tra, kèm tệp",
                "Minutes signed, with a file",
-               lambda: leader.minutes(code, "hcc", day=D(2026, 8, 17),
-                                      attach=[str(minutes_file)]))
+               lambda: member_hcc.minutes(code, "hcc", day=D(2026, 8, 17),
+                                          attach=[str(minutes_file)]))
     yield step(leader, "hcc", "conclude", D(2026, 8, 27), "Kết luận: 1 tồn tại, hạn "
                "30/09/2026", "Conclusion: 1 finding, fix by 2026-09-30",
                lambda: leader.conclude(code, "hcc", day=D(2026, 8, 27), remediate_by=D(2026, 9, 30),

@@ -19,12 +19,13 @@ from domain.lifecycle import State, Step, StepFacts
 from domain.metrics import parse_metrics_text
 from domain.plan import Plan, parse_plan_text
 from domain.record import status_row
+from domain.roles import IMPORT, Actor, actor_fields, authorize
 from domain.rules import latest_notice
 from domain.text import clean_text
 from workflow.lifecycle import advance
 from workflow.store import AttachmentBlob, EventStore
 
-Act = Callable[[Inspection, State, Plan], None]
+Act = Callable[[Inspection, State, Plan, Actor], None]
 
 
 def read_text_file(path: str | Path) -> str:
@@ -63,10 +64,11 @@ class Workflow:
 
     def import_parsed(self, plan: Plan, today: date) -> Plan:
         """Record a plan already validated (the CLI validates before opening a database)."""
+        actor = authorize(plan, self.actor, IMPORT)
         if self.store.get(campaign_id(plan.code)) is not None:
             raise CampaignExists(code=plan.code)
         calendar = plan.calendar()
-        campaign = Campaign(code=plan.code, plan=plan.source, actor=self.actor,
+        campaign = Campaign(code=plan.code, plan=plan.source, **actor_fields(actor),
                             effective_date=today)
         inspections = [
             Inspection(
@@ -75,7 +77,7 @@ class Workflow:
                 planned_on_site=unit.planned_on_site,
                 notice_due=(latest_notice(unit.planned_on_site, plan.rules, calendar)
                             if unit.planned_on_site else None),
-                actor=self.actor,
+                **actor_fields(actor),
                 effective_date=today,
             )
             for unit in plan.units
@@ -87,18 +89,18 @@ class Workflow:
 
     def notify(self, campaign: str, unit: str, *, on_site: date, day: date,
                allow_non_working_day: bool = False) -> dict[str, Any]:
-        def act(ins: Inspection, to: State, plan: Plan) -> None:
+        def act(ins: Inspection, to: State, plan: Plan, actor: Actor) -> None:
             ins.notify(to=to, notice_date=day, on_site=on_site, rules=plan.rules,
-                       calendar=plan.calendar(), actor=self.actor,
+                       calendar=plan.calendar(), actor=actor,
                        allow_non_working_day=allow_non_working_day)
 
         return self._run(campaign, unit, Step.NOTIFY, act, day)
 
     def reschedule(self, campaign: str, unit: str, *, on_site: date, reason: str, day: date,
                    allow_non_working_day: bool = False) -> dict[str, Any]:
-        def act(ins: Inspection, to: State, plan: Plan) -> None:
+        def act(ins: Inspection, to: State, plan: Plan, actor: Actor) -> None:
             ins.reschedule(to=to, day=day, on_site=on_site, reason=reason, rules=plan.rules,
-                           calendar=plan.calendar(), actor=self.actor,
+                           calendar=plan.calendar(), actor=actor,
                            allow_non_working_day=allow_non_working_day)
 
         return self._run(campaign, unit, Step.RESCHEDULE, act, day)
@@ -109,8 +111,8 @@ class Workflow:
                    if metrics_file else None)
         blobs = read_attachments(attach)
 
-        def act(ins: Inspection, to: State, plan: Plan) -> None:
-            ins.submit_report(to=to, day=day, actor=self.actor, metrics=metrics,
+        def act(ins: Inspection, to: State, plan: Plan, actor: Actor) -> None:
+            ins.submit_report(to=to, day=day, actor=actor, metrics=metrics,
                               attachments=[b.reference() for b in blobs])
 
         return self._run(campaign, unit, Step.REPORT, act, day, attachments=blobs)
@@ -124,11 +126,11 @@ class Workflow:
             plan.member(member)
         facts = StepFacts(is_surprise=surprise, report_waived=without_report is not None)
 
-        def act(ins: Inspection, to: State, plan: Plan) -> None:
+        def act(ins: Inspection, to: State, plan: Plan, actor: Actor) -> None:
             ins.inspect(to=to, day=day, surprise=surprise, report_waiver=without_report,
                         absent=list(absent), approved_by=approved_by or self.actor,
                         leader=plan.leader.id, rules=plan.rules, calendar=plan.calendar(),
-                        actor=self.actor, allow_non_working_day=allow_non_working_day)
+                        actor=actor, allow_non_working_day=allow_non_working_day)
 
         return self._run(campaign, unit, Step.INSPECT, act, day, facts=lambda _: facts)
 
@@ -136,17 +138,17 @@ class Workflow:
                 attach: Sequence[str] = ()) -> dict[str, Any]:
         blobs = read_attachments(attach)
 
-        def act(ins: Inspection, to: State, plan: Plan) -> None:
-            ins.sign_minutes(to=to, day=day, actor=self.actor,
+        def act(ins: Inspection, to: State, plan: Plan, actor: Actor) -> None:
+            ins.sign_minutes(to=to, day=day, actor=actor,
                              attachments=[b.reference() for b in blobs])
 
         return self._run(campaign, unit, Step.MINUTES, act, day, attachments=blobs)
 
     def conclude(self, campaign: str, unit: str, *, day: date, findings: Sequence[str] = (),
                  remediate_by: date | None = None) -> dict[str, Any]:
-        def act(ins: Inspection, to: State, plan: Plan) -> None:
+        def act(ins: Inspection, to: State, plan: Plan, actor: Actor) -> None:
             ins.conclude(to=to, day=day, findings=list(findings), remediate_by=remediate_by,
-                         rules=plan.rules, calendar=plan.calendar(), actor=self.actor)
+                         rules=plan.rules, calendar=plan.calendar(), actor=actor)
 
         return self._run(campaign, unit, Step.CONCLUDE, act, day)
 
@@ -158,16 +160,16 @@ class Workflow:
             return StepFacts(has_open_findings=bool(ins.open_findings),
                              closes_all_findings=ins.closes_all_findings(list(findings)))
 
-        def act(ins: Inspection, to: State, plan: Plan) -> None:
+        def act(ins: Inspection, to: State, plan: Plan, actor: Actor) -> None:
             ins.report_remediation(to=to, day=day, findings=list(findings), note=note,
-                                   actor=self.actor, attachments=[b.reference() for b in blobs])
+                                   actor=actor, attachments=[b.reference() for b in blobs])
 
         return self._run(campaign, unit, Step.REMEDIATE, act, day, facts=facts,
                          attachments=blobs)
 
     def cancel(self, campaign: str, unit: str, *, reason: str, day: date) -> dict[str, Any]:
-        def act(ins: Inspection, to: State, plan: Plan) -> None:
-            ins.cancel(to=to, day=day, reason=reason, actor=self.actor)
+        def act(ins: Inspection, to: State, plan: Plan, actor: Actor) -> None:
+            ins.cancel(to=to, day=day, reason=reason, actor=actor)
 
         return self._run(campaign, unit, Step.CANCEL, act, day)
 
@@ -186,10 +188,11 @@ class Workflow:
     ) -> dict[str, Any]:
         plan = self._plan(campaign)
         unit_info = plan.unit(unit.strip().lower())
+        actor = authorize(plan, self.actor, step.value, unit_info.code)
         inspection: Inspection = self.store.load(inspection_id(plan.code,
                                                                          unit_info.code))
         to = advance(inspection.state, step, facts(inspection), report_due=inspection.report_due)
-        act(inspection, to, plan)
+        act(inspection, to, plan, actor)
         self.store.save_atomically(inspection, attachments=attachments)
         return status_row(inspection.record, unit_info.name, as_of)
 

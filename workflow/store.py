@@ -6,12 +6,15 @@ rate than the SQLAlchemy-based module (see README, "Performance").
 
 Attachments are stored by content (SHA-256) in the same transaction as the
 events that refer to them, through the recorder's `_insert_events` hook, so a
-refused or conflicting command leaves neither events nor files behind.
+refused or conflicting command leaves neither events nor files behind. The same
+hook extends the hash chain (`domain/chain.py`): one row per event, written with
+it, so there is never an event without its link nor a link without its event.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,13 +29,22 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
-from domain.errors import ConcurrentChange, StorageUnavailable
+from domain.chain import GENESIS, event_link
+from domain.errors import (
+    ConcurrentChange,
+    InvalidAttachmentName,
+    LogAltered,
+    StorageUnavailable,
+    UnknownAttachment,
+)
 from workflow.database import Database
 from workflow.transcoding import register_transcodings
 
-__all__ = ["AttachmentBlob", "Database", "EventStore", "read_attachment"]
+__all__ = ["AttachmentBlob", "Database", "EventStore", "fetch_attachment", "read_attachment"]
 
 ATTACHMENTS_TABLE = "attachments"
+CHAIN_TABLE = "event_chain"
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -59,12 +71,30 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             f"CREATE TABLE IF NOT EXISTS {ATTACHMENTS_TABLE} ("
             "sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, content BLOB NOT NULL) "
             "WITHOUT ROWID",
+            f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} ("
+            "position INTEGER PRIMARY KEY, hash BLOB NOT NULL)",
         ]
+
+    def create_table(self) -> None:
+        """Create the tables; a database from before the chain gets its chain computed
+        over the events it already holds (once, when the chain table is created)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (CHAIN_TABLE,))
+            had_chain = c.fetchone() is not None
+        super().create_table()
+        if not had_chain:
+            with self.datastore.transaction(commit=True) as c:
+                c.execute(f"SELECT rowid, originator_id, originator_version, topic, state "
+                          f"FROM {self.events_table_name} ORDER BY rowid")
+                self._extend_chain(c, c.fetchall())
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
+        assert ids is not None and len(ids) == len(stored_events)
+        self._extend_chain(c, [(position, s.originator_id, s.originator_version, s.topic, s.state)
+                               for position, s in zip(ids, stored_events, strict=True)])
         blobs: Sequence[AttachmentBlob] = kwargs.get("attachments", ())
         if blobs:
             c.executemany(
@@ -72,6 +102,20 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
                 [(b.sha256, len(b.content), b.content) for b in blobs],
             )
         return ids
+
+    def _extend_chain(self, c: SQLiteCursor, events: Sequence[tuple[Any, ...]]) -> None:
+        """Link (position, stream, version, topic, payload) rows after the chain's head."""
+        if not events:
+            return
+        c.execute(f"SELECT hash FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1")
+        head = c.fetchone()
+        previous = bytes(head[0]) if head else GENESIS
+        links = []
+        for position, originator_id, version, topic, payload in events:
+            previous = event_link(previous, position, originator_id, version, topic,
+                                  bytes(payload))
+            links.append((position, previous))
+        c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?, ?)", links)
 
 
 def replay(aggregate: Any, events: Iterable[Any]) -> Any:
@@ -121,6 +165,24 @@ class EventStore(Application[UUID]):
 
     def event_count(self) -> int:
         return int(self.recorder.max_notification_id() or 0)
+
+
+def fetch_attachment(store: EventStore | None, sha256: str) -> bytes:
+    """An attachment's bytes, only if they still hash to the name they were stored under."""
+    wanted = sha256.strip().lower()
+    if not SHA256_HEX.match(wanted):
+        raise InvalidAttachmentName(value=sha256)
+    content = read_attachment(store, wanted) if store is not None else None
+    if content is None:
+        raise UnknownAttachment(sha256=wanted)
+    if hashlib.sha256(content).hexdigest() != wanted:
+        datastore = store.recorder.datastore  # type: ignore[union-attr]
+        with datastore.transaction(commit=False) as c:
+            c.execute("SELECT MIN(rowid) FROM stored_events WHERE instr(state, ?) > 0",
+                      (wanted.encode("ascii"),))
+            position = c.fetchone()[0] or 0
+        raise LogAltered(position=position, kind="attachment", detail=wanted)
+    return content
 
 
 def read_attachment(store: EventStore, sha256: str) -> bytes | None:

@@ -43,7 +43,8 @@ def run(tmp_path: Path) -> Run:
 
     def call(*args: str, env: dict[str, str] | None = None, actor: str = "truong-to") -> Result:
         environ = {k: v for k, v in os.environ.items() if not k.startswith("KIEMTRA_")}
-        environ.update({"KIEMTRA_ACTOR": actor, **(env or {})})
+        environ.update({"KIEMTRA_ACTOR": actor, "XDG_CONFIG_HOME": str(tmp_path / "config"),
+                        **(env or {})})
         done = subprocess.run([script, *args], cwd=tmp_path, env=environ, capture_output=True,
                               text=True, timeout=60)
         assert "Traceback" not in done.stderr, done.stderr

@@ -371,20 +371,20 @@ def test_concurrent_imports_of_one_code(wf: Workflow, db_path: Path,
 def test_absence_needs_the_leaders_approval(store: Any, campaign: str, db_path: Path) -> None:
     from domain.errors import AbsenceNotApproved
 
-    secretariat = Workflow(store, "thuong-truc")
+    deputy = Workflow(store, "pho-to")
     events = count_rows(db_path)
     with pytest.raises(AbsenceNotApproved) as refused:
-        secretariat.inspect(CODE, "vp", day=D(2026, 8, 10), surprise=True, absent=["tv-vp"])
+        deputy.inspect(CODE, "vp", day=D(2026, 8, 10), surprise=True, absent=["tv-vp"])
     assert refused.value.exit_code == 1 and "--approved-by truong-to" in refused.value.message()
     with pytest.raises(AbsenceNotApproved):
-        secretariat.inspect(CODE, "vp", day=D(2026, 8, 10), surprise=True, absent=["tv-vp"],
-                            approved_by="pho-to")
+        deputy.inspect(CODE, "vp", day=D(2026, 8, 10), surprise=True, absent=["tv-vp"],
+                       approved_by="pho-to")
     with pytest.raises(UnknownMember):
-        secretariat.inspect(CODE, "vp", day=D(2026, 8, 10), surprise=True, absent=["tv-vp"],
-                            approved_by="ghost")
+        deputy.inspect(CODE, "vp", day=D(2026, 8, 10), surprise=True, absent=["tv-vp"],
+                       approved_by="ghost")
     assert count_rows(db_path) == events
-    secretariat.inspect(CODE, "vp", day=D(2026, 8, 10), surprise=True, absent=["tv-vp"],
-                        approved_by="truong-to")
+    deputy.inspect(CODE, "vp", day=D(2026, 8, 10), surprise=True, absent=["tv-vp"],
+                   approved_by="truong-to")
     inspected = [h for h in history(store, CODE, "vp") if h["event"] == "Inspected"][0]
-    assert inspected["actor"] == "thuong-truc"
+    assert inspected["actor"] == "pho-to"
     assert inspected["details"]["absence_approved_by"] == "truong-to"

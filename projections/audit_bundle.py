@@ -1,0 +1,269 @@
+"""A campaign's record as a zip a reviewer can verify on another machine.
+
+Contents:
+  manifest.json   campaign, export time, where the campaign's part of the chain
+                  starts (position and the hash before it), and a signed checkpoint
+                  of the log's head at export;
+  events.jsonl    every event of the campaign's streams, as stored (payload text
+                  byte for byte), with its position and chain hash;
+  chain.jsonl     every link from the campaign's first event to the head: position,
+                  stream, version, topic, payload SHA-256 and hash — other campaigns'
+                  events appear only so, by digest, never by content;
+  attachments/    the files the events refer to, named by SHA-256.
+
+`verify_bundle` recomputes every link from the start hash to the signed head,
+taking the campaign's events from events.jsonl; then it proves completeness: each
+of the campaign's streams (found from the plan inside the bundle) starts at
+version 1 and has no gap, and no link left out of events.jsonl belongs to them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from domain.chain import GENESIS, Checkpoint, canonical_bytes, key_id
+from domain.errors import InvalidCheckpoint, LogAltered, UnknownCampaign, UnwritableFile
+from domain.ids import campaign_id, inspection_id
+from projections.audit_chain import (
+    CHAIN,
+    EVENTS,
+    UNREADABLE,
+    ChainWalk,
+    Entry,
+    check_checkpoint,
+    connect,
+    referenced_attachments,
+    verify_database,
+    walk,
+)
+
+BUNDLE_FORMAT = "kiemtra-audit-bundle/1"
+
+
+@dataclass(frozen=True)
+class Exported:
+    campaign: str
+    events: int
+    links: int
+    attachments: int
+    checkpoint: Checkpoint
+
+
+def export_bundle(db: Path, code: str, out: Path, key: bytes, now: datetime) -> Exported:
+    """Write the campaign's bundle to `out`, after checking the whole database."""
+    walked = verify_database(db)
+    checkpoint = Checkpoint(position=walked.head, hash=walked.head_hash, events=walked.events,
+                            created_at=now.isoformat(timespec="seconds"),
+                            key_id=key_id(key)).signed(key)
+    conn = connect(db)
+    try:
+        campaign_stream = campaign_id(code.strip())
+        plan_row = conn.execute(
+            f"SELECT rowid, state FROM {EVENTS} WHERE originator_id = ? AND "
+            "originator_version = 1", (campaign_stream.hex,)).fetchone()
+        if plan_row is None:
+            raise UnknownCampaign(code=code)
+        plan = json.loads(plan_row[1])["plan"]
+        streams = campaign_streams(str(plan["code"]), plan)
+        start = int(plan_row[0])
+        before = conn.execute(f"SELECT position, hash FROM {CHAIN} WHERE position < ? "
+                              "ORDER BY position DESC LIMIT 1", (start,)).fetchone()
+        after, start_hash = (int(before[0]), bytes(before[1])) if before else (0, GENESIS)
+        hashes = dict(conn.execute(f"SELECT position, hash FROM {CHAIN} WHERE position >= ? "
+                                   f"AND position <= ?", (start, walked.head)))
+        rows = conn.execute(f"SELECT rowid, originator_id, originator_version, topic, state "
+                            f"FROM {EVENTS} WHERE rowid >= ? AND rowid <= ? ORDER BY rowid",
+                            (start, walked.head))
+        try:
+            tmp = tempfile.NamedTemporaryFile(dir=out.parent, prefix=".kiemtra-",
+                                              suffix=".zip", delete=False)
+        except OSError as exc:
+            raise UnwritableFile(path=str(out), reason=exc.strerror or exc) from None
+        tmp.close()
+        counts = {"events": 0, "links": 0}
+        wanted: set[str] = set()
+        with zipfile.ZipFile(tmp.name, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            event_lines = []  # one campaign's events: few; the chain is streamed
+            with z.open("chain.jsonl", "w") as chain:
+                for position, oid, version, topic, payload in rows:
+                    payload = bytes(payload)
+                    link_hash = bytes(hashes[position]).hex()
+                    chain.write(_line({
+                        "position": position, "originator_id": oid, "originator_version": version,
+                        "topic": topic, "payload_sha256": hashlib.sha256(payload).hexdigest(),
+                        "hash": link_hash}))
+                    counts["links"] += 1
+                    if UUID(oid) in streams:
+                        event_lines.append(_line({
+                            "position": position, "originator_id": oid,
+                            "originator_version": version, "topic": topic,
+                            "state": payload.decode("utf-8"), "hash": link_hash}))
+                        wanted.update(referenced_attachments(payload))
+            z.writestr("events.jsonl", b"".join(event_lines))
+            counts["events"] = len(event_lines)
+            for sha in sorted(wanted):
+                found = conn.execute("SELECT content FROM attachments WHERE sha256 = ?",
+                                     (sha,)).fetchone()
+                z.writestr(f"attachments/{sha}", bytes(found[0]))
+            z.writestr("manifest.json", json.dumps({
+                "format": BUNDLE_FORMAT, "campaign": plan["code"],
+                "exported_at": now.isoformat(timespec="seconds"),
+                "start": {"after_position": after, "hash": start_hash.hex()},
+                "events": counts["events"], "links": counts["links"],
+                "attachments": sorted(wanted), "checkpoint": checkpoint.to_json(),
+            }, ensure_ascii=False, indent=2))
+        os.replace(tmp.name, out)
+    finally:
+        conn.close()
+    return Exported(str(plan["code"]), counts["events"], counts["links"], len(wanted),
+                    checkpoint)
+
+
+def _line(data: dict[str, Any]) -> bytes:
+    return (json.dumps(data, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def campaign_streams(code: str, plan: dict[str, Any]) -> set[UUID]:
+    return {campaign_id(code)} | {inspection_id(code, str(u["code"])) for u in plan["units"]}
+
+
+@dataclass(frozen=True)
+class BundleVerified:
+    campaign: str
+    events: int
+    links: int
+    attachments: int
+    head: int
+    signature_checked: bool
+
+    def to_json(self) -> dict[str, object]:
+        return {"ok": True, "campaign": self.campaign, "events": self.events,
+                "links": self.links, "attachments": self.attachments, "head": self.head,
+                "signature_checked": self.signature_checked}
+
+
+def verify_bundle(path: Path, key: bytes | None,
+                  checkpoints: list[tuple[str, Checkpoint]] | None = None) -> BundleVerified:
+    """LogAltered at the first fault; InvalidCheckpoint if `path` is no bundle at all."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            manifest = json.loads(z.read("manifest.json"))
+            if manifest.get("format") != BUNDLE_FORMAT:
+                msg = f"not a {BUNDLE_FORMAT} file"
+                raise ValueError(msg)
+            signed = Checkpoint.from_json(manifest["checkpoint"])
+            after = int(manifest["start"]["after_position"])
+            start_hash = bytes.fromhex(manifest["start"]["hash"])
+            events = {int(e["position"]): e for e in _jsonl(z.read("events.jsonl"))}
+            links = list(_jsonl(z.read("chain.jsonl")))
+            for ln in links:
+                int(ln["position"])
+            files = {n.removeprefix("attachments/"): z.read(n) for n in z.namelist()
+                     if n.startswith("attachments/") and not n.endswith("/")}
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
+        raise InvalidCheckpoint(path=str(path), reason=str(exc)) from None
+    label = f"manifest.json ({signed.created_at})"
+    if key is not None and not signed.signature_valid(key):
+        raise LogAltered(position=signed.position, kind="signature", detail=label)
+    plan_event = events.get(after + 1)
+    if plan_event is None or plan_event.get("originator_version") != 1:
+        raise LogAltered(position=after + 1, kind="incomplete",
+                         detail="the campaign's plan is not its first event")
+    try:
+        plan = json.loads(plan_event["state"])["plan"]
+        streams = campaign_streams(str(plan["code"]), plan)
+    except (KeyError, TypeError, ValueError):
+        raise LogAltered(position=after + 1, kind="unreadable") from None
+    wanted = frozenset(cp.position for _, cp in checkpoints or [])
+    walked = walk(_bundle_entries(links, events, streams), previous=start_hash, after=after,
+                  wanted=wanted | {signed.position})
+    check_checkpoint(label, signed, walked, None)
+    if walked.head != signed.position:
+        raise LogAltered(position=signed.position, kind="incomplete",
+                         detail=f"the chain ends at {walked.head}, the checkpoint at "
+                                f"{signed.position}")
+    for name, checkpoint in checkpoints or []:
+        check_checkpoint(name, checkpoint, walked, key)
+    _check_versions(events, streams)
+    _check_files(events, files)
+    return BundleVerified(str(plan["code"]), len(events), len(links), len(files), walked.head,
+                          key is not None)
+
+
+def _jsonl(data: bytes) -> Iterator[dict[str, Any]]:
+    for line in data.decode("utf-8").splitlines():
+        if line.strip():
+            yield json.loads(line)
+
+
+def _bundle_entries(links: list[dict[str, Any]], events: dict[int, dict[str, Any]],
+                    streams: set[UUID]) -> Iterator[Entry]:
+    """Links in order: the campaign's from their full event, others from their digest."""
+    seen = set()
+    for ln in links:
+        position = int(ln["position"])
+        event = events.get(position)
+        try:
+            stored: bytes | None = bytes.fromhex(str(ln["hash"]))
+            if event is not None:
+                seen.add(position)
+                canonical = canonical_bytes(
+                    str(event["originator_id"]), int(event["originator_version"]),
+                    str(event["topic"]), hashlib.sha256(str(event["state"]).encode()).digest())
+            else:
+                if UUID(str(ln["originator_id"])) in streams:
+                    raise LogAltered(position=position, kind="incomplete",
+                                     detail="this event of the campaign is missing from "
+                                            "events.jsonl")
+                canonical = canonical_bytes(
+                    str(ln["originator_id"]), int(ln["originator_version"]), str(ln["topic"]),
+                    bytes.fromhex(str(ln["payload_sha256"])))
+        except (KeyError, TypeError, ValueError):
+            canonical, stored = UNREADABLE, b""
+        yield position, canonical, stored
+    for position in sorted(set(events) - seen):
+        yield position, None, None  # an event with no link: added to the bundle
+
+
+def _check_versions(events: dict[int, dict[str, Any]], streams: set[UUID]) -> None:
+    """Each stream of the campaign runs 1, 2, 3… in position order, from version 1."""
+    last: dict[UUID, int] = {s: 0 for s in streams}
+    for position in sorted(events):
+        event = events[position]
+        stream = UUID(str(event["originator_id"]))
+        if stream not in last:
+            raise LogAltered(position=position, kind="incomplete",
+                             detail="an event of another stream is in events.jsonl")
+        if int(event["originator_version"]) != last[stream] + 1:
+            raise LogAltered(position=position, kind="incomplete",
+                             detail=f"version {event['originator_version']} follows "
+                                    f"version {last[stream]} of its stream")
+        last[stream] += 1
+    missing = [s for s, v in last.items() if v == 0]
+    if missing:
+        raise LogAltered(position=min(events), kind="incomplete",
+                         detail=f"{len(missing)} stream(s) of the plan have no events")
+
+
+def _check_files(events: dict[int, dict[str, Any]], files: dict[str, bytes]) -> None:
+    for sha, content in files.items():
+        if hashlib.sha256(content).hexdigest() != sha:
+            position = min((p for p, e in events.items() if sha in e["state"]), default=0)
+            raise LogAltered(position=position, kind="attachment", detail=sha)
+    for position in sorted(events):
+        for sha in referenced_attachments(str(events[position]["state"]).encode("utf-8")):
+            if sha not in files:
+                raise LogAltered(position=position, kind="attachment_missing", detail=sha)
+
+
+__all__ = ["BundleVerified", "ChainWalk", "Exported", "export_bundle", "verify_bundle"]

@@ -1,0 +1,203 @@
+"""Checking the hash chain of the event log, and taking checkpoints of its head.
+
+`audit verify` walks the events table and the chain table side by side in
+position order and recomputes every link (`domain/chain.py`); the first
+position where they disagree is reported with what kind of change explains it.
+Payloads are hashed, never parsed, so an event whose stored bytes no longer
+decode is reported like any other change. Attachments are then checked against
+their SHA-256 names. Reads use the standard library's sqlite3 only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from domain.chain import GENESIS, Checkpoint, canonical_bytes, key_id, link, payload_digest
+from domain.errors import LogAltered
+
+EVENTS = "stored_events"
+CHAIN = "event_chain"
+ATTACHMENTS = "attachments"
+
+Entry = tuple[int, bytes | None, bytes | None]
+"""(position, canonical bytes of the event or None if it is missing or unreadable,
+stored chain hash or None if the link is missing)."""
+
+UNREADABLE = b""
+
+
+@dataclass
+class ChainWalk:
+    """What a walk along the chain found: counts, the head, the hashes asked for."""
+
+    events: int = 0
+    head: int = 0
+    head_hash: bytes = GENESIS
+    at: dict[int, bytes] = field(default_factory=dict)
+
+
+def walk(entries: Iterable[Entry], previous: bytes = GENESIS, after: int = 0,
+         wanted: frozenset[int] = frozenset()) -> ChainWalk:
+    """Recompute each link from `previous`; LogAltered at the first that fails."""
+    found = ChainWalk(head=after, head_hash=previous)
+    last = after
+    for position, canonical, stored in entries:
+        if stored is None:
+            raise LogAltered(position=position, kind="inserted")
+        if canonical is None:
+            raise LogAltered(position=position, kind="deleted")
+        if canonical is UNREADABLE:
+            raise LogAltered(position=position, kind="unreadable")
+        expected = link(previous, canonical, position)
+        if expected != stored:
+            # A link that fails right after a hole: the event before it was removed
+            # together with its link.
+            kind, at = ("deleted", last + 1) if position > last + 1 else ("changed", position)
+            raise LogAltered(position=at, kind=kind)
+        previous, last = expected, position
+        found.events += 1
+        if position in wanted:
+            found.at[position] = expected
+    found.head, found.head_hash = last, previous
+    return found
+
+
+def canonical_of(originator_id: str, version: int, topic: str, payload: bytes) -> bytes:
+    try:
+        return canonical_bytes(originator_id, int(version), str(topic),
+                               payload_digest(bytes(payload)))
+    except (ValueError, TypeError, AttributeError):
+        return UNREADABLE
+
+
+def _database_entries(conn: sqlite3.Connection) -> Iterator[Entry]:
+    """Events and links merged by position; a side missing at a position is None."""
+    events = conn.execute(f"SELECT rowid, originator_id, originator_version, topic, state "
+                          f"FROM {EVENTS} ORDER BY rowid")
+    links = conn.cursor().execute(f"SELECT position, hash FROM {CHAIN} ORDER BY position")
+    ev = next(events, None)
+    ln = next(links, None)
+    while ev is not None or ln is not None:
+        if ln is None or (ev is not None and ev[0] < ln[0]):
+            assert ev is not None
+            yield ev[0], canonical_of(*ev[1:]), None
+            ev = next(events, None)
+        elif ev is None or ln[0] < ev[0]:
+            yield ln[0], None, bytes(ln[1])
+            ln = next(links, None)
+        else:
+            yield ev[0], canonical_of(*ev[1:]), bytes(ln[1])
+            ev, ln = next(events, None), next(links, None)
+
+
+@dataclass(frozen=True)
+class Verified:
+    events: int
+    head: int
+    head_hash: str
+    attachments: int
+    checkpoints: int
+
+    def to_json(self) -> dict[str, object]:
+        return {"ok": True, "events": self.events, "head": self.head,
+                "head_hash": self.head_hash, "attachments": self.attachments,
+                "checkpoints": self.checkpoints}
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    conn.execute("BEGIN")  # one snapshot for the whole check
+    return conn
+
+
+def has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                        (name,)).fetchone() is not None
+
+
+def verify_database(path: Path, checkpoints: Sequence[tuple[str, Checkpoint]] = (),
+                    key: bytes | None = None) -> Verified:
+    """Check every event, attachment and given checkpoint; LogAltered at the first fault."""
+    conn = connect(path)
+    try:
+        if not has_table(conn, EVENTS):
+            walked = ChainWalk()
+        else:
+            wanted = frozenset(cp.position for _, cp in checkpoints)
+            walked = walk(_database_entries(conn), wanted=wanted)
+        attachments = _check_attachments(conn) if has_table(conn, ATTACHMENTS) else 0
+    finally:
+        conn.close()
+    for name, checkpoint in checkpoints:
+        check_checkpoint(name, checkpoint, walked, key)
+    return Verified(walked.events, walked.head, walked.head_hash.hex(), attachments,
+                    len(checkpoints))
+
+
+def check_checkpoint(name: str, checkpoint: Checkpoint, walked: ChainWalk,
+                     key: bytes | None) -> None:
+    label = f"{name} ({checkpoint.created_at}, {checkpoint.events} events)"
+    if key is not None and not checkpoint.signature_valid(key):
+        raise LogAltered(position=checkpoint.position, kind="signature", detail=label)
+    if checkpoint.position > walked.head:
+        raise LogAltered(
+            position=walked.head + 1, kind="truncated",
+            detail=f"{label}: position {checkpoint.position} > {walked.head}")
+    actual = GENESIS if checkpoint.position == 0 else walked.at.get(checkpoint.position)
+    if actual != bytes.fromhex(checkpoint.hash):
+        raise LogAltered(position=checkpoint.position, kind="rewritten", detail=label)
+
+
+def _check_attachments(conn: sqlite3.Connection) -> int:
+    """Each stored file still hashes to its name, and each referenced file is stored."""
+    stored = set()
+    for sha, content in conn.execute(f"SELECT sha256, content FROM {ATTACHMENTS}"):
+        if hashlib.sha256(bytes(content)).hexdigest() != sha:
+            raise LogAltered(position=_first_reference(conn, sha), kind="attachment", detail=sha)
+        stored.add(sha)
+    for position, payload in conn.execute(
+            f"SELECT rowid, state FROM {EVENTS} WHERE instr(state, ?) > 0 ORDER BY rowid",
+            (b'"sha256"',)):
+        for sha in referenced_attachments(bytes(payload)):
+            if sha not in stored:
+                raise LogAltered(position=position, kind="attachment_missing", detail=sha)
+    return len(stored)
+
+
+def referenced_attachments(payload: bytes) -> list[str]:
+    """The SHA-256 of every file an event's payload refers to (the chain vouches for it)."""
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return []
+    files = data.get("attachments") if isinstance(data, dict) else None
+    return [str(f["sha256"]) for f in files or [] if isinstance(f, dict) and "sha256" in f]
+
+
+def _first_reference(conn: sqlite3.Connection, sha: str) -> int:
+    row = conn.execute(f"SELECT MIN(rowid) FROM {EVENTS} WHERE instr(state, ?) > 0",
+                       (sha.encode("ascii"),)).fetchone()
+    return int(row[0] or 0)
+
+
+def make_checkpoint(path: Path, key: bytes, now: datetime) -> Checkpoint:
+    """A signed checkpoint of the log's head, after checking the whole chain."""
+    walked = verify_database(path)
+    return Checkpoint(position=walked.head, hash=walked.head_hash, events=walked.events,
+                      created_at=now.isoformat(timespec="seconds"),
+                      key_id=key_id(key)).signed(key)
+
+
+def read_checkpoint(text: str) -> Checkpoint:
+    """Raises ValueError when the text is not a checkpoint."""
+    return Checkpoint.from_json(json.loads(text))
+
+
+def checkpoint_text(checkpoint: Checkpoint) -> str:
+    return json.dumps(checkpoint.to_json(), indent=2) + "\n"

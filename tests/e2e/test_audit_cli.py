@@ -1,0 +1,138 @@
+"""The audit trail, its verification, bundles, attachments and roles through the installed
+`kiemtra` script, as a reviewer and the team would use them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import zipfile
+from pathlib import Path
+
+from tests.e2e.conftest import CODE, Run, ok
+
+KEY = {"KIEMTRA_AUDIT_KEY": "khoa-chung-cua-xa-va-so-noi-vu"}
+
+
+def walk_hcc(run: Run, tmp_path: Path) -> str:
+    """Notify, report with a file (by the unit itself), inspect, minutes; the file's SHA-256."""
+    ok(run("notify", CODE, "hcc", "--on-site", "17/08/2026", "--date", "05/08/2026",
+           actor="thuong-truc"))
+    (tmp_path / "bao-cao.txt").write_text("Báo cáo của Trung tâm\n", "utf-8")
+    ok(run("report", CODE, "hcc", "--date", "13/08/2026", "--attach", "bao-cao.txt", actor="hcc"))
+    ok(run("inspect", CODE, "hcc", "--date", "17/08/2026", actor="pho-to"))
+    ok(run("minutes", CODE, "hcc", "--date", "17/08/2026", actor="tv-hcc"))
+    rows = ok(run("audit", CODE, "--event", "report", "--format", "json")).json()
+    return str(rows[0]["attachments"][0]["sha256"])
+
+
+def test_the_trail_in_three_formats(imported: Run, tmp_path: Path) -> None:
+    walk_hcc(imported, tmp_path)
+    rows = ok(imported("audit", CODE, "--format", "json")).json()
+    assert [r["seq"] for r in rows] == sorted(r["seq"] for r in rows)
+    for key in ("seq", "recorded_at", "actor", "campaign", "unit", "event", "effective_date",
+                "details"):
+        assert all(key in r for r in rows)
+    report = next(r for r in rows if r["event"] == "ReportSubmitted")
+    assert report["actor"] == "hcc" and report["actor_role"] == "unit"
+    assert report["back_dated"] is True  # 13/08/2026 recorded later
+    assert report["attachments"][0]["name"] == "bao-cao.txt"
+
+    raw = ok(imported("audit", CODE, "--format", "csv")).out.encode("utf-8")
+    assert raw.startswith("\ufeff".encode())
+    table = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert len(table) == len(rows) and table[0]["seq"] == str(rows[0]["seq"])
+    assert "Đúng hạn" in next(t["description"] for t in table if t["event"] == "ReportSubmitted")
+
+    shown = ok(imported("audit", CODE)).out
+    assert "Hồ sơ kiểm toán" in shown and "ghi lùi ngày" in shown
+    assert "Tổ phó" in shown and "Trần Thị B (pho-to)" in shown
+    assert f"bao-cao.txt (27 byte) SHA-256 {report['attachments'][0]['sha256']}" in shown
+
+
+def test_the_filters(imported: Run, tmp_path: Path) -> None:
+    walk_hcc(imported, tmp_path)
+    by_actor = ok(imported("audit", "--actor", "tv-hcc", "--format", "json")).json()
+    assert [r["event"] for r in by_actor] == ["MinutesSigned"]
+    unit = ok(imported("audit", CODE, "--unit", "hcc", "--format", "json")).json()
+    assert {r["unit"] for r in unit} == {"hcc"} and len(unit) == 5
+    assert ok(imported("audit", "--event", "NoticeIssued", "--json")).json()[0]["unit"] == "hcc"
+    assert ok(imported("audit", "--since", "01/01/2099", "--json")).json() == []
+    assert len(ok(imported("audit", "--until", "01/01/2099", "--json")).json()) > 5
+    refused = imported("audit", "--event", "party")
+    assert refused.code == 2 and "party" in refused.err
+    assert imported("audit", "NO-SUCH").code == 2
+
+
+def test_roles_refused_through_the_cli(imported: Run) -> None:
+    before = len(ok(imported("audit", "--json")).json())
+    refused = imported("notify", CODE, "vp", "--on-site", "10/08/2026", "--date", "03/08/2026",
+                       actor="tv-vp")
+    assert refused.code == 1
+    assert "Tổ trưởng, Tổ phó, Cơ quan thường trực" in refused.err and "tv-vp" in refused.err
+    stranger = imported("notify", CODE, "vp", "--on-site", "10/08/2026", "--date", "03/08/2026",
+                        actor="root")
+    assert stranger.code == 2 and "KIEMTRA_ACTOR" in stranger.err
+    other_unit = imported("cancel", CODE, "vp", "--reason", "x", actor="kt")
+    assert other_unit.code == 1
+    assert len(ok(imported("audit", "--json")).json()) == before
+
+
+def test_verify_checkpoint_and_a_tampered_database(imported: Run, tmp_path: Path) -> None:
+    walk_hcc(imported, tmp_path)
+    verified = ok(imported("audit", "verify", "--json")).json()
+    assert verified["ok"] and verified["events"] == verified["head"] > 5
+    ok(imported("audit", "checkpoint", "-o", "cp.json"))
+    key_file = tmp_path / "config" / "kiemtra" / "audit.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert "khớp" not in ok(imported("audit", "verify", "--checkpoint", "cp.json")).err
+    with sqlite3.connect(tmp_path / "kiemtra.db") as conn:
+        state = conn.execute("SELECT state FROM stored_events WHERE rowid = 8").fetchone()[0]
+        conn.execute("UPDATE stored_events SET state = ? WHERE rowid = 8",
+                     (bytes(state).replace(b"2026", b"2025", 1),))
+    altered = imported("audit", "verify")
+    assert altered.code == 1 and "vị trí 8" in altered.err
+    assert imported("--lang", "en", "audit", "verify").err.count("position 8") == 1
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}", "utf-8")
+    assert imported("audit", "verify", "--checkpoint", "bad.json").code == 2
+
+
+def test_an_exported_bundle_verifies_elsewhere(imported: Run, tmp_path: Path) -> None:
+    walk_hcc(imported, tmp_path)
+    ok(imported("audit", "export", CODE, "-o", "ho-so.zip", env=KEY))
+    elsewhere = tmp_path / "may-khac"
+    elsewhere.mkdir()
+    bundle = elsewhere / "ho-so.zip"
+    bundle.write_bytes((tmp_path / "ho-so.zip").read_bytes())
+    found = ok(imported("audit", "verify", "--bundle", str(bundle), "--json", env=KEY)).json()
+    assert found["signature_checked"] and found["attachments"] == 1
+    assert not (elsewhere / "kiemtra.db").exists()
+    unsigned = ok(imported("audit", "verify", "--bundle", str(bundle)))
+    assert "chưa kiểm tra chữ ký" in unsigned.err
+
+    with zipfile.ZipFile(bundle) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    lines = parts["events.jsonl"].decode().splitlines()
+    event = json.loads(lines[3])
+    event["state"] = event["state"].replace("2026", "2027", 1)
+    lines[3] = json.dumps(event, ensure_ascii=False)
+    with zipfile.ZipFile(bundle, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, "\n".join(lines) + "\n" if name == "events.jsonl" else data)
+    altered = imported("audit", "verify", "--bundle", str(bundle), env=KEY)
+    assert altered.code == 1 and f"vị trí {event['position']}" in altered.err
+
+
+def test_an_attachment_comes_back_byte_for_byte(imported: Run, tmp_path: Path) -> None:
+    sha = walk_hcc(imported, tmp_path)
+    ok(imported("attachment", "get", sha, "-o", "lay-lai.txt"))
+    assert (tmp_path / "lay-lai.txt").read_bytes() == (tmp_path / "bao-cao.txt").read_bytes()
+    assert imported("attachment", "get", "abc", "-o", "x").code == 2
+    assert imported("attachment", "get", "0" * 64, "-o", "x").code == 2
+    with sqlite3.connect(tmp_path / "kiemtra.db") as conn:
+        conn.execute("UPDATE attachments SET content = ? WHERE sha256 = ?", (b"khac", sha))
+    changed = imported("attachment", "get", sha, "-o", "x")
+    assert changed.code == 1 and sha in changed.err and not (tmp_path / "x").exists()
+    assert imported("audit", "verify").code == 1

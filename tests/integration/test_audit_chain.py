@@ -1,0 +1,195 @@
+"""Tamper evidence on a real database file: each kind of alteration is caught at its position.
+
+The database is the demo's (28 events, two attachments), altered with plain sqlite3
+as someone with access to the file would; `verify_database` must name the first
+altered position, and never crash on what it finds.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from domain.chain import GENESIS, event_link
+from domain.errors import LogAltered
+from projections.audit_chain import make_checkpoint, verify_database
+from tests.conftest import plan_text
+from workflow.database import Database
+from workflow.demo import run_demo
+from workflow.services import Workflow
+
+KEY = b"khoa-kiem-toan-thu-nghiem"
+NOW = datetime(2026, 11, 22, 9, 0)
+
+
+@pytest.fixture
+def demo_db(tmp_path: Path) -> Path:
+    path = tmp_path / "kiemtra.db"
+    store = Database(str(path)).open()
+    work = tmp_path / "files"
+    work.mkdir()
+    for _ in run_demo(store, work):
+        pass
+    store.close()
+    return path
+
+
+@pytest.fixture
+def sql(demo_db: Path) -> Iterator[sqlite3.Connection]:
+    conn = sqlite3.connect(demo_db, isolation_level=None)
+    yield conn
+    conn.close()
+
+
+def altered_at(db: Path, **kwargs: object) -> tuple[int, str]:
+    with pytest.raises(LogAltered) as found:
+        verify_database(db, **kwargs)  # type: ignore[arg-type]
+    assert found.value.exit_code == 1
+    assert f"vị trí {found.value.params['position']}" in found.value.message("vi")
+    return found.value.params["position"], found.value.params["kind"]
+
+
+def payload(sql: sqlite3.Connection, position: int) -> bytes:
+    return bytes(sql.execute("SELECT state FROM stored_events WHERE rowid = ?",
+                             (position,)).fetchone()[0])
+
+
+def test_an_untouched_log_verifies(demo_db: Path) -> None:
+    found = verify_database(demo_db)
+    assert (found.events, found.head, found.attachments) == (28, 28, 2)
+
+
+def test_the_chain_is_the_documented_formula(demo_db: Path, sql: sqlite3.Connection) -> None:
+    previous = GENESIS
+    for position, oid, version, topic, state in sql.execute(
+            "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
+            "ORDER BY rowid"):
+        previous = event_link(previous, position, oid, version, topic, state)
+        stored = sql.execute("SELECT hash FROM event_chain WHERE position = ?",
+                             (position,)).fetchone()[0]
+        assert stored == previous
+
+
+def test_a_flipped_byte_in_a_payload(demo_db: Path, sql: sqlite3.Connection) -> None:
+    state = bytearray(payload(sql, 12))
+    state[40] ^= 0x01
+    sql.execute("UPDATE stored_events SET state = ? WHERE rowid = 12", (bytes(state),))
+    assert altered_at(demo_db) == (12, "changed")
+
+
+def test_a_date_changed_to_another_valid_date(demo_db: Path, sql: sqlite3.Connection) -> None:
+    position = 25  # hcc inspected on 17/08/2026
+    state = payload(sql, position)
+    assert b'"2026-08-17"' in state
+    sql.execute("UPDATE stored_events SET state = ? WHERE rowid = ?",
+                (state.replace(b'"2026-08-17"', b'"2026-08-18"'), position))
+    assert altered_at(demo_db) == (position, "changed")
+
+
+def test_a_payload_that_no_longer_parses(demo_db: Path, sql: sqlite3.Connection) -> None:
+    sql.execute("UPDATE stored_events SET state = ? WHERE rowid = 7", (b"\xff\x00{not json",))
+    assert altered_at(demo_db) == (7, "changed")
+
+
+@pytest.mark.parametrize("with_its_link", [False, True])
+def test_a_deleted_middle_event(demo_db: Path, sql: sqlite3.Connection,
+                                with_its_link: bool) -> None:
+    sql.execute("DELETE FROM stored_events WHERE rowid = 14")
+    if with_its_link:
+        sql.execute("DELETE FROM event_chain WHERE position = 14")
+    assert altered_at(demo_db) == (14, "deleted")
+
+
+def test_two_events_swapped(demo_db: Path, sql: sqlite3.Connection) -> None:
+    rows = {r[0]: r[1:] for r in sql.execute(
+        "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
+        "WHERE rowid IN (9, 16)")}
+    sql.execute("BEGIN")
+    sql.execute("DELETE FROM stored_events WHERE rowid IN (9, 16)")
+    for position, other in ((9, 16), (16, 9)):
+        sql.execute("INSERT INTO stored_events (rowid, originator_id, originator_version, topic, "
+                    "state) VALUES (?, ?, ?, ?, ?)", (position, *rows[other]))
+    sql.execute("COMMIT")
+    assert altered_at(demo_db) == (9, "changed")
+
+
+def test_an_inserted_event(demo_db: Path, sql: sqlite3.Connection) -> None:
+    oid, version, topic, state = sql.execute(
+        "SELECT originator_id, originator_version, topic, state FROM stored_events "
+        "WHERE rowid = 28").fetchone()
+    sql.execute("INSERT INTO stored_events (originator_id, originator_version, topic, state) "
+                "VALUES (?, ?, ?, ?)", (oid, version + 1, topic, state))
+    assert altered_at(demo_db) == (29, "inserted")
+
+
+def test_a_changed_attachment(demo_db: Path, sql: sqlite3.Connection) -> None:
+    sha = sql.execute("SELECT sha256 FROM attachments ORDER BY sha256 LIMIT 1").fetchone()[0]
+    sql.execute("UPDATE attachments SET content = ? WHERE sha256 = ?", (b"sua noi dung", sha))
+    referring = sql.execute("SELECT MIN(rowid) FROM stored_events WHERE instr(state, ?) > 0",
+                            (sha.encode(),)).fetchone()[0]
+    assert altered_at(demo_db) == (referring, "attachment")
+
+
+def test_a_removed_attachment(demo_db: Path, sql: sqlite3.Connection) -> None:
+    sha = sql.execute("SELECT sha256 FROM attachments ORDER BY sha256 LIMIT 1").fetchone()[0]
+    sql.execute("DELETE FROM attachments WHERE sha256 = ?", (sha,))
+    position, kind = altered_at(demo_db)
+    assert kind == "attachment_missing" and sha.encode() in payload(sql, position)
+
+
+def test_a_truncated_tail_needs_a_checkpoint(demo_db: Path, sql: sqlite3.Connection) -> None:
+    checkpoint = make_checkpoint(demo_db, KEY, NOW)
+    sql.execute("DELETE FROM stored_events WHERE rowid > 25")
+    sql.execute("DELETE FROM event_chain WHERE position > 25")
+    assert verify_database(demo_db).events == 25  # a chain alone cannot see a cut tail
+    assert altered_at(demo_db, checkpoints=[("cp.json", checkpoint)], key=KEY) == (
+        26, "truncated")
+
+
+def test_an_old_backup_restored(demo_db: Path, tmp_path: Path) -> None:
+    backup = tmp_path / "backup.db"
+    shutil.copy(demo_db, backup)
+    store = Database(str(demo_db)).open()  # the work goes on: a second year's plan
+    Workflow(store, "truong-to").import_plan(
+        plan_text(**{'code = "KTD-TKT-2026"': 'code = "KTD-TKT-2027"'}), "p.toml", NOW.date())
+    store.close()
+    checkpoint = make_checkpoint(demo_db, KEY, NOW)
+    assert checkpoint.position == 33
+    shutil.copy(backup, demo_db)  # someone restores last month's copy
+    assert verify_database(demo_db).events == 28
+    assert altered_at(demo_db, checkpoints=[("cp", checkpoint)], key=KEY) == (29, "truncated")
+
+
+def test_a_consistently_rewritten_chain_is_caught_by_a_checkpoint(
+        demo_db: Path, sql: sqlite3.Connection) -> None:
+    checkpoint = make_checkpoint(demo_db, KEY, NOW)
+    state = payload(sql, 25)
+    assert b'"2026-08-17"' in state
+    sql.execute("UPDATE stored_events SET state = ? WHERE rowid = 25",
+                (state.replace(b'"2026-08-17"', b'"2026-08-18"'),))
+    previous = GENESIS  # the forger recomputes every link after the change
+    for position, oid, version, topic, data in sql.execute(
+            "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
+            "ORDER BY rowid").fetchall():
+        previous = event_link(previous, position, oid, version, topic, data)
+        sql.execute("UPDATE event_chain SET hash = ? WHERE position = ?", (previous, position))
+    assert verify_database(demo_db).events == 28
+    assert altered_at(demo_db, checkpoints=[("cp", checkpoint)], key=KEY) == (28, "rewritten")
+
+
+def test_an_edited_checkpoint_fails_its_signature(demo_db: Path) -> None:
+    checkpoint = make_checkpoint(demo_db, KEY, NOW)
+    data = checkpoint.to_json()
+    data["position"] = 20
+    from domain.chain import Checkpoint
+
+    edited = Checkpoint.from_json(json.loads(json.dumps(data)))
+    assert altered_at(demo_db, checkpoints=[("cp", edited)], key=KEY) == (20, "signature")
+    assert altered_at(demo_db, checkpoints=[("cp", checkpoint)], key=b"other key")[1] == \
+        "signature"
