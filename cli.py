@@ -1321,11 +1321,15 @@ def demo() -> None:
         f"Tình hình trên tính đến {fmt(DEMO_AS_OF)}, sau đợt kiểm tra.\n"
         f"Dữ liệu chạy thử: {s.db} ({store.event_count()} sự kiện). Xem tiếp:\n"
         f"  kiemtra --db {s.db} status --as-of 01/10/2026\n"
-        f"  kiemtra --db {s.db} history KTD-TKT-2026 hcc",
+        f"  kiemtra --db {s.db} history KTD-TKT-2026 hcc\n"
+        f"  kiemtra --db {s.db} audit KTD-TKT-2026 --unit hcc\n"
+        f"  kiemtra --db {s.db} audit verify",
         f"The status above is as of {fmt(DEMO_AS_OF)}, after the campaign.\n"
         f"Demo data: {s.db} ({store.event_count()} events). Explore:\n"
         f"  kiemtra --db {s.db} status --as-of 2026-10-01\n"
-        f"  kiemtra --db {s.db} history KTD-TKT-2026 hcc"))
+        f"  kiemtra --db {s.db} history KTD-TKT-2026 hcc\n"
+        f"  kiemtra --db {s.db} audit KTD-TKT-2026 --unit hcc\n"
+        f"  kiemtra --db {s.db} audit verify"))
 
 
 if __name__ == "__main__":

@@ -10,14 +10,16 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from domain.chain import GENESIS, event_link
-from domain.errors import LogAltered
+from domain.chain import GENESIS, Checkpoint, event_link
+from domain.errors import InvalidCheckpoint, LogAltered
+from projections.audit_bundle import export_bundle, verify_bundle
 from projections.audit_chain import make_checkpoint, verify_database
 from tests.conftest import plan_text
 from workflow.database import Database
@@ -187,9 +189,86 @@ def test_an_edited_checkpoint_fails_its_signature(demo_db: Path) -> None:
     checkpoint = make_checkpoint(demo_db, KEY, NOW)
     data = checkpoint.to_json()
     data["position"] = 20
-    from domain.chain import Checkpoint
-
     edited = Checkpoint.from_json(json.loads(json.dumps(data)))
     assert altered_at(demo_db, checkpoints=[("cp", edited)], key=KEY) == (20, "signature")
     assert altered_at(demo_db, checkpoints=[("cp", checkpoint)], key=b"other key")[1] == \
         "signature"
+
+
+# --- bundles --------------------------------------------------------------------------------
+
+
+def rewrite_bundle(path: Path, change: Callable[[dict[str, bytes]], None]) -> None:
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    change(parts)
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+@pytest.fixture
+def bundle(demo_db: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "ho-so.zip"
+    store = Database(str(demo_db)).open()  # another campaign's events after this one's
+    Workflow(store, "truong-to").import_plan(
+        plan_text(**{'code = "KTD-TKT-2026"': 'code = "KTD-TKT-2027"'}), "p.toml", NOW.date())
+    store.close()
+    done = export_bundle(demo_db, "KTD-TKT-2026", out, KEY, NOW)
+    assert (done.events, done.links, done.attachments) == (28, 33, 2)
+    return out
+
+
+def bundle_altered(path: Path, key: bytes | None = KEY) -> tuple[int, str]:
+    with pytest.raises(LogAltered) as found:
+        verify_bundle(path, key)
+    return found.value.params["position"], found.value.params["kind"]
+
+
+def test_a_bundle_verifies_without_its_database(bundle: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "reviewer" / "ho-so.zip"
+    elsewhere.parent.mkdir()
+    shutil.copy(bundle, elsewhere)
+    found = verify_bundle(elsewhere, KEY)
+    assert (found.campaign, found.events, found.links, found.head) == ("KTD-TKT-2026", 28, 33, 33)
+    other_campaign = [json.loads(x) for x in zipfile.ZipFile(bundle).read(
+        "chain.jsonl").splitlines()][-1]
+    assert "state" not in other_campaign and other_campaign["payload_sha256"]
+
+
+def test_a_bundle_missing_an_event(bundle: Path) -> None:
+    def drop(parts: dict[str, bytes]) -> None:
+        lines = parts["events.jsonl"].splitlines(keepends=True)
+        parts["events.jsonl"] = b"".join(lines[:10] + lines[11:])
+
+    rewrite_bundle(bundle, drop)
+    assert bundle_altered(bundle) == (11, "incomplete")
+
+
+def test_a_bundle_with_a_changed_file(bundle: Path) -> None:
+    def change(parts: dict[str, bytes]) -> None:
+        name = next(n for n in parts if n.startswith("attachments/"))
+        parts[name] = b"noi dung khac"
+
+    rewrite_bundle(bundle, change)
+    assert bundle_altered(bundle)[1] == "attachment"
+
+
+def test_a_rebuilt_bundle_fails_the_signature(bundle: Path) -> None:
+    def resign(parts: dict[str, bytes]) -> None:
+        manifest = json.loads(parts["manifest.json"])
+        checkpoint = Checkpoint.from_json(manifest["checkpoint"])
+        manifest["checkpoint"] = checkpoint.signed(b"forger's key").to_json()
+        parts["manifest.json"] = json.dumps(manifest).encode()
+
+    rewrite_bundle(bundle, resign)
+    assert bundle_altered(bundle)[1] == "signature"
+    assert verify_bundle(bundle, None).signature_checked is False
+
+
+def test_a_file_that_is_no_bundle(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"PK not really")
+    with pytest.raises(InvalidCheckpoint) as refused:
+        verify_bundle(junk, KEY)
+    assert refused.value.exit_code == 2
