@@ -272,3 +272,38 @@ def test_a_file_that_is_no_bundle(tmp_path: Path) -> None:
     with pytest.raises(InvalidCheckpoint) as refused:
         verify_bundle(junk, KEY)
     assert refused.value.exit_code == 2
+
+
+def test_concurrent_writers_keep_one_unbroken_chain(tmp_path: Path) -> None:
+    """Two processes' stores saving at once: each link is made under the write lock."""
+    import threading
+
+    from domain.errors import ConcurrentChange
+
+    path = tmp_path / "kiemtra.db"
+    Database(str(path)).open().close()
+    failures: list[BaseException] = []
+
+    def writer(prefix: str) -> None:
+        store = Database(str(path)).open()
+        try:
+            for i in range(8):
+                text = plan_text(**{'code = "KTD-TKT-2026"': f'code = "{prefix}-{i}"'})
+                while True:
+                    try:
+                        Workflow(store, "truong-to").import_plan(text, "p.toml", NOW.date())
+                        break
+                    except ConcurrentChange:
+                        continue
+        except BaseException as exc:  # reported below, in the test's thread
+            failures.append(exc)
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=writer, args=(p,)) for p in ("A", "B")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert verify_database(path).events == 2 * 8 * 5

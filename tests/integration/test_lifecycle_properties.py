@@ -23,6 +23,7 @@ from domain.errors import KiemtraError
 from domain.ids import inspection_id
 from domain.lifecycle import State, Step
 from domain.record import status_row
+from projections.audit_chain import verify_database
 from projections.projector import StatusProjector
 from projections.views import Views
 from tests.conftest import CODE, count_rows, plan_text
@@ -65,6 +66,8 @@ class InspectionMachine(RuleBasedStateMachine):
             incremental = self.views.status(AS_OF), self.views.due(AS_OF, None)
             self.views.rebuild()
             assert (self.views.status(AS_OF), self.views.due(AS_OF, None)) == incremental
+            # every accepted step is chained; every refused one left no trace
+            assert verify_database(self.db).events == self.store.event_count()
         finally:
             self.views.engine.dispose()
             self.store.close()
