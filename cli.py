@@ -965,7 +965,8 @@ class AuditGroup(click.Group):
 
 
 def audited_database() -> Path:
-    """The SQLite file to audit, opened once by the store so its chain table exists."""
+    """The SQLite file to audit. It is only read: opening it through the event store
+    would create missing tables, and a removed chain must be reported, not rebuilt."""
     from domain.errors import StorageUnavailable
 
     s = settings()
@@ -976,7 +977,6 @@ def audited_database() -> Path:
     if not s.database.exists():
         raise StorageUnavailable(db=s.database.label(), reason=s.say(
             "tệp không tồn tại", "no such file"))
-    s.store().close()
     return s.database.sqlite_path
 
 
@@ -1122,8 +1122,11 @@ def read_checkpoints(paths: Sequence[str]) -> list[tuple[str, Any]]:
               help="A checkpoint kept outside the database (repeatable).")
 @click.option("--bundle", type=click.Path(dir_okay=False),
               help="Verify an exported bundle instead of the database.")
+@click.option("--no-signature", is_flag=True,
+              help="With --bundle and no signing key: check only the bundle's inner "
+                   "consistency.")
 @json_option
-def audit_verify(checkpoints: tuple[str, ...], bundle: str | None) -> None:
+def audit_verify(checkpoints: tuple[str, ...], bundle: str | None, no_signature: bool) -> None:
     """Kiểm tra hồ sơ sự kiện không bị sửa, chèn, xóa hay đảo thứ tự.
 
     Exit 0 with the number of events checked; exit 1 naming the first position
@@ -1137,31 +1140,34 @@ def audit_verify(checkpoints: tuple[str, ...], bundle: str | None) -> None:
     s = settings()
     given = read_checkpoints(checkpoints)
     if bundle is not None:
+        from domain.errors import BundleKeyRequired
         from projections.audit_bundle import verify_bundle
 
         try:
             key: bytes | None = audit_key()
         except NoAuditKey:
+            if given or not no_signature:
+                raise BundleKeyRequired() from None
             key = None
-        if given and key is None:
-            key = audit_key()  # raises: a checkpoint cannot be checked without its key
         found = verify_bundle(Path(bundle), key, given)
         if s.json:
             emit_json(found.to_json())
             return
-        click.echo(s.say(
-            f"Gói xuất nguyên vẹn và đầy đủ: kế hoạch {found.campaign}, {found.events} sự "
-            f"kiện, {found.links} mắt xích chuỗi băm đến vị trí {found.head}, "
-            f"{found.attachments} tệp đính kèm.",
-            f"The bundle is complete and unaltered: campaign {found.campaign}, {found.events} "
-            f"events, {found.links} chain links up to position {found.head}, "
-            f"{found.attachments} attachments."))
-        if not found.signature_checked:
+        counts = s.say(
+            f"kế hoạch {found.campaign}, {found.events} sự kiện, {found.links} mắt xích chuỗi "
+            f"băm đến vị trí {found.head}, {found.attachments} tệp đính kèm",
+            f"campaign {found.campaign}, {found.events} events, {found.links} chain links up "
+            f"to position {found.head}, {found.attachments} attachments")
+        if found.signature_checked:
+            click.echo(s.say(f"Gói xuất nguyên vẹn và đầy đủ, chữ ký hợp lệ: {counts}.",
+                             f"The bundle is complete and unaltered, its signature valid: "
+                             f"{counts}."))
+        else:
             click.echo(s.say(
-                "Lưu ý: chưa kiểm tra chữ ký vì không có khóa (KIEMTRA_AUDIT_KEY); chỉ chữ ký "
-                "chứng minh gói không bị dựng lại.",
-                "Note: the signature was not checked (no KIEMTRA_AUDIT_KEY); only the "
-                "signature proves the bundle was not rebuilt."), err=True)
+                f"Gói xuất nhất quán bên trong: {counts}. CHƯA kiểm tra chữ ký (--no-signature):"
+                " chưa chứng minh được gói không bị dựng lại.",
+                f"The bundle is consistent in itself: {counts}. The signature was NOT checked "
+                "(--no-signature): nothing proves it was not rebuilt."))
         return
     from projections.audit_chain import verify_database
 
@@ -1175,6 +1181,14 @@ def audit_verify(checkpoints: tuple[str, ...], bundle: str | None) -> None:
         f"The record is intact: {verified.events} events checked (up to position "
         f"{verified.head}), {verified.attachments} attachments, {verified.checkpoints} "
         "checkpoints."))
+    if verified.chained_through:
+        click.echo(s.say(
+            f"Lưu ý: các vị trí 1–{verified.chained_through} được nối chuỗi băm sau khi ghi "
+            f"(lúc {verified.chained_at}, khi phiên bản này mở cơ sở dữ liệu lần đầu); chuỗi "
+            "chỉ bảo đảm chúng không đổi kể từ lúc đó.",
+            f"Note: positions 1–{verified.chained_through} were chained after they were "
+            f"recorded ({verified.chained_at}, when this version first opened the database); "
+            "the chain vouches for them only since then."), err=True)
 
 
 @audit.command("checkpoint")

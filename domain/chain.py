@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 from uuid import UUID
@@ -30,13 +31,29 @@ from uuid import UUID
 GENESIS = bytes(32)
 EVENT_MAGIC = b"kiemtra-event/1"
 CHECKPOINT_FORMAT = "kiemtra-checkpoint/1"
+STORED_ID = re.compile(r"[0-9a-f]{32}")  # how eventsourcing's SQLite module stores a UUID
 
 
 def canonical_bytes(originator_id: UUID | str, version: int, topic: str,
                     payload_digest: bytes) -> bytes:
-    stream = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
+    """Raises ValueError for a value the event store would not have written: an id that
+    is not 32 lower-case hex digits, a version that is not a non-negative integer. The
+    stored values are hashed exactly, so no other spelling of them verifies."""
+    if isinstance(originator_id, UUID):
+        stream = originator_id.bytes
+    elif isinstance(originator_id, str) and STORED_ID.fullmatch(originator_id):
+        stream = bytes.fromhex(originator_id)
+    else:
+        msg = f"not a stored stream id: {originator_id!r}"
+        raise ValueError(msg)
+    if type(version) is not int or not 0 <= version < 2**63:
+        msg = f"not a stored version: {version!r}"
+        raise ValueError(msg)
+    if not isinstance(topic, str):
+        msg = f"not a stored topic: {topic!r}"
+        raise ValueError(msg)
     name = topic.encode("utf-8")
-    return b"".join((EVENT_MAGIC, stream.bytes, version.to_bytes(8, "big"),
+    return b"".join((EVENT_MAGIC, stream, version.to_bytes(8, "big"),
                      len(name).to_bytes(4, "big"), name, payload_digest))
 
 

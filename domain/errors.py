@@ -27,6 +27,13 @@ def format_value(value: Any, lang: str) -> str:
     return str(value)
 
 
+def in_language(value: Any, lang: str) -> str:
+    """A (Vietnamese, English) pair picks its language; anything else is formatted."""
+    if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) for v in value):
+        return str(value[0] if lang == "vi" else value[1])
+    return format_value(value, lang)
+
+
 class KiemtraError(Exception):
     """Base of every expected failure; never shown with a traceback."""
 
@@ -41,7 +48,7 @@ class KiemtraError(Exception):
 
     def message(self, lang: str = "vi") -> str:
         template = self.vi if lang == "vi" else self.en
-        values = {k: format_value(v, lang) for k, v in self.params.items()}
+        values = {k: in_language(v, lang) for k, v in self.params.items()}
         values.update(self.extra_values(lang))
         return template.format(**values)
 
@@ -208,8 +215,8 @@ class NotOwnUnit(RuleViolation):
     rule = "roles"
     vi = (
         "Đơn vị «{actor}» chỉ được thực hiện bước «{step_name}» cho chính mình, không cho đơn vị "
-        "«{unit}» (quy tắc: phân quyền). Bước này cho «{unit}» do Tổ trưởng, Tổ phó, "
-        "Cơ quan thường trực hoặc chính đơn vị «{unit}» thực hiện."
+        "«{unit}» (quy tắc: phân quyền Tổ kiểm tra). Bước này cho «{unit}» do Tổ trưởng, "
+        "Tổ phó, Cơ quan thường trực hoặc chính đơn vị «{unit}» thực hiện."
     )
     en = (
         "Unit '{actor}' may take the step '{step}' only for itself, not for unit '{unit}' "
@@ -282,6 +289,8 @@ class LogAltered(RuleViolation):
         "inserted": ("sự kiện không có mắt xích trong chuỗi băm — đã bị chèn thêm",
                      "the event has no link in the hash chain — it was inserted"),
         "deleted": ("sự kiện ở vị trí này đã bị xóa", "the event at this position was deleted"),
+        "chain_missing": ("bảng chuỗi băm (event_chain) đã bị xóa",
+                          "the hash chain table (event_chain) was removed"),
         "unreadable": ("không đọc được sự kiện đã lưu", "the stored event cannot be read"),
         "attachment": ("nội dung tệp đính kèm {detail} không còn khớp mã SHA-256 của nó",
                        "attachment {detail} no longer matches its SHA-256"),
@@ -296,12 +305,22 @@ class LogAltered(RuleViolation):
                       "or signed with another key)"),
         "incomplete": ("gói xuất thiếu sự kiện — {detail}",
                        "the bundle is missing events — {detail}"),
+        "foreign": ("gói xuất có sự kiện không thuộc kế hoạch này",
+                    "the bundle holds an event of another campaign"),
     }
 
     def extra_values(self, lang: str) -> dict[str, str]:
         vi, en = self.KINDS[self.params["kind"]]
-        detail = format_value(self.params.get("detail", ""), lang)
-        return {"what": (vi if lang == "vi" else en).format(detail=detail)}
+        return {"what": (vi if lang == "vi" else en).format(
+            detail=in_language(self.params.get("detail", ""), lang))}
+
+
+class UnreadableRecord(RuleViolation):
+    rule = "audit_chain"
+    vi = ("Không đọc được dữ liệu đã lưu của kế hoạch «{code}»; chạy «kiemtra audit verify» "
+          "để biết vị trí bị thay đổi.")
+    en = ("The stored data of campaign '{code}' cannot be read; run 'kiemtra audit verify' "
+          "to find the position that was altered.")
 
 
 # --- exit code 2: bad input -----------------------------------------------------------
@@ -448,6 +467,30 @@ class NoAuditKey(InvalidInput):
     en = (
         "No checkpoint signing key: set KIEMTRA_AUDIT_KEY, or create the key with "
         "'kiemtra audit checkpoint' (key file {path})."
+    )
+
+
+class KeyMismatch(InvalidInput):
+    rule = "audit_key"
+    vi = (
+        "{what} được ký bằng khóa mã {signed_by}, còn khóa trên máy này có mã {mine}: cần "
+        "đúng khóa đã ký (KIEMTRA_AUDIT_KEY) để kiểm tra chữ ký."
+    )
+    en = (
+        "{what} was signed with key id {signed_by}, the key on this machine has id {mine}: "
+        "the signing key (KIEMTRA_AUDIT_KEY) is needed to check the signature."
+    )
+
+
+class BundleKeyRequired(InvalidInput):
+    rule = "audit_key"
+    vi = (
+        "Cần khóa ký (KIEMTRA_AUDIT_KEY) để chứng minh gói xuất không bị dựng lại; thêm "
+        "--no-signature nếu chỉ muốn kiểm tra tính nhất quán bên trong gói."
+    )
+    en = (
+        "The signing key (KIEMTRA_AUDIT_KEY) is needed to prove the bundle was not rebuilt; "
+        "add --no-signature to check only that the bundle is consistent in itself."
     )
 
 

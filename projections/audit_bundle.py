@@ -41,6 +41,7 @@ from projections.audit_chain import (
     ChainWalk,
     Entry,
     check_checkpoint,
+    check_signature,
     connect,
     referenced_attachments,
     verify_database,
@@ -170,28 +171,41 @@ def verify_bundle(path: Path, key: bytes | None,
                 int(ln["position"])
             files = {n.removeprefix("attachments/"): z.read(n) for n in z.namelist()
                      if n.startswith("attachments/") and not n.endswith("/")}
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
-        raise InvalidCheckpoint(path=str(path), reason=str(exc)) from None
-    label = f"manifest.json ({signed.created_at})"
-    if key is not None and not signed.signature_valid(key):
-        raise LogAltered(position=signed.position, kind="signature", detail=label)
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError, TypeError,
+            AttributeError) as exc:
+        raise InvalidCheckpoint(path=str(path), reason=(f"không đọc được ({exc})",
+                                                        f"unreadable ({exc})")) from None
+    label = (f"điểm kiểm tra của gói ({signed.created_at})",
+             f"the bundle's checkpoint ({signed.created_at})")
+    if key is not None:
+        check_signature(label, signed, key)
     plan_event = events.get(after + 1)
     if plan_event is None or plan_event.get("originator_version") != 1:
-        raise LogAltered(position=after + 1, kind="incomplete",
-                         detail="the campaign's plan is not its first event")
+        raise LogAltered(position=after + 1, kind="incomplete", detail=(
+            "sự kiện đầu tiên của gói không phải kế hoạch",
+            "the bundle's first event is not the campaign's plan"))
     try:
         plan = json.loads(plan_event["state"])["plan"]
         streams = campaign_streams(str(plan["code"]), plan)
     except (KeyError, TypeError, ValueError):
         raise LogAltered(position=after + 1, kind="unreadable") from None
+    for name, checkpoint in checkpoints or []:
+        if checkpoint.position < after:
+            raise InvalidCheckpoint(path=name, reason=(
+                f"điểm kiểm tra ở vị trí {checkpoint.position}, trước phần chuỗi băm mà gói "
+                f"chứa (từ vị trí {after + 1})",
+                f"it is at position {checkpoint.position}, before the part of the chain the "
+                f"bundle holds (from position {after + 1})"))
     wanted = frozenset(cp.position for _, cp in checkpoints or [])
     walked = walk(_bundle_entries(links, events, streams), previous=start_hash, after=after,
                   wanted=wanted | {signed.position})
-    check_checkpoint(label, signed, walked, None)
+    walked.at[after] = start_hash
+    check_checkpoint("manifest.json", signed, walked, None)
     if walked.head != signed.position:
-        raise LogAltered(position=signed.position, kind="incomplete",
-                         detail=f"the chain ends at {walked.head}, the checkpoint at "
-                                f"{signed.position}")
+        raise LogAltered(position=signed.position, kind="incomplete", detail=(
+            f"chuỗi băm của gói dừng ở vị trí {walked.head}, điểm kiểm tra ở vị trí "
+            f"{signed.position}", f"the chain ends at {walked.head}, the checkpoint at "
+            f"{signed.position}"))
     for name, checkpoint in checkpoints or []:
         check_checkpoint(name, checkpoint, walked, key)
     _check_versions(events, streams)
@@ -222,9 +236,9 @@ def _bundle_entries(links: list[dict[str, Any]], events: dict[int, dict[str, Any
                     str(event["topic"]), hashlib.sha256(str(event["state"]).encode()).digest())
             else:
                 if UUID(str(ln["originator_id"])) in streams:
-                    raise LogAltered(position=position, kind="incomplete",
-                                     detail="this event of the campaign is missing from "
-                                            "events.jsonl")
+                    raise LogAltered(position=position, kind="incomplete", detail=(
+                        "sự kiện này của kế hoạch không có trong events.jsonl",
+                        "this event of the campaign is missing from events.jsonl"))
                 canonical = canonical_bytes(
                     str(ln["originator_id"]), int(ln["originator_version"]), str(ln["topic"]),
                     bytes.fromhex(str(ln["payload_sha256"])))
@@ -242,17 +256,18 @@ def _check_versions(events: dict[int, dict[str, Any]], streams: set[UUID]) -> No
         event = events[position]
         stream = UUID(str(event["originator_id"]))
         if stream not in last:
-            raise LogAltered(position=position, kind="incomplete",
-                             detail="an event of another stream is in events.jsonl")
-        if int(event["originator_version"]) != last[stream] + 1:
-            raise LogAltered(position=position, kind="incomplete",
-                             detail=f"version {event['originator_version']} follows "
-                                    f"version {last[stream]} of its stream")
+            raise LogAltered(position=position, kind="foreign")
+        version = event["originator_version"]
+        if version != last[stream] + 1:
+            raise LogAltered(position=position, kind="incomplete", detail=(
+                f"phiên bản {version} đứng sau phiên bản {last[stream]} của cùng cuộc kiểm tra",
+                f"version {version} follows version {last[stream]} of its stream"))
         last[stream] += 1
     missing = [s for s, v in last.items() if v == 0]
     if missing:
-        raise LogAltered(position=min(events), kind="incomplete",
-                         detail=f"{len(missing)} stream(s) of the plan have no events")
+        raise LogAltered(position=min(events), kind="incomplete", detail=(
+            f"{len(missing)} cuộc kiểm tra của kế hoạch không có sự kiện nào",
+            f"{len(missing)} stream(s) of the plan have no events"))
 
 
 def _check_files(events: dict[int, dict[str, Any]], files: dict[str, bytes]) -> None:

@@ -17,12 +17,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from domain.chain import GENESIS, Checkpoint, canonical_bytes, key_id, link, payload_digest
-from domain.errors import LogAltered
+from domain.errors import KeyMismatch, LogAltered
 
 EVENTS = "stored_events"
 CHAIN = "event_chain"
+CHAIN_ORIGIN = "event_chain_origin"
 ATTACHMENTS = "attachments"
 
 Entry = tuple[int, bytes | None, bytes | None]
@@ -68,12 +70,20 @@ def walk(entries: Iterable[Entry], previous: bytes = GENESIS, after: int = 0,
     return found
 
 
-def canonical_of(originator_id: str, version: int, topic: str, payload: bytes) -> bytes:
-    try:
-        return canonical_bytes(originator_id, int(version), str(topic),
-                               payload_digest(bytes(payload)))
-    except (ValueError, TypeError, AttributeError):
+def canonical_of(originator_id: Any, version: Any, topic: Any, payload: Any) -> bytes:
+    """The canonical bytes of a stored row, or UNREADABLE if a column holds something
+    the event store never writes (text in the payload's place, a text version…)."""
+    if not isinstance(payload, bytes):
         return UNREADABLE
+    try:
+        return canonical_bytes(originator_id, version, topic, payload_digest(payload))
+    except (ValueError, TypeError, OverflowError):
+        return UNREADABLE
+
+
+def stored_hash(value: Any) -> bytes:
+    """A chain hash as stored; anything but 32 bytes can match no link."""
+    return value if isinstance(value, bytes) and len(value) == 32 else b"\x00"
 
 
 def _database_entries(conn: sqlite3.Connection) -> Iterator[Entry]:
@@ -89,10 +99,10 @@ def _database_entries(conn: sqlite3.Connection) -> Iterator[Entry]:
             yield ev[0], canonical_of(*ev[1:]), None
             ev = next(events, None)
         elif ev is None or ln[0] < ev[0]:
-            yield ln[0], None, bytes(ln[1])
+            yield ln[0], None, stored_hash(ln[1])
             ln = next(links, None)
         else:
-            yield ev[0], canonical_of(*ev[1:]), bytes(ln[1])
+            yield ev[0], canonical_of(*ev[1:]), stored_hash(ln[1])
             ev, ln = next(events, None), next(links, None)
 
 
@@ -103,11 +113,14 @@ class Verified:
     head_hash: str
     attachments: int
     checkpoints: int
+    chained_through: int = 0  # positions 1..this were chained after the fact (an upgrade)
+    chained_at: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return {"ok": True, "events": self.events, "head": self.head,
                 "head_hash": self.head_hash, "attachments": self.attachments,
-                "checkpoints": self.checkpoints}
+                "checkpoints": self.checkpoints, "chained_after_the_fact_through":
+                self.chained_through or None, "chained_at": self.chained_at}
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -126,32 +139,53 @@ def verify_database(path: Path, checkpoints: Sequence[tuple[str, Checkpoint]] = 
     """Check every event, attachment and given checkpoint; LogAltered at the first fault."""
     conn = connect(path)
     try:
+        origin = None
         if not has_table(conn, EVENTS):
+            walked = ChainWalk()
+        elif not has_table(conn, CHAIN):
+            first = conn.execute(f"SELECT MIN(rowid) FROM {EVENTS}").fetchone()[0]
+            if first is not None:
+                raise LogAltered(position=first, kind="chain_missing")
             walked = ChainWalk()
         else:
             wanted = frozenset(cp.position for _, cp in checkpoints)
             walked = walk(_database_entries(conn), wanted=wanted)
+            if has_table(conn, CHAIN_ORIGIN):
+                origin = conn.execute(f"SELECT chained_through, chained_at FROM {CHAIN_ORIGIN} "
+                                      "ORDER BY chained_through DESC LIMIT 1").fetchone()
         attachments = _check_attachments(conn) if has_table(conn, ATTACHMENTS) else 0
     finally:
         conn.close()
     for name, checkpoint in checkpoints:
         check_checkpoint(name, checkpoint, walked, key)
     return Verified(walked.events, walked.head, walked.head_hash.hex(), attachments,
-                    len(checkpoints))
+                    len(checkpoints), *(origin or (0, None)))
 
 
 def check_checkpoint(name: str, checkpoint: Checkpoint, walked: ChainWalk,
                      key: bytes | None) -> None:
-    label = f"{name} ({checkpoint.created_at}, {checkpoint.events} events)"
-    if key is not None and not checkpoint.signature_valid(key):
-        raise LogAltered(position=checkpoint.position, kind="signature", detail=label)
+    label = (f"điểm kiểm tra {name} ({checkpoint.created_at}, {checkpoint.events} sự kiện)",
+             f"checkpoint {name} ({checkpoint.created_at}, {checkpoint.events} events)")
+    if key is not None:
+        check_signature(label, checkpoint, key)
     if checkpoint.position > walked.head:
-        raise LogAltered(
-            position=walked.head + 1, kind="truncated",
-            detail=f"{label}: position {checkpoint.position} > {walked.head}")
+        raise LogAltered(position=walked.head + 1, kind="truncated", detail=(
+            f"{label[0]} ghi đến vị trí {checkpoint.position}, hồ sơ chỉ còn đến vị trí "
+            f"{walked.head}",
+            f"{label[1]} reaches position {checkpoint.position}, the log ends at "
+            f"{walked.head}"))
     actual = GENESIS if checkpoint.position == 0 else walked.at.get(checkpoint.position)
     if actual != bytes.fromhex(checkpoint.hash):
         raise LogAltered(position=checkpoint.position, kind="rewritten", detail=label)
+
+
+def check_signature(label: tuple[str, str], checkpoint: Checkpoint, key: bytes) -> None:
+    """A checkpoint signed with another key is a question of keys (exit 2), not of the log;
+    with the right key, a bad signature means the checkpoint was edited."""
+    if checkpoint.key_id != key_id(key):
+        raise KeyMismatch(what=label, signed_by=checkpoint.key_id, mine=key_id(key))
+    if not checkpoint.signature_valid(key):
+        raise LogAltered(position=checkpoint.position, kind="signature", detail=label)
 
 
 def _check_attachments(conn: sqlite3.Connection) -> int:

@@ -19,7 +19,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from domain.campaign import Campaign
-from domain.errors import InvalidInput, KiemtraError, UnknownCampaign
+from domain.errors import InvalidInput, KiemtraError, UnknownCampaign, UnreadableRecord
 from domain.ids import campaign_id, inspection_id
 from domain.plan import Plan, plan_from_record
 from domain.record import EVENT_STEPS
@@ -34,6 +34,12 @@ STEP_OF_EVENT = {"PlanImported": "import", "Planned": "plan"} | {
 UNREADABLE = "Unreadable"
 ENVELOPE = {"originator_id", "originator_version", "originator_topic", "timestamp", "actor",
             "actor_role", "effective_date"}
+
+
+class UnknownUnitAnywhere(InvalidInput):
+    rule = "unit"
+    vi = "Không kế hoạch nào có đơn vị «{unit}»."
+    en = "No campaign has a unit '{unit}'."
 
 
 class UnknownEventName(InvalidInput):
@@ -84,6 +90,9 @@ def audit_rows(store: EventStore, where: AuditFilter = AuditFilter()) -> list[di
         if where.until is not None and recorded_on > where.until:
             continue
         rows.append(row)
+    if unit is not None and not any(u.code == unit for p in trail.plans.values()
+                                     for u in p.units):
+        raise UnknownUnitAnywhere(unit=where.unit)
     return rows
 
 
@@ -101,7 +110,12 @@ class _Trail:
 
     def rows(self, campaign: str | None, unit: str | None) -> Iterator[dict[str, Any]]:
         if campaign is not None:
-            found: Campaign | None = self.store.get(campaign_id(campaign.strip()))
+            try:
+                found: Campaign | None = self.store.get(campaign_id(campaign.strip()))
+            except Exception as exc:  # the plan's stored bytes no longer decode
+                if isinstance(exc, KiemtraError):
+                    raise
+                raise UnreadableRecord(code=campaign) from None
             if found is None:
                 raise UnknownCampaign(code=campaign)
             self.know(found.plan)

@@ -17,6 +17,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -44,6 +45,7 @@ __all__ = ["AttachmentBlob", "Database", "EventStore", "fetch_attachment", "read
 
 ATTACHMENTS_TABLE = "attachments"
 CHAIN_TABLE = "event_chain"
+CHAIN_ORIGIN_TABLE = "event_chain_origin"
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -73,11 +75,15 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             "WITHOUT ROWID",
             f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} ("
             "position INTEGER PRIMARY KEY, hash BLOB NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {CHAIN_ORIGIN_TABLE} ("
+            "chained_through INTEGER NOT NULL, chained_at TEXT NOT NULL)",
         ]
 
     def create_table(self) -> None:
-        """Create the tables; a database from before the chain gets its chain computed
-        over the events it already holds (once, when the chain table is created)."""
+        """Create the tables. A database from before the chain gets its chain computed
+        over the events it already holds, and a row in `event_chain_origin` says so:
+        `audit verify` reports those positions as chained after the fact, since a chain
+        computed today vouches only for the log as it is today."""
         with self.datastore.transaction(commit=False) as c:
             c.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (CHAIN_TABLE,))
             had_chain = c.fetchone() is not None
@@ -86,7 +92,11 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             with self.datastore.transaction(commit=True) as c:
                 c.execute(f"SELECT rowid, originator_id, originator_version, topic, state "
                           f"FROM {self.events_table_name} ORDER BY rowid")
-                self._extend_chain(c, c.fetchall())
+                existing = c.fetchall()
+                self._extend_chain(c, existing)
+                if existing:
+                    c.execute(f"INSERT INTO {CHAIN_ORIGIN_TABLE} VALUES (?, ?)",
+                              (existing[-1][0], datetime.now(UTC).isoformat(timespec="seconds")))
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any

@@ -109,8 +109,13 @@ def test_an_exported_bundle_verifies_elsewhere(imported: Run, tmp_path: Path) ->
     found = ok(imported("audit", "verify", "--bundle", str(bundle), "--json", env=KEY)).json()
     assert found["signature_checked"] and found["attachments"] == 1
     assert not (elsewhere / "kiemtra.db").exists()
-    unsigned = ok(imported("audit", "verify", "--bundle", str(bundle)))
-    assert "chưa kiểm tra chữ ký" in unsigned.err
+    no_key = imported("audit", "verify", "--bundle", str(bundle))
+    assert no_key.code == 2 and "--no-signature" in no_key.err
+    unsigned = ok(imported("audit", "verify", "--bundle", str(bundle), "--no-signature"))
+    assert "CHƯA kiểm tra chữ ký" in unsigned.out
+    other_key = imported("audit", "verify", "--bundle", str(bundle),
+                         env={"KIEMTRA_AUDIT_KEY": "khoa-cua-don-vi-khac"})
+    assert other_key.code == 2 and "mã" in other_key.err
 
     with zipfile.ZipFile(bundle) as z:
         parts = {n: z.read(n) for n in z.namelist()}

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from domain.chain import GENESIS, Checkpoint, event_link
-from domain.errors import InvalidCheckpoint, LogAltered
+from domain.chain import GENESIS, Checkpoint, event_link, key_id
+from domain.errors import InvalidCheckpoint, KeyMismatch, LogAltered
 from projections.audit_bundle import export_bundle, verify_bundle
 from projections.audit_chain import make_checkpoint, verify_database
 from tests.conftest import plan_text
@@ -191,8 +191,46 @@ def test_an_edited_checkpoint_fails_its_signature(demo_db: Path) -> None:
     data["position"] = 20
     edited = Checkpoint.from_json(json.loads(json.dumps(data)))
     assert altered_at(demo_db, checkpoints=[("cp", edited)], key=KEY) == (20, "signature")
-    assert altered_at(demo_db, checkpoints=[("cp", checkpoint)], key=b"other key")[1] == \
-        "signature"
+    with pytest.raises(KeyMismatch) as other_key:  # a question of keys, not of the log
+        verify_database(demo_db, checkpoints=[("cp", checkpoint)], key=b"other key")
+    assert other_key.value.exit_code == 2
+
+
+def test_a_removed_chain_is_reported_not_rebuilt(demo_db: Path, sql: sqlite3.Connection) -> None:
+    sql.execute("UPDATE stored_events SET state = replace(state, '2026-08-17', '2026-08-18') "
+                "WHERE rowid = 25")
+    sql.execute("DROP TABLE event_chain")
+    assert altered_at(demo_db) == (1, "chain_missing")
+    assert altered_at(demo_db) == (1, "chain_missing")  # verifying changed nothing
+
+
+def test_a_database_from_before_the_chain_is_chained_once_and_says_so(
+        demo_db: Path, sql: sqlite3.Connection) -> None:
+    sql.execute("DROP TABLE event_chain")  # as a kiemtra from before the chain left it
+    sql.execute("DROP TABLE event_chain_origin")
+    Database(str(demo_db)).open().close()  # the first command of the new version
+    found = verify_database(demo_db)
+    assert (found.events, found.chained_through) == (28, 28) and found.chained_at
+
+
+@pytest.mark.parametrize(("column", "value"), [
+    ("originator_id", "upper(originator_id)"),  # the same UUID, spelled otherwise
+    ("originator_id", "substr(originator_id, 1, 8) || '-' || substr(originator_id, 9)"),
+    ("originator_version", "'\u0664'"),  # Arabic-Indic 4: text Python's int() reads
+    ("originator_version", "-1"),
+    ("originator_version", "99999999999999999999"),
+    ("state", "CAST(state AS TEXT)"),
+])
+def test_another_spelling_of_a_stored_value(demo_db: Path, sql: sqlite3.Connection,
+                                            column: str, value: str) -> None:
+    sql.execute(f"UPDATE stored_events SET {column} = {value} WHERE rowid = 15")
+    position, kind = altered_at(demo_db)
+    assert position == 15 and kind in ("unreadable", "changed")
+
+
+def test_a_chain_hash_that_is_not_a_hash(demo_db: Path, sql: sqlite3.Connection) -> None:
+    sql.execute("UPDATE event_chain SET hash = 'abc' WHERE position = 5")
+    assert altered_at(demo_db) == (5, "changed")
 
 
 # --- bundles --------------------------------------------------------------------------------
@@ -307,3 +345,28 @@ def test_concurrent_writers_keep_one_unbroken_chain(tmp_path: Path) -> None:
         t.join()
     assert failures == []
     assert verify_database(path).events == 2 * 8 * 5
+
+
+def test_older_checkpoints_against_a_bundle(demo_db: Path, tmp_path: Path) -> None:
+    at_start = make_checkpoint(demo_db, KEY, NOW)  # taken before the second campaign
+    store = Database(str(demo_db)).open()
+    Workflow(store, "truong-to").import_plan(
+        plan_text(**{'code = "KTD-TKT-2026"': 'code = "KTD-TKT-2027"'}), "p.toml", NOW.date())
+    store.close()
+    later = make_checkpoint(demo_db, KEY, NOW)
+    second = tmp_path / "2027.zip"
+    export_bundle(demo_db, "KTD-TKT-2027", second, KEY, NOW)
+    found = verify_bundle(second, KEY, [("start", at_start), ("later", later)])
+    assert (found.events, found.head) == (5, 33)
+    first = tmp_path / "2026.zip"
+    export_bundle(demo_db, "KTD-TKT-2026", first, KEY, NOW)
+    with pytest.raises(InvalidCheckpoint):  # a checkpoint from before the bundle's part
+        verify_bundle(second, KEY, [("old", make_checkpoint_at(demo_db, 10))])
+
+
+def make_checkpoint_at(db: Path, position: int) -> Checkpoint:
+    with sqlite3.connect(db) as conn:
+        hash_ = conn.execute("SELECT hash FROM event_chain WHERE position = ?",
+                             (position,)).fetchone()[0]
+    return Checkpoint(position=position, hash=bytes(hash_).hex(), events=position,
+                      created_at="2026-11-01T00:00:00+07:00", key_id=key_id(KEY)).signed(KEY)
