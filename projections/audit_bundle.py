@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -68,66 +69,71 @@ def export_bundle(db: Path, code: str, out: Path, key: bytes, now: datetime) -> 
                             key_id=key_id(key)).signed(key)
     conn = connect(db)
     try:
-        campaign_stream = campaign_id(code.strip())
-        plan_row = conn.execute(
-            f"SELECT rowid, state FROM {EVENTS} WHERE originator_id = ? AND "
-            "originator_version = 1", (campaign_stream.hex,)).fetchone()
-        if plan_row is None:
-            raise UnknownCampaign(code=code)
-        plan = json.loads(plan_row[1])["plan"]
-        streams = campaign_streams(str(plan["code"]), plan)
-        start = int(plan_row[0])
-        before = conn.execute(f"SELECT position, hash FROM {CHAIN} WHERE position < ? "
-                              "ORDER BY position DESC LIMIT 1", (start,)).fetchone()
-        after, start_hash = (int(before[0]), bytes(before[1])) if before else (0, GENESIS)
-        hashes = dict(conn.execute(f"SELECT position, hash FROM {CHAIN} WHERE position >= ? "
-                                   f"AND position <= ?", (start, walked.head)))
-        rows = conn.execute(f"SELECT rowid, originator_id, originator_version, topic, state "
-                            f"FROM {EVENTS} WHERE rowid >= ? AND rowid <= ? ORDER BY rowid",
-                            (start, walked.head))
+        plan, start, after, start_hash = _campaign_start(conn, code)
         try:
-            tmp = tempfile.NamedTemporaryFile(dir=out.parent, prefix=".kiemtra-",
-                                              suffix=".zip", delete=False)
+            tmp = Path(tempfile.NamedTemporaryFile(dir=out.parent, prefix=".kiemtra-",
+                                                   suffix=".zip", delete=False).name)
         except OSError as exc:
             raise UnwritableFile(path=str(out), reason=exc.strerror or exc) from None
-        tmp.close()
-        counts = {"events": 0, "links": 0}
-        wanted: set[str] = set()
-        with zipfile.ZipFile(tmp.name, "w", compression=zipfile.ZIP_DEFLATED) as z:
-            event_lines = []  # one campaign's events: few; the chain is streamed
-            with z.open("chain.jsonl", "w") as chain:
-                for position, oid, version, topic, payload in rows:
-                    payload = bytes(payload)
-                    link_hash = bytes(hashes[position]).hex()
-                    chain.write(_line({
-                        "position": position, "originator_id": oid, "originator_version": version,
-                        "topic": topic, "payload_sha256": hashlib.sha256(payload).hexdigest(),
-                        "hash": link_hash}))
-                    counts["links"] += 1
-                    if UUID(oid) in streams:
-                        event_lines.append(_line({
-                            "position": position, "originator_id": oid,
-                            "originator_version": version, "topic": topic,
-                            "state": payload.decode("utf-8"), "hash": link_hash}))
-                        wanted.update(referenced_attachments(payload))
-            z.writestr("events.jsonl", b"".join(event_lines))
-            counts["events"] = len(event_lines)
-            for sha in sorted(wanted):
-                found = conn.execute("SELECT content FROM attachments WHERE sha256 = ?",
-                                     (sha,)).fetchone()
-                z.writestr(f"attachments/{sha}", bytes(found[0]))
-            z.writestr("manifest.json", json.dumps({
-                "format": BUNDLE_FORMAT, "campaign": plan["code"],
-                "exported_at": now.isoformat(timespec="seconds"),
-                "start": {"after_position": after, "hash": start_hash.hex()},
-                "events": counts["events"], "links": counts["links"],
-                "attachments": sorted(wanted), "checkpoint": checkpoint.to_json(),
-            }, ensure_ascii=False, indent=2))
-        os.replace(tmp.name, out)
+        try:
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
+                events, links, files = _write_log(z, conn, start, walked.head,
+                                                  campaign_streams(str(plan["code"]), plan))
+                z.writestr("manifest.json", json.dumps({
+                    "format": BUNDLE_FORMAT, "campaign": plan["code"],
+                    "exported_at": now.isoformat(timespec="seconds"),
+                    "start": {"after_position": after, "hash": start_hash.hex()},
+                    "events": events, "links": links, "attachments": files,
+                    "checkpoint": checkpoint.to_json(),
+                }, ensure_ascii=False, indent=2))
+            os.replace(tmp, out)
+        finally:
+            tmp.unlink(missing_ok=True)
     finally:
         conn.close()
-    return Exported(str(plan["code"]), counts["events"], counts["links"], len(wanted),
-                    checkpoint)
+    return Exported(str(plan["code"]), events, links, len(files), checkpoint)
+
+
+def _campaign_start(conn: sqlite3.Connection, code: str
+                    ) -> tuple[dict[str, Any], int, int, bytes]:
+    """The campaign's plan, the position of its first event, and the link before it."""
+    row = conn.execute(f"SELECT rowid, state FROM {EVENTS} WHERE originator_id = ? AND "
+                       "originator_version = 1", (campaign_id(code.strip()).hex,)).fetchone()
+    if row is None:
+        raise UnknownCampaign(code=code)
+    start = int(row[0])
+    before = conn.execute(f"SELECT position, hash FROM {CHAIN} WHERE position < ? "
+                          "ORDER BY position DESC LIMIT 1", (start,)).fetchone()
+    after, start_hash = (int(before[0]), bytes(before[1])) if before else (0, GENESIS)
+    return json.loads(row[1])["plan"], start, after, start_hash
+
+
+def _write_log(z: zipfile.ZipFile, conn: sqlite3.Connection, start: int, head: int,
+               streams: set[UUID]) -> tuple[int, int, list[str]]:
+    """chain.jsonl (streamed), events.jsonl and attachments/; their counts and files."""
+    event_lines = []  # one campaign's events: few
+    wanted: set[str] = set()
+    links = 0
+    with z.open("chain.jsonl", "w") as chain:
+        for position, oid, version, topic, payload, link in conn.execute(
+                f"SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, "
+                f"c.hash FROM {EVENTS} e JOIN {CHAIN} c ON c.position = e.rowid "
+                "WHERE e.rowid BETWEEN ? AND ? ORDER BY e.rowid", (start, head)):
+            stored = {"position": position, "originator_id": oid,
+                      "originator_version": version, "topic": topic}
+            chain.write(_line({**stored, "payload_sha256": hashlib.sha256(payload).hexdigest(),
+                               "hash": link.hex()}))
+            links += 1
+            if UUID(oid) in streams:
+                event_lines.append(_line({**stored, "state": payload.decode("utf-8"),
+                                          "hash": link.hex()}))
+                wanted.update(referenced_attachments(payload))
+    z.writestr("events.jsonl", b"".join(event_lines))
+    for sha in sorted(wanted):
+        found = conn.execute("SELECT content FROM attachments WHERE sha256 = ?",
+                             (sha,)).fetchone()
+        z.writestr(f"attachments/{sha}", bytes(found[0]))
+    return len(event_lines), links, sorted(wanted)
 
 
 def _line(data: dict[str, Any]) -> bytes:
