@@ -30,7 +30,9 @@ What is measured, each against a baseline of the same run:
 4. peak memory of the rebuild: the rebuild child's ru_maxrss, read with
    `getrusage(RUSAGE_CHILDREN)` by a small launcher process (see `LAUNCHER`), and the
    child's own VmHWM as a cross-check, next to a child that only imports the same
-   modules. Target < 300 MB.
+   modules. A rebuild of a long log starts a worker process on the other core: its
+   peak (ru_maxrss, read by the child) is added to the child's VmHWM, as if both
+   peaked at once. Target < 300 MB.
 
 Read the ratios; absolute figures drift on the shared 2-core machine.
 
@@ -402,6 +404,9 @@ def run_child(mode: str, db: Path) -> None:
     hwm = [line.split()[1] for line in status.read_text().splitlines()
            if line.startswith("VmHWM:")] if status.exists() else []
     result["vmhwm_mb"] = int(hwm[0]) / 1024 if hwm else None
+    import resource  # the rebuild's worker process, if it started one: its peak
+
+    result["worker_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps(result), flush=True)
 
 
@@ -488,11 +493,13 @@ def measure_rebuild(db: Path, rebuild_runs: int) -> float:
     print(f"   Views.rebuild(): {rate:,.0f} events/s "
           f"({statistics.median(r['seconds'] for r in rebuilds):.1f} s)  "
           f"ratio {rate / scan:.3f}  target >= 0.10")
-    peak = max(r["peak_mb"] for r in rebuilds)
-    print(f"4. rebuild peak RSS (ru_maxrss): {peak:.0f} MB (VmHWM "
-          f"{max(r['vmhwm_mb'] or 0 for r in rebuilds):.0f} MB); a child that only imports: "
-          f"{imports['peak_mb']:.0f} MB  ratio {peak / imports['peak_mb']:.1f}x  "
-          f"target < 300 MB")
+    own = max(r["vmhwm_mb"] or r["peak_mb"] for r in rebuilds)
+    worker = max(r["worker_mb"] for r in rebuilds)
+    peak = own + worker
+    print(f"4. rebuild peak RSS: {peak:.0f} MB = its process {own:.0f} MB (VmHWM; ru_maxrss "
+          f"{max(r['peak_mb'] for r in rebuilds):.0f} MB) + its worker process {worker:.0f} MB "
+          f"(ru_maxrss); a child that only imports: {imports['peak_mb']:.0f} MB  "
+          f"ratio {peak / imports['peak_mb']:.1f}x  target < 300 MB")
     return rate
 
 
