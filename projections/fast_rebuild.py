@@ -39,11 +39,15 @@ CAMPAIGN_TOPIC = "domain.campaign:Campaign.PlanImported"
 INSPECTION = "domain.inspection:"
 DELIVERY = "domain.delivery:"
 CHUNK = 1000  # rows per executemany (and per frame from the worker), events per drain
-HEX_DIGITS = "0123456789abcdef"
-# A log this long is folded by two processes; the worker's share of the streams (by
-# the last hex digit of their id) is larger, since this process also writes.
+# Which streams a fold owns: those whose id ends in two hex digits from `first`
+# (included) to `end` (excluded; None: no end). Ids are uniform hashes (uuid5).
+Share = tuple[str, str | None]
+EVERY: Share = ("", None)
+# A log this long is folded by two processes; the worker's share (the campaigns too)
+# is the larger, since this process also writes every row.
 PARALLEL_FROM = 50_000
-WORKER_DIGITS = "012345678"
+CACHE_KIB = 20_000
+SPLIT = "90"
 
 # The columns of each view table, in order, and which of them hold JSON: all the
 # fold needs of the table definitions (a worker process gets it without SQLAlchemy).
@@ -81,7 +85,7 @@ def deep_flat_decode(state: bytes) -> Any:
     The encoded objects are replaced by their text in the JSON itself, before parsing
     (no JSON string can contain an unescaped `{"`); any left (data not a plain string)
     are flattened after parsing."""
-    flat = ENCODED.sub(rb"\1", state)
+    flat = b"".join(ENCODED.split(state))  # the texts are the split's captured groups
     if b'"_type_"' not in flat:
         return orjson.loads(flat)
 
@@ -113,16 +117,14 @@ class Columns:
 
     def __init__(self, names: list[str], json_names: list[str]) -> None:
         self.values = itemgetter(*names)
-        self.json = [names.index(name) for name in json_names]
+        self.json = json_names
 
     def __call__(self, row: dict[str, Any]) -> tuple[Any, ...]:
-        values = self.values(row)
-        if not self.json:
-            return tuple(values)
-        converted = list(values)
-        for i in self.json:
-            converted[i] = orjson.dumps(converted[i]).decode()
-        return tuple(converted)
+        """The row's values in column order (its JSON values replaced by their text)."""
+        for name in self.json:
+            row[name] = orjson.dumps(row[name]).decode()
+        values: tuple[Any, ...] = self.values(row)
+        return values
 
 
 class Sink(Protocol):
@@ -175,16 +177,16 @@ class StreamReopened(Exception):
 class Fold:
     """Open streams in memory; finished ones written and forgotten.
 
-    `digits`: the last hex digits of the inspection streams this fold owns (the
-    other streams are another process's). With `campaigns` it also writes the
-    campaigns; without, a plan only names the inspections it starts.
+    `share`: the inspection and delivery streams this fold owns (the others are
+    another process's). With `campaigns` it also writes the campaigns; without, a
+    plan only names the inspections it starts.
     """
 
     def __init__(self, sink: Sink, specs: TableSpecs, campaigns: bool = True,
-                 digits: str = HEX_DIGITS) -> None:
+                 share: Share = EVERY) -> None:
         self.sink = sink
         self.campaigns = campaigns
-        self.digits = frozenset(digits)
+        self.share = share
         self.columns = {name: Columns(*spec) for name, spec in specs.items()}
         self.rows: dict[str, Row] = {}
         self.open_deliveries: dict[str, tuple[int, dict[str, Any]]] = {}
@@ -196,10 +198,12 @@ class Fold:
             self._add("view_campaigns", campaign_row(rowid, data, data["plan"]))
         else:
             data = orjson.loads(state)  # codes and names only: no dates wanted
-        self.rows.update(plan_rows(data["code"], data["plan"]["units"], self.owns))
+        keep = None if self.share == EVERY else self.owns
+        self.rows.update(plan_rows(data["code"], data["plan"]["units"], keep))
 
     def owns(self, oid: str) -> bool:
-        return oid[-1] in self.digits
+        first, end = self.share
+        return first <= oid[-2:] and (end is None or oid[-2:] < end)
 
     def inspection_event(self, oid: str, version: int, name: str, state: bytes) -> None:
         data = flat_decode(state)
@@ -247,12 +251,15 @@ class Fold:
         self.sink.add(table, self.columns[table](row))
 
 
-def partition_filter(digits: str) -> str:
-    """SQL that keeps the plans and the streams whose id ends in one of `digits`."""
-    if len(digits) == len(HEX_DIGITS):
-        return ""
-    listed = ", ".join(f"'{d}'" for d in digits)
-    return f" AND (topic = '{CAMPAIGN_TOPIC}' OR substr(originator_id, -1) IN ({listed}))"
+def share_filter(share: Share) -> tuple[str, tuple[str, ...]]:
+    """SQL (and its parameters) that keeps the plans and the streams a fold owns."""
+    first, end = share
+    if share == EVERY:
+        return "", ()
+    tail = "substr(originator_id, -2)"
+    if end is None:
+        return f" AND (topic = ? OR {tail} >= ?)", (CAMPAIGN_TOPIC, first)
+    return f" AND (topic = ? OR {tail} >= ? AND {tail} < ?)", (CAMPAIGN_TOPIC, first, end)
 
 
 def fold_log(db: sqlite3.Connection, head: int, fold: Fold,
@@ -261,11 +268,11 @@ def fold_log(db: sqlite3.Connection, head: int, fold: Fold,
     read (plans count only where campaigns are written). `between` runs every CHUNK."""
     count = plans = 0
     topics: dict[str, tuple[int, str]] = {}
+    where, parameters = share_filter(fold.share)
     query = ("SELECT rowid, originator_id, originator_version, topic, state "
-             f"FROM stored_events WHERE rowid <= ?{partition_filter(''.join(sorted(fold.digits)))}"
-             " ORDER BY rowid")
+             f"FROM stored_events WHERE rowid <= ?{where} ORDER BY rowid")
     inspection, delivery, plan = fold.inspection_event, fold.delivery_event, fold.plan_imported
-    for rowid, oid, version, topic, state in db.execute(query, (head,)):
+    for rowid, oid, version, topic, state in db.execute(query, (head, *parameters)):
         count += 1
         kind = topics.get(topic)
         if kind is None:
@@ -309,6 +316,18 @@ def gc_paused() -> Iterator[None]:
 
 
 @contextmanager
+def larger_cache(db: sqlite3.Connection, kib: int) -> Iterator[None]:
+    """A larger page cache while the views are loaded: rows arrive in log order, so
+    their primary keys (stream ids) land all over each table's B-tree."""
+    before = db.execute("PRAGMA cache_size").fetchone()[0]
+    db.execute(f"PRAGMA cache_size = -{kib}")
+    try:
+        yield
+    finally:
+        db.execute(f"PRAGMA cache_size = {int(before)}")
+
+
+@contextmanager
 def indexes_deferred(db: sqlite3.Connection, tables: Collection[str]) -> Iterator[None]:
     """Drop the (empty) tables' secondary indexes and make them again afterwards."""
     marks = ", ".join("?" for _ in tables)
@@ -330,21 +349,20 @@ def rebuild_streams(db: sqlite3.Connection, head: int, tables: Collection[Any]) 
     """Fold events 1..head into the (empty) view tables; returns how many were read.
 
     A long log is folded by two processes, one per core (`rebuild_worker.py`): the
-    worker takes the campaigns and the inspection streams whose id ends in
-    WORKER_DIGITS, this process the other streams and all the writing.
+    worker takes the campaigns and the streams whose id ends below SPLIT, this
+    process the other streams and all the writing.
     """
     specs = table_specs(tables)
     sink = SqliteSink(db, specs)
     path = database_file(db)
-    with gc_paused(), indexes_deferred(db, list(specs)):
+    with gc_paused(), larger_cache(db, CACHE_KIB), indexes_deferred(db, list(specs)):
         if head < PARALLEL_FROM or not path or (os.cpu_count() or 1) < 2:
             return fold_log(db, head, Fold(sink, specs))
         from projections.rebuild_worker import WorkerProcess
 
-        worker = WorkerProcess(path, head, WORKER_DIGITS, specs, sink)
+        worker = WorkerProcess(path, head, ("", SPLIT), specs, sink)
         try:
-            own = HEX_DIGITS.translate(str.maketrans("", "", WORKER_DIGITS))
-            count = fold_log(db, head, Fold(sink, specs, False, own), worker.drain)
+            count = fold_log(db, head, Fold(sink, specs, False, (SPLIT, None)), worker.drain)
             return count + worker.finish()
         finally:
             worker.stop()

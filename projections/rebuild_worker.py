@@ -3,7 +3,7 @@
 A rebuild is CPU-bound Python (decoding, `evolve`, row building) and SQLite lets
 one connection write. So the parent starts this worker on the other core: it
 reads, with its own read-only connection, the plans and the events of the
-streams whose id ends in its hex digits, folds them exactly as the parent folds
+streams in its share (by the end of their id), folds them exactly as the parent folds
 the rest (`fast_rebuild.Fold`), and sends the campaigns and the finished rows,
 as the tuples `executemany` takes, through its stdout. The parent writes them
 into the views in its own write-locked transaction, with the tracking position,
@@ -12,7 +12,7 @@ nobody can change while the parent holds the write lock.
 
 Frames on stdout: a kind byte and a 4-byte little-endian length, then a
 `marshal`ed payload — ROWS (table, [tuples]) as often as needed, and last DONE
-(events read) or REOPENED (a stream id). The job (database path, head, digits,
+(events read) or REOPENED (a stream id). The job (database path, head, share,
 table columns) comes on stdin the same way.
 """
 
@@ -33,6 +33,7 @@ from urllib.parse import quote
 from projections.fast_rebuild import (
     CHUNK,
     Fold,
+    Share,
     SqliteSink,
     StreamReopened,
     TableSpecs,
@@ -95,11 +96,11 @@ class PipeSink:
                 self.pending[table] = []
 
 
-def run(path: str, head: int, digits: str, specs: TableSpecs, out: int) -> None:
+def run(path: str, head: int, share: Share, specs: TableSpecs, out: int) -> None:
     db = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True)
     try:
         with gc_paused():
-            count = fold_log(db, head, Fold(PipeSink(out, specs), specs, True, digits))
+            count = fold_log(db, head, Fold(PipeSink(out, specs), specs, True, share))
         write_frame(out, DONE, count)
     except StreamReopened as exc:
         write_frame(out, REOPENED, str(exc))
@@ -115,7 +116,7 @@ class WorkerProcess:
     the database through the parent's connection, the only one that writes.
     """
 
-    def __init__(self, path: str, head: int, digits: str, specs: TableSpecs,
+    def __init__(self, path: str, head: int, share: Share, specs: TableSpecs,
                  sink: SqliteSink) -> None:
         self.sink = sink
         self.count: int | None = None
@@ -126,7 +127,7 @@ class WorkerProcess:
             [sys.executable, "-P", "-m", "projections.rebuild_worker"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         assert self.process.stdin is not None and self.process.stdout is not None
-        write_frame(self.process.stdin.fileno(), JOB, (path, head, digits, specs))
+        write_frame(self.process.stdin.fileno(), JOB, (path, head, share, specs))
         self.process.stdin.close()
         self.frames: queue.Queue[tuple[bytes, bytes] | None] = queue.Queue(maxsize=4)
         self.reader = threading.Thread(target=self._read, args=(self.process.stdout.fileno(),),
@@ -193,8 +194,9 @@ def main() -> None:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     job = read_frame(sys.stdin.fileno())
     assert job is not None and job[0] == JOB
-    path, head, digits, specs = marshal.loads(job[1])
-    run(path, head, digits, {name: (list(c), list(j)) for name, (c, j) in specs.items()}, out)
+    path, head, (first, end), specs = marshal.loads(job[1])
+    run(path, head, (first, end), {name: (list(c), list(j)) for name, (c, j) in specs.items()},
+        out)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from domain.ids import inspection_id
+from domain.ids import inspection_key
 from domain.record import (
     RESPONSIBLE,
     Record,
@@ -160,7 +160,7 @@ def plan_rows(code: str, units: Iterable[Mapping[str, Any]],
     with `keep`, only those of the stream ids it keeps."""
     rows = {}
     for seq, unit in enumerate(units):
-        oid = inspection_id(code, unit["code"]).hex
+        oid = inspection_key(code, unit["code"])
         if keep is None or keep(oid):
             rows[oid] = Row(oid, new_record(code, unit["code"]), 0, code.casefold(), seq,
                             unit["name"])
