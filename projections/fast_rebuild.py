@@ -52,6 +52,8 @@ SPLIT = "90"
 # The columns of each view table, in order, and which of them hold JSON: all the
 # fold needs of the table definitions (a worker process gets it without SQLAlchemy).
 TableSpecs = dict[str, tuple[list[str], list[str]]]
+# What the fold does with one stored event: (rowid, stream id, version, class name, state).
+Handler = Callable[[int, str, int, str, bytes], None]
 
 
 # Attributes of inspection and delivery events that hold a date or a timestamp,
@@ -112,7 +114,8 @@ class Columns:
     """A row dict as the tuple `executemany` takes, stored as SQLAlchemy would store it.
 
     Dates are ISO text already (the log is decoded flat) and booleans bind as 0/1,
-    so only JSON columns need converting, to compact JSON text.
+    so only JSON columns need converting, to compact JSON: as UTF-8 bytes, which the
+    insert casts to text (`SqliteSink`), so no decoding and re-encoding on the way.
     """
 
     def __init__(self, names: list[str], json_names: list[str]) -> None:
@@ -122,7 +125,7 @@ class Columns:
     def __call__(self, row: dict[str, Any]) -> tuple[Any, ...]:
         """The row's values in column order (its JSON values replaced by their text)."""
         for name in self.json:
-            row[name] = orjson.dumps(row[name]).decode()
+            row[name] = orjson.dumps(row[name])
         values: tuple[Any, ...] = self.values(row)
         return values
 
@@ -140,9 +143,10 @@ class SqliteSink:
 
     def __init__(self, db: sqlite3.Connection, specs: TableSpecs) -> None:
         self.db = db
-        self.sql = {name: f"INSERT INTO {name} ({', '.join(columns)}) "
-                          f"VALUES ({', '.join('?' for _ in columns)})"
-                    for name, (columns, _) in specs.items()}
+        self.sql = {name: f"INSERT INTO {name} ({', '.join(columns)}) VALUES ("
+                          + ", ".join("CAST(? AS TEXT)" if c in json else "?" for c in columns)
+                          + ")"
+                    for name, (columns, json) in specs.items()}
         self.pending: dict[str, list[tuple[Any, ...]]] = {name: [] for name in specs}
 
     def add(self, table: str, values: tuple[Any, ...]) -> None:
@@ -160,6 +164,9 @@ class SqliteSink:
             if pending:
                 self.write(table, pending)
                 self.pending[table] = []
+
+
+FINISHING = frozenset({"remediated", "cancelled", "concluded"})  # states that may end one
 
 
 def _finished(record: dict[str, Any]) -> bool:
@@ -191,8 +198,25 @@ class Fold:
         self.rows: dict[str, Row] = {}
         self.open_deliveries: dict[str, tuple[int, dict[str, Any]]] = {}
         self.finished: set[str] = set()
+        self.plans = 0
 
-    def plan_imported(self, rowid: int, state: bytes) -> None:
+    def route(self, topic: str) -> tuple[Handler, str]:
+        """The handler of a topic's events, and the event's class name."""
+        name = topic[topic.rindex(".") + 1:]
+        if topic.startswith(INSPECTION):
+            return self.inspection_event, name
+        if topic == CAMPAIGN_TOPIC:
+            return self.plan_imported, name
+        if topic.startswith(DELIVERY):
+            return self.delivery_event, name
+        return self.other_event, name
+
+    def other_event(self, rowid: int, oid: str, version: int, name: str, state: bytes) -> None:
+        """Not a view's: other streams' events are read and counted, nothing more."""
+
+    def plan_imported(self, rowid: int, oid: str, version: int, name: str,
+                      state: bytes) -> None:
+        self.plans += 1
         if self.campaigns:
             data = deep_flat_decode(state)  # the plan is JSON-ready as it is
             self._add("view_campaigns", campaign_row(rowid, data, data["plan"]))
@@ -205,7 +229,8 @@ class Fold:
         first, end = self.share
         return first <= oid[-2:] and (end is None or oid[-2:] < end)
 
-    def inspection_event(self, oid: str, version: int, name: str, state: bytes) -> None:
+    def inspection_event(self, rowid: int, oid: str, version: int, name: str,
+                         state: bytes) -> None:
         data = flat_decode(state)
         row = self.rows.get(oid)
         if row is None:  # a finished stream is no longer in `rows`
@@ -215,11 +240,12 @@ class Fold:
         record = row.record
         evolve(record, name, data)
         row.version = version
-        if _finished(record):
+        if record["state"] in FINISHING and _finished(record):
             self._write_row(self.rows.pop(oid))
             self.finished.add(oid)
 
-    def delivery_event(self, oid: str, version: int, name: str, state: bytes) -> None:
+    def delivery_event(self, rowid: int, oid: str, version: int, name: str,
+                       state: bytes) -> None:
         if oid in self.finished:
             raise StreamReopened(oid)
         data = flat_decode(state)
@@ -263,43 +289,24 @@ def share_filter(share: Share) -> tuple[str, tuple[str, ...]]:
 
 
 def fold_log(db: sqlite3.Connection, head: int, fold: Fold,
-             between: Callable[[], None] | None = None) -> int:
+             between: Callable[[], None] = lambda: None) -> int:
     """Feed events 1..head of the fold's streams to it; returns how many of its own were
     read (plans count only where campaigns are written). `between` runs every CHUNK."""
-    count = plans = 0
-    topics: dict[str, tuple[int, str]] = {}
+    routes: dict[str, tuple[Handler, str]] = {}
     where, parameters = share_filter(fold.share)
     query = ("SELECT rowid, originator_id, originator_version, topic, state "
              f"FROM stored_events WHERE rowid <= ?{where} ORDER BY rowid")
-    inspection, delivery, plan = fold.inspection_event, fold.delivery_event, fold.plan_imported
-    for rowid, oid, version, topic, state in db.execute(query, (head, *parameters)):
-        count += 1
-        kind = topics.get(topic)
-        if kind is None:
-            kind = topics[topic] = _kind(topic)
-        if kind[0] == 1:
-            inspection(oid, version, kind[1], state)
-        elif kind[0] == 2:
-            plans += 1
-            plan(rowid, state)
-        elif kind[0] == 3:
-            delivery(oid, version, kind[1], state)
-        if between is not None and not count % CHUNK:
+    count = 0
+    rows = db.execute(query, (head, *parameters))
+    for count, (rowid, oid, version, topic, state) in enumerate(rows, 1):
+        route = routes.get(topic)
+        if route is None:
+            route = routes[topic] = fold.route(topic)
+        route[0](rowid, oid, version, route[1], state)
+        if not count % CHUNK:
             between()
     fold.close()
-    return count if fold.campaigns else count - plans
-
-
-def _kind(topic: str) -> tuple[int, str]:
-    """(1 inspection, 2 plan, 3 delivery, 0 other; the event's class name)."""
-    name = topic[topic.rindex(".") + 1:]
-    if topic.startswith(INSPECTION):
-        return 1, name
-    if topic == CAMPAIGN_TOPIC:
-        return 2, name
-    if topic.startswith(DELIVERY):
-        return 3, name
-    return 0, name
+    return count if fold.campaigns else count - fold.plans
 
 
 @contextmanager

@@ -75,6 +75,17 @@ def read_frame(fd: int) -> tuple[bytes, bytes] | None:
     return None if payload is None else (kind, payload)
 
 
+def _widen(fd: int) -> None:
+    """A 1 MB pipe instead of 64 KB (Linux): a frame of rows crosses in one go, not in
+    dozens of writes each waking the reader."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+    except (ImportError, AttributeError, OSError):
+        pass
+
+
 class PipeSink:
     """Finished rows to the parent, a chunk per table at a time."""
 
@@ -127,6 +138,7 @@ class WorkerProcess:
             [sys.executable, "-P", "-m", "projections.rebuild_worker"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         assert self.process.stdin is not None and self.process.stdout is not None
+        _widen(self.process.stdout.fileno())
         write_frame(self.process.stdin.fileno(), JOB, (path, head, share, specs))
         self.process.stdin.close()
         self.frames: queue.Queue[tuple[bytes, bytes] | None] = queue.Queue(maxsize=4)
