@@ -14,8 +14,7 @@ written with the driver's `executemany`, in the storage format SQLAlchemy reads
 back (ISO dates, 0/1 booleans, JSON text); dates stay ISO text throughout. It
 runs in the caller's write-locked transaction, so the views and the tracking
 position change together. The views' secondary indexes are dropped for the load
-and made again at its end, in the same transaction: one sort each instead of a
-B-tree insert per row.
+and made again near its end, in the same transaction.
 """
 
 from __future__ import annotations
@@ -334,17 +333,24 @@ def larger_cache(db: sqlite3.Connection, kib: int) -> Iterator[None]:
         db.execute(f"PRAGMA cache_size = {int(before)}")
 
 
-@contextmanager
-def indexes_deferred(db: sqlite3.Connection, tables: Collection[str]) -> Iterator[None]:
-    """Drop the (empty) tables' secondary indexes and make them again afterwards."""
-    marks = ", ".join("?" for _ in tables)
-    found = db.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' "
-                       f"AND sql IS NOT NULL AND tbl_name IN ({marks})", list(tables)).fetchall()
-    for name, _ in found:
-        db.execute(f'DROP INDEX "{name}"')
-    yield
-    for _, sql in found:
-        db.execute(sql)
+class DeferredIndexes:
+    """The (empty) tables' secondary indexes, dropped for the load and made again after:
+    one sort each instead of a B-tree insert per row. `restore` may come before the last
+    rows (they then go into the indexes as usual); a failed rebuild rolls back the drop."""
+
+    def __init__(self, db: sqlite3.Connection, tables: Collection[str]) -> None:
+        self.db = db
+        marks = ", ".join("?" for _ in tables)
+        self.found: list[tuple[str, str]] = db.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+            f"AND sql IS NOT NULL AND tbl_name IN ({marks})", list(tables)).fetchall()
+        for name, _ in self.found:
+            db.execute(f'DROP INDEX "{name}"')
+
+    def restore(self) -> None:
+        for _, sql in self.found:
+            self.db.execute(sql)
+        self.found = []
 
 
 def database_file(db: sqlite3.Connection) -> str:
@@ -362,14 +368,19 @@ def rebuild_streams(db: sqlite3.Connection, head: int, tables: Collection[Any]) 
     specs = table_specs(tables)
     sink = SqliteSink(db, specs)
     path = database_file(db)
-    with gc_paused(), larger_cache(db, CACHE_KIB), indexes_deferred(db, list(specs)):
+    with gc_paused(), larger_cache(db, CACHE_KIB):
+        indexes = DeferredIndexes(db, list(specs))
         if head < PARALLEL_FROM or not path or (os.cpu_count() or 1) < 2:
-            return fold_log(db, head, Fold(sink, specs))
+            count = fold_log(db, head, Fold(sink, specs))
+            indexes.restore()
+            return count
         from projections.rebuild_worker import WorkerProcess
 
         worker = WorkerProcess(path, head, ("", SPLIT), specs, sink)
         try:
             count = fold_log(db, head, Fold(sink, specs, False, (SPLIT, None)), worker.drain)
-            return count + worker.finish()
+            indexes.restore()  # while the worker finishes its share
+            count += worker.finish()
+            return count
         finally:
             worker.stop()
