@@ -13,27 +13,46 @@ Rows are evolved by the same `domain` functions as the incremental projector and
 written with the driver's `executemany`, in the storage format SQLAlchemy reads
 back (ISO dates, 0/1 booleans, JSON text); dates stay ISO text throughout. It
 runs in the caller's write-locked transaction, so the views and the tracking
-position change together.
+position change together. The views' secondary indexes are dropped for the load
+and made again near its end, in the same transaction.
 """
 
 from __future__ import annotations
 
+import gc
+import os
+import re
 import sqlite3
-from collections.abc import Callable
-from datetime import date
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from operator import itemgetter
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
 from domain.delivery import FAILED, SENT, evolve_delivery, new_delivery
 from domain.record import evolve
-from projections.rows import Row, delivery_to_row, orphan_row, plan_rows
+from projections.rows import Row, campaign_row, delivery_to_row, orphan_row, plan_rows
 
 CAMPAIGN_TOPIC = "domain.campaign:Campaign.PlanImported"
 INSPECTION = "domain.inspection:"
 DELIVERY = "domain.delivery:"
-CHUNK = 5000
+CHUNK = 1000  # rows per executemany (and per frame from the worker), events per drain
+# Which streams a fold owns: those whose id ends in two hex digits from `first`
+# (included) to `end` (excluded; None: no end). Ids are uniform hashes (uuid5).
+Share = tuple[str, str | None]
+EVERY: Share = ("", None)
+# A log this long is folded by two processes; the worker's share (the campaigns too)
+# is the larger, since this process also writes every row.
+PARALLEL_FROM = 50_000
+CACHE_KIB = 20_000
+SPLIT = "90"
+
+# The columns of each view table, in order, and which of them hold JSON: all the
+# fold needs of the table definitions (a worker process gets it without SQLAlchemy).
+TableSpecs = dict[str, tuple[list[str], list[str]]]
+# What the fold does with one stored event: (rowid, stream id, version, class name, state).
+Handler = Callable[[int, str, int, str, bytes], None]
 
 
 # Attributes of inspection and delivery events that hold a date or a timestamp,
@@ -48,9 +67,8 @@ def flat_decode(state: bytes) -> dict[str, Any]:
     """Decode without the transcoder's per-object hook: dates and timestamps stay ISO
     text, which sorts and compares as the dates do and is how the views store them."""
     data: dict[str, Any] = orjson.loads(state)
-    for key in data.keys() & MOMENT_KEYS:
-        value = data[key]
-        if type(value) is dict:
+    for key, value in data.items():  # replacing values in place: the size does not change
+        if type(value) is dict and key in MOMENT_KEYS:
             data[key] = value["_data_"]
     for finding in data.get("findings") or ():
         if type(finding) is dict and type(finding["remediate_by"]) is dict:
@@ -58,58 +76,96 @@ def flat_decode(state: bytes) -> dict[str, Any]:
     return data
 
 
+# An encoded value whose data is a plain string (every transcoding kiemtra registers).
+ENCODED = re.compile(rb'\{"_type_":"[a-z_]+","_data_":("[^"\\]*")\}')
+
+
 def deep_flat_decode(state: bytes) -> Any:
-    """The same for any shape (plans): every encoded date, however deep, as ISO text."""
-    def flat(value: Any) -> Any:
+    """The same for any shape (plans): every encoded value, however deep, as its text.
+
+    The encoded objects are replaced by their text in the JSON itself, before parsing
+    (no JSON string can contain an unescaped `{"`); any left (data not a plain string)
+    are flattened after parsing."""
+    flat = b"".join(ENCODED.split(state))  # the texts are the split's captured groups
+    if b'"_type_"' not in flat:
+        return orjson.loads(flat)
+
+    def walk(value: Any) -> Any:
         if type(value) is dict:
             if "_type_" in value:
                 return value["_data_"]
-            return {k: flat(v) for k, v in value.items()}
+            return {k: walk(v) for k, v in value.items()}
         if type(value) is list:
-            return [flat(v) for v in value]
+            return [walk(v) for v in value]
         return value
 
-    return flat(orjson.loads(state))
+    return walk(orjson.loads(flat))
 
 
-def _converter(column: Any) -> Callable[[Any], Any] | None:
-    """How SQLAlchemy would store a value of this column (text dates, 0/1, JSON text);
-    None where the value is stored as it is."""
-    kind = type(column.type).__name__
-    if kind == "Date":
-        return lambda v: v.isoformat() if isinstance(v, date) else v
-    if kind == "Boolean":
-        return lambda v: None if v is None else int(v)
-    if kind == "JSON":
-        return lambda v: orjson.dumps(v).decode()
-    return None
+def table_specs(tables: Collection[Any]) -> TableSpecs:
+    """Column names and JSON columns of SQLAlchemy tables."""
+    return {str(table.name): ([str(c.name) for c in table.columns],
+                         [str(c.name) for c in table.columns if type(c.type).__name__ == "JSON"])
+            for table in tables}
 
 
-class Writer:
-    """Buffered `executemany` into one view table."""
+class Columns:
+    """A row dict as the tuple `executemany` takes, stored as SQLAlchemy would store it.
 
-    def __init__(self, db: sqlite3.Connection, table: Any) -> None:
-        self.db = db
-        names = [c.name for c in table.columns]
+    Dates are ISO text already (the log is decoded flat) and booleans bind as 0/1,
+    so only JSON columns need converting, to compact JSON: as UTF-8 bytes, which the
+    insert casts to text (`SqliteSink`), so no decoding and re-encoding on the way.
+    """
+
+    def __init__(self, names: list[str], json_names: list[str]) -> None:
         self.values = itemgetter(*names)
-        self.converters = [(i, convert) for i, c in enumerate(table.columns)
-                           if (convert := _converter(c)) is not None]
-        marks = ", ".join("?" for _ in names)
-        self.sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"
-        self.pending: list[list[Any]] = []
+        self.json = json_names
 
-    def add(self, row: dict[str, Any]) -> None:
-        values = list(self.values(row))
-        for i, convert in self.converters:
-            values[i] = convert(values[i])
-        self.pending.append(values)
-        if len(self.pending) >= CHUNK:
-            self.flush()
+    def __call__(self, row: dict[str, Any]) -> tuple[Any, ...]:
+        """The row's values in column order (its JSON values replaced by their text)."""
+        for name in self.json:
+            row[name] = orjson.dumps(row[name])
+        values: tuple[Any, ...] = self.values(row)
+        return values
+
+
+class Sink(Protocol):
+    """Where finished rows go: the view tables, or the pipe to the parent process."""
+
+    def add(self, table: str, values: tuple[Any, ...]) -> None: ...
+
+    def flush(self) -> None: ...
+
+
+class SqliteSink:
+    """Buffered `executemany` into the view tables."""
+
+    def __init__(self, db: sqlite3.Connection, specs: TableSpecs) -> None:
+        self.db = db
+        self.sql = {name: f"INSERT INTO {name} ({', '.join(columns)}) VALUES ("
+                          + ", ".join("CAST(? AS TEXT)" if c in json else "?" for c in columns)
+                          + ")"
+                    for name, (columns, json) in specs.items()}
+        self.pending: dict[str, list[tuple[Any, ...]]] = {name: [] for name in specs}
+
+    def add(self, table: str, values: tuple[Any, ...]) -> None:
+        pending = self.pending[table]
+        pending.append(values)
+        if len(pending) >= CHUNK:
+            self.write(table, pending)
+            self.pending[table] = []
+
+    def write(self, table: str, rows: list[tuple[Any, ...]]) -> None:
+        self.db.executemany(self.sql[table], rows)
 
     def flush(self) -> None:
-        if self.pending:
-            self.db.executemany(self.sql, self.pending)
-            self.pending = []
+        for table, pending in self.pending.items():
+            if pending:
+                self.write(table, pending)
+                self.pending[table] = []
+
+
+FINISHING = frozenset({"remediated", "cancelled", "concluded"})  # states that may end one
 
 
 def _finished(record: dict[str, Any]) -> bool:
@@ -125,39 +181,73 @@ class StreamReopened(Exception):
 
 
 class Fold:
-    """Open streams in memory; finished ones written and forgotten."""
+    """Open streams in memory; finished ones written and forgotten.
 
-    def __init__(self, db: sqlite3.Connection, tables: dict[str, Any],
-                 campaign_row: Callable[[int, dict[str, Any]], dict[str, Any]]) -> None:
-        self.campaign_row = campaign_row
-        self.campaigns = Writer(db, tables["view_campaigns"])
-        self.inspections = Writer(db, tables["view_inspections"])
-        self.deadlines = Writer(db, tables["view_deadlines"])
-        self.deliveries = Writer(db, tables["view_deliveries"])
+    `share`: the inspection and delivery streams this fold owns (the others are
+    another process's). With `campaigns` it also writes the campaigns; without, a
+    plan only names the inspections it starts.
+    """
+
+    def __init__(self, sink: Sink, specs: TableSpecs, campaigns: bool = True,
+                 share: Share = EVERY) -> None:
+        self.sink = sink
+        self.campaigns = campaigns
+        self.share = share
+        self.columns = {name: Columns(*spec) for name, spec in specs.items()}
         self.rows: dict[str, Row] = {}
         self.open_deliveries: dict[str, tuple[int, dict[str, Any]]] = {}
         self.finished: set[str] = set()
+        self.plans = 0
 
-    def plan_imported(self, rowid: int, state: bytes) -> None:
-        data = deep_flat_decode(state)
-        self.campaigns.add(self.campaign_row(rowid, data))
-        self.rows.update(plan_rows(data["code"], data["plan"]["units"]))
+    def route(self, topic: str) -> tuple[Handler, str]:
+        """The handler of a topic's events, and the event's class name."""
+        name = topic[topic.rindex(".") + 1:]
+        if topic.startswith(INSPECTION):
+            return self.inspection_event, name
+        if topic == CAMPAIGN_TOPIC:
+            return self.plan_imported, name
+        if topic.startswith(DELIVERY):
+            return self.delivery_event, name
+        return self.other_event, name
 
-    def inspection_event(self, oid: str, version: int, name: str, data: dict[str, Any]) -> None:
-        if oid in self.finished:
-            raise StreamReopened(oid)
+    def other_event(self, rowid: int, oid: str, version: int, name: str, state: bytes) -> None:
+        """Not a view's: other streams' events are read and counted, nothing more."""
+
+    def plan_imported(self, rowid: int, oid: str, version: int, name: str,
+                      state: bytes) -> None:
+        self.plans += 1
+        if self.campaigns:
+            data = deep_flat_decode(state)  # the plan is JSON-ready as it is
+            self._add("view_campaigns", campaign_row(rowid, data, data["plan"]))
+        else:
+            data = orjson.loads(state)  # codes and names only: no dates wanted
+        keep = None if self.share == EVERY else self.owns
+        self.rows.update(plan_rows(data["code"], data["plan"]["units"], keep))
+
+    def owns(self, oid: str) -> bool:
+        first, end = self.share
+        return first <= oid[-2:] and (end is None or oid[-2:] < end)
+
+    def inspection_event(self, rowid: int, oid: str, version: int, name: str,
+                         state: bytes) -> None:
+        data = flat_decode(state)
         row = self.rows.get(oid)
-        if row is None:
+        if row is None:  # a finished stream is no longer in `rows`
+            if oid in self.finished:
+                raise StreamReopened(oid)
             row = self.rows[oid] = orphan_row(oid, data)
-        evolve(row.record, name, data)
+        record = row.record
+        evolve(record, name, data)
         row.version = version
-        if _finished(row.record):
+        if record["state"] in FINISHING and _finished(record):
             self._write_row(self.rows.pop(oid))
             self.finished.add(oid)
 
-    def delivery_event(self, oid: str, version: int, name: str, data: dict[str, Any]) -> None:
+    def delivery_event(self, rowid: int, oid: str, version: int, name: str,
+                       state: bytes) -> None:
         if oid in self.finished:
             raise StreamReopened(oid)
+        data = flat_decode(state)
         if name == "Claimed":
             record = new_delivery(data)
         else:
@@ -165,7 +255,7 @@ class Fold:
             evolve_delivery(record, name, data)
         if record["state"] in (SENT, FAILED):
             self.open_deliveries.pop(oid, None)
-            self.deliveries.add(delivery_to_row(oid, version, record))
+            self._add("view_deliveries", delivery_to_row(oid, version, record))
             self.finished.add(oid)
         else:
             self.open_deliveries[oid] = (version, record)
@@ -174,33 +264,123 @@ class Fold:
         for row in self.rows.values():
             self._write_row(row)
         for oid, (version, record) in self.open_deliveries.items():
-            self.deliveries.add(delivery_to_row(oid, version, record))
-        for writer in (self.campaigns, self.inspections, self.deadlines, self.deliveries):
-            writer.flush()
+            self._add("view_deliveries", delivery_to_row(oid, version, record))
+        self.sink.flush()
 
     def _write_row(self, row: Row) -> None:
-        self.inspections.add(row.to_db())
+        self._add("view_inspections", row.to_db())
         for item in row.deadlines():
-            self.deadlines.add(item)
+            self._add("view_deadlines", item)
+
+    def _add(self, table: str, row: dict[str, Any]) -> None:
+        self.sink.add(table, self.columns[table](row))
 
 
-def rebuild_streams(db: sqlite3.Connection, head: int,
-                    campaign_row: Callable[[int, dict[str, Any]], dict[str, Any]],
-                    tables: dict[str, Any]) -> int:
-    """Fold events 1..head into the (empty) view tables; returns how many were read."""
-    fold = Fold(db, tables, campaign_row)
+def share_filter(share: Share) -> tuple[str, tuple[str, ...]]:
+    """SQL (and its parameters) that keeps the plans and the streams a fold owns."""
+    first, end = share
+    if share == EVERY:
+        return "", ()
+    tail = "substr(originator_id, -2)"
+    if end is None:
+        return f" AND (topic = ? OR {tail} >= ?)", (CAMPAIGN_TOPIC, first)
+    return f" AND (topic = ? OR {tail} >= ? AND {tail} < ?)", (CAMPAIGN_TOPIC, first, end)
+
+
+def fold_log(db: sqlite3.Connection, head: int, fold: Fold,
+             between: Callable[[], None] = lambda: None) -> int:
+    """Feed events 1..head of the fold's streams to it; returns how many of its own were
+    read (plans count only where campaigns are written). `between` runs every CHUNK."""
+    routes: dict[str, tuple[Handler, str]] = {}
+    where, parameters = share_filter(fold.share)
+    query = ("SELECT rowid, originator_id, originator_version, topic, state "
+             f"FROM stored_events WHERE rowid <= ?{where} ORDER BY rowid")
     count = 0
-    for rowid, originator_id, version, topic, state in db.execute(
-            "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
-            "WHERE rowid <= ? ORDER BY rowid", (head,)):
-        count += 1
-        if topic.startswith(INSPECTION):
-            fold.inspection_event(originator_id, version, topic[topic.rindex(".") + 1:],
-                                  flat_decode(state))
-        elif topic == CAMPAIGN_TOPIC:
-            fold.plan_imported(rowid, state)
-        elif topic.startswith(DELIVERY):
-            fold.delivery_event(originator_id, version, topic[topic.rindex(".") + 1:],
-                                flat_decode(state))
+    rows = db.execute(query, (head, *parameters))
+    for count, (rowid, oid, version, topic, state) in enumerate(rows, 1):
+        route = routes.get(topic)
+        if route is None:
+            route = routes[topic] = fold.route(topic)
+        route[0](rowid, oid, version, route[1], state)
+        if not count % CHUNK:
+            between()
     fold.close()
-    return count
+    return count if fold.campaigns else count - fold.plans
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The fold makes millions of short-lived dicts and no cycles: the cyclic collector
+    would only rescan the open streams again and again (a tenth of the time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@contextmanager
+def larger_cache(db: sqlite3.Connection, kib: int) -> Iterator[None]:
+    """A larger page cache while the views are loaded: rows arrive in log order, so
+    their primary keys (stream ids) land all over each table's B-tree."""
+    before = db.execute("PRAGMA cache_size").fetchone()[0]
+    db.execute(f"PRAGMA cache_size = -{kib}")
+    try:
+        yield
+    finally:
+        db.execute(f"PRAGMA cache_size = {int(before)}")
+
+
+class DeferredIndexes:
+    """The (empty) tables' secondary indexes, dropped for the load and made again after:
+    one sort each instead of a B-tree insert per row. `restore` may come before the last
+    rows (they then go into the indexes as usual); a failed rebuild rolls back the drop."""
+
+    def __init__(self, db: sqlite3.Connection, tables: Collection[str]) -> None:
+        self.db = db
+        marks = ", ".join("?" for _ in tables)
+        self.found: list[tuple[str, str]] = db.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+            f"AND sql IS NOT NULL AND tbl_name IN ({marks})", list(tables)).fetchall()
+        for name, _ in self.found:
+            db.execute(f'DROP INDEX "{name}"')
+
+    def restore(self) -> None:
+        for _, sql in self.found:
+            self.db.execute(sql)
+        self.found = []
+
+
+def database_file(db: sqlite3.Connection) -> str:
+    """The connection's database file ('' for an in-memory or temporary database)."""
+    return str(next(row[2] for row in db.execute("PRAGMA database_list") if row[1] == "main"))
+
+
+def rebuild_streams(db: sqlite3.Connection, head: int, tables: Collection[Any]) -> int:
+    """Fold events 1..head into the (empty) view tables; returns how many were read.
+
+    A long log is folded by two processes, one per core (`rebuild_worker.py`): the
+    worker takes the campaigns and the streams whose id ends below SPLIT, this
+    process the other streams and all the writing.
+    """
+    specs = table_specs(tables)
+    sink = SqliteSink(db, specs)
+    path = database_file(db)
+    with gc_paused(), larger_cache(db, CACHE_KIB):
+        indexes = DeferredIndexes(db, list(specs))
+        if head < PARALLEL_FROM or not path or (os.cpu_count() or 1) < 2:
+            count = fold_log(db, head, Fold(sink, specs))
+            indexes.restore()
+            return count
+        from projections.rebuild_worker import WorkerProcess
+
+        worker = WorkerProcess(path, head, ("", SPLIT), specs, sink)
+        try:
+            count = fold_log(db, head, Fold(sink, specs, False, (SPLIT, None)), worker.drain)
+            indexes.restore()  # while the worker finishes its share
+            count += worker.finish()
+            return count
+        finally:
+            worker.stop()

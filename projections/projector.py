@@ -25,6 +25,7 @@ from projections import tables as t
 from projections.events import EventDecoder, StoredNotification, head, read_notifications
 from projections.rows import (
     Row,
+    campaign_row,
     delivery_from_row,
     delivery_to_row,
     jsonable,
@@ -136,8 +137,7 @@ class StatusProjector:
                 self._reset(conn)
                 head = self.head(conn)
                 raw = conn.connection.driver_connection
-                count = rebuild_streams(raw, head, self._campaign_row,
-                                        {table.name: table for table in t.VIEWS})
+                count = rebuild_streams(raw, head, t.VIEWS)
                 if head:
                     conn.execute(update(t.tracking).where(t.tracking.c.name == NAME)
                                  .values(position=head))
@@ -213,20 +213,8 @@ class StatusProjector:
         batch.deliveries[n.originator_id] = delivery_to_row(n.originator_id,
                                                              n.originator_version, record)
 
-    @staticmethod
-    def _campaign_row(position: int, data: dict[str, Any]) -> dict[str, Any]:
-        plan, code = data["plan"], data["code"]
-        return {
-            "code_key": code.casefold(), "code": code, "title": plan["title"],
-            "authority": plan["authority"], "period_start": plan["period"]["start"],
-            "period_end": plan["period"]["end"], "plan": jsonable(plan),
-            "secretariat_name": plan["secretariat"]["name"],
-            "leader_name": next((m["name"] for m in plan["team"] if m["role"] == "leader"), ""),
-            "imported_on": data["effective_date"], "position": position,
-        }
-
     def _plan_imported(self, batch: Batch, n: StoredNotification, data: dict[str, Any]) -> None:
-        batch.campaigns.append(self._campaign_row(n.id, data))
+        batch.campaigns.append(campaign_row(n.id, data, jsonable(data["plan"])))
         batch.rows.update(plan_rows(data["code"], data["plan"]["units"]))
 
     def _write(self, conn: Connection, batch: Batch) -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import orjson
 
-from domain.ids import inspection_id
+from domain.ids import inspection_key
 from domain.record import (
     RESPONSIBLE,
     Record,
@@ -140,13 +140,31 @@ def jsonable(value: Any) -> Any:
     return orjson.loads(orjson.dumps(value))
 
 
-def plan_rows(code: str, units: Iterable[Mapping[str, Any]]) -> dict[str, Row]:
-    """The new rows of a plan's inspections, by stream id, in the plan's unit order."""
+def campaign_row(position: int, data: Mapping[str, Any], plan_json: Any) -> dict[str, Any]:
+    """The view_campaigns row of a PlanImported event recorded at `position`;
+    `plan_json` is its plan as JSON-ready data (dates as ISO text)."""
+    plan, code = data["plan"], data["code"]
     return {
-        (oid := inspection_id(code, unit["code"]).hex):
-            Row(oid, new_record(code, unit["code"]), 0, code.casefold(), seq, unit["name"])
-        for seq, unit in enumerate(units)
+        "code_key": code.casefold(), "code": code, "title": plan["title"],
+        "authority": plan["authority"], "period_start": plan["period"]["start"],
+        "period_end": plan["period"]["end"], "plan": plan_json,
+        "secretariat_name": plan["secretariat"]["name"],
+        "leader_name": next((m["name"] for m in plan["team"] if m["role"] == "leader"), ""),
+        "imported_on": data["effective_date"], "position": position,
     }
+
+
+def plan_rows(code: str, units: Iterable[Mapping[str, Any]],
+              keep: Callable[[str], bool] | None = None) -> dict[str, Row]:
+    """The new rows of a plan's inspections, by stream id, in the plan's unit order;
+    with `keep`, only those of the stream ids it keeps."""
+    rows = {}
+    for seq, unit in enumerate(units):
+        oid = inspection_key(code, unit["code"])
+        if keep is None or keep(oid):
+            rows[oid] = Row(oid, new_record(code, unit["code"]), 0, code.casefold(), seq,
+                            unit["name"])
+    return rows
 
 
 def orphan_row(originator_id: str, data: Mapping[str, Any]) -> Row:
