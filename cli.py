@@ -1205,7 +1205,7 @@ def audit_checkpoint(output: str | None) -> None:
     from workflow.clock import now
 
     s = settings()
-    checkpoint = make_checkpoint(audited_database(), audit_key(create=True), now())
+    checkpoint = make_checkpoint(audited_database(), lambda: audit_key(create=True), now())
     text = checkpoint_text(checkpoint)
     if output is None:
         click.echo(text, nl=False)
@@ -1239,7 +1239,7 @@ def audit_export(campaign: str, output: str) -> None:
 
     s = settings()
     db = audited_database()
-    done = export_bundle(db, campaign, Path(output), audit_key(create=True), now())
+    done = export_bundle(db, campaign, Path(output), lambda: audit_key(create=True), now())
     if s.json:
         emit_json({"campaign": done.campaign, "events": done.events, "links": done.links,
                    "attachments": done.attachments, "file": output,

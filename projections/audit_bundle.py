@@ -25,14 +25,14 @@ import os
 import sqlite3
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from domain.chain import GENESIS, Checkpoint, canonical_bytes, key_id
+from domain.chain import GENESIS, Checkpoint, canonical_bytes
 from domain.errors import InvalidCheckpoint, LogAltered, UnknownCampaign, UnwritableFile
 from domain.ids import campaign_id, inspection_id
 from projections.audit_chain import (
@@ -45,6 +45,7 @@ from projections.audit_chain import (
     check_signature,
     connect,
     referenced_attachments,
+    sign_head,
     verify_database,
     walk,
 )
@@ -61,15 +62,15 @@ class Exported:
     checkpoint: Checkpoint
 
 
-def export_bundle(db: Path, code: str, out: Path, key: bytes, now: datetime) -> Exported:
-    """Write the campaign's bundle to `out`, after checking the whole database."""
+def export_bundle(db: Path, code: str, out: Path, key: bytes | Callable[[], bytes],
+                  now: datetime) -> Exported:
+    """Write the campaign's bundle to `out`, after checking the whole database (`key`
+    as for `make_checkpoint`: a function is called only when there is a bundle to sign)."""
     walked = verify_database(db)
-    checkpoint = Checkpoint(position=walked.head, hash=walked.head_hash, events=walked.events,
-                            created_at=now.isoformat(timespec="seconds"),
-                            key_id=key_id(key)).signed(key)
     conn = connect(db)
     try:
         plan, start, after, start_hash = _campaign_start(conn, code)
+        checkpoint = sign_head(walked, key() if callable(key) else key, now)
         try:
             tmp = Path(tempfile.NamedTemporaryFile(dir=out.parent, prefix=".kiemtra-",
                                                    suffix=".zip", delete=False).name)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -220,9 +220,15 @@ def _first_reference(conn: sqlite3.Connection, sha: str) -> int:
     return int(row[0] or 0)
 
 
-def make_checkpoint(path: Path, key: bytes, now: datetime) -> Checkpoint:
-    """A signed checkpoint of the log's head, after checking the whole chain."""
+def make_checkpoint(path: Path, key: bytes | Callable[[], bytes], now: datetime) -> Checkpoint:
+    """A signed checkpoint of the log's head, after checking the whole chain. `key` may
+    be a function, called only once the log is found intact (it may create a key file,
+    which a refused command must not leave behind)."""
     walked = verify_database(path)
+    return sign_head(walked, key() if callable(key) else key, now)
+
+
+def sign_head(walked: Verified, key: bytes, now: datetime) -> Checkpoint:
     return Checkpoint(position=walked.head, hash=walked.head_hash, events=walked.events,
                       created_at=now.isoformat(timespec="seconds"),
                       key_id=key_id(key)).signed(key)

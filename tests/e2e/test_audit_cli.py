@@ -141,3 +141,16 @@ def test_an_attachment_comes_back_byte_for_byte(imported: Run, tmp_path: Path) -
     changed = imported("attachment", "get", sha, "-o", "x")
     assert changed.code == 1 and sha in changed.err and not (tmp_path / "x").exists()
     assert imported("audit", "verify").code == 1
+
+
+def test_a_refused_checkpoint_or_export_leaves_nothing(imported: Run, tmp_path: Path) -> None:
+    key_file = tmp_path / "config" / "kiemtra" / "audit.key"
+    assert imported("audit", "export", "NO-SUCH", "-o", "x.zip").code == 2
+    with sqlite3.connect(tmp_path / "kiemtra.db") as conn:
+        conn.execute("UPDATE stored_events SET state = CAST('{}' AS BLOB) WHERE rowid = 3")
+    refused = imported("audit", "checkpoint", "-o", "cp.json")
+    assert refused.code == 1 and "vị trí 3" in refused.err
+    assert imported("audit", "export", CODE, "-o", "x.zip").code == 1
+    assert not key_file.exists() and not (tmp_path / "cp.json").exists()
+    assert not (tmp_path / "x.zip").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".kiemtra-")] == []
