@@ -275,11 +275,13 @@ def plan_import(file: str, day: date | None) -> None:
     Example: kiemtra plan import ke-hoach-2026.toml
     """
     from domain.plan import parse_plan_text
+    from domain.roles import IMPORT, authorize
     from workflow.services import read_text_file
 
     s = settings()
     text = read_text_file(file)
-    parsed = parse_plan_text(text, file)  # refused before any database is created
+    parsed = parse_plan_text(text, file)  # refused before any database is created,
+    authorize(parsed, s.actor, IMPORT)    # as is an actor the plan does not name
     imported = s.workflow().import_parsed(parsed, day or today())
     if s.json:
         emit_json({"campaign": imported.code, "units": [u.code for u in imported.units]})

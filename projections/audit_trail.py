@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -128,30 +128,34 @@ class _Trail:
                                   [i.hex for i in ids])
         else:
             stored = self._select("topic LIKE ? OR topic LIKE ?", list(WORKFLOW_TOPICS))
-        for position, stored_event in stored:
-            yield self.row(position, stored_event)
+        for stored_row in stored:
+            yield self.row(*stored_row)
 
-    def _select(self, where: str, params: list[Any]) -> list[tuple[int, StoredEvent]]:
+    def _select(self, where: str, params: list[Any]) -> list[tuple[int, Any, Any, Any, Any]]:
+        """(position, stream id, version, topic, payload) as stored, in recording order."""
         datastore = self.store.recorder.datastore  # type: ignore[attr-defined]
         with datastore.transaction(commit=False) as c:
             c.execute(f"SELECT rowid, originator_id, originator_version, topic, state "
                       f"FROM stored_events WHERE {where} ORDER BY rowid", params)
-            return [(int(r[0]), StoredEvent(originator_id=str(r[1]),
-                                            originator_version=int(r[2]), topic=str(r[3]),
-                                            state=bytes(r[4]))) for r in c.fetchall()]
+            return list(c.fetchall())
 
-    def row(self, position: int, stored: StoredEvent) -> dict[str, Any]:
+    def row(self, position: int, oid: Any, version: Any, topic: Any,
+            payload: Any) -> dict[str, Any]:
         try:
-            stream = UUID(str(stored.originator_id))
-            event: Any = self.store.mapper.to_domain_event(
-                StoredEvent(stream, stored.originator_version, stored.topic, stored.state))
-            name = type(event).__name__
-            if name == "PlanImported":
-                self.know(plan_from_record(event.plan))
-        except Exception as exc:  # a payload that no longer decodes: show it, do not stop
+            return self._row(position, oid, version, topic, payload)
+        except Exception as exc:  # stored bytes that no longer make an event: show, go on
             if isinstance(exc, KiemtraError):
                 raise
-            return unreadable_row(position, stored, exc)
+            return unreadable_row(position, topic, exc)
+
+    def _row(self, position: int, oid: Any, version: Any, topic: Any,
+             payload: Any) -> dict[str, Any]:
+        stream = UUID(str(oid))
+        event: Any = self.store.mapper.to_domain_event(
+            StoredEvent(stream, int(version), str(topic), bytes(payload)))
+        name = type(event).__name__
+        if name == "PlanImported":
+            self.know(plan_from_record(event.plan))
         code, unit = self.streams.get(stream, ("", None))
         details = {k: v for k, v in event.__dict__.items() if k not in ENVELOPE}
         if name == "PlanImported":
@@ -190,11 +194,12 @@ class _Trail:
         return found.name, found.role.value
 
 
-def unreadable_row(position: int, stored: StoredEvent, exc: Exception) -> dict[str, Any]:
+def unreadable_row(position: int, topic: Any, exc: Exception) -> dict[str, Any]:
+    """A row for an event whose stored bytes no longer decode (shown whatever the filters)."""
     return {
-        "seq": position, "recorded_at": None, "recorded_on": datetime.min.date().isoformat(),
-        "actor": None, "actor_name": None, "actor_role": None, "role_recorded": False,
-        "campaign": "", "unit": None, "event": UNREADABLE, "step": "unreadable",
-        "version": stored.originator_version, "effective_date": None, "back_dated": False,
-        "attachments": [], "details": {"topic": stored.topic, "error": str(exc)[:200]},
+        "seq": position, "recorded_at": None, "recorded_on": None, "actor": None,
+        "actor_name": None, "actor_role": None, "role_recorded": False, "campaign": "",
+        "unit": None, "event": UNREADABLE, "step": "unreadable", "version": None,
+        "effective_date": None, "back_dated": False, "attachments": [],
+        "details": {"topic": str(topic), "error": str(exc)[:200]},
     }

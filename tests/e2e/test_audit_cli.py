@@ -154,3 +154,15 @@ def test_a_refused_checkpoint_or_export_leaves_nothing(imported: Run, tmp_path: 
     assert not key_file.exists() and not (tmp_path / "cp.json").exists()
     assert not (tmp_path / "x.zip").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".kiemtra-")] == []
+    shown = ok(imported("audit", "--json", "--actor", "nobody")).json()  # shown whatever the filter
+    assert [(r["seq"], r["event"]) for r in shown] == [(3, "Unreadable")]
+    assert "audit verify" in ok(imported("audit")).out
+
+
+def test_an_actor_the_plan_does_not_name_creates_no_database(run: Run, tmp_path: Path) -> None:
+    (tmp_path / "ke-hoach.toml").write_text(ok(run("plan", "template")).out, "utf-8")
+    stranger = run("plan", "import", "ke-hoach.toml", actor="root")
+    assert stranger.code == 2 and "root" in stranger.err
+    unit = run("plan", "import", "ke-hoach.toml", actor="vp")
+    assert unit.code == 1 and "Tổ trưởng" in unit.err
+    assert not (tmp_path / "kiemtra.db").exists()
