@@ -43,6 +43,14 @@ def head(conn: Connection) -> int:
     return int(found or 0)
 
 
+def event_state(conn: Connection, position: int) -> bytes:
+    """The stored state of the event recorded at `position`."""
+    found = conn.execute(text(f"SELECT state FROM {EVENTS_TABLE} "
+                              f"WHERE {_id_column(conn)} = :position"),
+                         {"position": position}).scalar_one()
+    return bytes(found)
+
+
 def read_notifications(conn: Connection, after: int, limit: int) -> list[StoredNotification]:
     column = _id_column(conn)
     rows = conn.execute(text(

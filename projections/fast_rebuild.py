@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import gc
 import os
-import re
 import sqlite3
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
@@ -32,6 +31,7 @@ import orjson
 
 from domain.delivery import FAILED, SENT, evolve_delivery, new_delivery
 from domain.record import evolve
+from projections.flat_json import deep_flat_decode, flat_decode
 from projections.rows import Row, campaign_row, delivery_to_row, orphan_row, plan_rows
 
 CAMPAIGN_TOPIC = "domain.campaign:Campaign.PlanImported"
@@ -53,53 +53,6 @@ SPLIT = "90"
 TableSpecs = dict[str, tuple[list[str], list[str]]]
 # What the fold does with one stored event: (rowid, stream id, version, class name, state).
 Handler = Callable[[int, str, int, str, bytes], None]
-
-
-# Attributes of inspection and delivery events that hold a date or a timestamp,
-# stored as {"_type_": "date_iso", "_data_": "…"}; a test checks the list is complete.
-MOMENT_KEYS = frozenset({
-    "timestamp", "effective_date", "planned_on_site", "notice_due", "on_site", "report_due",
-    "previous_on_site", "conclusion_due", "due", "claimed_at", "at", "retry_after",
-})
-
-
-def flat_decode(state: bytes) -> dict[str, Any]:
-    """Decode without the transcoder's per-object hook: dates and timestamps stay ISO
-    text, which sorts and compares as the dates do and is how the views store them."""
-    data: dict[str, Any] = orjson.loads(state)
-    for key, value in data.items():  # replacing values in place: the size does not change
-        if type(value) is dict and key in MOMENT_KEYS:
-            data[key] = value["_data_"]
-    for finding in data.get("findings") or ():
-        if type(finding) is dict and type(finding["remediate_by"]) is dict:
-            finding["remediate_by"] = finding["remediate_by"]["_data_"]
-    return data
-
-
-# An encoded value whose data is a plain string (every transcoding kiemtra registers).
-ENCODED = re.compile(rb'\{"_type_":"[a-z_]+","_data_":("[^"\\]*")\}')
-
-
-def deep_flat_decode(state: bytes) -> Any:
-    """The same for any shape (plans): every encoded value, however deep, as its text.
-
-    The encoded objects are replaced by their text in the JSON itself, before parsing
-    (no JSON string can contain an unescaped `{"`); any left (data not a plain string)
-    are flattened after parsing."""
-    flat = b"".join(ENCODED.split(state))  # the texts are the split's captured groups
-    if b'"_type_"' not in flat:
-        return orjson.loads(flat)
-
-    def walk(value: Any) -> Any:
-        if type(value) is dict:
-            if "_type_" in value:
-                return value["_data_"]
-            return {k: walk(v) for k, v in value.items()}
-        if type(value) is list:
-            return [walk(v) for v in value]
-        return value
-
-    return walk(orjson.loads(flat))
 
 
 def table_specs(tables: Collection[Any]) -> TableSpecs:
@@ -217,8 +170,8 @@ class Fold:
                       state: bytes) -> None:
         self.plans += 1
         if self.campaigns:
-            data = deep_flat_decode(state)  # the plan is JSON-ready as it is
-            self._add("view_campaigns", campaign_row(rowid, data, data["plan"]))
+            data = deep_flat_decode(state)  # dates as ISO text, as the view stores them
+            self._add("view_campaigns", campaign_row(rowid, data))
         else:
             data = orjson.loads(state)  # codes and names only: no dates wanted
         keep = None if self.share == EVERY else self.owns

@@ -28,7 +28,6 @@ from projections.rows import (
     campaign_row,
     delivery_from_row,
     delivery_to_row,
-    jsonable,
     orphan_row,
     plan_rows,
 )
@@ -214,7 +213,7 @@ class StatusProjector:
                                                              n.originator_version, record)
 
     def _plan_imported(self, batch: Batch, n: StoredNotification, data: dict[str, Any]) -> None:
-        batch.campaigns.append(campaign_row(n.id, data, jsonable(data["plan"])))
+        batch.campaigns.append(campaign_row(n.id, data))
         batch.rows.update(plan_rows(data["code"], data["plan"]["units"]))
 
     def _write(self, conn: Connection, batch: Batch) -> None:

@@ -33,6 +33,9 @@ class Reader(Protocol):
     def head(self) -> int:
         """The id of the last event recorded (0 when there is none)."""
 
+    def event_state(self, position: int) -> bytes:
+        """The stored state of the event recorded at `position` (a notification id)."""
+
     def close(self) -> None: ...
 
 
@@ -56,6 +59,11 @@ class SqliteReader:
             return 0
         return int(self.conn.execute(f"SELECT MAX(rowid) FROM {EVENTS_TABLE}").fetchone()[0]
                    or 0)
+
+    def event_state(self, position: int) -> bytes:
+        found = self.conn.execute(f"SELECT state FROM {EVENTS_TABLE} WHERE rowid = ?",
+                                  (position,)).fetchone()
+        return bytes(found[0])
 
     def close(self) -> None:
         self.conn.close()
@@ -81,6 +89,11 @@ class EngineReader:
         from projections.events import head
 
         return head(self.conn)
+
+    def event_state(self, position: int) -> bytes:
+        from projections.events import event_state
+
+        return event_state(self.conn, position)
 
     def close(self) -> None:
         self.conn.close()

@@ -140,14 +140,13 @@ def jsonable(value: Any) -> Any:
     return orjson.loads(orjson.dumps(value))
 
 
-def campaign_row(position: int, data: Mapping[str, Any], plan_json: Any) -> dict[str, Any]:
-    """The view_campaigns row of a PlanImported event recorded at `position`;
-    `plan_json` is its plan as JSON-ready data (dates as ISO text)."""
+def campaign_row(position: int, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The view_campaigns row of a PlanImported event recorded at `position`."""
     plan, code = data["plan"], data["code"]
     return {
         "code_key": code.casefold(), "code": code, "title": plan["title"],
         "authority": plan["authority"], "period_start": plan["period"]["start"],
-        "period_end": plan["period"]["end"], "plan": plan_json,
+        "period_end": plan["period"]["end"],
         "secretariat_name": plan["secretariat"]["name"],
         "leader_name": next((m["name"] for m in plan["team"] if m["role"] == "leader"), ""),
         "imported_on": data["effective_date"], "position": position,

@@ -39,11 +39,12 @@ campaigns = Table(
     Column("authority", Text, nullable=False),
     Column("period_start", Date, nullable=False),
     Column("period_end", Date, nullable=False),
-    Column("plan", JSON, nullable=False),  # the imported plan, dates as ISO strings
     Column("secretariat_name", Text, nullable=False),  # for the due list, without the plan
     Column("leader_name", Text, nullable=False),
     Column("imported_on", Date, nullable=False),
-    Column("position", Integer, nullable=False),  # notification id: import order
+    # The notification id of the PlanImported event: import order, and where the plan
+    # itself is read (`Views.plan`) instead of keeping a second copy of it here.
+    Column("position", Integer, nullable=False),
 )
 
 inspections = Table(

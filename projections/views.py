@@ -19,6 +19,7 @@ from domain.ids import campaign_id, inspection_id
 from domain.metrics import derived_rates
 from domain.record import status_row
 from domain.vocabulary import WEEKDAYS_VI
+from projections.flat_json import deep_flat_decode
 from projections.reader import EngineReader, Reader, SqliteReader, as_date, as_json
 from projections.rows import Row
 from projections.schema import SCHEMA_VERSION
@@ -53,7 +54,7 @@ FAILED_SQL = """
 SELECT * FROM view_deliveries WHERE state IN ('failed', 'retry') ORDER BY due, key
 """
 DEADLINES_SQL = """
-SELECT d.kind, d.due, d.finding, i.*, c.plan FROM view_deadlines d
+SELECT d.kind, d.due, d.finding, i.*, c.position AS plan_position FROM view_deadlines d
 JOIN view_inspections i ON i.originator_id = d.originator_id
 JOIN view_campaigns c ON c.code_key = d.campaign_key
 WHERE d.due >= :first AND d.due <= :last
@@ -153,13 +154,16 @@ class Views:
         memory = Views(engine=create_engine("sqlite://"))
         memory.projector.ensure_tables()
         decoder = EventDecoder()
-        with self.reader() as r:
-            plan = _campaign(r, code) if code else None
+        ids = None
+        if code:
+            with self.reader() as r:
+                camp = _campaign(r, code)
+                units = _plan(r, camp["position"])["units"]
+                ids = [campaign_id(camp["code"]).hex] + [
+                    inspection_id(camp["code"], u["code"]).hex for u in units]
         with self.engine.connect() as conn, memory.engine.begin() as target:
             batches: Iterable[list[Any]]
-            if plan is not None:
-                ids = [campaign_id(plan["code"]).hex] + [
-                    inspection_id(plan["code"], u["code"]).hex for u in plan["plan"]["units"]]
+            if ids is not None:
                 batches = [read_streams(conn, ids)]
             else:
                 batches = _batches(lambda after: read_notifications(conn, after, 5000))
@@ -169,7 +173,7 @@ class Views:
                 if kept:
                     memory.projector.apply(target, position, kept)
                     position = kept[-1].id
-        if plan is not None and position == 0:
+        if ids is not None and position == 0:
             return []  # the campaign had not been imported yet
         return memory.status(as_of, code)
 
@@ -199,14 +203,15 @@ class Views:
 
     def deadlines_between(self, first: date, last: date) -> list[dict[str, Any]]:
         """Open deadlines due in [first, last], each with its inspection row and plan."""
+        plans: dict[int, Any] = {}
         with self.reader() as r:
             rows = r.rows(DEADLINES_SQL, {"first": first, "last": last})
-        plans: dict[str, Any] = {}
+            for row in rows:
+                if row["plan_position"] not in plans:
+                    plans[row["plan_position"]] = _plan(r, row["plan_position"])
         found = []
         for row in rows:
-            plan = plans.get(row["campaign_key"])
-            if plan is None:
-                plan = plans[row["campaign_key"]] = as_json(row["plan"])
+            plan = plans[row["plan_position"]]
             found.append({"kind": row["kind"], "due": as_date(row["due"]),
                           "finding": row["finding"] or None, "plan": plan,
                           "row": Row.from_db(row)})
@@ -257,11 +262,11 @@ class Views:
         """The data behind the secretariat's 'Báo cáo kết quả kiểm tra'."""
         with self.reader() as r:
             camp = _campaign(r, code)
+            plan = _plan(r, camp["position"])
             rows = [Row.from_db(row) for row in r.rows(
                 STATUS_SQL.format(where="WHERE i.campaign_key = :key"),
                 {"key": camp["code_key"]})]
         units = [_unit_summary(row, as_of) for row in rows]
-        plan = as_json(camp["plan"])
         totals = _add_figures(u["figures"] for u in units)
         return {
             "campaign": camp["code"], "title": camp["title"], "authority": camp["authority"],
@@ -333,9 +338,14 @@ def _campaign(r: Reader, code: str) -> dict[str, Any]:
                    {"key": code.strip().casefold()})
     if not found:
         raise UnknownCampaign(code=code)
-    camp = found[0]
-    camp["plan"] = as_json(camp["plan"])
-    return camp
+    return found[0]
+
+
+def _plan(r: Reader, position: int) -> dict[str, Any]:
+    """A campaign's plan as imported (dates as ISO text), read from its PlanImported event,
+    recorded at `position` (the view keeps where the plan is, not a second copy)."""
+    plan: dict[str, Any] = deep_flat_decode(r.event_state(position))["plan"]
+    return plan
 
 
 def _batches(read: Any) -> Iterable[list[Any]]:

@@ -14,10 +14,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from domain.ids import inspection_id
+from domain.ids import campaign_id, inspection_id
 from domain.record import status_row
 from projections import tables as t
 from projections.projector import StatusProjector
+from projections.rows import jsonable
+from projections.schema import SCHEMA_VERSION
 from projections.views import Views
 from tests.conftest import CODE, plan_text
 from workflow.database import Database
@@ -166,6 +168,50 @@ def test_a_second_campaign_and_unknown_campaigns(wf: Workflow, campaign: str,
         v.status(D(2026, 9, 1), "NOPE")
 
 
+def test_the_plan_is_read_from_its_event_not_copied(wf: Workflow, campaign: str,
+                                                    db: Database) -> None:
+    """The campaign view keeps where the plan was recorded; both readers fetch it there."""
+    from projections.flat_json import deep_flat_decode
+    from projections.reader import EngineReader
+
+    walk(wf)
+    v = views(db).fresh()
+    with sqlite3.connect(db.url) as conn:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(view_campaigns)")}
+        position, state = conn.execute(
+            "SELECT c.position, e.state FROM view_campaigns c "
+            "JOIN stored_events e ON e.rowid = c.position").fetchone()
+    assert "plan" not in columns
+    imported = jsonable(wf.store.load(campaign_id(CODE)).plan_record)  # dates as ISO text
+    assert deep_flat_decode(state)["plan"] == imported
+    due = v.deadlines_between(D(2026, 1, 1), D(2026, 12, 31))
+    assert due and all(d["plan"] == imported for d in due)
+    summary = v.summary(CODE, D(2026, 9, 15))
+    assert (summary["number"], summary["place"]) == (imported["number"], imported["place"])
+    engine_views = Views(engine=db.engine())  # the reader PostgreSQL uses
+    with engine_views.reader() as r:
+        assert isinstance(r, EngineReader) and r.event_state(position) == state
+    assert engine_views.summary(CODE, D(2026, 9, 15)) == summary
+
+
+def test_views_of_an_older_layout_are_rebuilt(wf: Workflow, campaign: str,
+                                              db: Database) -> None:
+    """Views written by a kiemtra whose campaign view still copied the plan (version 3)."""
+    walk(wf)
+    current = snapshot(views(db).fresh())
+    with sqlite3.connect(db.url) as conn:
+        conn.execute("ALTER TABLE view_campaigns ADD COLUMN plan JSON")
+        conn.execute("UPDATE view_campaigns SET plan = '{}'")
+        conn.execute("UPDATE view_tracking SET position = 3 WHERE name = 'schema'")
+        conn.execute("DELETE FROM view_inspections")
+    assert snapshot(Views(db).fresh()) == current
+    with sqlite3.connect(db.url) as conn:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(view_campaigns)")}
+        marks = dict(conn.execute("SELECT name, position FROM view_tracking").fetchall())
+    assert "plan" not in columns
+    assert marks["schema"] == SCHEMA_VERSION
+
+
 @pytest.mark.parametrize(
     ("as_of", "overdue"),
     [
@@ -247,12 +293,12 @@ def test_time_travel_shows_what_was_recorded_then(wf: Workflow, campaign: str,
 
 
 def test_the_fast_rebuild_knows_every_date_attribute(tmp_path: Path) -> None:
-    """`fast_rebuild.MOMENT_KEYS` must name every date or timestamp an event carries."""
+    """`flat_json.MOMENT_KEYS` must name every date or timestamp an event carries."""
     from datetime import date as Date
 
     from notifications.tick import run_tick
     from notifications.transports import OutboxTransport
-    from projections.fast_rebuild import MOMENT_KEYS
+    from projections.flat_json import MOMENT_KEYS
     from workflow.demo import run_demo
 
     db = Database(str(tmp_path / "k.db"))
