@@ -48,36 +48,45 @@ PARALLEL_FROM = 50_000
 CACHE_KIB = 20_000
 SPLIT = "90"
 
-# The columns of each view table, in order, and which of them hold JSON: all the
-# fold needs of the table definitions (a worker process gets it without SQLAlchemy).
-TableSpecs = dict[str, tuple[list[str], list[str]]]
+# The columns of each view table, in order, and which of them hold JSON and which
+# booleans: all the fold needs of the table definitions (a worker process gets it
+# without SQLAlchemy).
+TableSpecs = dict[str, tuple[list[str], list[str], list[str]]]
 # What the fold does with one stored event: (rowid, stream id, version, class name, state).
 Handler = Callable[[int, str, int, str, bytes], None]
 
 
 def table_specs(tables: Collection[Any]) -> TableSpecs:
-    """Column names and JSON columns of SQLAlchemy tables."""
-    return {str(table.name): ([str(c.name) for c in table.columns],
-                         [str(c.name) for c in table.columns if type(c.type).__name__ == "JSON"])
+    """Column names, JSON columns and boolean columns of SQLAlchemy tables."""
+
+    def of_type(table: Any, kind: str) -> list[str]:
+        return [str(c.name) for c in table.columns if type(c.type).__name__ == kind]
+
+    return {str(table.name): ([str(c.name) for c in table.columns], of_type(table, "JSON"),
+                              of_type(table, "Boolean"))
             for table in tables}
 
 
 class Columns:
     """A row dict as the tuple `executemany` takes, stored as SQLAlchemy would store it.
 
-    Dates are ISO text already (the log is decoded flat) and booleans bind as 0/1,
-    so only JSON columns need converting, to compact JSON: as UTF-8 bytes, which the
-    insert casts to text (`SqliteSink`), so no decoding and re-encoding on the way.
+    Dates are ISO text already (the log is decoded flat); JSON values become compact
+    JSON text and booleans 0/1. Plain `str` and `int` are also what the driver binds
+    fastest: anything else (a bool, bytes, None) takes its adapter look-up first.
     """
 
-    def __init__(self, names: list[str], json_names: list[str]) -> None:
+    def __init__(self, names: list[str], json_names: list[str], flag_names: list[str]
+                 ) -> None:
         self.values = itemgetter(*names)
         self.json = json_names
+        self.flags = flag_names
 
     def __call__(self, row: dict[str, Any]) -> tuple[Any, ...]:
-        """The row's values in column order (its JSON values replaced by their text)."""
+        """The row's values in column order, converted so."""
         for name in self.json:
-            row[name] = orjson.dumps(row[name])
+            row[name] = orjson.dumps(row[name]).decode()
+        for name in self.flags:
+            row[name] = 1 if row[name] else 0
         values: tuple[Any, ...] = self.values(row)
         return values
 
@@ -95,10 +104,9 @@ class SqliteSink:
 
     def __init__(self, db: sqlite3.Connection, specs: TableSpecs) -> None:
         self.db = db
-        self.sql = {name: f"INSERT INTO {name} ({', '.join(columns)}) VALUES ("
-                          + ", ".join("CAST(? AS TEXT)" if c in json else "?" for c in columns)
-                          + ")"
-                    for name, (columns, json) in specs.items()}
+        self.sql = {name: f"INSERT INTO {name} ({', '.join(columns)}) "
+                          f"VALUES ({', '.join('?' for _ in columns)})"
+                    for name, (columns, _, _) in specs.items()}
         self.pending: dict[str, list[tuple[Any, ...]]] = {name: [] for name in specs}
 
     def add(self, table: str, values: tuple[Any, ...]) -> None:

@@ -207,8 +207,8 @@ def main() -> None:
     job = read_frame(sys.stdin.fileno())
     assert job is not None and job[0] == JOB
     path, head, (first, end), specs = marshal.loads(job[1])
-    run(path, head, (first, end), {name: (list(c), list(j)) for name, (c, j) in specs.items()},
-        out)
+    run(path, head, (first, end),
+        {name: (list(c), list(j), list(f)) for name, (c, j, f) in specs.items()}, out)
 
 
 if __name__ == "__main__":
