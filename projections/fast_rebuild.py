@@ -283,15 +283,23 @@ def gc_paused() -> Iterator[None]:
 
 
 @contextmanager
-def larger_cache(db: sqlite3.Connection, kib: int) -> Iterator[None]:
-    """A larger page cache while the views are loaded: rows arrive in log order, so
-    their primary keys (stream ids) land all over each table's B-tree."""
-    before = db.execute("PRAGMA cache_size").fetchone()[0]
-    db.execute(f"PRAGMA cache_size = -{kib}")
+def load_settings(db: sqlite3.Connection, cache_kib: int) -> Iterator[None]:
+    """SQLite settings for dropping and loading the views, restored after.
+
+    A larger page cache: rows arrive in log order, so their primary keys (stream ids)
+    land all over each table's B-tree. And no secure delete (Debian's SQLite has it on):
+    it would overwrite every page of the old views with zeros, through the WAL and
+    again into the file, to hide data that is derived from the events kept beside it.
+    """
+    before = [db.execute(f"PRAGMA {name}").fetchone()[0]
+              for name in ("cache_size", "secure_delete")]
+    db.execute(f"PRAGMA cache_size = -{cache_kib}")
+    db.execute("PRAGMA secure_delete = 0")
     try:
         yield
     finally:
-        db.execute(f"PRAGMA cache_size = {int(before)}")
+        db.execute(f"PRAGMA cache_size = {int(before[0])}")
+        db.execute(f"PRAGMA secure_delete = {int(before[1])}")
 
 
 class DeferredIndexes:
@@ -319,19 +327,23 @@ def database_file(db: sqlite3.Connection) -> str:
     return str(next(row[2] for row in db.execute("PRAGMA database_list") if row[1] == "main"))
 
 
-def rebuild_streams(db: sqlite3.Connection, head: int, tables: Collection[Any]) -> int:
-    """Fold events 1..head into the (empty) view tables; returns how many were read.
+def rebuild_streams(db: sqlite3.Connection, head: int, tables: Collection[Any],
+                    clear: Callable[[], None]) -> int:
+    """Empty the view tables (`clear`) and fold events 1..head into them; returns how
+    many were read.
 
     A long log is folded by two processes, one per core (`rebuild_worker.py`): the
     worker takes the campaigns and the streams whose id ends below SPLIT, this
-    process the other streams and all the writing.
+    process the other streams and all the writing. The worker starts first, so that
+    it folds while this process drops the old views.
     """
     specs = table_specs(tables)
     sink = SqliteSink(db, specs)
     path = database_file(db)
-    with gc_paused(), larger_cache(db, CACHE_KIB):
-        indexes = DeferredIndexes(db, list(specs))
+    with gc_paused(), load_settings(db, CACHE_KIB):
         if head < PARALLEL_FROM or not path or (os.cpu_count() or 1) < 2:
+            clear()
+            indexes = DeferredIndexes(db, list(specs))
             count = fold_log(db, head, Fold(sink, specs))
             indexes.restore()
             return count
@@ -339,6 +351,8 @@ def rebuild_streams(db: sqlite3.Connection, head: int, tables: Collection[Any]) 
 
         worker = WorkerProcess(path, head, ("", SPLIT), specs, sink)
         try:
+            clear()
+            indexes = DeferredIndexes(db, list(specs))
             count = fold_log(db, head, Fold(sink, specs, False, (SPLIT, None)), worker.drain)
             indexes.restore()  # while the worker finishes its share
             count += worker.finish()

@@ -133,10 +133,9 @@ class StatusProjector:
 
         try:
             with self._locked() as conn:
-                self._reset(conn)
                 head = self.head(conn)
                 raw = conn.connection.driver_connection
-                count = rebuild_streams(raw, head, t.VIEWS)
+                count = rebuild_streams(raw, head, t.VIEWS, lambda: self._reset(conn))
                 if head:
                     conn.execute(update(t.tracking).where(t.tracking.c.name == NAME)
                                  .values(position=head))

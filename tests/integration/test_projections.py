@@ -361,6 +361,13 @@ def test_fast_rebuild_rows_equal_the_incremental_ones(tmp_path: Path, parallel: 
     finish = WorkerProcess.finish
     monkeypatch.setattr(WorkerProcess, "finish",
                         lambda self: finished.append(finish(self)) or finished[-1])
+    settings = "PRAGMA cache_size", "PRAGMA secure_delete"
+    with v.engine.connect() as conn:  # the pool hands the rebuild this same connection
+        raw = conn.connection.driver_connection
+        before = [raw.execute(pragma).fetchone() for pragma in settings]
     assert v.rebuild() == total
     assert view_tables(db) == incremental
     assert bool(finished) == parallel and (not parallel or 0 < finished[0] < total)
+    with v.engine.connect() as conn:  # the load's own settings do not outlive it
+        assert conn.connection.driver_connection is raw
+        assert [raw.execute(pragma).fetchone() for pragma in settings] == before
