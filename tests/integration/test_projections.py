@@ -331,6 +331,12 @@ def view_tables(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     return found
 
 
+def indexes(db: Database) -> list[tuple[str, str]]:
+    with sqlite3.connect(db.url) as conn:
+        return sorted(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                                   "AND tbl_name LIKE 'view_%' AND sql IS NOT NULL"))
+
+
 @pytest.mark.parametrize("parallel", [False, True])
 def test_fast_rebuild_rows_equal_the_incremental_ones(tmp_path: Path, parallel: bool,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
@@ -365,8 +371,12 @@ def test_fast_rebuild_rows_equal_the_incremental_ones(tmp_path: Path, parallel: 
     with v.engine.connect() as conn:  # the pool hands the rebuild this same connection
         raw = conn.connection.driver_connection
         before = [raw.execute(pragma).fetchone() for pragma in settings]
+    keys = indexes(db)
+    assert {"ux_view_inspections", "ux_view_deadlines", "ux_view_campaigns",
+            "ux_view_deliveries", "ux_view_deliveries_key"} <= {name for name, _ in keys}
     assert v.rebuild() == total
     assert view_tables(db) == incremental
+    assert indexes(db) == keys  # dropped for the load, made again
     assert bool(finished) == parallel and (not parallel or 0 < finished[0] < total)
     with v.engine.connect() as conn:  # the load's own settings do not outlive it
         assert conn.connection.driver_connection is raw
