@@ -32,7 +32,15 @@ import orjson
 from domain.delivery import FAILED, SENT, evolve_delivery, new_delivery
 from domain.record import evolve
 from projections.flat_json import deep_flat_decode, flat_decode
-from projections.rows import Row, campaign_row, delivery_to_row, orphan_row, plan_rows
+from projections.rows import (
+    Row,
+    Seed,
+    campaign_row,
+    delivery_to_row,
+    orphan_row,
+    plan_seeds,
+    seeded_row,
+)
 
 CAMPAIGN_TOPIC = "domain.campaign:Campaign.PlanImported"
 INSPECTION = "domain.inspection:"
@@ -42,11 +50,12 @@ CHUNK = 1000  # rows per executemany (and per frame from the worker), events per
 # (included) to `end` (excluded; None: no end). Ids are uniform hashes (uuid5).
 Share = tuple[str, str | None]
 EVERY: Share = ("", None)
-# A log this long is folded by two processes; the worker's share (the campaigns too)
-# is the larger, since this process also writes every row.
+# A log this long is folded by two processes: the worker takes the campaigns and the
+# streams whose id ends below SPLIT (52%), this process the others, and it writes every
+# row (balanced by measurement, bench/national_scale.py).
 PARALLEL_FROM = 50_000
 CACHE_KIB = 20_000
-SPLIT = "90"
+SPLIT = "84"
 
 # The columns of each view table, in order, and which of them hold JSON and which
 # booleans: all the fold needs of the table definitions (a worker process gets it
@@ -96,6 +105,9 @@ class Sink(Protocol):
 
     def add(self, table: str, values: tuple[Any, ...]) -> None: ...
 
+    def seeds(self, items: list[tuple[str, Seed]]) -> None:
+        """What plans say of inspections another process folds (stream id, seed)."""
+
     def flush(self) -> None: ...
 
 
@@ -118,6 +130,10 @@ class SqliteSink:
 
     def write(self, table: str, rows: list[tuple[Any, ...]]) -> None:
         self.db.executemany(self.sql[table], rows)
+
+    def seeds(self, items: list[tuple[str, Seed]]) -> None:
+        msg = "a fold that writes to the database owns every stream of the plans it reads"
+        raise AssertionError(msg)
 
     def flush(self) -> None:
         for table, pending in self.pending.items():
@@ -145,20 +161,27 @@ class Fold:
     """Open streams in memory; finished ones written and forgotten.
 
     `share`: the inspection and delivery streams this fold owns (the others are
-    another process's). With `campaigns` it also writes the campaigns; without, a
-    plan only names the inspections it starts.
+    another process's). With `reads_plans`, the fold reads the plans: it writes the
+    campaigns, starts the rows of the inspections it owns and passes the seeds of the
+    others to `sink.seeds`. Without, another process reads the plans and hands this fold
+    the seeds of its streams as it goes (`take_seeds`): a row then starts at its
+    stream's first event and takes its place and name in the plan from its seed when
+    written; one whose seed has not come yet waits for it, or for `settle`, which runs
+    once every seed is in.
     """
 
-    def __init__(self, sink: Sink, specs: TableSpecs, campaigns: bool = True,
-                 share: Share = EVERY) -> None:
+    def __init__(self, sink: Sink, specs: TableSpecs, share: Share = EVERY,
+                 reads_plans: bool = True) -> None:
         self.sink = sink
-        self.campaigns = campaigns
         self.share = share
+        self.reads_plans = reads_plans
+        self.seeds: dict[str, Seed] = {}
         self.columns = {name: Columns(*spec) for name, spec in specs.items()}
         self.rows: dict[str, Row] = {}
         self.open_deliveries: dict[str, tuple[int, dict[str, Any]]] = {}
         self.finished: set[str] = set()
-        self.plans = 0
+        self.started: set[str] = set()  # rows started at their first event, seed to come
+        self.waiting: list[Row] = []  # rows to write once their seed is in
 
     def route(self, topic: str) -> tuple[Handler, str]:
         """The handler of a topic's events, and the event's class name."""
@@ -176,14 +199,16 @@ class Fold:
 
     def plan_imported(self, rowid: int, oid: str, version: int, name: str,
                       state: bytes) -> None:
-        self.plans += 1
-        if self.campaigns:
-            data = deep_flat_decode(state)  # dates as ISO text, as the view stores them
-            self._add("view_campaigns", campaign_row(rowid, data))
-        else:
-            data = orjson.loads(state)  # codes and names only: no dates wanted
-        keep = None if self.share == EVERY else self.owns
-        self.rows.update(plan_rows(data["code"], data["plan"]["units"], keep))
+        data = deep_flat_decode(state)  # dates as ISO text, as the view stores them
+        self._add("view_campaigns", campaign_row(rowid, data))
+        others = []
+        for inspection, seed in plan_seeds(data["code"], data["plan"]["units"]).items():
+            if self.owns(inspection):
+                self.rows[inspection] = seeded_row(inspection, seed)
+            else:
+                others.append((inspection, seed))
+        if others:
+            self.sink.seeds(others)
 
     def owns(self, oid: str) -> bool:
         first, end = self.share
@@ -197,6 +222,8 @@ class Fold:
             if oid in self.finished:
                 raise StreamReopened(oid)
             row = self.rows[oid] = orphan_row(oid, data)
+            if not self.reads_plans:
+                self.started.add(oid)
         record = row.record
         evolve(record, name, data)
         row.version = version
@@ -222,13 +249,46 @@ class Fold:
             self.open_deliveries[oid] = (version, record)
 
     def close(self) -> None:
+        """Write the streams still open (the end of the log is reached)."""
         for row in self.rows.values():
             self._write_row(row)
         for oid, (version, record) in self.open_deliveries.items():
             self._add("view_deliveries", delivery_to_row(oid, version, record))
         self.sink.flush()
 
-    def _write_row(self, row: Row) -> None:
+    def take_seeds(self, items: list[tuple[str, Seed]]) -> None:
+        """Seeds from the process that reads the plans; the rows that waited for them are
+        written now."""
+        self.seeds.update(items)
+        if self.waiting:
+            waiting, self.waiting = self.waiting, []
+            for row in waiting:
+                self._write_row(row)  # waits again if its seed is still to come
+
+    def settle(self) -> None:
+        """Once every seed is in: write the rows that waited for theirs (one with none
+        keeps the names `orphan_row` gave it), and the rows of planned inspections whose
+        streams have no event at all."""
+        waiting, self.waiting = self.waiting, []
+        for row in waiting:
+            self._write_row(row, last=True)
+        for oid, seed in self.seeds.items():  # the seeds left: streams with no event
+            self._write_row(seeded_row(oid, seed))
+        self.seeds = {}
+        self.sink.flush()
+
+    def _write_row(self, row: Row, last: bool = False) -> None:
+        """Write a row (`last`: its seed will not come if it has not come yet); a seed
+        is used once, and then forgotten."""
+        oid = row.originator_id
+        if oid in self.started:
+            seed = self.seeds.pop(oid, None)
+            if seed is None and not last:
+                self.waiting.append(row)
+                return
+            if seed is not None:
+                row.seq, row.unit_name = seed[2], seed[3]
+            self.started.discard(oid)
         self._add("view_inspections", row.to_db())
         for item in row.deadlines():
             self._add("view_deadlines", item)
@@ -237,23 +297,26 @@ class Fold:
         self.sink.add(table, self.columns[table](row))
 
 
-def share_filter(share: Share) -> tuple[str, tuple[str, ...]]:
-    """SQL (and its parameters) that keeps the plans and the streams a fold owns."""
-    first, end = share
-    if share == EVERY:
+def share_filter(fold: Fold) -> tuple[str, tuple[str, ...]]:
+    """SQL (and its parameters) that keeps the events a fold reads: the streams it owns,
+    and the plans if it reads them (and only then)."""
+    first, end = fold.share
+    if fold.share == EVERY:
         return "", ()
-    tail = "substr(originator_id, -2)"
-    if end is None:
-        return f" AND (topic = ? OR {tail} >= ?)", (CAMPAIGN_TOPIC, first)
-    return f" AND (topic = ? OR {tail} >= ? AND {tail} < ?)", (CAMPAIGN_TOPIC, first, end)
+    owned, parameters = "substr(originator_id, -2) >= ?", [first]
+    if end is not None:
+        owned, parameters = f"{owned} AND substr(originator_id, -2) < ?", [first, end]
+    if fold.reads_plans:
+        return f" AND (topic = ? OR {owned})", (CAMPAIGN_TOPIC, *parameters)
+    return f" AND topic != ? AND {owned}", (CAMPAIGN_TOPIC, *parameters)
 
 
 def fold_log(db: sqlite3.Connection, head: int, fold: Fold,
              between: Callable[[], None] = lambda: None) -> int:
-    """Feed events 1..head of the fold's streams to it; returns how many of its own were
-    read (plans count only where campaigns are written). `between` runs every CHUNK."""
+    """Feed events 1..head of the fold's share to it and close it; returns how many were
+    read. `between` runs every CHUNK events."""
     routes: dict[str, tuple[Handler, str]] = {}
-    where, parameters = share_filter(fold.share)
+    where, parameters = share_filter(fold)
     query = ("SELECT rowid, originator_id, originator_version, topic, state "
              f"FROM stored_events WHERE rowid <= ?{where} ORDER BY rowid")
     count = 0
@@ -266,7 +329,7 @@ def fold_log(db: sqlite3.Connection, head: int, fold: Fold,
         if not count % CHUNK:
             between()
     fold.close()
-    return count if fold.campaigns else count - fold.plans
+    return count
 
 
 @contextmanager
@@ -349,13 +412,15 @@ def rebuild_streams(db: sqlite3.Connection, head: int, tables: Collection[Any],
             return count
         from projections.rebuild_worker import WorkerProcess
 
-        worker = WorkerProcess(path, head, ("", SPLIT), specs, sink)
+        fold = Fold(sink, specs, (SPLIT, None), reads_plans=False)
+        worker = WorkerProcess(path, head, ("", SPLIT), specs, sink, fold.take_seeds)
         try:
             clear()
             indexes = DeferredIndexes(db, list(specs))
-            count = fold_log(db, head, Fold(sink, specs, False, (SPLIT, None)), worker.drain)
+            count = fold_log(db, head, fold, worker.drain)
             indexes.restore()  # while the worker finishes its share
             count += worker.finish()
+            fold.settle()
             return count
         finally:
             worker.stop()

@@ -5,15 +5,16 @@ one connection write. So the parent starts this worker on the other core: it
 reads, with its own read-only connection, the plans and the events of the
 streams in its share (by the end of their id), folds them exactly as the parent folds
 the rest (`fast_rebuild.Fold`), and sends the campaigns and the finished rows,
-as the tuples `executemany` takes, through its stdout. The parent writes them
+as the tuples `executemany` takes, through its stdout, with what the plans say of
+the parent's inspections (their seeds): the parent reads no plan. The parent writes them
 into the views in its own write-locked transaction, with the tracking position,
 so the worker never writes to the database; it only reads events 1..head, which
 nobody can change while the parent holds the write lock.
 
 Frames on stdout: a kind byte and a 4-byte little-endian length, then a
-`marshal`ed payload — ROWS (table, [tuples]) as often as needed, and last DONE
-(events read) or REOPENED (a stream id). The job (database path, head, share,
-table columns) comes on stdin the same way.
+`marshal`ed payload — ROWS (table, [tuples]) and SEEDS ([(stream id, seed)]) as
+often as needed, and last DONE (events read) or REOPENED (a stream id). The job
+(database path, head, share, table columns) comes on stdin the same way.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import struct
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -40,9 +42,10 @@ from projections.fast_rebuild import (
     fold_log,
     gc_paused,
 )
+from projections.rows import Seed
 
 HEADER = struct.Struct("<cI")  # the kind of message, the length of its payload
-ROWS, DONE, REOPENED, JOB = b"r", b"d", b"x", b"j"
+ROWS, SEEDS, DONE, REOPENED, JOB = b"r", b"s", b"d", b"x", b"j"
 
 
 def write_frame(fd: int, kind: bytes, message: Any) -> None:
@@ -87,11 +90,12 @@ def _widen(fd: int) -> None:
 
 
 class PipeSink:
-    """Finished rows to the parent, a chunk per table at a time."""
+    """Finished rows and seeds to the parent, a chunk of each kind at a time."""
 
     def __init__(self, fd: int, tables: TableSpecs) -> None:
         self.fd = fd
         self.pending: dict[str, list[tuple[Any, ...]]] = {name: [] for name in tables}
+        self.pending_seeds: list[tuple[str, Seed]] = []
 
     def add(self, table: str, values: tuple[Any, ...]) -> None:
         pending = self.pending[table]
@@ -100,18 +104,27 @@ class PipeSink:
             write_frame(self.fd, ROWS, (table, pending))
             self.pending[table] = []
 
+    def seeds(self, items: list[tuple[str, Seed]]) -> None:
+        self.pending_seeds += items
+        if len(self.pending_seeds) >= CHUNK:
+            write_frame(self.fd, SEEDS, self.pending_seeds)
+            self.pending_seeds = []
+
     def flush(self) -> None:
         for table, pending in self.pending.items():
             if pending:
                 write_frame(self.fd, ROWS, (table, pending))
                 self.pending[table] = []
+        if self.pending_seeds:
+            write_frame(self.fd, SEEDS, self.pending_seeds)
+            self.pending_seeds = []
 
 
 def run(path: str, head: int, share: Share, specs: TableSpecs, out: int) -> None:
     db = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True)
     try:
         with gc_paused():
-            count = fold_log(db, head, Fold(PipeSink(out, specs), specs, True, share))
+            count = fold_log(db, head, Fold(PipeSink(out, specs), specs, share))
         write_frame(out, DONE, count)
     except StreamReopened as exc:
         write_frame(out, REOPENED, str(exc))
@@ -120,7 +133,8 @@ def run(path: str, head: int, share: Share, specs: TableSpecs, out: int) -> None
 
 
 class WorkerProcess:
-    """The worker seen from the parent: started, its rows written as they come, joined.
+    """The worker seen from the parent: started, its rows written and its seeds handed to
+    `take_seeds` as they come, joined.
 
     A thread reads the worker's frames into a small queue (blocking reads release
     the GIL); the parent's own fold calls `drain` now and then, so the rows go into
@@ -128,8 +142,10 @@ class WorkerProcess:
     """
 
     def __init__(self, path: str, head: int, share: Share, specs: TableSpecs,
-                 sink: SqliteSink) -> None:
+                 sink: SqliteSink, take_seeds: Callable[[list[tuple[str, Seed]]], None]
+                 ) -> None:
         self.sink = sink
+        self.take_seeds = take_seeds
         self.count: int | None = None
         root = str(Path(__file__).resolve().parent.parent)  # this kiemtra, not another
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
@@ -152,7 +168,7 @@ class WorkerProcess:
         while True:
             frame = read_frame(fd)
             self.frames.put(frame)
-            if frame is None or frame[0] != ROWS:
+            if frame is None or frame[0] not in (ROWS, SEEDS):
                 return
 
     def drain(self) -> None:
@@ -195,6 +211,8 @@ class WorkerProcess:
         kind, payload = frame
         if kind == ROWS:
             self.sink.write(*marshal.loads(payload))
+        elif kind == SEEDS:
+            self.take_seeds(marshal.loads(payload))
         elif kind == REOPENED:
             raise StreamReopened(marshal.loads(payload))
         else:

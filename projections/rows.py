@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -153,20 +153,28 @@ def campaign_row(position: int, data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def plan_rows(code: str, units: Iterable[Mapping[str, Any]],
-              keep: Callable[[str], bool] | None = None) -> dict[str, Row]:
-    """The new rows of a plan's inspections, by stream id, in the plan's unit order;
-    with `keep`, only those of the stream ids it keeps."""
-    rows = {}
-    for seq, unit in enumerate(units):
-        oid = inspection_key(code, unit["code"])
-        if keep is None or keep(oid):
-            rows[oid] = Row(oid, new_record(code, unit["code"]), 0, code.casefold(), seq,
-                            unit["name"])
-    return rows
+# What a plan says of one of its inspections: campaign code, unit code, the unit's place
+# in the plan and its name. Plain tuples, so that they cross a pipe by `marshal`.
+Seed = tuple[str, str, int, str]
+
+
+def plan_seeds(code: str, units: Iterable[Mapping[str, Any]]) -> dict[str, Seed]:
+    """The seeds of a plan's inspections, by stream id, in the plan's unit order."""
+    return {inspection_key(code, unit["code"]): (code, unit["code"], seq, unit["name"])
+            for seq, unit in enumerate(units)}
+
+
+def seeded_row(originator_id: str, seed: Seed) -> Row:
+    """An inspection's row before its first event."""
+    code, unit, seq, name = seed
+    return Row(originator_id, new_record(code, unit), 0, code.casefold(), seq, name)
+
+
+def plan_rows(code: str, units: Iterable[Mapping[str, Any]]) -> dict[str, Row]:
+    """The new rows of a plan's inspections, by stream id, in the plan's unit order."""
+    return {oid: seeded_row(oid, seed) for oid, seed in plan_seeds(code, units).items()}
 
 
 def orphan_row(originator_id: str, data: Mapping[str, Any]) -> Row:
     """An inspection whose plan was not seen (kiemtra never writes one): named by its code."""
-    return Row(originator_id, new_record(data["campaign"], data["unit"]), 0,
-               data["campaign"].casefold(), 0, data["unit"])
+    return seeded_row(originator_id, (data["campaign"], data["unit"], 0, data["unit"]))

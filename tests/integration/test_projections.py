@@ -381,3 +381,75 @@ def test_fast_rebuild_rows_equal_the_incremental_ones(tmp_path: Path, parallel: 
     with v.engine.connect() as conn:  # the load's own settings do not outlive it
         assert conn.connection.driver_connection is raw
         assert [raw.execute(pragma).fetchone() for pragma in settings] == before
+
+
+class Collected:
+    """A sink that keeps what a fold hands it (the test looks at the fold's own logic)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[tuple[Any, ...]]] = {}
+        self.seed_items: list[tuple[str, Any]] = []
+
+    def add(self, table: str, values: tuple[Any, ...]) -> None:
+        self.rows.setdefault(table, []).append(values)
+
+    def seeds(self, items: list[tuple[str, Any]]) -> None:
+        self.seed_items += items
+
+    def flush(self) -> None:
+        pass
+
+
+def test_rows_started_before_their_seed_wait_for_it(tmp_path: Path) -> None:
+    """The parent reads no plan: a row it writes before the worker has sent that row's
+    seed waits for `settle`; one whose seed never comes keeps its codes as names; a seed
+    with no event at all still gives its planned row. Together the two folds write what
+    one fold reading everything writes."""
+    from projections.fast_rebuild import Fold, fold_log, table_specs
+    from projections.rows import plan_seeds
+    from workflow.demo import run_demo
+
+    db = Database(str(tmp_path / "k.db"))
+    store = db.open()
+    list(run_demo(store, tmp_path))
+    store.close()
+    specs = table_specs(t.VIEWS)
+    with sqlite3.connect(db.url) as conn:
+        head = conn.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0]
+        ends = sorted(e for (e,) in conn.execute(
+            "SELECT DISTINCT substr(originator_id, -2) FROM stored_events"))
+        split = ends[len(ends) // 2]
+        whole, worker, parent = Collected(), Collected(), Collected()
+        fold_log(conn, head, Fold(whole, specs))
+        fold_log(conn, head, Fold(worker, specs, ("", split)))
+        late = Fold(parent, specs, (split, None), reads_plans=False)
+        fold_log(conn, head, late)  # as if the worker had sent nothing yet
+    columns = specs["view_inspections"][0]
+    oid, seq, name = (columns.index(c) for c in ("originator_id", "seq", "unit_name"))
+    assert worker.seed_items and "view_inspections" not in parent.rows
+    assert {row.originator_id for row in late.waiting} == {i for i, _ in worker.seed_items}
+
+    (lost, (code, unit, _, _)), first, *given = worker.seed_items  # `lost` never comes
+    late.take_seeds([first])  # a row that waited is written as soon as its seed comes
+    assert [row[oid] for row in parent.rows["view_inspections"]] == [first[0]]
+    assert first[0] not in {row.originator_id for row in late.waiting}
+    ghost = plan_seeds(code, [{"code": "ma", "name": "Đơn vị chưa có sự kiện"}])
+    late.take_seeds([*given, *ghost.items()])  # and one planned but with no event
+    assert {row.originator_id for row in late.waiting} == {lost}
+    late.settle()
+
+    written = sorted(worker.rows["view_inspections"] + parent.rows["view_inspections"])
+    expected = []
+    for row in whole.rows["view_inspections"]:
+        if row[oid] == lost:
+            row = tuple(0 if i == seq else unit if i == name else v for i, v in enumerate(row))
+        expected.append(row)
+    (ghost_id,) = ghost
+    ghost_rows = [row for row in written if row[oid] == ghost_id]
+    assert len(ghost_rows) == 1 and ghost_rows[0][columns.index("version")] == 0
+    assert ghost_rows[0][name] == "Đơn vị chưa có sự kiện"
+    written.remove(ghost_rows[0])
+    assert written == sorted(expected)
+    for table in ("view_campaigns", "view_deadlines"):
+        assert sorted(worker.rows.get(table, []) + parent.rows.get(table, [])) == sorted(
+            whole.rows[table])
