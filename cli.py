@@ -538,14 +538,15 @@ class TimestampParam(click.ParamType):  # type: ignore[type-arg]
 
 
 @cli.command()
+@click.option("--as-of", type=DATE, help="Count overdue items as of this date (default: today).")
 @json_option
-def campaigns() -> None:
+def campaigns(as_of: date | None) -> None:
     """Danh sách kế hoạch và tiến độ.
 
-    Example: kiemtra campaigns
+    Example: kiemtra campaigns --as-of 15/10/2026
     """
     views = open_views()
-    emit(views.campaigns(today()) if views else [], print_campaigns)
+    emit(views.campaigns(as_of or today()) if views else [], print_campaigns)
 
 
 def print_campaigns(rows: list[dict[str, Any]]) -> None:

@@ -64,6 +64,12 @@ def test_campaigns_rebuild_and_time_travel(imported: Run, tmp_path: Path) -> Non
     ok(imported("report", CODE, "kt", "--date", "10/08/2026"))
     campaigns = ok(imported("--json", "campaigns")).json()
     assert campaigns[0]["code"] == CODE and campaigns[0]["units"] == 4
+    early = ok(imported("--json", "campaigns", "--as-of", "01/08/2026")).json()[0]
+    late = ok(imported("--json", "campaigns", "--as-of", "2026-08-20")).json()[0]
+    assert (early["overdue"], early["as_of"]) == (0, "2026-08-01")
+    assert (late["overdue"], late["as_of"]) == (4, "2026-08-20")  # 3 notices, kt's visit
+    refused = imported("campaigns", "--as-of", "31/02/2026")
+    assert refused.code == 2 and "31/02/2026" in refused.err
     before = ok(imported("--json", "status", CODE, "--as-of", "2026-08-11")).json()
     rebuilt = ok(imported("--json", "projections", "rebuild")).json()
     assert rebuilt["events"] == 7
