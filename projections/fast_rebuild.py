@@ -13,8 +13,8 @@ Rows are evolved by the same `domain` functions as the incremental projector and
 written with the driver's `executemany`, in the storage format SQLAlchemy reads
 back (ISO dates, 0/1 booleans, JSON text); dates stay ISO text throughout. It
 runs in the caller's write-locked transaction, so the views and the tracking
-position change together. The views' secondary indexes are dropped for the load
-and made again near its end, in the same transaction.
+position change together. The views' indexes, their unique keys included, are
+dropped for the load and made again near its end, in the same transaction.
 """
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ class Fold:
         self.open_deliveries: dict[str, tuple[int, dict[str, Any]]] = {}
         self.finished: set[str] = set()
         self.started: set[str] = set()  # rows started at their first event, seed to come
-        self.waiting: list[Row] = []  # rows to write once their seed is in
+        self.waiting: dict[str, Row] = {}  # finished rows to write once their seed is in
 
     def route(self, topic: str) -> tuple[Handler, str]:
         """The handler of a topic's events, and the event's class name."""
@@ -260,17 +260,17 @@ class Fold:
         """Seeds from the process that reads the plans; the rows that waited for them are
         written now."""
         self.seeds.update(items)
-        if self.waiting:
-            waiting, self.waiting = self.waiting, []
-            for row in waiting:
-                self._write_row(row)  # waits again if its seed is still to come
+        for oid, _ in items:
+            row = self.waiting.pop(oid, None)
+            if row is not None:
+                self._write_row(row)
 
     def settle(self) -> None:
         """Once every seed is in: write the rows that waited for theirs (one with none
         keeps the names `orphan_row` gave it), and the rows of planned inspections whose
         streams have no event at all."""
-        waiting, self.waiting = self.waiting, []
-        for row in waiting:
+        waiting, self.waiting = self.waiting, {}
+        for row in waiting.values():
             self._write_row(row, last=True)
         for oid, seed in self.seeds.items():  # the seeds left: streams with no event
             self._write_row(seeded_row(oid, seed))
@@ -284,7 +284,7 @@ class Fold:
         if oid in self.started:
             seed = self.seeds.pop(oid, None)
             if seed is None and not last:
-                self.waiting.append(row)
+                self.waiting[oid] = row
                 return
             if seed is not None:
                 row.seq, row.unit_name = seed[2], seed[3]
@@ -349,10 +349,11 @@ def gc_paused() -> Iterator[None]:
 def load_settings(db: sqlite3.Connection, cache_kib: int) -> Iterator[None]:
     """SQLite settings for dropping and loading the views, restored after.
 
-    A larger page cache: rows arrive in log order, so their primary keys (stream ids)
-    land all over each table's B-tree. And no secure delete (Debian's SQLite has it on):
-    it would overwrite every page of the old views with zeros, through the WAL and
-    again into the file, to hide data that is derived from the events kept beside it.
+    A larger page cache: rows arrive in log order, so the keys of the rows written after
+    the indexes are made again (stream ids) land all over each index's B-tree. And no
+    secure delete (Debian's SQLite has it on): it would overwrite every page of the old
+    views with zeros, through the WAL and again into the file, to hide data that is
+    derived from the events kept beside it.
     """
     before = [db.execute(f"PRAGMA {name}").fetchone()[0]
               for name in ("cache_size", "secure_delete")]
@@ -366,9 +367,10 @@ def load_settings(db: sqlite3.Connection, cache_kib: int) -> Iterator[None]:
 
 
 class DeferredIndexes:
-    """The (empty) tables' secondary indexes, dropped for the load and made again after:
-    one sort each instead of a B-tree insert per row. `restore` may come before the last
-    rows (they then go into the indexes as usual); a failed rebuild rolls back the drop."""
+    """The (empty) tables' indexes, unique keys included, dropped for the load and made
+    again after: one sort each instead of a B-tree insert per row. `restore` may come
+    before the last rows (they then go into the indexes as usual); a failed rebuild rolls
+    back the drop."""
 
     def __init__(self, db: sqlite3.Connection, tables: Collection[str]) -> None:
         self.db = db
@@ -413,8 +415,9 @@ def rebuild_streams(db: sqlite3.Connection, head: int, tables: Collection[Any],
         from projections.rebuild_worker import WorkerProcess
 
         fold = Fold(sink, specs, (SPLIT, None), reads_plans=False)
-        worker = WorkerProcess(path, head, ("", SPLIT), specs, sink, fold.take_seeds)
+        worker = None
         try:
+            worker = WorkerProcess(path, head, ("", SPLIT), specs, sink, fold.take_seeds)
             clear()
             indexes = DeferredIndexes(db, list(specs))
             count = fold_log(db, head, fold, worker.drain)
@@ -423,4 +426,5 @@ def rebuild_streams(db: sqlite3.Connection, head: int, tables: Collection[Any],
             fold.settle()
             return count
         finally:
-            worker.stop()
+            if worker is not None:
+                worker.stop()

@@ -154,9 +154,15 @@ class WorkerProcess:
             [sys.executable, "-P", "-m", "projections.rebuild_worker"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         assert self.process.stdin is not None and self.process.stdout is not None
-        _widen(self.process.stdout.fileno())
-        write_frame(self.process.stdin.fileno(), JOB, (path, head, share, specs))
-        self.process.stdin.close()
+        try:
+            _widen(self.process.stdout.fileno())
+            write_frame(self.process.stdin.fileno(), JOB, (path, head, share, specs))
+            self.process.stdin.close()
+        except BaseException:  # the worker died at once: nothing started yet to stop
+            self.process.kill()
+            self.process.wait()
+            self.process.stdout.close()
+            raise
         self.frames: queue.Queue[tuple[bytes, bytes] | None] = queue.Queue(maxsize=4)
         self.reader = threading.Thread(target=self._read, args=(self.process.stdout.fileno(),),
                                        daemon=True)

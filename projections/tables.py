@@ -6,9 +6,10 @@ notification id of the last event applied; it is written in the same
 transaction as the rows, which is what makes each event count exactly once.
 
 The keys of the other tables are unique indexes rather than primary keys: a full
-rebuild drops the indexes, loads the rows in log order and makes each index once,
-sorted, at the end. A primary key would be filled row by row in random order (the
-keys are hashes), which cost the rebuild about a twentieth of its time.
+rebuild drops the indexes, loads the rows in log order and makes each index again,
+sorted, near the end (the few rows written after that go in as usual). A primary key
+would be filled row by row in random order (the keys are hashes), which cost the
+rebuild about a twentieth of its time.
 """
 
 from __future__ import annotations

@@ -427,15 +427,15 @@ def test_rows_started_before_their_seed_wait_for_it(tmp_path: Path) -> None:
     columns = specs["view_inspections"][0]
     oid, seq, name = (columns.index(c) for c in ("originator_id", "seq", "unit_name"))
     assert worker.seed_items and "view_inspections" not in parent.rows
-    assert {row.originator_id for row in late.waiting} == {i for i, _ in worker.seed_items}
+    assert set(late.waiting) == {i for i, _ in worker.seed_items}
 
     (lost, (code, unit, _, _)), first, *given = worker.seed_items  # `lost` never comes
     late.take_seeds([first])  # a row that waited is written as soon as its seed comes
     assert [row[oid] for row in parent.rows["view_inspections"]] == [first[0]]
-    assert first[0] not in {row.originator_id for row in late.waiting}
+    assert first[0] not in set(late.waiting)
     ghost = plan_seeds(code, [{"code": "ma", "name": "Đơn vị chưa có sự kiện"}])
     late.take_seeds([*given, *ghost.items()])  # and one planned but with no event
-    assert {row.originator_id for row in late.waiting} == {lost}
+    assert set(late.waiting) == {lost}
     late.settle()
 
     written = sorted(worker.rows["view_inspections"] + parent.rows["view_inspections"])
