@@ -13,6 +13,7 @@ uses, and deadlines come from `domain.record.open_deadlines`.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,10 @@ SCHEMA = "schema"
 TOPICS = ("domain.inspection:", "domain.campaign:", "domain.delivery:")
 DELIVERY = "domain.delivery:"
 IN_CHUNK = 500
+# `refresh` rebuilds views that trail the log by REBUILD_FROM events or more, when that
+# is also a REBUILD_SHARE-th of the log or more; fewer new events are caught up.
+REBUILD_FROM = 10_000
+REBUILD_SHARE = 10
 Hook = Callable[[str, int], None]  # (point, events applied so far in the batch)
 
 
@@ -119,6 +124,29 @@ class StatusProjector:
                 self.apply(conn, start, notifications)
                 applied += len(notifications)
 
+    def refresh(self) -> int:
+        """Bring the views up to date the cheaper way; returns how many events were read.
+
+        On SQLite, views that are missing, of another layout, or far behind the log are
+        rebuilt in one pass (`fast_rebuild.py`: per event about a fifteenth of the time
+        of catching up batch by batch), so that the first read after an upgrade or a bulk
+        load does not replay a province's log through the batch projector. The decision
+        is taken under the write lock, so two processes do not both rebuild. Otherwise,
+        and elsewhere, the new events are caught up.
+        """
+        if self.engine.dialect.name != "sqlite":
+            self.ensure_tables()
+            return self.catch_up()
+        from projections.fast_rebuild import StreamReopened
+
+        try:
+            with self._locked() as conn:
+                if self._stale(conn):
+                    return self._rebuild_locked(conn)
+        except StreamReopened:
+            return self._reset_and_catch_up()
+        return self.catch_up()
+
     def rebuild(self) -> int:
         """Drop every view and fold the whole log again.
 
@@ -126,24 +154,46 @@ class StatusProjector:
         elsewhere in committed batches of the log.
         """
         if self.engine.dialect.name != "sqlite":
-            with self._locked() as conn:
-                self._reset(conn)
-            return self.catch_up()
-        from projections.fast_rebuild import StreamReopened, rebuild_streams
+            return self._reset_and_catch_up()
+        from projections.fast_rebuild import StreamReopened
 
         try:
             with self._locked() as conn:
-                head = self.head(conn)
-                raw = conn.connection.driver_connection
-                count = rebuild_streams(raw, head, t.VIEWS, lambda: self._reset(conn))
-                if head:
-                    conn.execute(update(t.tracking).where(t.tracking.c.name == NAME)
-                                 .values(position=head))
-            return count
+                return self._rebuild_locked(conn)
         except StreamReopened:  # a log kiemtra did not write: the general path copes
-            with self._locked() as conn:
-                self._reset(conn)
-            return self.catch_up()
+            return self._reset_and_catch_up()
+
+    def _stale(self, conn: Connection) -> bool:
+        """Missing, of another layout, or behind by REBUILD_FROM events and a
+        REBUILD_SHARE-th of the log or more."""
+        if not inspect(conn).has_table(t.tracking.name):
+            return True
+        marks: dict[str, int] = {name: int(position) for name, position in conn.execute(
+            select(t.tracking.c.name, t.tracking.c.position))}
+        if marks.get(SCHEMA) != SCHEMA_VERSION:
+            return True
+        head = self.head(conn)
+        behind = head - marks.get(NAME, 0)
+        return behind >= REBUILD_FROM and behind * REBUILD_SHARE >= head
+
+    def _rebuild_locked(self, conn: Connection) -> int:
+        """The SQLite rebuild, inside the caller's write-locked transaction."""
+        from projections.fast_rebuild import rebuild_streams
+
+        head = self.head(conn)
+        if not head:  # nothing recorded yet, maybe not even the events table
+            self._reset(conn)
+            return 0
+        raw = conn.connection.driver_connection
+        assert isinstance(raw, sqlite3.Connection)
+        count = rebuild_streams(raw, head, t.VIEWS, lambda: self._reset(conn))
+        conn.execute(update(t.tracking).where(t.tracking.c.name == NAME).values(position=head))
+        return count
+
+    def _reset_and_catch_up(self) -> int:
+        with self._locked() as conn:
+            self._reset(conn)
+        return self.catch_up()
 
     # --- one batch, inside the caller's transaction ------------------------------------
 

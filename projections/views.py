@@ -112,16 +112,15 @@ class Views:
     def fresh(self) -> Views:
         """Create the view tables if needed and apply the events not yet applied.
 
-        Views written by an older kiemtra (another schema version) are rebuilt.
+        Views written by an older kiemtra (another schema version), or far behind the
+        log, are rebuilt in one pass (`StatusProjector.refresh`).
         """
         with self.reader() as r:
             marks = _tracking(r) if r.has_table(TRACKING) else {}
             current = marks.get("schema") == SCHEMA_VERSION
             behind = not current or marks.get("status", 0) < r.head()
-        if not current:
-            self.projector.ensure_tables()  # under the lock: one process replaces them
         if behind:
-            self.projector.catch_up()
+            self.projector.refresh()
         return self
 
     def rebuild(self) -> int:

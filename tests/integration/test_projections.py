@@ -63,6 +63,38 @@ def views(db: Database, batch_size: int = 3, hook: Any = None) -> Views:
     return made
 
 
+def views_without_tables(db: Database, points: list[str]) -> Views:
+    """Views whose projector notes each point of the batch path it passes (none: the
+    one-pass rebuild did the work)."""
+    made = Views(db)
+    made.projector = StatusProjector(made.engine, batch_size=3,
+                                     hook=lambda point, _: points.append(point))
+    return made
+
+
+def test_views_far_behind_the_log_are_rebuilt_in_one_pass(
+        wf: Workflow, campaign: str, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many new events (a bulk load, a first read) are folded in one pass; a few new
+    events are caught up batch by batch. The views are the same either way."""
+    import projections.projector as projector_module
+
+    walk(wf)
+    expected = snapshot(views(db).fresh())  # batch by batch: 20 events < REBUILD_FROM
+    with sqlite3.connect(db.url) as conn:  # current views that have seen nothing yet
+        for table in ("view_campaigns", "view_inspections", "view_deadlines"):
+            conn.execute(f"DELETE FROM {table}")
+        conn.execute("UPDATE view_tracking SET position = 0 WHERE name = 'status'")
+    monkeypatch.setattr(projector_module, "REBUILD_FROM", 10)
+    points: list[str] = []
+    v = views_without_tables(db, points).fresh()
+    assert points == [] and snapshot(v) == expected
+    wf.cancel(CODE, "kt", reason="Sáp nhập", day=D(2026, 9, 2))  # 1 new event of 21
+    after = snapshot(v.fresh())
+    assert "written" in points and after != expected
+    v.rebuild()
+    assert snapshot(v) == after
+
+
 def test_views_equal_the_aggregates(wf: Workflow, campaign: str, db: Database) -> None:
     walk(wf)
     v = views(db).fresh()
@@ -204,7 +236,9 @@ def test_views_of_an_older_layout_are_rebuilt(wf: Workflow, campaign: str,
         conn.execute("UPDATE view_campaigns SET plan = '{}'")
         conn.execute("UPDATE view_tracking SET position = 3 WHERE name = 'schema'")
         conn.execute("DELETE FROM view_inspections")
-    assert snapshot(Views(db).fresh()) == current
+    batches: list[str] = []
+    assert snapshot(views_without_tables(db, batches).fresh()) == current
+    assert batches == []  # rebuilt in one pass, not replayed batch by batch
     with sqlite3.connect(db.url) as conn:
         columns = {row[1] for row in conn.execute("PRAGMA table_info(view_campaigns)")}
         marks = dict(conn.execute("SELECT name, position FROM view_tracking").fetchall())
