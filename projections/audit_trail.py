@@ -124,20 +124,11 @@ class _Trail:
                 ids = [inspection_id(found.code, found.plan.unit(unit).code)]
             else:
                 ids += [inspection_id(found.code, u.code) for u in found.plan.units]
-            stored = self._select("originator_id IN (" + ", ".join("?" * len(ids)) + ")",
-                                  [i.hex for i in ids])
+            stored = self.store.stored_rows(streams=ids)
         else:
-            stored = self._select("topic LIKE ? OR topic LIKE ?", list(WORKFLOW_TOPICS))
+            stored = self.store.stored_rows(topic_patterns=WORKFLOW_TOPICS)
         for stored_row in stored:
             yield self.row(*stored_row)
-
-    def _select(self, where: str, params: list[Any]) -> list[tuple[int, Any, Any, Any, Any]]:
-        """(position, stream id, version, topic, payload) as stored, in recording order."""
-        datastore = self.store.recorder.datastore  # type: ignore[attr-defined]
-        with datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT rowid, originator_id, originator_version, topic, state "
-                      f"FROM stored_events WHERE {where} ORDER BY rowid", params)
-            return list(c.fetchall())
 
     def row(self, position: int, oid: Any, version: Any, topic: Any,
             payload: Any) -> dict[str, Any]:

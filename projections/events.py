@@ -10,10 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import Connection, text
 
+# The events table: the library's SQLite module names it `stored_events`, its PostgreSQL
+# module after the application (`EventStore.name` + "_events"; a test checks both).
 EVENTS_TABLE = "stored_events"
+POSTGRES_EVENTS_TABLE = "kiemtra_events"
 
 
 @dataclass(frozen=True)
@@ -29,23 +33,28 @@ def _id_column(conn: Connection) -> str:
     return "rowid" if conn.dialect.name == "sqlite" else "notification_id"
 
 
+def events_table(conn: Connection) -> str:
+    return EVENTS_TABLE if conn.dialect.name == "sqlite" else POSTGRES_EVENTS_TABLE
+
+
 def events_table_exists(conn: Connection) -> bool:
     from sqlalchemy import inspect
 
-    return inspect(conn).has_table(EVENTS_TABLE)
+    return inspect(conn).has_table(events_table(conn))
 
 
 def head(conn: Connection) -> int:
     """The id of the last event recorded (0 when there is none)."""
     if not events_table_exists(conn):
         return 0
-    found = conn.execute(text(f"SELECT MAX({_id_column(conn)}) FROM {EVENTS_TABLE}")).scalar()
+    found = conn.execute(text(f"SELECT MAX({_id_column(conn)}) "
+                              f"FROM {events_table(conn)}")).scalar()
     return int(found or 0)
 
 
 def event_state(conn: Connection, position: int) -> bytes:
     """The stored state of the event recorded at `position`."""
-    found = conn.execute(text(f"SELECT state FROM {EVENTS_TABLE} "
+    found = conn.execute(text(f"SELECT state FROM {events_table(conn)} "
                               f"WHERE {_id_column(conn)} = :position"),
                          {"position": position}).scalar_one()
     return bytes(found)
@@ -55,7 +64,7 @@ def read_notifications(conn: Connection, after: int, limit: int) -> list[StoredN
     column = _id_column(conn)
     rows = conn.execute(text(
         f"SELECT {column}, originator_id, originator_version, topic, state "
-        f"FROM {EVENTS_TABLE} WHERE {column} > :after ORDER BY {column} LIMIT :limit"
+        f"FROM {events_table(conn)} WHERE {column} > :after ORDER BY {column} LIMIT :limit"
     ), {"after": after, "limit": limit})
     return [StoredNotification(int(r[0]), str(r[1]).replace("-", ""), int(r[2]), r[3],
                                bytes(r[4])) for r in rows]
@@ -64,14 +73,16 @@ def read_notifications(conn: Connection, after: int, limit: int) -> list[StoredN
 def read_streams(conn: Connection, originator_ids: list[str]) -> list[StoredNotification]:
     """Every event of the given streams, in recording order."""
     column = _id_column(conn)
+    # SQLite keeps stream ids as hex text; PostgreSQL as its uuid type.
+    as_stored: Any = str if conn.dialect.name == "sqlite" else UUID
     found: list[StoredNotification] = []
     for i in range(0, len(originator_ids), 500):
         chunk = originator_ids[i:i + 500]
         marks = ", ".join(f":id{j}" for j in range(len(chunk)))
         rows = conn.execute(text(
             f"SELECT {column}, originator_id, originator_version, topic, state "
-            f"FROM {EVENTS_TABLE} WHERE originator_id IN ({marks})"
-        ), {f"id{j}": oid for j, oid in enumerate(chunk)})
+            f"FROM {events_table(conn)} WHERE originator_id IN ({marks})"
+        ), {f"id{j}": as_stored(oid) for j, oid in enumerate(chunk)})
         found += [StoredNotification(int(r[0]), str(r[1]).replace("-", ""), int(r[2]), r[3],
                                      bytes(r[4])) for r in rows]
     return sorted(found, key=lambda n: n.id)

@@ -158,12 +158,8 @@ class EventStore(Application[UUID]):
 
     def save_atomically(self, *aggregates: Any, attachments: Sequence[AttachmentBlob] = ()) -> None:
         """Save every pending event of `aggregates` in one transaction, or nothing."""
-        if attachments and not isinstance(self.recorder, SQLiteRecorder):
-            raise StorageUnavailable(
-                db="PostgreSQL",
-                reason="tệp đính kèm chưa được hỗ trợ trên PostgreSQL "
-                       "(attachments are not supported on PostgreSQL yet)",
-            )
+        if attachments:
+            self.require_attachments()
         try:
             self.save(*aggregates, attachments=list(attachments))
         except IntegrityError:
@@ -173,8 +169,40 @@ class EventStore(Application[UUID]):
                 raise ConcurrentChange() from None
             raise
 
+    def require_attachments(self) -> None:
+        """Attachments live in a table of kiemtra's SQLite recorder only, so far."""
+        if not isinstance(self.recorder, SQLiteRecorder):
+            raise StorageUnavailable(
+                db="PostgreSQL",
+                reason="tệp đính kèm chưa được hỗ trợ trên PostgreSQL "
+                       "(attachments are not supported on PostgreSQL yet)",
+            )
+
     def event_count(self) -> int:
         return int(self.recorder.max_notification_id() or 0)
+
+    def stored_rows(self, streams: Sequence[UUID] | None = None,
+                    topic_patterns: Sequence[str] = ()) -> list[tuple[int, Any, Any, Any, Any]]:
+        """(position, stream id, version, topic, payload) as stored, in recording order: the
+        events of `streams`, or else those whose topic is LIKE one of `topic_patterns`.
+        The library reads by stream or by position only; the audit trail needs both."""
+        sqlite = isinstance(self.recorder, SQLiteApplicationRecorder)
+        mark, position = ("?", "rowid") if sqlite else ("%s", "notification_id")
+        params: list[Any]
+        if streams is not None:
+            where = f"originator_id IN ({', '.join(mark for _ in streams)})"
+            params = [s.hex for s in streams] if sqlite else list(streams)
+        else:
+            where = " OR ".join(f"topic LIKE {mark}" for _ in topic_patterns)
+            params = list(topic_patterns)
+        table = self.recorder.events_table_name  # type: ignore[attr-defined]
+        datastore = self.recorder.datastore  # type: ignore[attr-defined]
+        with datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT {position}, originator_id, originator_version, topic, state "
+                      f"FROM {table} WHERE {where} ORDER BY {position}", params)
+            rows = c.fetchall()
+        # PostgreSQL's cursor gives dicts (columns in the order selected)
+        return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in rows]
 
 
 def fetch_attachment(store: EventStore | None, sha256: str) -> bytes:
@@ -197,6 +225,7 @@ def fetch_attachment(store: EventStore | None, sha256: str) -> bytes:
 
 def read_attachment(store: EventStore, sha256: str) -> bytes | None:
     """The stored bytes of an attachment (SQLite store)."""
+    store.require_attachments()
     datastore = store.recorder.datastore  # type: ignore[attr-defined]
     with datastore.transaction(commit=False) as c:
         c.execute(f"SELECT content FROM {ATTACHMENTS_TABLE} WHERE sha256 = ?", (sha256,))
