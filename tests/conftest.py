@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from uuid import uuid4
 
 import pytest
 
@@ -63,6 +66,26 @@ def views_of(store: EventStore) -> Views:
 
 def status(store: EventStore, as_of: date, code: str | None = None) -> list[dict[str, Any]]:
     return views_of(store).status(as_of, code)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A new, empty database on the real PostgreSQL server that KIEMTRA_TEST_POSTGRES names
+    (`.ci/run` starts one), dropped after the test. Without a server the test is skipped,
+    unless KIEMTRA_REQUIRE_POSTGRES is set (as in CI): then it fails."""
+    server = os.environ.get("KIEMTRA_TEST_POSTGRES")
+    if not server:
+        if os.environ.get("KIEMTRA_REQUIRE_POSTGRES"):
+            pytest.fail("KIEMTRA_REQUIRE_POSTGRES is set but KIEMTRA_TEST_POSTGRES is not")
+        pytest.skip("no PostgreSQL server: set KIEMTRA_TEST_POSTGRES=postgresql://user@host:port/db")
+    import psycopg
+
+    name = f"kiemtra_test_{uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield urlsplit(server)._replace(path=f"/{name}").geturl()
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
