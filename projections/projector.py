@@ -74,10 +74,17 @@ class StatusProjector:
         and the second finds the work done.
         """
         with self._locked() as conn:
-            t.metadata.create_all(conn, checkfirst=True)
-            marks = dict(conn.execute(select(t.tracking.c.name, t.tracking.c.position)).all())
-            if marks.get(SCHEMA, SCHEMA_VERSION) != SCHEMA_VERSION or SCHEMA not in marks:
-                self._reset(conn)
+            self._ensure_tables(conn)
+
+    def _ensure_tables(self, conn: Connection) -> None:
+        t.metadata.create_all(conn, checkfirst=True)
+        if self._marks(conn).get(SCHEMA) != SCHEMA_VERSION:
+            self._reset(conn)
+
+    def _marks(self, conn: Connection) -> dict[str, int]:
+        """The tracking table's rows: each projector's position, and the schema version."""
+        return {name: int(position) for name, position in conn.execute(
+            select(t.tracking.c.name, t.tracking.c.position))}
 
     def _reset(self, conn: Connection) -> None:
         t.metadata.drop_all(conn, tables=[*t.VIEWS, t.tracking], checkfirst=True)
@@ -135,7 +142,9 @@ class StatusProjector:
         and elsewhere, the new events are caught up.
         """
         if self.engine.dialect.name != "sqlite":
-            self.ensure_tables()
+            with self._locked() as conn:
+                if self._stale(conn):
+                    self._ensure_tables(conn)
             return self.catch_up()
         from projections.fast_rebuild import StreamReopened
 
@@ -168,8 +177,7 @@ class StatusProjector:
         REBUILD_SHARE-th of the log or more."""
         if not inspect(conn).has_table(t.tracking.name):
             return True
-        marks: dict[str, int] = {name: int(position) for name, position in conn.execute(
-            select(t.tracking.c.name, t.tracking.c.position))}
+        marks = self._marks(conn)
         if marks.get(SCHEMA) != SCHEMA_VERSION:
             return True
         head = self.head(conn)

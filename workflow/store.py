@@ -193,7 +193,7 @@ class EventStore(Application[UUID]):
             where = f"originator_id IN ({', '.join(mark for _ in streams)})"
             params = [s.hex for s in streams] if sqlite else list(streams)
         else:
-            where = " OR ".join(f"topic LIKE {mark}" for _ in topic_patterns)
+            where = " OR ".join(f"topic LIKE {mark}" for _ in topic_patterns) or "1 = 1"
             params = list(topic_patterns)
         table = self.recorder.events_table_name  # type: ignore[attr-defined]
         datastore = self.recorder.datastore  # type: ignore[attr-defined]
