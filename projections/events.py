@@ -15,7 +15,8 @@ from uuid import UUID
 from sqlalchemy import Connection, text
 
 # The events table: the library's SQLite module names it `stored_events`, its PostgreSQL
-# module after the application (`EventStore.name` + "_events"; a test checks both).
+# module after the application (`EventStore.name` + "_events"; tests/integration/
+# test_postgres.py checks it against the store's recorder).
 EVENTS_TABLE = "stored_events"
 POSTGRES_EVENTS_TABLE = "kiemtra_events"
 

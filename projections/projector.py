@@ -46,6 +46,13 @@ REBUILD_SHARE = 10
 Hook = Callable[[str, int], None]  # (point, events applied so far in the batch)
 
 
+def far_behind(position: int, head: int) -> bool:
+    """Views at `position` of a log ending at `head` are cheaper to rebuild than to catch
+    up (on SQLite)."""
+    behind = head - position
+    return behind >= REBUILD_FROM and behind * REBUILD_SHARE >= head
+
+
 @dataclass
 class Batch:
     """The rows one batch touches, loaded once and written once."""
@@ -173,16 +180,13 @@ class StatusProjector:
             return self._reset_and_catch_up()
 
     def _stale(self, conn: Connection) -> bool:
-        """Missing, of another layout, or behind by REBUILD_FROM events and a
-        REBUILD_SHARE-th of the log or more."""
+        """Missing, of another layout, or `far_behind`."""
         if not inspect(conn).has_table(t.tracking.name):
             return True
         marks = self._marks(conn)
         if marks.get(SCHEMA) != SCHEMA_VERSION:
             return True
-        head = self.head(conn)
-        behind = head - marks.get(NAME, 0)
-        return behind >= REBUILD_FROM and behind * REBUILD_SHARE >= head
+        return far_behind(marks.get(NAME, 0), self.head(conn))
 
     def _rebuild_locked(self, conn: Connection) -> int:
         """The SQLite rebuild, inside the caller's write-locked transaction."""

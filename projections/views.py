@@ -118,8 +118,14 @@ class Views:
         with self.reader() as r:
             marks = _tracking(r) if r.has_table(TRACKING) else {}
             current = marks.get("schema") == SCHEMA_VERSION
-            behind = not current or marks.get("status", 0) < r.head()
-        if behind:
+            position, head = marks.get("status", 0), r.head()
+        if current and position >= head:
+            return self
+        from projections.projector import far_behind
+
+        if current and not far_behind(position, head):
+            self.projector.catch_up()  # a few new events: nothing to decide under the lock
+        else:
             self.projector.refresh()
         return self
 

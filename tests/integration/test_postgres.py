@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -47,7 +48,7 @@ def pg_views(postgres_url: str) -> Iterator[Views]:
 
 
 def test_views_on_postgres_equal_those_on_sqlite(wf: Workflow, campaign: str,
-                                                 db_path: object, pg_wf: Workflow,
+                                                 db_path: Path, pg_wf: Workflow,
                                                  pg_store: EventStore, pg_views: Views) -> None:
     walk(wf)
     expected = snapshot(Views(Database(str(db_path))).fresh())
