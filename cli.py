@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from projections.views import Views
-    from workflow.database import Database
-    from workflow.services import Workflow
-    from workflow.store import EventStore
+    from kiemtra.projections.views import Views
+    from kiemtra.workflow.database import Database
+    from kiemtra.workflow.services import Workflow
+    from kiemtra.workflow.store import EventStore
 
 F = TypeVar("F", bound=Callable[..., Any])
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -68,7 +68,7 @@ DATE = DateParam()
 
 
 def today() -> date:
-    from workflow.clock import today as vietnam_today
+    from kiemtra.workflow.clock import today as vietnam_today
 
     return vietnam_today()
 
@@ -83,7 +83,7 @@ class Settings:
 
     @cached_property
     def database(self) -> Database:
-        from workflow.database import Database
+        from kiemtra.workflow.database import Database
 
         return Database(self.db)
 
@@ -93,10 +93,10 @@ class Settings:
     def workflow(self, campaign: str | None = None) -> Workflow:
         """The services on this database; a step for a campaign needs an existing one
         (a refused command must not leave a new database behind)."""
-        from workflow.services import Workflow
+        from kiemtra.workflow.services import Workflow
 
         if campaign is not None and not self.database.exists():
-            from domain.errors import UnknownCampaign
+            from kiemtra.domain.errors import UnknownCampaign
 
             raise UnknownCampaign(code=campaign)
         return Workflow(self.store(), self.actor)
@@ -172,7 +172,7 @@ class KiemtraGroup(click.Group):
     """Turns every expected failure into one sentence on stderr and its exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from domain.errors import KiemtraError
+        from kiemtra.domain.errors import KiemtraError
 
         try:
             return super().invoke(ctx)
@@ -191,7 +191,7 @@ class KiemtraGroup(click.Group):
             if os.environ.get("KIEMTRA_DEBUG"):
                 raise
             if "database is locked" in str(exc) or "database is busy" in str(exc):
-                from domain.errors import ConcurrentChange
+                from kiemtra.domain.errors import ConcurrentChange
 
                 lang = getattr(ctx.find_object(Settings), "lang", "vi")
                 click.echo(ConcurrentChange().message(lang), err=True)
@@ -259,7 +259,7 @@ def plan_template() -> None:
 
     Example: kiemtra plan template > ke-hoach-2027.toml
     """
-    from workflow.demo import template_text
+    from kiemtra.workflow.demo import template_text
 
     click.echo(template_text(), nl=False)
 
@@ -274,9 +274,9 @@ def plan_import(file: str, day: date | None) -> None:
 
     Example: kiemtra plan import ke-hoach-2026.toml
     """
-    from domain.plan import parse_plan_text
-    from domain.roles import IMPORT, authorize
-    from workflow.services import read_text_file
+    from kiemtra.domain.plan import parse_plan_text
+    from kiemtra.domain.roles import IMPORT, authorize
+    from kiemtra.workflow.services import read_text_file
 
     s = settings()
     text = read_text_file(file)
@@ -302,7 +302,7 @@ def report_step(row: dict[str, Any], vi: str, en: str) -> None:
     if s.json:
         emit_json(row)
         return
-    from domain.vocabulary import state_label, step_label
+    from kiemtra.domain.vocabulary import state_label, step_label
 
     nxt = row["next_step"]
     tail = ""
@@ -489,7 +489,7 @@ def open_existing(campaign: str | None = None) -> EventStore | None:
     if s.database.exists():
         return s.store()
     if campaign:
-        from domain.errors import UnknownCampaign
+        from kiemtra.domain.errors import UnknownCampaign
 
         raise UnknownCampaign(code=campaign)
     return None
@@ -500,11 +500,11 @@ def open_views(campaign: str | None = None) -> Views | None:
     s = settings()
     if not s.database.exists():
         if campaign:
-            from domain.errors import UnknownCampaign
+            from kiemtra.domain.errors import UnknownCampaign
 
             raise UnknownCampaign(code=campaign)
         return None
-    from projections.views import Views
+    from kiemtra.projections.views import Views
 
     return Views(s.database).fresh()
 
@@ -523,7 +523,7 @@ class TimestampParam(click.ParamType):  # type: ignore[type-arg]
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> datetime:
-        from workflow.clock import VIETNAM
+        from kiemtra.workflow.clock import VIETNAM
 
         text = str(value).strip().replace("T", " ")
         day_part, _, time_part = text.partition(" ")
@@ -681,10 +681,9 @@ RATE_WORDS = {
 
 
 def print_summary(data: dict[str, Any]) -> None:
+    from kiemtra.domain.metrics import METRICS_LABELS
+    from kiemtra.domain.vocabulary import state_label
     from rich.table import Table
-
-    from domain.metrics import METRICS_LABELS
-    from domain.vocabulary import state_label
 
     s = settings()
     out = console()
@@ -760,7 +759,7 @@ def remind(as_of: date | None, dry_run: bool, failed: bool) -> None:
         emit({"sent": [], "already_sent": [], "failed": [], "waiting": [], "would_send": []},
              print_tick)
         return
-    from notifications.reminders import claimant, remind_once
+    from kiemtra.notifications.reminders import claimant, remind_once
 
     report = remind_once(s.database, as_of=as_of or today(), dry_run=dry_run,
                          claimant=claimant(s.actor))
@@ -825,13 +824,13 @@ def scheduler(at: str, retry_every: int, run_now: bool) -> None:
     """
     import re as regex
 
-    from domain.errors import InvalidInput, RuleViolation
+    from kiemtra.domain.errors import InvalidInput, RuleViolation
 
     s = settings()
     if not regex.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
         raise InvalidInput(detail=s.say(f"--at «{at}» phải có dạng HH:MM (00:00–23:59).",
                                         f"--at '{at}' must be HH:MM (00:00–23:59)."))
-    from notifications.scheduler import ScheduleHeld, run
+    from kiemtra.notifications.scheduler import ScheduleHeld, run
 
     s.store().close()  # creates the database and event tables if this is a new one
     try:
@@ -867,9 +866,8 @@ def projections_rebuild() -> None:
 
 
 def print_status(rows: list[dict[str, Any]]) -> None:
+    from kiemtra.domain.vocabulary import state_label, step_label
     from rich.table import Table
-
-    from domain.vocabulary import state_label, step_label
 
     s = settings()
     if not rows:
@@ -923,7 +921,7 @@ def history(campaign: str, unit: str | None) -> None:
 
     Example: kiemtra history KTD-TKT-2026 vhxh
     """
-    from projections.history import history as timeline
+    from kiemtra.projections.history import history as timeline
 
     store = open_existing(campaign)
     assert store is not None
@@ -931,10 +929,9 @@ def history(campaign: str, unit: str | None) -> None:
 
 
 def print_history(rows: list[dict[str, Any]]) -> None:
+    from kiemtra.domain.vocabulary import step_label
+    from kiemtra.projections.history import describe
     from rich.table import Table
-
-    from domain.vocabulary import step_label
-    from projections.history import describe
 
     s = settings()
     table = Table(title=s.say("Lịch sử", "History"), title_justify="left")
@@ -943,7 +940,7 @@ def print_history(rows: list[dict[str, Any]]) -> None:
         table.add_column(col)
     from datetime import datetime
 
-    from workflow.clock import VIETNAM
+    from kiemtra.workflow.clock import VIETNAM
 
     for r in rows:
         at = datetime.fromisoformat(r["recorded_at"]).astimezone(VIETNAM)
@@ -970,7 +967,7 @@ class AuditGroup(click.Group):
 def audited_database() -> Path:
     """The SQLite file to audit. It is only read: opening it through the event store
     would create missing tables, and a removed chain must be reported, not rebuilt."""
-    from domain.errors import StorageUnavailable
+    from kiemtra.domain.errors import StorageUnavailable
 
     s = settings()
     if s.database.is_postgres:
@@ -1012,7 +1009,7 @@ def audit_trail(campaign: str | None, unit: str | None, who: str | None, since: 
 
     Example: kiemtra audit KTD-TKT-2026 --unit hcc --format csv > kiem-toan.csv
     """
-    from projections.audit_trail import AuditFilter, audit_rows
+    from kiemtra.projections.audit_trail import AuditFilter, audit_rows
 
     s = settings()
     store = open_existing(campaign)
@@ -1036,7 +1033,7 @@ def write_audit_csv(rows: list[dict[str, Any]]) -> None:
     import csv
     import io
 
-    from projections.history import describe
+    from kiemtra.projections.history import describe
 
     s = settings()
     text = io.StringIO()
@@ -1054,11 +1051,10 @@ def write_audit_csv(rows: list[dict[str, Any]]) -> None:
 
 
 def print_audit(rows: list[dict[str, Any]]) -> None:
+    from kiemtra.domain.vocabulary import role_label, step_label
+    from kiemtra.projections.history import describe
+    from kiemtra.workflow.clock import VIETNAM
     from rich.table import Table
-
-    from domain.vocabulary import role_label, step_label
-    from projections.history import describe
-    from workflow.clock import VIETNAM
 
     s = settings()
     table = Table(title=s.say("Hồ sơ kiểm toán", "Audit trail"), title_justify="left")
@@ -1107,9 +1103,9 @@ def print_attachments(rows: list[dict[str, Any]]) -> None:
 
 
 def read_checkpoints(paths: Sequence[str]) -> list[tuple[str, Any]]:
-    from domain.errors import InvalidCheckpoint
-    from projections.audit_chain import read_checkpoint
-    from workflow.services import read_text_file
+    from kiemtra.domain.errors import InvalidCheckpoint
+    from kiemtra.projections.audit_chain import read_checkpoint
+    from kiemtra.workflow.services import read_text_file
 
     found = []
     for path in paths:
@@ -1137,14 +1133,14 @@ def audit_verify(checkpoints: tuple[str, ...], bundle: str | None, no_signature:
 
     Example: kiemtra audit verify --checkpoint diem-kiem-tra-2026-11.json
     """
-    from domain.errors import NoAuditKey
-    from workflow.audit_key import audit_key
+    from kiemtra.domain.errors import NoAuditKey
+    from kiemtra.workflow.audit_key import audit_key
 
     s = settings()
     given = read_checkpoints(checkpoints)
     if bundle is not None:
-        from domain.errors import BundleKeyRequired
-        from projections.audit_bundle import verify_bundle
+        from kiemtra.domain.errors import BundleKeyRequired
+        from kiemtra.projections.audit_bundle import verify_bundle
 
         try:
             key: bytes | None = audit_key()
@@ -1172,7 +1168,7 @@ def audit_verify(checkpoints: tuple[str, ...], bundle: str | None, no_signature:
                 f"The bundle is consistent in itself: {counts}. The signature was NOT checked "
                 "(--no-signature): nothing proves it was not rebuilt."))
         return
-    from projections.audit_chain import verify_database
+    from kiemtra.projections.audit_chain import verify_database
 
     verified = verify_database(audited_database(), given, audit_key() if given else None)
     if s.json:
@@ -1202,10 +1198,10 @@ def audit_checkpoint(output: str | None) -> None:
 
     Example: kiemtra audit checkpoint -o diem-kiem-tra-2026-11.json
     """
-    from domain.errors import UnwritableFile
-    from projections.audit_chain import checkpoint_text, make_checkpoint
-    from workflow.audit_key import audit_key
-    from workflow.clock import now
+    from kiemtra.domain.errors import UnwritableFile
+    from kiemtra.projections.audit_chain import checkpoint_text, make_checkpoint
+    from kiemtra.workflow.audit_key import audit_key
+    from kiemtra.workflow.clock import now
 
     s = settings()
     checkpoint = make_checkpoint(audited_database(), lambda: audit_key(create=True), now())
@@ -1236,9 +1232,9 @@ def audit_export(campaign: str, output: str) -> None:
 
     Example: kiemtra audit export KTD-TKT-2026 -o ho-so-KTD-TKT-2026.zip
     """
-    from projections.audit_bundle import export_bundle
-    from workflow.audit_key import audit_key
-    from workflow.clock import now
+    from kiemtra.projections.audit_bundle import export_bundle
+    from kiemtra.workflow.audit_key import audit_key
+    from kiemtra.workflow.clock import now
 
     s = settings()
     db = audited_database()
@@ -1274,8 +1270,8 @@ def attachment_get(sha256: str, output: str) -> None:
 
     Example: kiemtra attachment get 3f5a…c2 -o bien-ban.pdf
     """
-    from domain.errors import UnwritableFile
-    from workflow.store import fetch_attachment
+    from kiemtra.domain.errors import UnwritableFile
+    from kiemtra.workflow.store import fetch_attachment
 
     s = settings()
     store = open_existing()
@@ -1305,11 +1301,11 @@ def demo() -> None:
     import tempfile
     from pathlib import Path
 
-    from domain.errors import InvalidInput
-    from projections.history import history as timeline
-    from projections.views import Views
-    from workflow.database import Database
-    from workflow.demo import run_demo
+    from kiemtra.domain.errors import InvalidInput
+    from kiemtra.projections.history import history as timeline
+    from kiemtra.projections.views import Views
+    from kiemtra.workflow.database import Database
+    from kiemtra.workflow.demo import run_demo
 
     s = settings()
     if s.db_given:

@@ -28,13 +28,13 @@ import time
 from datetime import date
 from pathlib import Path
 
-from domain.campaign import Campaign
-from domain.inspection import Inspection
-from domain.plan import parse_plan_text
-from domain.rules import latest_notice
-from projections.audit_chain import verify_database
-from workflow.demo import template_text
-from workflow.store import Database
+from kiemtra.domain.campaign import Campaign
+from kiemtra.domain.inspection import Inspection
+from kiemtra.domain.plan import parse_plan_text
+from kiemtra.domain.rules import latest_notice
+from kiemtra.projections.audit_chain import verify_database
+from kiemtra.workflow.demo import template_text
+from kiemtra.workflow.store import Database
 
 DAY = date(2026, 6, 15)
 

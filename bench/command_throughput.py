@@ -46,16 +46,15 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
-
-from domain.plan import parse_plan_text
-from workflow.demo import template_text
-from workflow.services import Workflow
-from workflow.store import Database, EventStore
+from kiemtra.domain.plan import parse_plan_text
+from kiemtra.workflow.demo import template_text
+from kiemtra.workflow.services import Workflow
+from kiemtra.workflow.store import Database, EventStore
 
 TEMPLATE_CODE = 'code = "KTD-TKT-2026"'
 UNITS = ("vp", "kt", "vhxh", "hcc")
 STEPS_PER_UNIT = 6  # one notify, then five reschedules
-EVENT_TOPIC = "domain.inspection:Inspection.Rescheduled"
+EVENT_TOPIC = "kiemtra:Inspection.Rescheduled"
 EVENT_STATE_SIZE = 380  # bytes: about a real Rescheduled event
 STORED_EVENTS = (
     "CREATE TABLE stored_events (originator_id TEXT, originator_version INTEGER, "

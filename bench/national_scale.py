@@ -66,18 +66,18 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from domain.calendar import WorkingCalendar
-from domain.campaign import Campaign
-from domain.inspection import Inspection
-from domain.lifecycle import Step, StepFacts
-from domain.metrics import parse_metrics_text
-from domain.plan import Plan, parse_plan_text
-from domain.roles import Actor, ActorRole
-from domain.rules import Rules, latest_notice
-from projections.views import Views
-from workflow.demo import metrics_text, template_text
-from workflow.lifecycle import advance
-from workflow.store import AttachmentBlob, Database, EventStore
+from kiemtra.domain.calendar import WorkingCalendar
+from kiemtra.domain.campaign import Campaign
+from kiemtra.domain.inspection import Inspection
+from kiemtra.domain.lifecycle import Step, StepFacts
+from kiemtra.domain.metrics import parse_metrics_text
+from kiemtra.domain.plan import Plan, parse_plan_text
+from kiemtra.domain.roles import Actor, ActorRole
+from kiemtra.domain.rules import Rules, latest_notice
+from kiemtra.projections.views import Views
+from kiemtra.workflow.demo import metrics_text, template_text
+from kiemtra.workflow.lifecycle import advance
+from kiemtra.workflow.store import AttachmentBlob, Database, EventStore
 
 AS_OF = date(2026, 11, 20)  # the day the database describes (a Friday)
 FIRST_WEEK = date(2026, 2, 2)  # Mondays of the weeks that hold planned visits
@@ -400,8 +400,8 @@ def child(mode: str, db: Path) -> dict[str, Any]:
 
 def run_child(mode: str, db: Path) -> None:
     """In the child: `rebuild` the views, or only `import` what a rebuild imports."""
-    from projections.projector import StatusProjector  # noqa: F401  (what rebuild imports)
-    from projections.views import Views
+    from kiemtra.projections.projector import StatusProjector  # noqa: F401  (what rebuild imports)
+    from kiemtra.projections.views import Views
 
     views = Views(Database(str(db)))
     result: dict[str, Any] = {}
@@ -468,8 +468,8 @@ def varied_campaign(db: Path) -> str:
 
 def timed_catch_ups(db: Path, news: Sequence[int], runs: int) -> dict[int, float]:
     """Median ms of `StatusProjector.catch_up()` after `k` new notices, for each k in `news`."""
-    from projections.views import Views
-    from workflow.services import Workflow
+    from kiemtra.projections.views import Views
+    from kiemtra.workflow.services import Workflow
 
     database = Database(str(db))
     projector = Views(database).fresh().projector

@@ -28,11 +28,11 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from notifications.tick import run_tick
-from notifications.transports import SmtpTransport
-from workflow.database import Database
-from workflow.demo import template_text
-from workflow.services import Workflow
+from kiemtra.notifications.tick import run_tick
+from kiemtra.notifications.transports import SmtpTransport
+from kiemtra.workflow.database import Database
+from kiemtra.workflow.demo import template_text
+from kiemtra.workflow.services import Workflow
 
 CAMPAIGNS = 250
 AS_OF = date(2026, 8, 6)  # reports due 11/08/2026 (on-site 12/08): 3 working days before
@@ -79,7 +79,7 @@ def kiemtra_rate(template_db: Path, workdir: Path, port: int, round_no: int) -> 
             __import__("sqlite3").connect(path) as dst:
         src.backup(dst)
     database = Database(str(path))
-    from projections.views import Views
+    from kiemtra.projections.views import Views
 
     Views(database).fresh()  # views caught up before timing, as after a day's commands
     start = time.perf_counter()
@@ -92,10 +92,10 @@ def kiemtra_rate(template_db: Path, workdir: Path, port: int, round_no: int) -> 
 
 def bare_rate(template_db: Path, port: int) -> float:
     """The same letters, rendered beforehand, sent by a plain smtplib loop."""
-    from notifications.message import build
-    from notifications.render import render
-    from notifications.rules import Deadline, reminders_due
-    from projections.views import Views
+    from kiemtra.notifications.message import build
+    from kiemtra.notifications.render import render
+    from kiemtra.notifications.rules import Deadline, reminders_due
+    from kiemtra.projections.views import Views
 
     database = Database(str(template_db))
     found = Views(database).fresh().deadlines_between(AS_OF, date(2026, 8, 31))

@@ -35,9 +35,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from workflow.demo import template_text
-from workflow.services import Workflow
-from workflow.store import Database
+from kiemtra.workflow.demo import template_text
+from kiemtra.workflow.services import Workflow
+from kiemtra.workflow.store import Database
 
 CAMPAIGNS = 10
 D = date

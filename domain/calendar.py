@@ -16,7 +16,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from domain.vocabulary import WEEKDAYS_VI
+from kiemtra.domain.vocabulary import WEEKDAYS_VI
 
 ONE_DAY = timedelta(days=1)
 
@@ -31,7 +31,7 @@ class AnnouncedDays:
 
 @cache
 def announced_days() -> AnnouncedDays:
-    text = resources.files("domain").joinpath("announced_days.toml").read_text("utf-8")
+    text = resources.files("kiemtra.domain").joinpath("announced_days.toml").read_text("utf-8")
     data = tomllib.loads(text)
     return AnnouncedDays(
         days_off={e["date"]: e["reason"] for e in data.get("days_off", [])},

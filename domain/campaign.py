@@ -11,12 +11,13 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+from kiemtra.domain.event_versions import WorkflowCreated, WorkflowEvent
+from kiemtra.domain.ids import campaign_id
+from kiemtra.domain.plan import Plan, plan_from_record
+from kiemtra.domain.topics import assign
 
-from domain.event_versions import WorkflowCreated, WorkflowEvent
-from domain.ids import campaign_id
-from domain.plan import Plan, plan_from_record
 
-
+@assign
 class Campaign(Aggregate):
     class Event(WorkflowEvent):
         pass

@@ -15,9 +15,9 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
-
-from domain.ids import NAMESPACE
-from domain.record import RecordAttributes
+from kiemtra.domain.ids import NAMESPACE
+from kiemtra.domain.record import RecordAttributes
+from kiemtra.domain.topics import assign
 
 CLAIMED, SENT, RETRY, FAILED = "claimed", "sent", "retry", "failed"
 FIRST_BACKOFF = timedelta(minutes=5)
@@ -62,6 +62,7 @@ def may_retry(record: Mapping[str, Any], now: datetime, lease: timedelta) -> boo
     return bool(record["state"] == CLAIMED and now - record["attempt_started_at"] > lease)
 
 
+@assign
 class Delivery(RecordAttributes, Aggregate):
     @staticmethod
     def create_id(key: str) -> UUID:  # type: ignore[override]

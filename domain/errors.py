@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, ClassVar
 
-from domain.vocabulary import role_label, state_label, step_label
+from kiemtra.domain.vocabulary import role_label, state_label, step_label
 
 REFUSED = 1
 BAD_INPUT = 2

@@ -19,10 +19,9 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
-
-from domain import rules as r
-from domain.calendar import WorkingCalendar
-from domain.errors import (
+from kiemtra.domain import rules as r
+from kiemtra.domain.calendar import WorkingCalendar
+from kiemtra.domain.errors import (
     AbsenceNotApproved,
     DateBeforePreviousStep,
     FindingAlreadyRemediated,
@@ -30,16 +29,18 @@ from domain.errors import (
     SameOnSiteDate,
     UnknownFinding,
 )
-from domain.event_versions import WorkflowCreated, WorkflowEvent
-from domain.ids import inspection_id
-from domain.lifecycle import State
-from domain.record import Record, RecordAttributes, evolve, new_record, open_findings
-from domain.roles import Actor, actor_fields
-from domain.text import clean_text
+from kiemtra.domain.event_versions import WorkflowCreated, WorkflowEvent
+from kiemtra.domain.ids import inspection_id
+from kiemtra.domain.lifecycle import State
+from kiemtra.domain.record import Record, RecordAttributes, evolve, new_record, open_findings
+from kiemtra.domain.roles import Actor, actor_fields
+from kiemtra.domain.text import clean_text
+from kiemtra.domain.topics import assign
 
 Attachment = dict[str, Any]  # {"name", "sha256", "size"}
 
 
+@assign
 class Inspection(RecordAttributes, Aggregate):
     class Event(WorkflowEvent):
         pass

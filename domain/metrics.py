@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.errors import InvalidMetrics, Problem
-from domain.toml_file import load_toml
+from kiemtra.domain.errors import InvalidMetrics, Problem
+from kiemtra.domain.toml_file import load_toml
 
 # section -> metric id -> Vietnamese label
 METRICS: dict[str, dict[str, str]] = {

@@ -15,11 +15,11 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from domain.calendar import WorkingCalendar
-from domain.errors import InvalidPlan, Problem, UnknownMember, UnknownUnit
-from domain.rules import DayKind, Period, Rules
-from domain.text import FORBIDDEN, decoded_words
-from domain.toml_file import load_toml
+from kiemtra.domain.calendar import WorkingCalendar
+from kiemtra.domain.errors import InvalidPlan, Problem, UnknownMember, UnknownUnit
+from kiemtra.domain.rules import DayKind, Period, Rules
+from kiemtra.domain.text import FORBIDDEN, decoded_words
+from kiemtra.domain.toml_file import load_toml
 
 EARLIEST_DATE = date(2000, 1, 1)
 LATEST_DATE = date(2100, 12, 31)

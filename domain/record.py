@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from domain.lifecycle import State, Step
+from kiemtra.domain.lifecycle import State, Step
 
 Record = dict[str, Any]
 

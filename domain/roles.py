@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from domain.errors import NotOwnUnit, RoleNotPermitted, UnknownActor
-from domain.plan import Plan
+from kiemtra.domain.errors import NotOwnUnit, RoleNotPermitted, UnknownActor
+from kiemtra.domain.plan import Plan
 
 
 class ActorRole(StrEnum):

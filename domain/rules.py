@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from domain.calendar import WorkingCalendar
-from domain.errors import NotAWorkingDay, NoticeTooLate, RemediationDeadlineTooEarly
+from kiemtra.domain.calendar import WorkingCalendar
+from kiemtra.domain.errors import NotAWorkingDay, NoticeTooLate, RemediationDeadlineTooEarly
 
 
 class DayKind(StrEnum):

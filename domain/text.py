@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from domain.errors import InvalidInput
+from kiemtra.domain.errors import InvalidInput
 
 FORBIDDEN = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
 MAX_LENGTH = 4000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from typing import Any
 
-from domain.errors import InvalidFile, Problem
+from kiemtra.domain.errors import InvalidFile, Problem
 
 
 def load_toml(text: str, source: str, error: type[InvalidFile]) -> dict[str, Any]:

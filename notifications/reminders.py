@@ -7,9 +7,9 @@ import socket
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from notifications.tick import TickReport, run_tick
-from notifications.transports import transport_from_environment
-from workflow.database import Database
+from kiemtra.notifications.tick import TickReport, run_tick
+from kiemtra.notifications.transports import transport_from_environment
+from kiemtra.workflow.database import Database
 
 OUTBOX = "kiemtra-outbox"
 

@@ -14,9 +14,8 @@ from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
-from domain.vocabulary import WEEKDAYS_VI
-from notifications.rules import Reminder
+from kiemtra.domain.vocabulary import WEEKDAYS_VI
+from kiemtra.notifications.rules import Reminder
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,7 @@ class Rendered:
 @cache
 def environment(autoescape: bool) -> Environment:
     return Environment(
-        loader=PackageLoader("notifications", "templates"),
+        loader=PackageLoader("kiemtra.notifications", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html.j2",)) if autoescape else False,
         undefined=StrictUndefined,
         keep_trailing_newline=True,

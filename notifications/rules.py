@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from domain.calendar import WorkingCalendar
+from kiemtra.domain.calendar import WorkingCalendar
 
 RECIPIENT_ROLES = ("unit", "leader", "deputy", "secretariat", "team")
 KINDS = ("notice", "report", "on_site", "minutes", "conclusion", "remediation")

@@ -17,14 +17,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from kiemtra.domain.calendar import WorkingCalendar
+from kiemtra.notifications.reminders import claimant
+from kiemtra.workflow.clock import VIETNAM
+from kiemtra.workflow.database import Database
 from sqlalchemy import Column, Engine, MetaData, String, Table, select, text
 
-from domain.calendar import WorkingCalendar
-from notifications.reminders import claimant
-from workflow.clock import VIETNAM
-from workflow.database import Database
-
 JOBS_TABLE = "scheduler_jobs"
+TICK = "kiemtra.notifications.scheduler:scheduled_tick"
+# APScheduler stores a job's function by reference; kiemtra 0.1.0 lived at the top level.
+LEGACY_TICKS = ("notifications.scheduler:scheduled_tick",)
 LEASE_TTL = timedelta(minutes=3)
 GRACE = 12 * 3600  # seconds: a run missed by up to 12 hours still happens, once
 
@@ -70,7 +72,7 @@ class Lease:
 
 def scheduled_tick(db_url: str, retries_only: bool = False, force: bool = False) -> None:
     """The job APScheduler runs (by reference, so it can be stored in the database)."""
-    from notifications.reminders import remind_once
+    from kiemtra.notifications.reminders import remind_once
 
     today = datetime.now(VIETNAM).date()
     if not force and not WorkingCalendar().is_working_day(today):
@@ -103,6 +105,7 @@ def run(database: Database, *, at: str = "07:30", retry_minutes: int = 60,
         raise ScheduleHeld(holder)
     hour, minute = (int(part) for part in at.split(":"))
     daily_id, retry_id = f"tick-{hour:02d}{minute:02d}", f"retry-{retry_minutes}m"
+    _upgrade_stored_jobs(engine)
     existing = _stored_job_ids(engine)
     _forget_other_schedules(engine, keep={daily_id, retry_id})
     scheduler = BlockingScheduler(
@@ -113,11 +116,11 @@ def run(database: Database, *, at: str = "07:30", retry_minutes: int = 60,
     )
     kwargs: dict[str, Any] = {"db_url": database.url}
     if daily_id not in existing:
-        scheduler.add_job("notifications.scheduler:scheduled_tick", id=daily_id,
+        scheduler.add_job(TICK, id=daily_id,
                           trigger=CronTrigger(day_of_week="mon-sat", hour=hour, minute=minute,
                                               timezone=VIETNAM), kwargs=kwargs)
     if retry_id not in existing:
-        scheduler.add_job("notifications.scheduler:scheduled_tick", id=retry_id,
+        scheduler.add_job(TICK, id=retry_id,
                           trigger=IntervalTrigger(minutes=retry_minutes, timezone=VIETNAM),
                           kwargs=dict(kwargs, retries_only=True))
     scheduler.add_job(_renew, "interval", seconds=60, args=[lease], jobstore="memory",
@@ -164,3 +167,23 @@ def _forget_other_schedules(engine: Engine, keep: set[str]) -> None:
         with engine.begin() as conn:
             for job_id in stale:
                 conn.execute(text(f"DELETE FROM {JOBS_TABLE} WHERE id = :id"), {"id": job_id})
+
+
+def _upgrade_stored_jobs(engine: Engine) -> None:
+    """Jobs that kiemtra 0.1.0 stored name the tick by its old module path, which no longer
+    imports: APScheduler would drop them on start ("Unable to restore job"), losing the
+    missed run they stand for. Their reference is rewritten in place, nothing else."""
+    import pickle
+
+    with engine.begin() as conn:
+        from sqlalchemy import inspect
+
+        if not inspect(conn).has_table(JOBS_TABLE):
+            return
+        rows = conn.execute(text(f"SELECT id, job_state FROM {JOBS_TABLE}")).all()
+        for job_id, state in rows:
+            job = pickle.loads(state)
+            if job.get("func") in LEGACY_TICKS:
+                job["func"] = TICK
+                conn.execute(text(f"UPDATE {JOBS_TABLE} SET job_state = :state WHERE id = :id"),
+                             {"state": pickle.dumps(job, pickle.HIGHEST_PROTOCOL), "id": job_id})

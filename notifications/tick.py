@@ -16,17 +16,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from domain.delivery import FAILED, SENT, Delivery, delivery_id, may_retry
-from domain.errors import ConcurrentChange
-from notifications.message import UnsafeHeader, build, new_message_id
-from notifications.render import Rendered, render
-from notifications.rules import LOOKAHEAD_DAYS, LOOKBACK_DAYS, Deadline, Reminder, reminders_due
-from notifications.transports import DeliveryError, Transport
-from projections.views import Views
+from kiemtra.domain.delivery import FAILED, SENT, Delivery, delivery_id, may_retry
+from kiemtra.domain.errors import ConcurrentChange
+from kiemtra.notifications.message import UnsafeHeader, build, new_message_id
+from kiemtra.notifications.render import Rendered, render
+from kiemtra.notifications.rules import (
+    LOOKAHEAD_DAYS,
+    LOOKBACK_DAYS,
+    Deadline,
+    Reminder,
+    reminders_due,
+)
+from kiemtra.notifications.transports import DeliveryError, Transport
+from kiemtra.projections.views import Views
 
 if TYPE_CHECKING:
-    from workflow.database import Database
-    from workflow.store import EventStore
+    from kiemtra.workflow.database import Database
+    from kiemtra.workflow.store import EventStore
 
 LEASE = timedelta(minutes=15)  # an attempt older than this was abandoned by a crash
 CHUNK = 20  # reminders claimed, and their outcomes recorded, per transaction

@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from domain.chain import GENESIS, Checkpoint, canonical_bytes
-from domain.errors import InvalidCheckpoint, LogAltered, UnknownCampaign, UnwritableFile
-from domain.ids import campaign_id, inspection_id
-from projections.audit_chain import (
+from kiemtra.domain.chain import GENESIS, Checkpoint, canonical_bytes
+from kiemtra.domain.errors import InvalidCheckpoint, LogAltered, UnknownCampaign, UnwritableFile
+from kiemtra.domain.ids import campaign_id, inspection_id
+from kiemtra.projections.audit_chain import (
     CHAIN,
     EVENTS,
     UNREADABLE,

@@ -19,8 +19,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from domain.chain import GENESIS, Checkpoint, canonical_bytes, key_id, link, payload_digest
-from domain.errors import KeyMismatch, LogAltered
+from kiemtra.domain.chain import GENESIS, Checkpoint, canonical_bytes, key_id, link, payload_digest
+from kiemtra.domain.errors import KeyMismatch, LogAltered
 
 EVENTS = "stored_events"
 CHAIN = "event_chain"

@@ -17,18 +17,17 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
+from kiemtra.domain.campaign import Campaign
+from kiemtra.domain.errors import InvalidInput, KiemtraError, UnknownCampaign, UnreadableRecord
+from kiemtra.domain.ids import campaign_id, inspection_id
+from kiemtra.domain.plan import Plan, plan_from_record
+from kiemtra.domain.record import EVENT_STEPS
+from kiemtra.domain.roles import identify
+from kiemtra.domain.topics import CAMPAIGN, INSPECTION, of_kinds
+from kiemtra.projections.rows import jsonable
+from kiemtra.workflow.clock import VIETNAM
+from kiemtra.workflow.store import EventStore
 
-from domain.campaign import Campaign
-from domain.errors import InvalidInput, KiemtraError, UnknownCampaign, UnreadableRecord
-from domain.ids import campaign_id, inspection_id
-from domain.plan import Plan, plan_from_record
-from domain.record import EVENT_STEPS
-from domain.roles import identify
-from projections.rows import jsonable
-from workflow.clock import VIETNAM
-from workflow.store import EventStore
-
-WORKFLOW_TOPICS = ("domain.campaign:%", "domain.inspection:%")
 STEP_OF_EVENT = {"PlanImported": "import", "Planned": "plan"} | {
     name: str(step) for name, step in EVENT_STEPS.items() if step is not None}
 UNREADABLE = "Unreadable"
@@ -126,7 +125,7 @@ class _Trail:
                 ids += [inspection_id(found.code, u.code) for u in found.plan.units]
             stored = self.store.stored_rows(streams=ids)
         else:
-            stored = self.store.stored_rows(topic_patterns=WORKFLOW_TOPICS)
+            stored = self.store.stored_rows(topics=of_kinds(CAMPAIGN, INSPECTION))
         for stored_row in stored:
             yield self.row(*stored_row)
 

@@ -94,7 +94,7 @@ class EventDecoder:
 
     @cached_property
     def transcoder(self) -> Any:
-        from workflow.transcoding import transcoder
+        from kiemtra.workflow.transcoding import transcoder
 
         return transcoder()
 

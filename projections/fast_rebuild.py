@@ -28,11 +28,11 @@ from operator import itemgetter
 from typing import Any, Protocol
 
 import orjson
-
-from domain.delivery import FAILED, SENT, evolve_delivery, new_delivery
-from domain.record import evolve
-from projections.flat_json import deep_flat_decode, flat_decode
-from projections.rows import (
+from kiemtra.domain.delivery import FAILED, SENT, evolve_delivery, new_delivery
+from kiemtra.domain.record import evolve
+from kiemtra.domain.topics import CAMPAIGN, DELIVERY, INSPECTION, kind_of, of_kinds
+from kiemtra.projections.flat_json import deep_flat_decode, flat_decode
+from kiemtra.projections.rows import (
     Row,
     Seed,
     campaign_row,
@@ -42,9 +42,7 @@ from projections.rows import (
     seeded_row,
 )
 
-CAMPAIGN_TOPIC = "domain.campaign:Campaign.PlanImported"
-INSPECTION = "domain.inspection:"
-DELIVERY = "domain.delivery:"
+PLAN_TOPICS = tuple(of_kinds(CAMPAIGN))
 CHUNK = 1000  # rows per executemany (and per frame from the worker), events per drain
 # Which streams a fold owns: those whose id ends in two hex digits from `first`
 # (included) to `end` (excluded; None: no end). Ids are uniform hashes (uuid5).
@@ -185,12 +183,12 @@ class Fold:
 
     def route(self, topic: str) -> tuple[Handler, str]:
         """The handler of a topic's events, and the event's class name."""
-        name = topic[topic.rindex(".") + 1:]
-        if topic.startswith(INSPECTION):
+        kind, name = kind_of(topic) or ("", "")
+        if kind == INSPECTION:
             return self.inspection_event, name
-        if topic == CAMPAIGN_TOPIC:
+        if kind == CAMPAIGN:
             return self.plan_imported, name
-        if topic.startswith(DELIVERY):
+        if kind == DELIVERY:
             return self.delivery_event, name
         return self.other_event, name
 
@@ -307,8 +305,10 @@ def share_filter(fold: Fold) -> tuple[str, tuple[str, ...]]:
     if end is not None:
         owned, parameters = f"{owned} AND substr(originator_id, -2) < ?", [first, end]
     if fold.reads_plans:
-        return f" AND (topic = ? OR {owned})", (CAMPAIGN_TOPIC, *parameters)
-    return f" AND topic != ? AND {owned}", (CAMPAIGN_TOPIC, *parameters)
+        return (f" AND (topic IN ({', '.join('?' for _ in PLAN_TOPICS)}) OR {owned})",
+                (*PLAN_TOPICS, *parameters))
+    return (f" AND topic NOT IN ({', '.join('?' for _ in PLAN_TOPICS)}) AND {owned}",
+            (*PLAN_TOPICS, *parameters))
 
 
 def fold_log(db: sqlite3.Connection, head: int, fold: Fold,
@@ -412,7 +412,7 @@ def rebuild_streams(db: sqlite3.Connection, head: int, tables: Collection[Any],
             count = fold_log(db, head, Fold(sink, specs))
             indexes.restore()
             return count
-        from projections.rebuild_worker import WorkerProcess
+        from kiemtra.projections.rebuild_worker import WorkerProcess
 
         fold = Fold(sink, specs, (SPLIT, None), reads_plans=False)
         worker = None

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from domain.errors import format_value
-from projections.audit_trail import AuditFilter, audit_rows
-from workflow.store import EventStore
+from kiemtra.domain.errors import format_value
+from kiemtra.projections.audit_trail import AuditFilter, audit_rows
+from kiemtra.workflow.store import EventStore
 
 
 def history(store: EventStore, code: str, unit: str | None = None) -> list[dict[str, Any]]:

@@ -18,13 +18,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, inspect, select, update
-
-from domain.delivery import evolve_delivery, new_delivery
-from domain.record import evolve
-from projections import tables as t
-from projections.events import EventDecoder, StoredNotification, head, read_notifications
-from projections.rows import (
+from kiemtra.domain.delivery import evolve_delivery, new_delivery
+from kiemtra.domain.record import evolve
+from kiemtra.domain.topics import DELIVERY, INSPECTION, kind_of
+from kiemtra.projections import tables as t
+from kiemtra.projections.events import EventDecoder, StoredNotification, head, read_notifications
+from kiemtra.projections.rows import (
     Row,
     campaign_row,
     delivery_from_row,
@@ -32,12 +31,11 @@ from projections.rows import (
     orphan_row,
     plan_rows,
 )
-from projections.schema import SCHEMA_VERSION
+from kiemtra.projections.schema import SCHEMA_VERSION
+from sqlalchemy import Connection, Engine, delete, insert, inspect, select, update
 
 NAME = "status"
 SCHEMA = "schema"
-TOPICS = ("domain.inspection:", "domain.campaign:", "domain.delivery:")
-DELIVERY = "domain.delivery:"
 IN_CHUNK = 500
 # `refresh` rebuilds views that trail the log by REBUILD_FROM events or more, when that
 # is also a REBUILD_SHARE-th of the log or more; fewer new events are caught up.
@@ -153,7 +151,7 @@ class StatusProjector:
                 if self._stale(conn):
                     self._ensure_tables(conn)
             return self.catch_up()
-        from projections.fast_rebuild import StreamReopened
+        from kiemtra.projections.fast_rebuild import StreamReopened
 
         try:
             with self._locked() as conn:
@@ -171,7 +169,7 @@ class StatusProjector:
         """
         if self.engine.dialect.name != "sqlite":
             return self._reset_and_catch_up()
-        from projections.fast_rebuild import StreamReopened
+        from kiemtra.projections.fast_rebuild import StreamReopened
 
         try:
             with self._locked() as conn:
@@ -190,7 +188,7 @@ class StatusProjector:
 
     def _rebuild_locked(self, conn: Connection) -> int:
         """The SQLite rebuild, inside the caller's write-locked transaction."""
-        from projections.fast_rebuild import rebuild_streams
+        from kiemtra.projections.fast_rebuild import rebuild_streams
 
         head = self.head(conn)
         if not head:  # nothing recorded yet, maybe not even the events table
@@ -213,15 +211,14 @@ class StatusProjector:
               notifications: Sequence[StoredNotification]) -> None:
         batch = Batch()
         decoded = [(n, *self.decoder.decode(n)) for n in notifications
-                   if n.topic.startswith(TOPICS)]  # other streams are not inspections
+                   if kind_of(n.topic) is not None]  # other streams are not the views'
         self._load_rows(conn, batch, {n.originator_id for n, name, _ in decoded
-                                      if name != "PlanImported"
-                                      and not n.topic.startswith(DELIVERY)})
+                                      if kind_of(n.topic)[0] == INSPECTION})  # type: ignore[index]
         self._load_deliveries(conn, batch, {n.originator_id for n, name, _ in decoded
-                                            if n.topic.startswith(DELIVERY)
+                                            if kind_of(n.topic) == (DELIVERY, name)
                                             and name != "Claimed"})
         for count, (n, name, data) in enumerate(decoded, 1):
-            if n.topic.startswith(DELIVERY):
+            if kind_of(n.topic)[0] == DELIVERY:  # type: ignore[index]
                 self._delivery_event(batch, n, name, data)
             elif name == "PlanImported":
                 self._plan_imported(batch, n, data)

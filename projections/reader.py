@@ -86,12 +86,12 @@ class EngineReader:
         return bool(inspect(self.conn).has_table(name))
 
     def head(self) -> int:
-        from projections.events import head
+        from kiemtra.projections.events import head
 
         return head(self.conn)
 
     def event_state(self, position: int) -> bytes:
-        from projections.events import event_state
+        from kiemtra.projections.events import event_state
 
         return event_state(self.conn, position)
 

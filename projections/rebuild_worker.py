@@ -28,11 +28,10 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from projections.fast_rebuild import (
+from kiemtra.projections.fast_rebuild import (
     CHUNK,
     Fold,
     Share,
@@ -42,7 +41,7 @@ from projections.fast_rebuild import (
     fold_log,
     gc_paused,
 )
-from projections.rows import Seed
+from kiemtra.projections.rows import Seed
 
 HEADER = struct.Struct("<cI")  # the kind of message, the length of its payload
 ROWS, SEEDS, DONE, REOPENED, JOB = b"r", b"s", b"d", b"x", b"j"
@@ -147,11 +146,9 @@ class WorkerProcess:
         self.sink = sink
         self.take_seeds = take_seeds
         self.count: int | None = None
-        root = str(Path(__file__).resolve().parent.parent)  # this kiemtra, not another
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            filter(None, [root, os.environ.get("PYTHONPATH")])))
+        env = dict(os.environ)
         self.process = subprocess.Popen(
-            [sys.executable, "-P", "-m", "projections.rebuild_worker"],
+            [sys.executable, "-P", "-m", "kiemtra.projections.rebuild_worker"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         assert self.process.stdin is not None and self.process.stdout is not None
         try:

@@ -8,9 +8,8 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
-
-from domain.ids import inspection_key
-from domain.record import (
+from kiemtra.domain.ids import inspection_key
+from kiemtra.domain.record import (
     RESPONSIBLE,
     Record,
     new_record,
@@ -18,7 +17,7 @@ from domain.record import (
     open_deadlines,
     open_findings,
 )
-from projections.reader import as_date, as_json
+from kiemtra.projections.reader import as_date, as_json
 
 
 def _iso(value: date | str | None) -> str | None:

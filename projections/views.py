@@ -14,21 +14,20 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from domain.errors import UnknownCampaign
-from domain.ids import campaign_id, inspection_id
-from domain.metrics import derived_rates
-from domain.record import status_row
-from domain.vocabulary import WEEKDAYS_VI
-from projections.flat_json import deep_flat_decode
-from projections.reader import EngineReader, Reader, SqliteReader, as_date, as_json
-from projections.rows import Row
-from projections.schema import SCHEMA_VERSION
+from kiemtra.domain.errors import UnknownCampaign
+from kiemtra.domain.ids import campaign_id, inspection_id
+from kiemtra.domain.metrics import derived_rates
+from kiemtra.domain.record import status_row
+from kiemtra.domain.vocabulary import WEEKDAYS_VI
+from kiemtra.projections.flat_json import deep_flat_decode
+from kiemtra.projections.reader import EngineReader, Reader, SqliteReader, as_date, as_json
+from kiemtra.projections.rows import Row
+from kiemtra.projections.schema import SCHEMA_VERSION
 
 if TYPE_CHECKING:
+    from kiemtra.projections.projector import StatusProjector
+    from kiemtra.workflow.database import Database
     from sqlalchemy import Engine
-
-    from projections.projector import StatusProjector
-    from workflow.database import Database
 
 CONCLUDED = ("concluded", "remediated")
 TRACKING = "view_tracking"
@@ -93,7 +92,7 @@ class Views:
 
     @cached_property
     def projector(self) -> StatusProjector:
-        from projections.projector import StatusProjector
+        from kiemtra.projections.projector import StatusProjector
 
         return StatusProjector(self.engine)
 
@@ -121,7 +120,7 @@ class Views:
             position, head = marks.get("status", 0), r.head()
         if current and position >= head:
             return self
-        from projections.projector import far_behind
+        from kiemtra.projections.projector import far_behind
 
         if current and not far_behind(position, head):
             self.projector.catch_up()  # a few new events: nothing to decide under the lock
@@ -152,9 +151,8 @@ class Views:
 
         The same projector folds those events into a throwaway in-memory view.
         """
+        from kiemtra.projections.events import EventDecoder, read_notifications, read_streams
         from sqlalchemy import create_engine
-
-        from projections.events import EventDecoder, read_notifications, read_streams
 
         memory = Views(engine=create_engine("sqlite://"))
         memory.projector.ensure_tables()
@@ -224,7 +222,7 @@ class Views:
 
     def deliveries(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The ledger's records for these reminder keys (those that exist)."""
-        from projections.rows import delivery_from_row
+        from kiemtra.projections.rows import delivery_from_row
 
         wanted = sorted(set(keys))
         found: dict[str, dict[str, Any]] = {}

@@ -12,12 +12,12 @@ from urllib.parse import urlsplit
 from uuid import uuid4
 
 import pytest
+from kiemtra.projections.views import Views
+from kiemtra.workflow.demo import template_text
+from kiemtra.workflow.services import Workflow
+from kiemtra.workflow.store import Database, EventStore
 
-from projections.views import Views
 from tests.smtp_server import SmtpServer
-from workflow.demo import template_text
-from workflow.services import Workflow
-from workflow.store import Database, EventStore
 
 CODE = "KTD-TKT-2026"
 LEADER = "truong-to"

@@ -53,9 +53,8 @@ def test_cli_import_does_not_load_heavy_modules() -> None:
 
 
 def test_view_row_kinds_match_the_table_definitions() -> None:
+    from kiemtra.projections import rows, tables
     from sqlalchemy import JSON, Boolean, Date
-
-    from projections import rows, tables
 
     columns = {c.name: c.type for c in tables.inspections.columns}
     assert set(rows.RECORD_COLUMNS) <= set(columns)

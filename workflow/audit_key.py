@@ -11,7 +11,7 @@ import os
 import secrets
 from pathlib import Path
 
-from domain.errors import NoAuditKey, StorageUnavailable
+from kiemtra.domain.errors import NoAuditKey, StorageUnavailable
 
 KEY_ENV = "KIEMTRA_AUDIT_KEY"
 

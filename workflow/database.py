@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from domain.errors import StorageUnavailable
+from kiemtra.domain.errors import StorageUnavailable
 
 if TYPE_CHECKING:
+    from kiemtra.workflow.store import EventStore
     from sqlalchemy import Engine
-
-    from workflow.store import EventStore
 
 
 @dataclass(frozen=True)
@@ -59,14 +58,13 @@ class Database:
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(self.sqlite_path),
-            "APPLICATION_RECORDER_TOPIC": "workflow.store:SQLiteRecorder",
+            "APPLICATION_RECORDER_TOPIC": "kiemtra.workflow.store:SQLiteRecorder",
             "SQLITE_LOCK_TIMEOUT": "10",
         }
 
     def open(self) -> EventStore:
         from eventsourcing.persistence import OperationalError
-
-        from workflow.store import EventStore
+        from kiemtra.workflow.store import EventStore
 
         if not self.is_postgres:
             parent = self.sqlite_path.parent

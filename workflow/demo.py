@@ -14,8 +14,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from workflow.services import Workflow
-from workflow.store import EventStore
+from kiemtra.workflow.services import Workflow
+from kiemtra.workflow.store import EventStore
 
 LEADER = "truong-to"
 DEPUTY = "pho-to"
@@ -34,11 +34,11 @@ class DemoStep:
 
 
 def template_text() -> str:
-    return resources.files("workflow").joinpath("plan_template.toml").read_text("utf-8")
+    return resources.files("kiemtra.workflow").joinpath("plan_template.toml").read_text("utf-8")
 
 
 def metrics_text() -> str:
-    return resources.files("workflow").joinpath("demo_metrics_hcc.toml").read_text("utf-8")
+    return resources.files("kiemtra.workflow").joinpath("demo_metrics_hcc.toml").read_text("utf-8")
 
 
 def run_demo(store: EventStore, workdir: Path) -> Iterator[DemoStep]:

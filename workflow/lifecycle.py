@@ -12,16 +12,15 @@ from functools import cache
 from threading import Lock
 from typing import Any
 
-from transitions import Machine
-
-from domain.errors import (
+from kiemtra.domain.errors import (
     NothingToRemediate,
     NoticeRequired,
     ReportRequired,
     StepNotAllowed,
     SurpriseNotAllowed,
 )
-from domain.lifecycle import TRANSITIONS, State, Step, StepFacts, steps_from
+from kiemtra.domain.lifecycle import TRANSITIONS, State, Step, StepFacts, steps_from
+from transitions import Machine
 
 
 class _Probe:

@@ -11,19 +11,19 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from domain.campaign import Campaign
-from domain.errors import CampaignExists, UnknownCampaign, UnreadableFile
-from domain.ids import campaign_id, inspection_id
-from domain.inspection import Inspection
-from domain.lifecycle import State, Step, StepFacts
-from domain.metrics import parse_metrics_text
-from domain.plan import Plan, parse_plan_text
-from domain.record import status_row
-from domain.roles import IMPORT, Actor, actor_fields, authorize
-from domain.rules import latest_notice
-from domain.text import clean_text
-from workflow.lifecycle import advance
-from workflow.store import AttachmentBlob, EventStore
+from kiemtra.domain.campaign import Campaign
+from kiemtra.domain.errors import CampaignExists, UnknownCampaign, UnreadableFile
+from kiemtra.domain.ids import campaign_id, inspection_id
+from kiemtra.domain.inspection import Inspection
+from kiemtra.domain.lifecycle import State, Step, StepFacts
+from kiemtra.domain.metrics import parse_metrics_text
+from kiemtra.domain.plan import Plan, parse_plan_text
+from kiemtra.domain.record import status_row
+from kiemtra.domain.roles import IMPORT, Actor, actor_fields, authorize
+from kiemtra.domain.rules import latest_notice
+from kiemtra.domain.text import clean_text
+from kiemtra.workflow.lifecycle import advance
+from kiemtra.workflow.store import AttachmentBlob, EventStore
 
 Act = Callable[[Inspection, State, Plan, Actor], None]
 

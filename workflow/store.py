@@ -29,17 +29,17 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
-
-from domain.chain import GENESIS, event_link
-from domain.errors import (
+from kiemtra.domain import campaign, delivery, inspection  # noqa: F401  (their topics)
+from kiemtra.domain.chain import GENESIS, event_link
+from kiemtra.domain.errors import (
     ConcurrentChange,
     InvalidAttachmentName,
     LogAltered,
     StorageUnavailable,
     UnknownAttachment,
 )
-from workflow.database import Database
-from workflow.transcoding import register_transcodings
+from kiemtra.workflow.database import Database
+from kiemtra.workflow.transcoding import register_transcodings
 
 __all__ = ["AttachmentBlob", "Database", "EventStore", "fetch_attachment", "read_attachment"]
 
@@ -182,9 +182,9 @@ class EventStore(Application[UUID]):
         return int(self.recorder.max_notification_id() or 0)
 
     def stored_rows(self, streams: Sequence[UUID] | None = None,
-                    topic_patterns: Sequence[str] = ()) -> list[tuple[int, Any, Any, Any, Any]]:
+                    topics: Sequence[str] = ()) -> list[tuple[int, Any, Any, Any, Any]]:
         """(position, stream id, version, topic, payload) as stored, in recording order: the
-        events of `streams`, or else those whose topic is LIKE one of `topic_patterns`.
+        events of `streams`, or else those whose topic is one of `topics`.
         The library reads by stream or by position only; the audit trail needs both."""
         sqlite = isinstance(self.recorder, SQLiteApplicationRecorder)
         mark, position = ("?", "rowid") if sqlite else ("%s", "notification_id")
@@ -193,8 +193,8 @@ class EventStore(Application[UUID]):
             where = f"originator_id IN ({', '.join(mark for _ in streams)})"
             params = [s.hex for s in streams] if sqlite else list(streams)
         else:
-            where = " OR ".join(f"topic LIKE {mark}" for _ in topic_patterns) or "1 = 1"
-            params = list(topic_patterns)
+            where = f"topic IN ({', '.join(mark for _ in topics)})" if topics else "1 = 1"
+            params = list(topics)
         table = self.recorder.events_table_name  # type: ignore[attr-defined]
         datastore = self.recorder.datastore  # type: ignore[attr-defined]
         with datastore.transaction(commit=False) as c:

@@ -16,15 +16,15 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from kiemtra.domain.chain import GENESIS, Checkpoint, event_link, key_id
+from kiemtra.domain.errors import InvalidCheckpoint, KeyMismatch, LogAltered
+from kiemtra.projections.audit_bundle import export_bundle, verify_bundle
+from kiemtra.projections.audit_chain import make_checkpoint, verify_database
+from kiemtra.workflow.database import Database
+from kiemtra.workflow.demo import run_demo
+from kiemtra.workflow.services import Workflow
 
-from domain.chain import GENESIS, Checkpoint, event_link, key_id
-from domain.errors import InvalidCheckpoint, KeyMismatch, LogAltered
-from projections.audit_bundle import export_bundle, verify_bundle
-from projections.audit_chain import make_checkpoint, verify_database
 from tests.conftest import plan_text
-from workflow.database import Database
-from workflow.demo import run_demo
-from workflow.services import Workflow
 
 KEY = b"khoa-kiem-toan-thu-nghiem"
 NOW = datetime(2026, 11, 22, 9, 0)
@@ -316,7 +316,7 @@ def test_concurrent_writers_keep_one_unbroken_chain(tmp_path: Path) -> None:
     """Two processes' stores saving at once: each link is made under the write lock."""
     import threading
 
-    from domain.errors import ConcurrentChange
+    from kiemtra.domain.errors import ConcurrentChange
 
     path = tmp_path / "kiemtra.db"
     Database(str(path)).open().close()

@@ -8,12 +8,12 @@ from datetime import date
 from pathlib import Path
 
 from eventsourcing.persistence import StoredEvent
+from kiemtra.domain.ids import inspection_id
+from kiemtra.projections.audit_chain import verify_database
+from kiemtra.projections.audit_trail import AuditFilter, audit_rows
+from kiemtra.workflow.store import EventStore
 
-from domain.ids import inspection_id
-from projections.audit_chain import verify_database
-from projections.audit_trail import AuditFilter, audit_rows
 from tests.conftest import CODE, views_of
-from workflow.store import EventStore
 
 NOTICE_V1 = {  # NoticeIssued as kiemtra wrote it before version 2: no actor_role
     "timestamp": {"_type_": "datetime_iso", "_data_": "2026-08-03T02:00:00+00:00"},

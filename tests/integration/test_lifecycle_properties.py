@@ -17,19 +17,19 @@ from pathlib import Path
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from kiemtra.domain.calendar import WorkingCalendar
+from kiemtra.domain.errors import KiemtraError
+from kiemtra.domain.ids import inspection_id
+from kiemtra.domain.lifecycle import State, Step
+from kiemtra.domain.record import status_row
+from kiemtra.projections.audit_chain import verify_database
+from kiemtra.projections.projector import StatusProjector
+from kiemtra.projections.views import Views
+from kiemtra.workflow.lifecycle import allowed_steps
+from kiemtra.workflow.services import Workflow
+from kiemtra.workflow.store import Database
 
-from domain.calendar import WorkingCalendar
-from domain.errors import KiemtraError
-from domain.ids import inspection_id
-from domain.lifecycle import State, Step
-from domain.record import status_row
-from projections.audit_chain import verify_database
-from projections.projector import StatusProjector
-from projections.views import Views
 from tests.conftest import CODE, count_rows, plan_text
-from workflow.lifecycle import allowed_steps
-from workflow.services import Workflow
-from workflow.store import Database
 
 START = date(2026, 7, 20)
 AS_OF = date(2026, 9, 1)

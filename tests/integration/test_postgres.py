@@ -10,18 +10,18 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from kiemtra.projections import tables as t
+from kiemtra.projections.audit_trail import AuditFilter, audit_rows
+from kiemtra.projections.events import POSTGRES_EVENTS_TABLE
+from kiemtra.projections.views import Views
+from kiemtra.workflow.database import Database
+from kiemtra.workflow.demo import template_text
+from kiemtra.workflow.services import Workflow
+from kiemtra.workflow.store import EventStore
 from sqlalchemy import update
 
-from projections import tables as t
-from projections.audit_trail import AuditFilter, audit_rows
-from projections.events import POSTGRES_EVENTS_TABLE
-from projections.views import Views
 from tests.conftest import CODE, LEADER
 from tests.integration.test_projections import snapshot, walk
-from workflow.database import Database
-from workflow.demo import template_text
-from workflow.services import Workflow
-from workflow.store import EventStore
 
 D = date
 

@@ -12,18 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kiemtra.domain.ids import campaign_id, inspection_id
+from kiemtra.domain.record import status_row
+from kiemtra.domain.topics import DELIVERY, INSPECTION, kind_of
+from kiemtra.projections import tables as t
+from kiemtra.projections.projector import StatusProjector
+from kiemtra.projections.rows import jsonable
+from kiemtra.projections.schema import SCHEMA_VERSION
+from kiemtra.projections.views import Views
+from kiemtra.workflow.database import Database
+from kiemtra.workflow.services import Workflow
 from sqlalchemy import select, update
 
-from domain.ids import campaign_id, inspection_id
-from domain.record import status_row
-from projections import tables as t
-from projections.projector import StatusProjector
-from projections.rows import jsonable
-from projections.schema import SCHEMA_VERSION
-from projections.views import Views
 from tests.conftest import CODE, plan_text
-from workflow.database import Database
-from workflow.services import Workflow
 
 D = date
 
@@ -76,7 +77,7 @@ def test_views_far_behind_the_log_are_rebuilt_in_one_pass(
         wf: Workflow, campaign: str, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     """Many new events (a bulk load, a first read) are folded in one pass; a few new
     events are caught up batch by batch. The views are the same either way."""
-    import projections.projector as projector_module
+    import kiemtra.projections.projector as projector_module
 
     walk(wf)
     expected = snapshot(views(db).fresh())  # batch by batch: 20 events < REBUILD_FROM
@@ -128,7 +129,7 @@ def test_the_same_notifications_applied_twice_count_once(wf: Workflow, campaign:
     v.projector.catch_up()
     assert snapshot(v) == once
     # and a batch applied a second time at a stale position is refused whole
-    from projections.events import read_notifications
+    from kiemtra.projections.events import read_notifications
 
     with v.engine.connect() as conn:
         batch = read_notifications(conn, 0, 5)
@@ -194,7 +195,7 @@ def test_a_second_campaign_and_unknown_campaigns(wf: Workflow, campaign: str,
     v = views(db).fresh()
     assert [c["code"] for c in v.campaigns(D(2026, 9, 1))] == [CODE, "KTD-TKT-2027"]
     assert {r["campaign"] for r in v.status(D(2026, 9, 1), "ktd-tkt-2027")} == {"KTD-TKT-2027"}
-    from domain.errors import UnknownCampaign
+    from kiemtra.domain.errors import UnknownCampaign
 
     with pytest.raises(UnknownCampaign):
         v.status(D(2026, 9, 1), "NOPE")
@@ -203,8 +204,8 @@ def test_a_second_campaign_and_unknown_campaigns(wf: Workflow, campaign: str,
 def test_the_plan_is_read_from_its_event_not_copied(wf: Workflow, campaign: str,
                                                     db: Database) -> None:
     """The campaign view keeps where the plan was recorded; both readers fetch it there."""
-    from projections.flat_json import deep_flat_decode
-    from projections.reader import EngineReader
+    from kiemtra.projections.flat_json import deep_flat_decode
+    from kiemtra.projections.reader import EngineReader
 
     walk(wf)
     v = views(db).fresh()
@@ -330,10 +331,10 @@ def test_the_fast_rebuild_knows_every_date_attribute(tmp_path: Path) -> None:
     """`flat_json.MOMENT_KEYS` must name every date or timestamp an event carries."""
     from datetime import date as Date
 
-    from notifications.tick import run_tick
-    from notifications.transports import OutboxTransport
-    from projections.flat_json import MOMENT_KEYS
-    from workflow.demo import run_demo
+    from kiemtra.notifications.tick import run_tick
+    from kiemtra.notifications.transports import OutboxTransport
+    from kiemtra.projections.flat_json import MOMENT_KEYS
+    from kiemtra.workflow.demo import run_demo
 
     db = Database(str(tmp_path / "k.db"))
     store = db.open()
@@ -342,7 +343,7 @@ def test_the_fast_rebuild_knows_every_date_attribute(tmp_path: Path) -> None:
              transport=OutboxTransport(tmp_path / "out"), claimant="t")
     seen: set[str] = set()
     for notification in store.recorder.select_notifications(start=None, limit=10_000):
-        if notification.topic.startswith(("domain.inspection:", "domain.delivery:")):
+        if (kind_of(notification.topic) or ("",))[0] in (INSPECTION, DELIVERY):
             data = store.mapper.transcoder.decode(notification.state)
             seen |= {k for k, v in data.items() if isinstance(v, Date)}
     store.close()
@@ -375,11 +376,11 @@ def indexes(db: Database) -> list[tuple[str, str]]:
 def test_fast_rebuild_rows_equal_the_incremental_ones(tmp_path: Path, parallel: bool,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """Row for row, the one- and the two-process rebuild write what the batches wrote."""
-    from notifications.tick import run_tick
-    from notifications.transports import OutboxTransport
-    from projections import fast_rebuild
-    from projections.rebuild_worker import WorkerProcess
-    from workflow.demo import run_demo
+    from kiemtra.notifications.tick import run_tick
+    from kiemtra.notifications.transports import OutboxTransport
+    from kiemtra.projections import fast_rebuild
+    from kiemtra.projections.rebuild_worker import WorkerProcess
+    from kiemtra.workflow.demo import run_demo
 
     db = Database(str(tmp_path / "k.db"))
     store = db.open()
@@ -439,9 +440,9 @@ def test_rows_started_before_their_seed_wait_for_it(tmp_path: Path) -> None:
     seed waits for `settle`; one whose seed never comes keeps its codes as names; a seed
     with no event at all still gives its planned row. Together the two folds write what
     one fold reading everything writes."""
-    from projections.fast_rebuild import Fold, fold_log, table_specs
-    from projections.rows import plan_seeds
-    from workflow.demo import run_demo
+    from kiemtra.projections.fast_rebuild import Fold, fold_log, table_specs
+    from kiemtra.projections.rows import plan_seeds
+    from kiemtra.workflow.demo import run_demo
 
     db = Database(str(tmp_path / "k.db"))
     store = db.open()

@@ -9,16 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kiemtra.domain.delivery import Delivery, delivery_id
+from kiemtra.notifications.message import UnsafeHeader, build
+from kiemtra.notifications.tick import LEASE, run_tick
+from kiemtra.notifications.transports import OutboxTransport, SmtpTransport
+from kiemtra.projections.views import Views
+from kiemtra.workflow.database import Database
+from kiemtra.workflow.services import Workflow
 
-from domain.delivery import Delivery, delivery_id
-from notifications.message import UnsafeHeader, build
-from notifications.tick import LEASE, run_tick
-from notifications.transports import OutboxTransport, SmtpTransport
-from projections.views import Views
 from tests.conftest import CODE
 from tests.smtp_server import SmtpServer
-from workflow.database import Database
-from workflow.services import Workflow
 
 D = date
 NOW = datetime(2026, 8, 7, 0, 30, tzinfo=UTC)  # 07:30 in Vietnam
@@ -230,7 +230,8 @@ def test_header_injection_is_refused(subject: str) -> None:
 @pytest.mark.parametrize("name", ["=?utf-8?q?Ph=C3=B2ng=0ABcc=3A_x=40y.z?=",
                                   "=?utf-8?b?UGjDsm5nCkJjYzogeEB5Lno=?="])
 def test_plan_import_refuses_encoded_newlines(wf: Workflow, name: str) -> None:
-    from domain.errors import InvalidPlan
+    from kiemtra.domain.errors import InvalidPlan
+
     from tests.conftest import plan_text
 
     text = plan_text(**{'code = "KTD-TKT-2026"': 'code = "OTHER"',

@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kiemtra.domain.errors import NotOwnUnit, RoleNotPermitted, UnknownActor
+from kiemtra.domain.ids import inspection_id
+from kiemtra.domain.roles import PERMISSIONS, ActorRole
+from kiemtra.projections.history import history
+from kiemtra.workflow.demo import template_text
+from kiemtra.workflow.services import Workflow
+from kiemtra.workflow.store import EventStore
 
-from domain.errors import NotOwnUnit, RoleNotPermitted, UnknownActor
-from domain.ids import inspection_id
-from domain.roles import PERMISSIONS, ActorRole
-from projections.history import history
 from tests.conftest import CODE, count_rows, plan_text
-from workflow.demo import template_text
-from workflow.services import Workflow
-from workflow.store import EventStore
 
 D = date
 ACTORS = {  # actor id in the example plan → the role it is tested as

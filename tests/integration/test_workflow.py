@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from domain.errors import (
+from kiemtra.domain.errors import (
     CampaignExists,
     ConcurrentChange,
     DateBeforePreviousStep,
@@ -39,11 +38,12 @@ from domain.errors import (
     UnknownUnit,
     UnreadableFile,
 )
-from domain.text import InvalidText
-from projections.history import history
+from kiemtra.domain.text import InvalidText
+from kiemtra.projections.history import history
+from kiemtra.workflow.services import Workflow
+from kiemtra.workflow.store import Database, read_attachment
+
 from tests.conftest import CODE, count_rows, plan_text, status, views_of
-from workflow.services import Workflow
-from workflow.store import Database, read_attachment
 
 D = date
 
@@ -330,7 +330,7 @@ def test_concurrent_change_writes_nothing(
     wf: Workflow, campaign: str, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another process records a step between our load and our save: exit code 3."""
-    import workflow.services as services
+    import kiemtra.workflow.services as services
 
     other = Database(str(db_path)).open()
     real_advance = services.advance
@@ -371,7 +371,7 @@ def test_concurrent_imports_of_one_code(wf: Workflow, db_path: Path,
 
 
 def test_absence_needs_the_leaders_approval(store: Any, campaign: str, db_path: Path) -> None:
-    from domain.errors import AbsenceNotApproved
+    from kiemtra.domain.errors import AbsenceNotApproved
 
     deputy = Workflow(store, "pho-to")
     events = count_rows(db_path)

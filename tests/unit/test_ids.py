@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
-
-from domain.ids import inspection_id, inspection_key
+from kiemtra.domain.ids import inspection_id, inspection_key
 
 
 @given(st.text(min_size=1, max_size=40), st.text(min_size=1, max_size=20))

@@ -5,16 +5,15 @@ from __future__ import annotations
 import itertools
 
 import pytest
-
-from domain.errors import (
+from kiemtra.domain.errors import (
     NothingToRemediate,
     NoticeRequired,
     ReportRequired,
     StepNotAllowed,
     SurpriseNotAllowed,
 )
-from domain.lifecycle import TRANSITIONS, State, Step, StepFacts
-from workflow.lifecycle import advance, allowed_steps
+from kiemtra.domain.lifecycle import TRANSITIONS, State, Step, StepFacts
+from kiemtra.workflow.lifecycle import advance, allowed_steps
 
 S = State
 ALLOWED = [

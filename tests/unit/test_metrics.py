@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from domain.errors import InvalidMetrics
-from domain.metrics import derived_rates, parse_metrics_text
-from workflow.demo import metrics_text
+from kiemtra.domain.errors import InvalidMetrics
+from kiemtra.domain.metrics import derived_rates, parse_metrics_text
+from kiemtra.workflow.demo import metrics_text
 
 EXAMPLE = Path(__file__).parents[3] / "shared" / "examples" / "report-metrics-hcc.toml"
 

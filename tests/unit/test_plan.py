@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from domain.errors import InvalidPlan
-from domain.plan import Role, parse_plan, parse_plan_text, plan_from_record
-from domain.rules import DayKind, Period
-from workflow.demo import template_text
+from kiemtra.domain.errors import InvalidPlan
+from kiemtra.domain.plan import Role, parse_plan, parse_plan_text, plan_from_record
+from kiemtra.domain.rules import DayKind, Period
+from kiemtra.workflow.demo import template_text
 
 EXAMPLE = Path(__file__).parents[3] / "shared" / "examples" / "plan-khuc-thua-du-2026.toml"
 

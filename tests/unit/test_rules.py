@@ -7,11 +7,10 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from domain import rules as r
-from domain.calendar import WorkingCalendar
-from domain.errors import NotAWorkingDay, NoticeTooLate, RemediationDeadlineTooEarly
-from domain.rules import DayKind, Period, Rules
+from kiemtra.domain import rules as r
+from kiemtra.domain.calendar import WorkingCalendar
+from kiemtra.domain.errors import NotAWorkingDay, NoticeTooLate, RemediationDeadlineTooEarly
+from kiemtra.domain.rules import DayKind, Period, Rules
 
 CAL = WorkingCalendar()
 DEFAULT = Rules()

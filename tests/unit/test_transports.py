@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from notifications.transports import SmtpTransport
+from kiemtra.notifications.transports import SmtpTransport
 
 
 def test_password_is_never_described() -> None:

@@ -1,0 +1,172 @@
+"""A database written by kiemtra 0.1.0 keeps working: the same output, new steps on top.
+
+The fixture (`tests/fixtures/release-0.1.0/`, see its `generate.py`) is a real 0.1.0
+database — module-path topics, views of that release's layout, reminder ledger, stored
+scheduler jobs, attachments, a signed checkpoint and an exported bundle — with what every
+read command printed then. Each test works on a copy, through the installed script.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import kiemtra_script
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "release-0.1.0"
+DB = "kiemtra-0.1.0.db"
+KEY = "kiemtra-release-fixture-0.1.0-audit-key"
+INDEX: dict[str, dict[str, Any]] = json.loads((FIXTURE / "outputs" / "index.json").read_text())
+JSON_CASES = sorted(k for k in INDEX if k.endswith(".json"))
+GENERATED_IN = "/work/main/tests/fixtures/release-0.1.0"  # the outbox path printed then
+
+
+def copy_fixture(target: Path) -> Path:
+    target.mkdir(parents=True, exist_ok=True)
+    for name in (DB, "checkpoint.json", "bundle.zip"):
+        shutil.copy(FIXTURE / name, target / name)
+    return target
+
+
+def kiemtra(where: Path, *args: str, actor: str = "truong-to") -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("KIEMTRA_")}
+    environ.update({"KIEMTRA_ACTOR": actor, "KIEMTRA_AUDIT_KEY": KEY, "COLUMNS": "200",
+                    "XDG_CONFIG_HOME": str(where / ".config")})
+    return subprocess.run([kiemtra_script(), "--db", DB, *args], cwd=where, env=environ,
+                          capture_output=True, text=True, timeout=120)
+
+
+def expected(case: str, where: Path) -> tuple[str, str]:
+    """What 0.1.0 printed, with the folder it ran in replaced by `where`."""
+    outputs = FIXTURE / "outputs"
+    if case.endswith(".csv"):
+        return (outputs / case).read_text("utf-8"), ""
+    return tuple((outputs / f"{case}.{part}").read_text("utf-8").replace(  # type: ignore[return-value]
+        GENERATED_IN, str(where)) for part in ("out", "err"))
+
+
+@pytest.fixture(scope="module")
+def upgraded(tmp_path_factory: pytest.TempPathFactory
+             ) -> tuple[Path, dict[str, subprocess.CompletedProcess[str]]]:
+    """Every recorded read command, run again on one copy: the first read brings the 0.1.0
+    views to this version's layout, the others read them (two at a time)."""
+    where = copy_fixture(tmp_path_factory.mktemp("upgraded"))
+    first = sorted(INDEX)[0]
+    results = {first: kiemtra(where, *INDEX[first]["args"])}
+    with ThreadPoolExecutor(2) as pool:
+        later = {case: pool.submit(kiemtra, where, *INDEX[case]["args"])
+                 for case in sorted(INDEX)[1:]}
+        results.update({case: future.result() for case, future in later.items()})
+    return where, results
+
+
+@pytest.mark.parametrize("case", sorted(INDEX))
+def test_every_read_prints_what_0_1_0_printed(
+        upgraded: tuple[Path, dict[str, subprocess.CompletedProcess[str]]], case: str) -> None:
+    where, results = upgraded
+    done = results[case]
+    out, err = expected(case, where)
+    assert done.returncode == INDEX[case]["exit"], done.stderr
+    assert done.stdout == out
+    assert done.stderr == err
+
+
+def test_a_rebuild_of_the_old_log_gives_the_same_views(tmp_path: Path) -> None:
+    where = copy_fixture(tmp_path)
+    assert kiemtra(where, "projections", "rebuild").returncode == 0
+    for case in JSON_CASES:
+        done = kiemtra(where, *INDEX[case]["args"])
+        want = (INDEX[case]["exit"], expected(case, where)[0])
+        assert (done.returncode, done.stdout) == want, case
+
+
+def stored(where: Path) -> list[tuple[int, str, int, str]]:
+    with sqlite3.connect(where / DB) as conn:
+        return conn.execute("SELECT rowid, originator_id, originator_version, topic "
+                            "FROM stored_events ORDER BY rowid").fetchall()
+
+
+def test_new_steps_append_to_the_old_streams_and_the_chain(tmp_path: Path) -> None:
+    where = copy_fixture(tmp_path)
+    before = stored(where)
+    steps = [
+        (["remediate", "KTD-TKT-2026", "vhxh", "--finding", "2", "--date", "2026-10-20",
+          "--note", "Đã bổ sung hồ sơ lưu trữ"], "thuong-truc"),
+        (["minutes", "KTD-DX-2026", "vp", "--date", "2026-10-20"], "truong-to"),
+        (["inspect", "KTD-DX-2026", "vhxh", "--date", "2026-09-08"], "truong-to"),
+        (["notify", "KTD-DX-2026", "hcc", "--on-site", "2026-10-30", "--date", "2026-10-20"],
+         "thuong-truc"),
+        (["remind", "--as-of", "2026-10-26"], "truong-to"),
+    ]
+    for args, actor in steps:
+        done = kiemtra(where, *args, actor=actor)
+        assert done.returncode == 0, (args, done.stderr)
+    after = stored(where)
+    assert after[:len(before)] == before  # nothing old rewritten
+    new = after[len(before):]
+    assert {topic for _, _, _, topic in new} >= {
+        "kiemtra:Inspection.RemediationReported", "kiemtra:Inspection.MinutesSigned",
+        "kiemtra:Inspection.Inspected", "kiemtra:Inspection.NoticeIssued"}
+    assert all(topic.startswith("kiemtra:") for _, _, _, topic in new)
+    last_version = {oid: version for _, oid, version, _ in before}
+    for _, oid, version, _ in new:  # old streams continue at their next version
+        if oid in last_version:
+            assert version == last_version[oid] + 1
+            last_version[oid] = version
+    status = {(r["campaign"], r["unit"]): r for r in json.loads(
+        kiemtra(where, "--json", "status", "--as-of", "2026-10-26").stdout)}
+    assert status["KTD-TKT-2026", "vhxh"]["state"] == "remediated"
+    assert status["KTD-DX-2026", "vp"]["state"] == "minuted"
+    assert status["KTD-DX-2026", "hcc"]["on_site"] == "2026-10-30"
+    trail = json.loads(kiemtra(where, "audit", "KTD-TKT-2026", "--unit", "vhxh",
+                               "--format", "json").stdout)
+    assert trail[-1]["event"] == "RemediationReported" and trail[-1]["actor"] == "thuong-truc"
+    verified = kiemtra(where, "--json", "audit", "verify", "--checkpoint", "checkpoint.json")
+    assert verified.returncode == 0, verified.stderr
+    assert json.loads(verified.stdout)["events"] == len(after)
+    assert kiemtra(where, "audit", "verify", "--bundle", "bundle.zip").returncode == 0
+    exported = kiemtra(where, "audit", "export", "KTD-TKT-2026", "-o", "new-bundle.zip")
+    assert exported.returncode == 0, exported.stderr
+    assert kiemtra(where, "audit", "verify", "--bundle", "new-bundle.zip").returncode == 0
+
+
+def test_the_old_scheduler_jobs_survive_the_upgrade(tmp_path: Path) -> None:
+    """0.1.0 stored its jobs by the function's old module path; the scheduler must keep them
+    (and their next run times), not drop them as unrestorable."""
+    import pickle
+
+    where = copy_fixture(tmp_path)
+
+    def jobs() -> dict[str, tuple[float, str]]:
+        with sqlite3.connect(where / DB) as conn:
+            return {job_id: (when, pickle.loads(state)["func"]) for job_id, when, state in
+                    conn.execute("SELECT id, next_run_time, job_state FROM scheduler_jobs")}
+
+    before = jobs()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("KIEMTRA_")}
+    environ.update({"KIEMTRA_ACTOR": "truong-to", "XDG_CONFIG_HOME": str(where / ".config")})
+    proc = subprocess.Popen([kiemtra_script(), "--db", DB, "scheduler", "--at", "07:30"],
+                            cwd=where, env=environ, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert "07:30" in proc.stdout.readline()
+    time.sleep(2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Unable to restore" not in err and "Traceback" not in err
+    after = jobs()
+    assert set(after) == set(before) == {"tick-0730", "retry-60m"}
+    assert {func for _, func in after.values()} == {
+        "kiemtra.notifications.scheduler:scheduled_tick"}
+    assert after["tick-0730"][0] >= before["tick-0730"][0]  # not dropped and re-added later
