@@ -1,9 +1,11 @@
-"""The `kiemtra` command line: parse, call one service, print.
+"""The `kiemtra` command line: parse, call one service, present the result.
 
-Exit codes follow the contract: 0 done, 1 refused by a workflow rule, 2 bad
-input, 3 concurrent change. Errors are printed as plain sentences on stderr;
-set KIEMTRA_DEBUG=1 to see a traceback when reporting a bug.
-Heavy modules are imported inside the commands that need them.
+Exit codes follow the contract: 0 done, 1 refused by a workflow rule, 2 bad input, 3
+concurrent change. Errors are printed as plain sentences on stderr, with the hint a
+user of this command line needs (which command or option would help), keyed by the
+error's rule; set KIEMTRA_DEBUG=1 to see a traceback when reporting a bug. Tables are
+described as data (`Col`) and drawn by one helper; their headings come from the
+vocabulary. Heavy modules are imported inside the commands that need them.
 """
 
 from __future__ import annotations
@@ -11,66 +13,68 @@ from __future__ import annotations
 import getpass
 import json
 import os
-import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 if TYPE_CHECKING:
+    from kiemtra.domain.errors import KiemtraError
     from kiemtra.projections.views import Views
-    from kiemtra.workflow.database import Database
-    from kiemtra.workflow.services import Workflow
-    from kiemtra.workflow.store import EventStore
+    from kiemtra.workflow import Database, Workflow
 
 F = TypeVar("F", bound=Callable[..., Any])
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-VN_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+Row = dict[str, Any]
 
 
 # --- parameters -------------------------------------------------------------------------
 
 
 class DateParam(click.ParamType):  # type: ignore[type-arg]
-    """A date as YYYY-MM-DD or as Vietnamese DD/MM/YYYY."""
+    """A date as YYYY-MM-DD or as Vietnamese DD/MM/YYYY (`formats.parse_date`)."""
 
     name = "DATE"
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> date:
-        if isinstance(value, date):
-            return value
-        text = str(value).strip()
+        from kiemtra.domain.formats import parse_date
+
         try:
-            if ISO_DATE.match(text):
-                day = date.fromisoformat(text)
-            elif m := VN_DATE.match(text):
-                day = date(int(m[3]), int(m[2]), int(m[1]))
-            else:
-                day = None
-        except ValueError:
-            self.fail(f"ngày «{text}» không tồn tại (date does not exist)", param, ctx)
-        if day is not None:
-            if not date(2000, 1, 1) <= day <= date(2100, 12, 31):
-                self.fail(f"ngày «{text}» nằm ngoài khoảng 2000–2100 "
-                          "(outside 2000–2100)", param, ctx)
-            return day
-        self.fail(f"«{text}» không phải ngày dạng YYYY-MM-DD hoặc DD/MM/YYYY "
-                  "(expected YYYY-MM-DD or DD/MM/YYYY)", param, ctx)
+            return value if isinstance(value, date) else parse_date(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 DATE = DateParam()
 
 
+class TimestampParam(click.ParamType):  # type: ignore[type-arg]
+    """A moment: a date (the end of that day) or a date and time, in Vietnam's time."""
+
+    name = "TIMESTAMP"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> datetime:
+        from kiemtra.domain.formats import parse_moment
+        from kiemtra.workflow import VIETNAM
+
+        try:
+            return parse_moment(str(value), VIETNAM)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 def today() -> date:
-    from kiemtra.workflow.clock import today as vietnam_today
+    from kiemtra.workflow import today as vietnam_today
 
     return vietnam_today()
+
+
+# --- settings and presentation ----------------------------------------------------------
 
 
 @dataclass
@@ -83,23 +87,19 @@ class Settings:
 
     @cached_property
     def database(self) -> Database:
-        from kiemtra.workflow.database import Database
+        from kiemtra.workflow import Database
 
         return Database(self.db)
 
-    def store(self) -> EventStore:
-        return self.database.open()
+    def workflow(self, campaign: str) -> Workflow:
+        from kiemtra.workflow import existing_workflow
 
-    def workflow(self, campaign: str | None = None) -> Workflow:
-        """The services on this database; a step for a campaign needs an existing one
-        (a refused command must not leave a new database behind)."""
-        from kiemtra.workflow.services import Workflow
+        return existing_workflow(self.database, self.actor, campaign)
 
-        if campaign is not None and not self.database.exists():
-            from kiemtra.domain.errors import UnknownCampaign
+    def views(self, campaign: str | None = None) -> Views | None:
+        from kiemtra.projections.views import Views
 
-            raise UnknownCampaign(code=campaign)
-        return Workflow(self.store(), self.actor)
+        return Views.for_reading(self.database, campaign)
 
     def vi(self) -> bool:
         return self.lang == "vi"
@@ -107,11 +107,18 @@ class Settings:
     def say(self, vi: str, en: str) -> str:
         return vi if self.vi() else en
 
+    def word(self, pair: tuple[str, str]) -> str:
+        return pair[0] if self.vi() else pair[1]
+
 
 def settings() -> Settings:
     obj = click.get_current_context().find_object(Settings)
     assert obj is not None
     return obj
+
+
+def say(vi: str, en: str) -> str:
+    return settings().say(vi, en)
 
 
 def json_option(f: F) -> F:
@@ -125,15 +132,18 @@ def json_option(f: F) -> F:
                         help="Machine-readable JSON on stdout.")(f)
 
 
-def date_option(f: F) -> F:
-    return click.option("--date", "day", type=DATE, default=None,
-                        help="Effective date of the step (default: today in Vietnam).")(f)
-
-
 def emit_json(data: Any) -> None:
     """Indented for a person at a terminal; compact (and several times faster) in a pipe."""
     indent = 2 if sys.stdout.isatty() else None
     click.echo(json.dumps(data, ensure_ascii=False, indent=indent, default=str))
+
+
+def emit(data: Any, show: Callable[[Any], None]) -> None:
+    """JSON for machines, else `show` for people."""
+    if settings().json:
+        emit_json(data)
+    else:
+        show(data)
 
 
 def fmt(day: str | date | None) -> str:
@@ -143,14 +153,18 @@ def fmt(day: str | date | None) -> str:
     return value.strftime("%d/%m/%Y") if settings().vi() else value.isoformat()
 
 
+def moment(recorded_at: str) -> str:
+    """A recording time (UTC, ISO) as Vietnam's time of day."""
+    from kiemtra.workflow import VIETNAM
+
+    at = datetime.fromisoformat(recorded_at).astimezone(VIETNAM)
+    return at.strftime("%d/%m/%Y %H:%M:%S" if settings().vi() else "%Y-%m-%d %H:%M:%S")
+
+
 def number(value: float, decimals: int | None = None) -> str:
-    """1250 → '1.250', 96.5 → '96,5' in Vietnamese; '1,250' and '96.5' in English."""
-    if decimals is None:
-        decimals = 0 if value == int(value) else 1
-    text = f"{value:,.{decimals}f}"
-    if settings().vi():
-        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
-    return text
+    from kiemtra.domain.formats import format_number
+
+    return format_number(value, settings().lang, decimals)
 
 
 def console() -> Any:
@@ -165,7 +179,70 @@ def console() -> Any:
     return PipeFriendlyConsole(width=None if sys.stdout.isatty() else 200, highlight=False)
 
 
+@dataclass(frozen=True)
+class Col:
+    """A table column: its heading (a key of `vocabulary.HEADINGS`) and its cell."""
+
+    heading: str
+    cell: Callable[[Row], str]
+    min_width: int | None = None
+    no_wrap: bool = False
+    justify: str = "left"
+
+
+def show_table(title: str, cols: Sequence[Col], rows: Iterable[Row],
+               overflow: str = "ellipsis") -> None:
+    """The one way kiemtra draws a table (rich fits it to the terminal's width)."""
+    from rich.table import Table
+
+    from kiemtra.domain.vocabulary import HEADINGS
+
+    table = Table(title=title, title_justify="left")
+    for col in cols:
+        table.add_column(settings().word(HEADINGS[col.heading]), min_width=col.min_width,
+                         no_wrap=col.no_wrap, justify=col.justify,  # type: ignore[arg-type]
+                         overflow=overflow)  # type: ignore[arg-type]
+    for row in rows:
+        table.add_row(*(col.cell(row) for col in cols))
+    console().print(table)
+
+
 # --- the group and its error handling ----------------------------------------------------
+
+
+HINTS: dict[str, tuple[str, str]] = {
+    "notice_required": ("Hãy chạy «kiemtra notify», hoặc dùng --surprise nếu đây là kiểm tra "
+                        "đột xuất.", "Run 'kiemtra notify' first, or use --surprise for a "
+                        "surprise inspection."),
+    "report_required": ("Ghi nhận báo cáo bằng «kiemtra report», hoặc miễn báo cáo với "
+                        "--without-report LÝ_DO.", "Record it with 'kiemtra report', or waive "
+                        "it with --without-report REASON."),
+    "surprise_without_notice": ("Bỏ tùy chọn --surprise.", "Drop --surprise."),
+    "on_site_working_day": ("Nếu thật sự kiểm tra vào ngày nghỉ, dùng "
+                            "--allow-non-working-day.", "Use --allow-non-working-day if the "
+                            "visit really happens on a day off."),
+    "on_site_date": ("Nếu đổi ngày, hãy chạy «kiemtra reschedule» trước.",
+                     "To change it, run 'kiemtra reschedule' first."),
+    "absence_approval": ("Tổ trưởng «{leader}» ghi nhận, hoặc thêm --approved-by {leader}.",
+                         "Let the leader '{leader}' record it, or add --approved-by {leader}."),
+    "campaign": ("Xem danh sách bằng «kiemtra campaigns».",
+                 "List them with 'kiemtra campaigns'."),
+}
+"""What this command line's user can do about a refusal, by the error's rule."""
+
+OPTION_NAMES = {"reason": "--reason", "finding": "--finding", "note": "--note",
+                "report_waiver": "--without-report", "actor": "--actor"}
+"""The fields that domain messages name, as this command line's user typed them."""
+
+
+def error_text(exc: KiemtraError, lang: str) -> str:
+    names = dict(OPTION_NAMES, actor_source="--actor hoặc KIEMTRA_ACTOR" if lang == "vi"
+                 else "--actor or KIEMTRA_ACTOR")
+    text = exc.message(lang, names)
+    hint = HINTS.get(exc.rule)
+    if hint is not None:
+        text += " " + (hint[0] if lang == "vi" else hint[1]).format(**exc.values(lang, names))
+    return text
 
 
 class KiemtraGroup(click.Group):
@@ -179,8 +256,8 @@ class KiemtraGroup(click.Group):
         except KiemtraError as exc:
             if os.environ.get("KIEMTRA_DEBUG"):
                 raise
-            lang = getattr(ctx.find_object(Settings), "lang", "vi")
-            click.echo(exc.message(lang), err=True)
+            click.echo(error_text(exc, getattr(ctx.find_object(Settings), "lang", "vi")),
+                       err=True)
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
@@ -190,15 +267,19 @@ class KiemtraGroup(click.Group):
         except Exception as exc:  # an unexpected failure: a sentence, not a traceback
             if os.environ.get("KIEMTRA_DEBUG"):
                 raise
-            if "database is locked" in str(exc) or "database is busy" in str(exc):
-                from kiemtra.domain.errors import ConcurrentChange
+            self._unexpected(ctx, exc)
 
-                lang = getattr(ctx.find_object(Settings), "lang", "vi")
-                click.echo(ConcurrentChange().message(lang), err=True)
-                ctx.exit(ConcurrentChange.exit_code)
-            click.echo(f"Lỗi không mong đợi (unexpected error): {type(exc).__name__}: {exc}. "
-                       "Chạy lại với KIEMTRA_DEBUG=1 để xem chi tiết.", err=True)
-            ctx.exit(2)
+    @staticmethod
+    def _unexpected(ctx: click.Context, exc: Exception) -> None:
+        if "database is locked" in str(exc) or "database is busy" in str(exc):
+            from kiemtra.workflow import ConcurrentChange
+
+            lang = getattr(ctx.find_object(Settings), "lang", "vi")
+            click.echo(ConcurrentChange().message(lang), err=True)
+            ctx.exit(ConcurrentChange.exit_code)
+        click.echo(f"Lỗi không mong đợi (unexpected error): {type(exc).__name__}: {exc}. "
+                   "Chạy lại với KIEMTRA_DEBUG=1 để xem chi tiết.", err=True)
+        ctx.exit(2)
 
 
 @click.group(cls=KiemtraGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -259,7 +340,7 @@ def plan_template() -> None:
 
     Example: kiemtra plan template > ke-hoach-2027.toml
     """
-    from kiemtra.workflow.demo import template_text
+    from kiemtra.workflow import template_text
 
     click.echo(template_text(), nl=False)
 
@@ -274,54 +355,44 @@ def plan_import(file: str, day: date | None) -> None:
 
     Example: kiemtra plan import ke-hoach-2026.toml
     """
-    from kiemtra.domain.plan import parse_plan_text
-    from kiemtra.domain.roles import IMPORT, authorize
-    from kiemtra.workflow.services import read_text_file
+    from kiemtra.workflow import import_plan_file
 
     s = settings()
-    text = read_text_file(file)
-    parsed = parse_plan_text(text, file)  # refused before any database is created,
-    authorize(parsed, s.actor, IMPORT)    # as is an actor the plan does not name
-    imported = s.workflow().import_parsed(parsed, day or today())
+    imported = import_plan_file(s.database, s.actor, file, day or today())
+    codes = [u.code for u in imported.units]
     if s.json:
-        emit_json({"campaign": imported.code, "units": [u.code for u in imported.units]})
-    else:
-        click.echo(imported.code)
-        click.echo(s.say(f"Đã nhập kế hoạch «{imported.title}» với {len(imported.units)} đơn vị: "
-                         f"{', '.join(u.code for u in imported.units)}.",
-                         f"Imported «{imported.title}» with {len(imported.units)} units: "
-                         f"{', '.join(u.code for u in imported.units)}."), err=True)
+        emit_json({"campaign": imported.code, "units": codes})
+        return
+    click.echo(imported.code)
+    click.echo(say(f"Đã nhập kế hoạch «{imported.title}» với {len(codes)} đơn vị: "
+                   f"{', '.join(codes)}.",
+                   f"Imported «{imported.title}» with {len(codes)} units: {', '.join(codes)}."),
+               err=True)
 
 
 # --- steps --------------------------------------------------------------------------------
 
 
-def report_step(row: dict[str, Any], vi: str, en: str) -> None:
-    """Print what a step command recorded: the row in JSON, or one sentence."""
-    s = settings()
-    if s.json:
-        emit_json(row)
-        return
-    from kiemtra.domain.vocabulary import state_label, step_label
+def run_step(step: str, campaign: str, unit: str, day: date | None, **options: Any) -> None:
+    """Run the workflow service named `step`, then print what it recorded: the row in
+    JSON, or one sentence."""
+    from kiemtra.workflow import receipt
 
-    nxt = row["next_step"]
-    tail = ""
-    if nxt:
-        tail = s.say(f" Bước tiếp theo: {step_label(nxt)}"
-                     + (f", hạn {fmt(row['next_deadline'])}." if row["next_deadline"] else "."),
-                     f" Next: {step_label(nxt, 'en')}"
-                     + (f", due {fmt(row['next_deadline'])}." if row["next_deadline"] else "."))
-    click.echo(s.say(f"Đã ghi nhận — {row['campaign']}/{row['unit']} ({row['unit_name']}): {vi}. "
-                     f"Trạng thái: {state_label(row['state'])}.{tail}",
-                     f"Recorded — {row['campaign']}/{row['unit']}: {en}. "
-                     f"State: {state_label(row['state'], 'en')}.{tail}"))
+    service = getattr(settings().workflow(campaign), step)
+    row = service(campaign, unit, day=day or today(), **options)
+    if settings().json:
+        emit_json(row)
+    else:
+        click.echo(receipt(step, row, settings().lang, options.get("findings", ())))
 
 
 def step_command(name: str) -> Callable[[F], F]:
     """A workflow step: CAMPAIGN UNIT arguments, --date and --json."""
 
     def wrap(f: F) -> F:
-        f = date_option(json_option(f))
+        f = click.option("--date", "day", type=DATE, default=None,
+                         help="Effective date of the step (default: today in Vietnam).")(f)
+        f = json_option(f)
         f = click.argument("unit")(f)
         f = click.argument("campaign")(f)
         return cli.command(name)(f)  # type: ignore[return-value]
@@ -329,63 +400,43 @@ def step_command(name: str) -> Callable[[F], F]:
     return wrap
 
 
-def effective(day: date | None) -> date:
-    return day or today()
+ON_SITE_DAY_OFF = "Accept an on-site day off."
 
 
 @step_command("notify")
 @click.option("--on-site", type=DATE, required=True, help="On-site inspection date.")
-@click.option("--allow-non-working-day", is_flag=True, help="Accept an on-site day off.")
-def notify(campaign: str, unit: str, day: date | None, on_site: date,
-           allow_non_working_day: bool) -> None:
+@click.option("--allow-non-working-day", is_flag=True, help=ON_SITE_DAY_OFF)
+def notify(**options: Any) -> None:
     """Thông báo lịch kiểm tra cho đơn vị.
 
     Example: kiemtra notify KTD-TKT-2026 vp --on-site 10/08/2026 --date 27/07/2026
     """
-    row = settings().workflow(campaign).notify(campaign, unit, on_site=on_site, day=effective(day),
-                                       allow_non_working_day=allow_non_working_day)
-    report_step(row, f"thông báo lịch kiểm tra ngày {fmt(row['on_site'])}, hạn nộp báo cáo "
-                     f"{fmt(row['report_due'])}",
-                f"schedule notice for {fmt(row['on_site'])}, report due {fmt(row['report_due'])}")
+    run_step("notify", **options)
 
 
 @step_command("reschedule")
 @click.option("--on-site", type=DATE, required=True, help="The new on-site date.")
 @click.option("--reason", required=True, help="Why the visit moves.")
-@click.option("--allow-non-working-day", is_flag=True, help="Accept an on-site day off.")
-def reschedule(campaign: str, unit: str, day: date | None, on_site: date, reason: str,
-               allow_non_working_day: bool) -> None:
+@click.option("--allow-non-working-day", is_flag=True, help=ON_SITE_DAY_OFF)
+def reschedule(**options: Any) -> None:
     """Đổi ngày kiểm tra (thông báo lại, tính lại hạn báo cáo).
 
     Example: kiemtra reschedule KTD-TKT-2026 vhxh --on-site 20/08/2026 --reason "Trùng lịch"
     """
-    row = settings().workflow(campaign).reschedule(campaign, unit, on_site=on_site, reason=reason,
-                                           day=effective(day),
-                                           allow_non_working_day=allow_non_working_day)
-    report_step(row, f"đổi lịch kiểm tra sang ngày {fmt(row['on_site'])}, hạn nộp báo cáo "
-                     f"{fmt(row['report_due'])}",
-                f"rescheduled to {fmt(row['on_site'])}, report due {fmt(row['report_due'])}")
+    run_step("reschedule", **options)
 
 
 @step_command("report")
 @click.option("--attach", multiple=True, type=click.Path(dir_okay=False),
               help="A file of the report (repeatable); stored with its SHA-256.")
-@click.option("--metrics", type=click.Path(dir_okay=False),
+@click.option("--metrics", "metrics_file", type=click.Path(dir_okay=False),
               help="Report figures (TOML, the report outline's metric ids).")
-def report(campaign: str, unit: str, day: date | None, attach: Sequence[str],
-           metrics: str | None) -> None:
+def report(**options: Any) -> None:
     """Ghi nhận báo cáo của đơn vị (kèm tệp, số liệu).
 
     Example: kiemtra report KTD-TKT-2026 hcc --metrics so-lieu.toml --attach bao-cao.pdf
     """
-    row = settings().workflow(campaign).report(campaign, unit, day=effective(day), attach=attach,
-                                       metrics_file=metrics)
-    late_vi = "muộn" if row["report_late"] else "đúng hạn"
-    late_en = "late" if row["report_late"] else "on time"
-    report_step(row, f"báo cáo nộp ngày {fmt(row['report_submitted_on'])}, {late_vi} "
-                     f"(hạn {fmt(row['report_due'])})",
-                f"report of {fmt(row['report_submitted_on'])}, {late_en} "
-                f"(due {fmt(row['report_due'])})")
+    run_step("report", **options)
 
 
 @step_command("inspect")
@@ -396,33 +447,23 @@ def report(campaign: str, unit: str, day: date | None, attach: Sequence[str],
 @click.option("--approved-by", metavar="LEADER_ID",
               help="The leader who approved the absences, when someone else records them.")
 @click.option("--allow-non-working-day", is_flag=True, help="The visit is on a day off.")
-def inspect(campaign: str, unit: str, day: date | None, surprise: bool,
-            without_report: str | None, absent: Sequence[str], approved_by: str | None,
-            allow_non_working_day: bool) -> None:
+def inspect(**options: Any) -> None:
     """Ghi nhận buổi kiểm tra trực tiếp tại đơn vị.
 
     Example: kiemtra inspect KTD-TKT-2026 vp --date 10/08/2026
     """
-    row = settings().workflow(campaign).inspect(
-        campaign, unit, day=effective(day), surprise=surprise, without_report=without_report,
-        absent=absent, approved_by=approved_by, allow_non_working_day=allow_non_working_day)
-    report_step(row, f"kiểm tra trực tiếp ngày {fmt(row['inspected_on'])}, hạn kết luận "
-                     f"{fmt(row['conclusion_due'])}",
-                f"on-site inspection on {fmt(row['inspected_on'])}, conclusion due "
-                f"{fmt(row['conclusion_due'])}")
+    run_step("inspect", **options)
 
 
 @step_command("minutes")
 @click.option("--attach", multiple=True, type=click.Path(dir_okay=False),
               help="The signed minutes file (repeatable).")
-def minutes(campaign: str, unit: str, day: date | None, attach: Sequence[str]) -> None:
+def minutes(**options: Any) -> None:
     """Ghi nhận biên bản kiểm tra đã ký.
 
     Example: kiemtra minutes KTD-TKT-2026 vp --attach bien-ban.pdf
     """
-    row = settings().workflow(campaign).minutes(campaign, unit, day=effective(day), attach=attach)
-    report_step(row, f"biên bản ký ngày {fmt(row['minutes_on'])}",
-                f"minutes signed on {fmt(row['minutes_on'])}")
+    run_step("minutes", **options)
 
 
 @step_command("conclude")
@@ -430,21 +471,12 @@ def minutes(campaign: str, unit: str, day: date | None, attach: Sequence[str]) -
               help="One finding to remediate (repeatable; numbered 1, 2, …).")
 @click.option("--remediate-by", type=DATE, help="Deadline for every finding "
               "(default: the plan's remediation period after the conclusion).")
-def conclude(campaign: str, unit: str, day: date | None, findings: Sequence[str],
-             remediate_by: date | None) -> None:
+def conclude(**options: Any) -> None:
     """Ghi nhận thông báo kết luận kiểm tra và các tồn tại, hạn chế.
 
     Example: kiemtra conclude KTD-TKT-2026 vp --finding "Chưa niêm yết TTHC" --finding "…"
     """
-    row = settings().workflow(campaign).conclude(
-        campaign, unit, day=effective(day), findings=findings, remediate_by=remediate_by)
-    n = row["findings_total"]
-    late_vi = " (muộn)" if row["conclusion_late"] else ""
-    late_en = " (late)" if row["conclusion_late"] else ""
-    report_step(row, f"kết luận ngày {fmt(row['concluded_on'])}{late_vi}, {n} tồn tại"
-                     + (f", hạn khắc phục {fmt(row['next_deadline'])}" if n else ""),
-                f"conclusion on {fmt(row['concluded_on'])}{late_en}, {n} findings"
-                + (f", remediate by {fmt(row['next_deadline'])}" if n else ""))
+    run_step("conclude", **options)
 
 
 @step_command("remediate")
@@ -453,88 +485,25 @@ def conclude(campaign: str, unit: str, day: date | None, findings: Sequence[str]
 @click.option("--note", help="What was done.")
 @click.option("--attach", multiple=True, type=click.Path(dir_okay=False),
               help="Evidence file (repeatable).")
-def remediate(campaign: str, unit: str, day: date | None, findings: Sequence[int],
-              note: str | None, attach: Sequence[str]) -> None:
+def remediate(**options: Any) -> None:
     """Ghi nhận báo cáo kết quả khắc phục cho từng tồn tại.
 
     Example: kiemtra remediate KTD-TKT-2026 vp --finding 1 --finding 2 --note "Đã niêm yết"
     """
-    row = settings().workflow(campaign).remediate(campaign, unit, findings=findings,
-                                          day=effective(day), note=note, attach=attach)
-    nums = ", ".join(str(n) for n in sorted(set(findings)))
-    report_step(row, f"đã khắc phục tồn tại số {nums}, còn {row['findings_open']} tồn tại mở",
-                f"findings {nums} remediated, {row['findings_open']} still open")
+    run_step("remediate", **options)
 
 
 @step_command("cancel")
 @click.option("--reason", required=True, help="Why the inspection is cancelled.")
-def cancel(campaign: str, unit: str, day: date | None, reason: str) -> None:
+def cancel(**options: Any) -> None:
     """Hủy cuộc kiểm tra tại một đơn vị (trước khi kiểm tra trực tiếp).
 
     Example: kiemtra cancel KTD-TKT-2026 kt --reason "Đơn vị sáp nhập"
     """
-    row = settings().workflow(campaign).cancel(campaign, unit, reason=reason, day=effective(day))
-    report_step(row, "hủy cuộc kiểm tra", "inspection cancelled")
+    run_step("cancel", **options)
 
 
 # --- views --------------------------------------------------------------------------------
-
-
-def open_existing(campaign: str | None = None) -> EventStore | None:
-    """The store, or None when the SQLite file does not exist (nothing recorded yet).
-
-    Asking for a campaign in a database that does not exist is an unknown campaign.
-    """
-    s = settings()
-    if s.database.exists():
-        return s.store()
-    if campaign:
-        from kiemtra.domain.errors import UnknownCampaign
-
-        raise UnknownCampaign(code=campaign)
-    return None
-
-
-def open_views(campaign: str | None = None) -> Views | None:
-    """The read models caught up with the log, or None when nothing was ever recorded."""
-    s = settings()
-    if not s.database.exists():
-        if campaign:
-            from kiemtra.domain.errors import UnknownCampaign
-
-            raise UnknownCampaign(code=campaign)
-        return None
-    from kiemtra.projections.views import Views
-
-    return Views(s.database).fresh()
-
-
-def emit(rows: Any, show: Callable[[Any], None]) -> None:
-    if settings().json:
-        emit_json(rows)
-    else:
-        show(rows)
-
-
-class TimestampParam(click.ParamType):  # type: ignore[type-arg]
-    """A moment: a date (the end of that day) or a date and time, in Vietnam's time."""
-
-    name = "TIMESTAMP"
-
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> datetime:
-        from kiemtra.workflow.clock import VIETNAM
-
-        text = str(value).strip().replace("T", " ")
-        day_part, _, time_part = text.partition(" ")
-        try:
-            day = DATE.convert(day_part, param, ctx)
-            moment = (datetime.combine(day, time.fromisoformat(time_part)) if time_part
-                      else datetime.combine(day, time.max))
-        except (ValueError, click.BadParameter):
-            self.fail(f"«{value}» không phải thời điểm dạng NGÀY [GIỜ:PHÚT[:GIÂY]] "
-                      "(expected DATE [HH:MM[:SS]])", param, ctx)
-        return moment.replace(tzinfo=VIETNAM)
 
 
 @cli.command()
@@ -545,30 +514,26 @@ def campaigns(as_of: date | None) -> None:
 
     Example: kiemtra campaigns --as-of 15/10/2026
     """
-    views = open_views()
+    views = settings().views()
     emit(views.campaigns(as_of or today()) if views else [], print_campaigns)
 
 
-def print_campaigns(rows: list[dict[str, Any]]) -> None:
-    s = settings()
-    if not rows:
-        click.echo(s.say("Chưa có kế hoạch nào. Nhập bằng: kiemtra plan import TỆP.toml",
-                         "No campaigns yet. Import one: kiemtra plan import FILE.toml"))
-        return
-    from rich.table import Table
+CAMPAIGN_COLUMNS = (
+    Col("code", lambda r: r["code"]), Col("title", lambda r: r["title"]),
+    Col("period", lambda r: f"{fmt(r['period_start'])}–{fmt(r['period_end'])}"),
+    Col("concluded", lambda r: f"{r['concluded']}/{r['units'] - r['cancelled']}"),
+    Col("findings_open", lambda r: str(r["findings_open"])),
+    Col("overdue", lambda r: str(r["overdue"])), Col("late_steps", lambda r: str(r["late_steps"])),
+    Col("closed", lambda r: say("Có", "yes") if r["closed"] else say("Chưa", "no")),
+)
 
-    table = Table(title=s.say("Các kế hoạch tự kiểm tra", "Campaigns"), title_justify="left")
-    for col in s.say("Mã|Tên kế hoạch|Thời gian|Đã kết luận|Tồn tại mở|Quá hạn|Bước muộn|"
-                     "Hoàn thành",
-                     "Code|Title|Period|Concluded|Open findings|Overdue|Late steps|"
-                     "Closed").split("|"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(r["code"], r["title"], f"{fmt(r['period_start'])}–{fmt(r['period_end'])}",
-                      f"{r['concluded']}/{r['units'] - r['cancelled']}", str(r["findings_open"]),
-                      str(r["overdue"]), str(r["late_steps"]),
-                      s.say("Có" if r["closed"] else "Chưa", "yes" if r["closed"] else "no"))
-    console().print(table)
+
+def print_campaigns(rows: list[Row]) -> None:
+    if not rows:
+        click.echo(say("Chưa có kế hoạch nào. Nhập bằng: kiemtra plan import TỆP.toml",
+                       "No campaigns yet. Import one: kiemtra plan import FILE.toml"))
+        return
+    show_table(say("Các kế hoạch tự kiểm tra", "Campaigns"), CAMPAIGN_COLUMNS, rows)
 
 
 @cli.command()
@@ -585,14 +550,62 @@ def status(campaign: str | None, as_of: date | None, at: datetime | None) -> Non
 
     Example: kiemtra status KTD-TKT-2026 --as-of 01/09/2026
     """
-    views = open_views(campaign)
+    views = settings().views(campaign)
     if views is None:
-        rows: list[dict[str, Any]] = []
+        rows: list[Row] = []
     elif at is not None:
         rows = views.status_at(at, as_of or at.date(), campaign)
     else:
         rows = views.status(as_of or today(), campaign)
     emit(rows, print_status)
+
+
+def report_cell(r: Row) -> str:
+    if r["report_submitted_on"]:
+        return fmt(r["report_submitted_on"]) + (say(" (muộn)", " (late)")
+                                                if r["report_late"] else "")
+    return say("miễn", "waived") if r["report_waived"] else "-"
+
+
+def status_notes(r: Row) -> str:
+    from kiemtra.domain.deadlines import days_left
+
+    notes = []
+    if r["overdue"]:
+        late = -days_left(date.fromisoformat(r["next_deadline"]), date.fromisoformat(r["as_of"]))
+        notes.append(say(f"[bold red]QUÁ HẠN {late} ngày[/]", f"[bold red]OVERDUE {late} days[/]"))
+    if r["surprise"]:
+        notes.append(say("đột xuất", "surprise"))
+    if r.get("reminders_failed"):
+        notes.append(say("[red]thư nhắc lỗi[/]", "[red]reminder failed[/]"))
+    return ", ".join(notes)
+
+
+def status_columns() -> tuple[Col, ...]:
+    from kiemtra.domain.vocabulary import state_label, step_label
+
+    lang = settings().lang
+    return (
+        Col("code", lambda r: r["unit"]), Col("unit", lambda r: r["unit_name"], min_width=22),
+        Col("state", lambda r: state_label(r["state"], lang)),
+        Col("on_site", lambda r: fmt(r["on_site"] or r["planned_on_site"])),
+        Col("report_due", lambda r: fmt(r["report_due"])), Col("report", report_cell),
+        Col("findings_open", lambda r: f"{r['findings_open']}/{r['findings_total']}"),
+        Col("next_step", lambda r: step_label(r["next_step"], lang) if r["next_step"] else "-"),
+        Col("due", lambda r: fmt(r["next_deadline"])),
+        Col("note", status_notes, no_wrap=True),
+    )
+
+
+def print_status(rows: list[Row]) -> None:
+    if not rows:
+        click.echo(say("Chưa có cuộc kiểm tra nào.", "No inspections yet."))
+        return
+    for code in dict.fromkeys(r["campaign"] for r in rows):
+        show_table(say(f"Kế hoạch {code}", f"Campaign {code}"), status_columns(),
+                   [r for r in rows if r["campaign"] == code])
+    console().print(say(f"Tính đến ngày {fmt(rows[0]['as_of'])}.",
+                        f"As of {fmt(rows[0]['as_of'])}."))
 
 
 @cli.command()
@@ -606,50 +619,47 @@ def due(as_of: date | None, within: int, show_all: bool) -> None:
 
     Example: kiemtra due --within 7
     """
-    views = open_views()
+    views = settings().views()
     rows = views.due(as_of or today(), None if show_all else within) if views else []
     emit(rows, print_due)
 
 
-KINDS = {
-    "notice": ("Thông báo lịch kiểm tra", "schedule notice"),
-    "report": ("Nộp báo cáo", "unit report"),
-    "on_site": ("Kiểm tra trực tiếp", "on-site inspection"),
-    "minutes": ("Ký biên bản", "minutes"),
-    "conclusion": ("Thông báo kết luận", "conclusion"),
-    "remediation": ("Báo cáo khắc phục", "remediation report"),
-}
+def due_left(r: Row) -> str:
+    left = r["days_left"]
+    if left < 0:
+        return say(f"[bold red]quá {-left} ngày[/]", f"[bold red]{-left} days late[/]")
+    if left == 0:
+        return say("[yellow]hôm nay[/]", "[yellow]today[/]")
+    return say(f"{left} ngày", f"{left} days")
 
 
-def print_due(rows: list[dict[str, Any]]) -> None:
-    s = settings()
+def due_what(r: Row) -> str:
+    from kiemtra.domain.vocabulary import DEADLINE_KINDS
+
+    what = settings().word(DEADLINE_KINDS[r["kind"]])
+    if r["finding"]:
+        what += say(f" — tồn tại số {r['finding']}", f" — finding {r['finding']}")
+    if r["reminder_failed"]:
+        what += say(" [red](thư nhắc lỗi)[/]", " [red](reminder failed)[/]")
+    return what
+
+
+DUE_COLUMNS = (
+    Col("due", lambda r: fmt(r["due"])),
+    Col("weekday", lambda r: r["weekday"] if settings().vi()
+        else date.fromisoformat(r["due"]).strftime("%a")),
+    Col("left", due_left), Col("campaign", lambda r: r["campaign"]),
+    Col("unit", lambda r: f"{r['unit']} — {r['unit_name']}"), Col("what", due_what),
+    Col("responsible", lambda r: r["responsible_name"]),
+)
+
+
+def print_due(rows: list[Row]) -> None:
     if not rows:
-        click.echo(s.say("Không có thời hạn nào trong khoảng này.", "Nothing due in this window."))
+        click.echo(say("Không có thời hạn nào trong khoảng này.", "Nothing due in this window."))
         return
-    from rich.table import Table
-
-    table = Table(title=s.say(f"Thời hạn tính đến ngày {fmt(rows[0]['as_of'])}",
-                              f"Deadlines as of {fmt(rows[0]['as_of'])}"), title_justify="left")
-    for col in s.say("Hạn|Thứ|Còn|Kế hoạch|Đơn vị|Việc phải làm|Người chịu trách nhiệm",
-                     "Due|Day|Left|Campaign|Unit|What|Responsible").split("|"):
-        table.add_column(col)
-    for r in rows:
-        what = s.say(KINDS[r["kind"]][0], KINDS[r["kind"]][1])
-        if r["finding"]:
-            what += s.say(f" — tồn tại số {r['finding']}", f" — finding {r['finding']}")
-        left = r["days_left"]
-        if left < 0:
-            when = s.say(f"[bold red]quá {-left} ngày[/]", f"[bold red]{-left} days late[/]")
-        elif left == 0:
-            when = s.say("[yellow]hôm nay[/]", "[yellow]today[/]")
-        else:
-            when = s.say(f"{left} ngày", f"{left} days")
-        weekday = r["weekday"] if s.vi() else date.fromisoformat(r["due"]).strftime("%a")
-        if r["reminder_failed"]:
-            what += s.say(" [red](thư nhắc lỗi)[/]", " [red](reminder failed)[/]")
-        table.add_row(fmt(r["due"]), weekday, when, r["campaign"],
-                      f"{r['unit']} — {r['unit_name']}", what, r["responsible_name"])
-    console().print(table)
+    show_table(say(f"Thời hạn tính đến ngày {fmt(rows[0]['as_of'])}",
+                   f"Deadlines as of {fmt(rows[0]['as_of'])}"), DUE_COLUMNS, rows)
 
 
 @cli.command()
@@ -661,79 +671,62 @@ def summary(campaign: str, as_of: date | None) -> None:
 
     Example: kiemtra summary KTD-TKT-2026 --json
     """
-    views = open_views(campaign)
+    views = settings().views(campaign)
     assert views is not None
     emit(views.summary(campaign, as_of or today()), print_summary)
 
 
-REPORT_WORDS = {
-    "on_time": ("đúng hạn", "on time"), "late": ("muộn", "late"),
-    "waived": ("được miễn", "waived"), "none": ("không yêu cầu", "not required"),
-    "pending": ("chưa nộp", "pending"),
-}
-RATE_WORDS = {
-    "on_time_rate": ("Tỷ lệ hồ sơ giải quyết đúng hạn", "On-time rate"),
-    "online_rate": ("Tỷ lệ hồ sơ trực tuyến", "Online rate"),
-    "task_completion_rate": ("Tỷ lệ hoàn thành nhiệm vụ", "Task completion"),
-    "feedback_resolution_rate": ("Tỷ lệ giải quyết phản ánh, kiến nghị",
-                                 "Feedback resolution"),
-}
+def percent(rates: dict[str, Any] | None, key: str) -> str:
+    value = (rates or {}).get(key)
+    return "-" if value is None else number(value, 1)
 
 
-def print_summary(data: dict[str, Any]) -> None:
-    from kiemtra.domain.metrics import METRICS_LABELS
-    from kiemtra.domain.vocabulary import state_label
-    from rich.table import Table
+def summary_columns() -> tuple[Col, ...]:
+    from kiemtra.domain.vocabulary import REPORT_STATUS, state_label
 
     s = settings()
+    return (
+        Col("unit", lambda u: f"{u['unit']} — {u['unit_name']}"),
+        Col("state", lambda u: state_label(u["state"], s.lang)),
+        Col("report", lambda u: s.word(REPORT_STATUS[u["report"]])),
+        Col("findings", lambda u: str(u["findings_total"])),
+        Col("remediated", lambda u: str(u["findings_remediated"])),
+        Col("open", lambda u: str(u["findings_open"])),
+        Col("late_fixes", lambda u: str(u["remediations_late"])),
+        Col("on_time_pct", lambda u: percent(u["rates"], "on_time_rate")),
+        Col("online_pct", lambda u: percent(u["rates"], "online_rate")),
+    )
+
+
+def print_summary(data: Row) -> None:
+    from kiemtra.projections.views import totals_text
+
     out = console()
     out.print(f"[bold]{data['title']}[/] ({data['campaign']}) — {data['authority']}")
-    table = Table(title=s.say("Kết quả kiểm tra từng đơn vị", "Results per unit"),
-                  title_justify="left")
-    for col in s.say("Đơn vị|Trạng thái|Báo cáo|Tồn tại|Đã khắc phục|Còn mở|Khắc phục muộn|"
-                     "Hồ sơ đúng hạn %|Hồ sơ trực tuyến %",
-                     "Unit|State|Report|Findings|Remediated|Open|Late fixes|On-time %|"
-                     "Online %").split("|"):
-        table.add_column(col)
+    show_table(say("Kết quả kiểm tra từng đơn vị", "Results per unit"), summary_columns(),
+               data["units"])
+    t = data["totals"]
+    out.print(totals_text(t, settings().lang))
+    if t["figures"]:
+        show_table(say("Số liệu báo cáo (cộng các đơn vị)", "Report figures (all units)"),
+                   (Col("metric", lambda r: r["label"]),
+                    Col("value", lambda r: r["value"], justify="right")), figure_rows(t))
 
-    def pct(rates: dict[str, Any] | None, key: str) -> str:
-        value = (rates or {}).get(key)
-        return "-" if value is None else number(value, 1)
 
-    for u in data["units"]:
-        words = REPORT_WORDS[u["report"]]
-        table.add_row(f"{u['unit']} — {u['unit_name']}", state_label(u["state"], s.lang),
-                      s.say(words[0], words[1]), str(u["findings_total"]),
-                      str(u["findings_remediated"]), str(u["findings_open"]),
-                      str(u["remediations_late"]), pct(u["rates"], "on_time_rate"),
-                      pct(u["rates"], "online_rate"))
-    out.print(table)
-    tot = data["totals"]
-    out.print(s.say(
-        f"Tổng: {tot['units']} đơn vị; đã kiểm tra {tot['inspected']} (đột xuất "
-        f"{tot['surprise']}); đã kết luận {tot['concluded']}; báo cáo đúng hạn "
-        f"{tot['reports_on_time']}, muộn {tot['reports_late']}, miễn {tot['reports_waived']}; "
-        f"tồn tại {tot['findings_total']}, đã khắc phục {tot['findings_remediated']}, "
-        f"còn mở {tot['findings_open']}.",
-        f"Totals: {tot['units']} units; inspected {tot['inspected']} (surprise "
-        f"{tot['surprise']}); concluded {tot['concluded']}; reports on time "
-        f"{tot['reports_on_time']}, late {tot['reports_late']}, waived {tot['reports_waived']}; "
-        f"findings {tot['findings_total']}, remediated {tot['findings_remediated']}, "
-        f"open {tot['findings_open']}."))
-    if tot["figures"]:
-        figures = Table(title=s.say("Số liệu báo cáo (cộng các đơn vị)",
-                                    "Report figures (all units)"), title_justify="left")
-        figures.add_column(s.say("Chỉ tiêu", "Metric"))
-        figures.add_column(s.say("Giá trị", "Value"), justify="right")
-        for section in tot["figures"].values():
-            for metric, value in section.items():
-                figures.add_row(METRICS_LABELS.get(metric, metric) if s.vi() else metric,
-                                number(value))
-        for key, value in (tot["rates"] or {}).items():
-            if value is not None:
-                figures.add_row(s.say(RATE_WORDS[key][0], RATE_WORDS[key][1]),
-                                pct(tot["rates"], key) + " %")
-        out.print(figures)
+def figure_rows(totals: Row) -> list[Row]:
+    from kiemtra.domain.metrics import METRICS_LABELS
+    from kiemtra.domain.vocabulary import RATES
+
+    s = settings()
+    rows = [{"label": METRICS_LABELS.get(metric, metric) if s.vi() else metric,
+             "value": number(value)}
+            for section in totals["figures"].values() for metric, value in section.items()]
+    rows += [{"label": s.word(RATES[key]), "value": percent(totals["rates"], key) + " %"}
+             for key, value in (totals["rates"] or {}).items() if value is not None]
+    return rows
+
+
+# --- reminders ----------------------------------------------------------------------------
 
 
 @cli.command()
@@ -750,65 +743,30 @@ def remind(as_of: date | None, dry_run: bool, failed: bool) -> None:
 
     Example: kiemtra remind --dry-run
     """
+    from kiemtra.notifications.reminders import claimant, remind_once, undelivered
+
     s = settings()
     if failed:
-        views = open_views()
-        emit(views.undelivered() if views else [], print_undelivered)
+        emit(undelivered(s.database), print_undelivered)
         return
-    if not s.database.exists():
-        emit({"sent": [], "already_sent": [], "failed": [], "waiting": [], "would_send": []},
-             print_tick)
-        return
-    from kiemtra.notifications.reminders import claimant, remind_once
-
     report = remind_once(s.database, as_of=as_of or today(), dry_run=dry_run,
                          claimant=claimant(s.actor))
-    emit(report.as_dict(), print_tick)
+    emit(report, print_tick)
 
 
-KIND_SHORT = {"notice": "thông báo lịch", "report": "báo cáo", "on_site": "lịch kiểm tra",
-              "minutes": "biên bản", "conclusion": "kết luận", "remediation": "khắc phục"}
+def print_tick(report: Row) -> None:
+    from kiemtra.notifications.reminders import report_lines
 
-
-def print_tick(report: dict[str, Any]) -> None:
-    s = settings()
-    if "as_of" in report:
-        click.echo(s.say(
-            f"Nhắc việc ngày {fmt(report['as_of'])} qua {report['transport']}: "
-            f"đã gửi {len(report['sent'])}, đã gửi trước đó {len(report['already_sent'])}, "
-            f"lỗi {len(report['failed'])}, chờ gửi lại {len(report['waiting'])}.",
-            f"Reminders for {fmt(report['as_of'])} via {report['transport']}: "
-            f"sent {len(report['sent'])}, already sent {len(report['already_sent'])}, "
-            f"failed {len(report['failed'])}, waiting {len(report['waiting'])}."))
-    else:
-        click.echo(s.say("Chưa có dữ liệu; không có gì để nhắc.", "No data; nothing to send."))
-    if report["would_send"]:
-        click.echo(s.say(f"Chạy thử: sẽ gửi {len(report['would_send'])} thư (không gửi, "
-                         "không ghi nhận):",
-                         f"Dry run: {len(report['would_send'])} would go out (nothing sent "
-                         "or recorded):"))
-    for label, items in (("→", report["would_send"]), ("✓", report["sent"]),
-                         ("✗", report["failed"]), ("…", report["waiting"])):
-        for item in items:
-            line = f"  {label} {item.get('subject') or item['key']} → {', '.join(item['to'])}"
-            if item.get("error"):
-                line += f" ({item['error']})"
-            click.echo(line)
+    click.echo("\n".join(report_lines(report, settings().lang)))
     if report["failed"]:
-        click.echo(s.say("Có thư nhắc không gửi được; xem: kiemtra remind --failed",
-                         "Some reminders failed; see: kiemtra remind --failed"), err=True)
+        click.echo(say("Có thư nhắc không gửi được; xem: kiemtra remind --failed",
+                       "Some reminders failed; see: kiemtra remind --failed"), err=True)
 
 
-def print_undelivered(rows: list[dict[str, Any]]) -> None:
-    s = settings()
-    if not rows:
-        click.echo(s.say("Không có thư nhắc nào bị lỗi.", "No failed reminders."))
-        return
-    for r in rows:
-        state = s.say("lỗi, không gửi lại" if r["state"] == "failed" else "chờ gửi lại",
-                      "failed for good" if r["state"] == "failed" else "will be retried")
-        click.echo(f"{r['campaign']}/{r['unit']} {KIND_SHORT.get(r['kind'], r['kind'])} "
-                   f"(hạn {fmt(r['due'])}): {state}, {r['attempts']} lần — {r['error']}")
+def print_undelivered(rows: list[Row]) -> None:
+    from kiemtra.notifications.reminders import undelivered_lines
+
+    click.echo("\n".join(undelivered_lines(rows, settings().lang)))
 
 
 @cli.command()
@@ -822,25 +780,10 @@ def scheduler(at: str, retry_every: int, run_now: bool) -> None:
 
     Example: kiemtra scheduler --at 07:30
     """
-    import re as regex
+    from kiemtra.notifications.scheduler import run
 
-    from kiemtra.domain.errors import InvalidInput, RuleViolation
-
-    s = settings()
-    if not regex.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
-        raise InvalidInput(detail=s.say(f"--at «{at}» phải có dạng HH:MM (00:00–23:59).",
-                                        f"--at '{at}' must be HH:MM (00:00–23:59)."))
-    from kiemtra.notifications.scheduler import ScheduleHeld, run
-
-    s.store().close()  # creates the database and event tables if this is a new one
-    try:
-        run(s.database, at=at, retry_minutes=retry_every, run_now=run_now,
-            say=lambda line: print(line, flush=True))
-    except ScheduleHeld as held:
-        raise RuleViolation(detail=s.say(
-            f"Đã có bộ lập lịch khác đang chạy ({held}); chỉ một bộ được giữ lịch.",
-            f"Another scheduler is running ({held}); only one may hold the schedule."
-        )) from None
+    run(settings().database, at=at, retry_minutes=retry_every, run_now=run_now,
+        say=lambda line: print(line, flush=True))
 
 
 @cli.group()
@@ -855,61 +798,14 @@ def projections_rebuild() -> None:
 
     Example: kiemtra projections rebuild
     """
-    s = settings()
-    views = open_views()
+    views = settings().views()
     applied = views.rebuild() if views else 0
-    if s.json:
-        emit_json({"events": applied})
-    else:
-        click.echo(s.say(f"Đã dựng lại các bảng tổng hợp từ {applied} sự kiện.",
-                         f"Rebuilt the views from {applied} events."))
+    emit({"events": applied}, lambda r: click.echo(say(
+        f"Đã dựng lại các bảng tổng hợp từ {r['events']} sự kiện.",
+        f"Rebuilt the views from {r['events']} events.")))
 
 
-def print_status(rows: list[dict[str, Any]]) -> None:
-    from kiemtra.domain.vocabulary import state_label, step_label
-    from rich.table import Table
-
-    s = settings()
-    if not rows:
-        click.echo(s.say("Chưa có cuộc kiểm tra nào.", "No inspections yet."))
-        return
-    out = console()
-    header = s.say(
-        "Mã|Đơn vị|Trạng thái|Ngày kiểm tra|Hạn báo cáo|Báo cáo|Tồn tại mở|Bước tiếp theo|Hạn|"
-        "Ghi chú",
-        "Code|Unit|State|On-site|Report due|Report|Open findings|Next step|Due|Note",
-    ).split("|")
-    as_of = date.fromisoformat(rows[0]["as_of"])
-    for code in dict.fromkeys(r["campaign"] for r in rows):
-        table = Table(title=s.say(f"Kế hoạch {code}", f"Campaign {code}"), title_justify="left")
-        for i, col in enumerate(header):
-            table.add_column(col, min_width=22 if i == 1 else None, no_wrap=i == len(header) - 1)
-        for r in (r for r in rows if r["campaign"] == code):
-            if r["report_submitted_on"]:
-                rep = fmt(r["report_submitted_on"]) + (s.say(" (muộn)", " (late)")
-                                                       if r["report_late"] else "")
-            elif r["report_waived"]:
-                rep = s.say("miễn", "waived")
-            else:
-                rep = "-"
-            notes = []
-            if r["overdue"]:
-                late = (as_of - date.fromisoformat(r["next_deadline"])).days
-                notes.append(s.say(f"[bold red]QUÁ HẠN {late} ngày[/]",
-                                   f"[bold red]OVERDUE {late} days[/]"))
-            if r["surprise"]:
-                notes.append(s.say("đột xuất", "surprise"))
-            if r.get("reminders_failed"):
-                notes.append(s.say("[red]thư nhắc lỗi[/]", "[red]reminder failed[/]"))
-            table.add_row(
-                r["unit"], r["unit_name"], state_label(r["state"], s.lang),
-                fmt(r["on_site"] or r["planned_on_site"]), fmt(r["report_due"]), rep,
-                f"{r['findings_open']}/{r['findings_total']}",
-                step_label(r["next_step"], s.lang) if r["next_step"] else "-",
-                fmt(r["next_deadline"]), ", ".join(notes),
-            )
-        out.print(table)
-    out.print(s.say(f"Tính đến ngày {fmt(rows[0]['as_of'])}.", f"As of {fmt(rows[0]['as_of'])}."))
+# --- history and the audit trail ----------------------------------------------------------
 
 
 @cli.command()
@@ -921,37 +817,38 @@ def history(campaign: str, unit: str | None) -> None:
 
     Example: kiemtra history KTD-TKT-2026 vhxh
     """
-    from kiemtra.projections.history import history as timeline
+    from kiemtra.projections.audit.trail import history as timeline
 
-    store = open_existing(campaign)
-    assert store is not None
-    emit(timeline(store, campaign, unit), print_history)
+    emit(timeline(settings().database, campaign, unit), print_history)
 
 
-def print_history(rows: list[dict[str, Any]]) -> None:
+def describe_cell(r: Row) -> str:
+    from kiemtra.projections.audit.describe import describe
+
+    if r["recorded_at"] is None:
+        return say("Không đọc được sự kiện — chạy «kiemtra audit verify»",
+                   "Unreadable event — run 'kiemtra audit verify'")
+    return describe(r, settings().lang)
+
+
+def step_cell(r: Row) -> str:
     from kiemtra.domain.vocabulary import step_label
-    from kiemtra.projections.history import describe
-    from rich.table import Table
 
-    s = settings()
-    table = Table(title=s.say("Lịch sử", "History"), title_justify="left")
-    for col in s.say("Ngày hiệu lực|Thời điểm ghi (giờ VN)|Người thực hiện|Đơn vị|Bước|Chi tiết",
-                     "Effective|Recorded at (UTC+7)|Actor|Unit|Step|Details").split("|"):
-        table.add_column(col)
-    from datetime import datetime
+    return step_label(r["step"], settings().lang) if r["recorded_at"] else "-"
 
-    from kiemtra.workflow.clock import VIETNAM
 
-    for r in rows:
-        at = datetime.fromisoformat(r["recorded_at"]).astimezone(VIETNAM)
-        recorded = at.strftime("%d/%m/%Y %H:%M:%S" if s.vi() else "%Y-%m-%d %H:%M:%S")
-        table.add_row(fmt(r["effective_date"]), recorded, r["actor"], r["unit"] or "-",
-                      step_label(r["step"], s.lang), describe(r, s.lang))
-    console().print(table)
+def history_columns() -> tuple[Col, ...]:
+    return (
+        Col("effective", lambda r: fmt(r["effective_date"])),
+        Col("recorded", lambda r: moment(r["recorded_at"]) if r["recorded_at"] else "-"),
+        Col("actor", lambda r: r["actor"] or "-"), Col("unit", lambda r: r["unit"] or "-"),
+        Col("step", step_cell), Col("details", describe_cell),
+    )
+
+
+def print_history(rows: list[Row]) -> None:
+    show_table(say("Lịch sử", "History"), history_columns(), rows)
     print_attachments(rows)
-
-
-# --- audit --------------------------------------------------------------------------------
 
 
 class AuditGroup(click.Group):
@@ -962,22 +859,6 @@ class AuditGroup(click.Group):
         if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
             args = ["trail", *args]
         return super().parse_args(ctx, args)
-
-
-def audited_database() -> Path:
-    """The SQLite file to audit. It is only read: opening it through the event store
-    would create missing tables, and a removed chain must be reported, not rebuilt."""
-    from kiemtra.domain.errors import StorageUnavailable
-
-    s = settings()
-    if s.database.is_postgres:
-        raise StorageUnavailable(db=s.database.label(), reason=s.say(
-            "kiểm toán chuỗi băm chưa hỗ trợ PostgreSQL", "the audit chain is not yet "
-            "supported on PostgreSQL"))
-    if not s.database.exists():
-        raise StorageUnavailable(db=s.database.label(), reason=s.say(
-            "tệp không tồn tại", "no such file"))
-    return s.database.sqlite_path
 
 
 @cli.group(cls=AuditGroup)
@@ -1009,111 +890,64 @@ def audit_trail(campaign: str | None, unit: str | None, who: str | None, since: 
 
     Example: kiemtra audit KTD-TKT-2026 --unit hcc --format csv > kiem-toan.csv
     """
-    from kiemtra.projections.audit_trail import AuditFilter, audit_rows
+    from kiemtra.projections.audit.trail import AuditFilter, read_trail
 
-    s = settings()
-    store = open_existing(campaign)
-    where = AuditFilter(campaign, unit, who, since, until, event)
-    rows = audit_rows(store, where) if store is not None else []
-    if s.json or form == "json":
+    rows = read_trail(settings().database, AuditFilter(campaign, unit, who, since, until, event))
+    if settings().json or form == "json":
         emit_json([{k: v for k, v in r.items() if k != "recorded_on"} for r in rows])
     elif form == "csv":
-        write_audit_csv(rows)
+        from kiemtra.projections.audit.trail import trail_csv
+
+        sys.stdout.buffer.write(trail_csv(rows, settings().lang))
+        sys.stdout.buffer.flush()
     else:
         print_audit(rows)
 
 
-AUDIT_CSV_COLUMNS = ("seq", "recorded_at", "effective_date", "back_dated", "actor",
-                     "actor_name", "actor_role", "campaign", "unit", "event", "step",
-                     "description", "attachments", "details")
+def audit_effective(r: Row) -> str:
+    if r["recorded_at"] is None:
+        return "-"
+    return fmt(r["effective_date"]) + (say(" ⚠ ghi lùi ngày", " ⚠ back-dated")
+                                       if r["back_dated"] else "")
 
 
-def write_audit_csv(rows: list[dict[str, Any]]) -> None:
-    """UTF-8 with a byte-order mark, so Excel shows the Vietnamese text correctly."""
-    import csv
-    import io
+def audit_role(r: Row) -> str:
+    from kiemtra.domain.vocabulary import role_label
 
-    from kiemtra.projections.history import describe
-
-    s = settings()
-    text = io.StringIO()
-    out = csv.writer(text, lineterminator="\r\n")
-    out.writerow(AUDIT_CSV_COLUMNS)
-    for r in rows:
-        files = "; ".join(f"{f['name']} {f['sha256']}" for f in r["attachments"])
-        out.writerow([r["seq"], r["recorded_at"], r["effective_date"],
-                      "1" if r["back_dated"] else "0", r["actor"], r["actor_name"] or "",
-                      r["actor_role"] or "", r["campaign"], r["unit"] or "", r["event"],
-                      r["step"], describe(r, s.lang), files,
-                      json.dumps(r["details"], ensure_ascii=False)])
-    sys.stdout.buffer.write(("\ufeff" + text.getvalue()).encode("utf-8"))
-    sys.stdout.buffer.flush()
+    if not r["actor_role"]:
+        return "-"
+    role = role_label(r["actor_role"], settings().lang)
+    return role + (say(" (theo kế hoạch)", " (from the plan)") if not r["role_recorded"] else "")
 
 
-def print_audit(rows: list[dict[str, Any]]) -> None:
-    from kiemtra.domain.vocabulary import role_label, step_label
-    from kiemtra.projections.history import describe
-    from kiemtra.workflow.clock import VIETNAM
-    from rich.table import Table
+AUDIT_COLUMNS = (
+    Col("seq", lambda r: str(r["seq"])), Col("effective", audit_effective),
+    Col("recorded", lambda r: moment(r["recorded_at"]) if r["recorded_at"] else "-"),
+    Col("actor", lambda r: "-" if r["recorded_at"] is None else
+        f"{r['actor_name']} ({r['actor']})" if r["actor_name"] else r["actor"]),
+    Col("role", audit_role),
+    Col("campaign_unit", lambda r: "/".join(x for x in (r["campaign"], r["unit"]) if x) or "-"),
+    Col("step", step_cell), Col("contents", describe_cell),
+)
 
-    s = settings()
-    table = Table(title=s.say("Hồ sơ kiểm toán", "Audit trail"), title_justify="left")
-    for col in s.say("STT|Ngày hiệu lực|Thời điểm ghi (giờ VN)|Người thực hiện|Vai trò|"
-                     "Kế hoạch/Đơn vị|Bước|Nội dung",
-                     "Seq|Effective|Recorded at (UTC+7)|Actor|Role|Campaign/Unit|Step|"
-                     "Details").split("|"):
-        table.add_column(col, overflow="fold")
-    back_dated = 0
-    for r in rows:
-        if r["recorded_at"] is None:
-            table.add_row(str(r["seq"]), "-", "-", "-", "-", "-", "-",
-                          s.say("Không đọc được sự kiện — chạy «kiemtra audit verify»",
-                                "Unreadable event — run 'kiemtra audit verify'"))
-            continue
-        at = datetime.fromisoformat(r["recorded_at"]).astimezone(VIETNAM)
-        effective = fmt(r["effective_date"])
-        if r["back_dated"]:
-            back_dated += 1
-            effective += s.say(" ⚠ ghi lùi ngày", " ⚠ back-dated")
-        who = f"{r['actor_name']} ({r['actor']})" if r["actor_name"] else r["actor"]
-        role = role_label(r["actor_role"], s.lang) if r["actor_role"] else "-"
-        if r["actor_role"] and not r["role_recorded"]:
-            role += s.say(" (theo kế hoạch)", " (from the plan)")
-        table.add_row(str(r["seq"]), effective,
-                      at.strftime("%d/%m/%Y %H:%M:%S" if s.vi() else "%Y-%m-%d %H:%M:%S"),
-                      who, role, "/".join(x for x in (r["campaign"], r["unit"]) if x),
-                      step_label(r["step"], s.lang), describe(r, s.lang))
-    out = console()
-    out.print(table)
-    out.print(s.say(
+
+def print_audit(rows: list[Row]) -> None:
+    show_table(say("Hồ sơ kiểm toán", "Audit trail"), AUDIT_COLUMNS, rows, overflow="fold")
+    back_dated = sum(1 for r in rows if r["back_dated"])
+    console().print(say(
         f"{len(rows)} sự kiện; {back_dated} bước ghi lùi ngày (ngày hiệu lực trước ngày ghi).",
         f"{len(rows)} events; {back_dated} back-dated (effective before the day recorded)."))
     print_attachments(rows)
 
 
-def print_attachments(rows: list[dict[str, Any]]) -> None:
+def print_attachments(rows: list[Row]) -> None:
     """Whole SHA-256 codes under the table, one per line, for `kiemtra attachment get`."""
-    s = settings()
     files = [(r["seq"], f) for r in rows for f in r.get("attachments") or []]
     if files:
-        click.echo(s.say("Tệp đính kèm (lấy lại bằng «kiemtra attachment get SHA256 -o TỆP»):",
-                         "Attachments (get one with 'kiemtra attachment get SHA256 -o FILE'):"))
+        click.echo(say("Tệp đính kèm (lấy lại bằng «kiemtra attachment get SHA256 -o TỆP»):",
+                       "Attachments (get one with 'kiemtra attachment get SHA256 -o FILE'):"))
         for seq, f in files:
             click.echo(f"  #{seq} {f['name']} ({number(f['size'])} byte) SHA-256 {f['sha256']}")
-
-
-def read_checkpoints(paths: Sequence[str]) -> list[tuple[str, Any]]:
-    from kiemtra.domain.errors import InvalidCheckpoint
-    from kiemtra.projections.audit_chain import read_checkpoint
-    from kiemtra.workflow.services import read_text_file
-
-    found = []
-    for path in paths:
-        try:
-            found.append((path, read_checkpoint(read_text_file(path))))
-        except ValueError as exc:
-            raise InvalidCheckpoint(path=path, reason=exc) from None
-    return found
 
 
 @audit.command("verify")
@@ -1133,61 +967,18 @@ def audit_verify(checkpoints: tuple[str, ...], bundle: str | None, no_signature:
 
     Example: kiemtra audit verify --checkpoint diem-kiem-tra-2026-11.json
     """
-    from kiemtra.domain.errors import NoAuditKey
-    from kiemtra.workflow.audit_key import audit_key
+    from kiemtra.projections.audit import service
 
-    s = settings()
-    given = read_checkpoints(checkpoints)
+    lang = settings().lang
     if bundle is not None:
-        from kiemtra.domain.errors import BundleKeyRequired
-        from kiemtra.projections.audit_bundle import verify_bundle
-
-        try:
-            key: bytes | None = audit_key()
-        except NoAuditKey:
-            if given or not no_signature:
-                raise BundleKeyRequired() from None
-            key = None
-        found = verify_bundle(Path(bundle), key, given)
-        if s.json:
-            emit_json(found.to_json())
-            return
-        counts = s.say(
-            f"kế hoạch {found.campaign}, {found.events} sự kiện, {found.links} mắt xích chuỗi "
-            f"băm đến vị trí {found.head}, {found.attachments} tệp đính kèm",
-            f"campaign {found.campaign}, {found.events} events, {found.links} chain links up "
-            f"to position {found.head}, {found.attachments} attachments")
-        if found.signature_checked:
-            click.echo(s.say(f"Gói xuất nguyên vẹn và đầy đủ, chữ ký hợp lệ: {counts}.",
-                             f"The bundle is complete and unaltered, its signature valid: "
-                             f"{counts}."))
-        else:
-            click.echo(s.say(
-                f"Gói xuất nhất quán bên trong: {counts}. CHƯA kiểm tra chữ ký (--no-signature):"
-                " chưa chứng minh được gói không bị dựng lại.",
-                f"The bundle is consistent in itself: {counts}. The signature was NOT checked "
-                "(--no-signature): nothing proves it was not rebuilt."))
+        found = service.verify_bundle_file(bundle, checkpoints, unsigned=no_signature)
+        emit(found.to_json(), lambda _: click.echo(found.text(lang)))
         return
-    from kiemtra.projections.audit_chain import verify_database
-
-    verified = verify_database(audited_database(), given, audit_key() if given else None)
-    if s.json:
-        emit_json(verified.to_json())
-        return
-    click.echo(s.say(
-        f"Hồ sơ nguyên vẹn: đã kiểm tra {verified.events} sự kiện (đến vị trí {verified.head}), "
-        f"{verified.attachments} tệp đính kèm, {verified.checkpoints} điểm kiểm tra.",
-        f"The record is intact: {verified.events} events checked (up to position "
-        f"{verified.head}), {verified.attachments} attachments, {verified.checkpoints} "
-        "checkpoints."))
-    if verified.chained_through:
-        click.echo(s.say(
-            f"Lưu ý: các vị trí 1–{verified.chained_through} được nối chuỗi băm sau khi ghi "
-            f"(lúc {verified.chained_at}, khi phiên bản này mở cơ sở dữ liệu lần đầu); chuỗi "
-            "chỉ bảo đảm chúng không đổi kể từ lúc đó.",
-            f"Note: positions 1–{verified.chained_through} were chained after they were "
-            f"recorded ({verified.chained_at}, when this version first opened the database); "
-            "the chain vouches for them only since then."), err=True)
+    verified = service.verify_record(settings().database, checkpoints)
+    emit(verified.to_json(), lambda _: click.echo(verified.text(lang)))
+    note = verified.note(lang)
+    if note and not settings().json:
+        click.echo(note, err=True)
 
 
 @audit.command("checkpoint")
@@ -1198,28 +989,16 @@ def audit_checkpoint(output: str | None) -> None:
 
     Example: kiemtra audit checkpoint -o diem-kiem-tra-2026-11.json
     """
-    from kiemtra.domain.errors import UnwritableFile
-    from kiemtra.projections.audit_chain import checkpoint_text, make_checkpoint
-    from kiemtra.workflow.audit_key import audit_key
-    from kiemtra.workflow.clock import now
+    from kiemtra.projections.audit.checkpoint import checkpoint_text, kept_note
+    from kiemtra.projections.audit.service import take_checkpoint
+    from kiemtra.workflow import now, write_file
 
-    s = settings()
-    checkpoint = make_checkpoint(audited_database(), lambda: audit_key(create=True), now())
-    text = checkpoint_text(checkpoint)
+    checkpoint = take_checkpoint(settings().database, now())
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(checkpoint_text(checkpoint), nl=False)
     else:
-        try:
-            Path(output).write_text(text, "utf-8")
-        except OSError as exc:
-            raise UnwritableFile(path=output, reason=exc.strerror or exc) from None
-    click.echo(s.say(
-        f"Điểm kiểm tra: {checkpoint.events} sự kiện, vị trí {checkpoint.position}. Hãy lưu "
-        "tệp này ngoài máy (thư điện tử, USB) để sau này phát hiện hồ sơ bị cắt ngắn hoặc "
-        "khôi phục từ bản sao lưu cũ.",
-        f"Checkpoint: {checkpoint.events} events, position {checkpoint.position}. Keep this "
-        "file off this machine, to expose a log cut short or restored from an old backup "
-        "later."), err=True)
+        write_file(output, checkpoint_text(checkpoint))
+    click.echo(kept_note(checkpoint, settings().lang), err=True)
 
 
 @audit.command("export")
@@ -1232,28 +1011,11 @@ def audit_export(campaign: str, output: str) -> None:
 
     Example: kiemtra audit export KTD-TKT-2026 -o ho-so-KTD-TKT-2026.zip
     """
-    from kiemtra.projections.audit_bundle import export_bundle
-    from kiemtra.workflow.audit_key import audit_key
-    from kiemtra.workflow.clock import now
+    from kiemtra.projections.audit.service import export
+    from kiemtra.workflow import now
 
-    s = settings()
-    db = audited_database()
-    done = export_bundle(db, campaign, Path(output), lambda: audit_key(create=True), now())
-    if s.json:
-        emit_json({"campaign": done.campaign, "events": done.events, "links": done.links,
-                   "attachments": done.attachments, "file": output,
-                   "checkpoint": done.checkpoint.to_json()})
-        return
-    click.echo(s.say(
-        f"Đã xuất {done.events} sự kiện, {done.attachments} tệp đính kèm và {done.links} mắt "
-        f"xích chuỗi băm của kế hoạch {done.campaign} ra {output}. Kiểm tra trên máy khác: "
-        f"kiemtra audit verify --bundle {output}",
-        f"Exported {done.events} events, {done.attachments} attachments and {done.links} "
-        f"chain links of campaign {done.campaign} to {output}. Check it elsewhere with: "
-        f"kiemtra audit verify --bundle {output}"))
-
-
-# --- attachments ----------------------------------------------------------------------------
+    done = export(settings().database, campaign, output, now())
+    emit(done.to_json(), lambda _: click.echo(done.text(settings().lang)))
 
 
 @cli.group()
@@ -1270,18 +1032,13 @@ def attachment_get(sha256: str, output: str) -> None:
 
     Example: kiemtra attachment get 3f5a…c2 -o bien-ban.pdf
     """
-    from kiemtra.domain.errors import UnwritableFile
-    from kiemtra.workflow.store import fetch_attachment
+    from kiemtra.projections.audit.service import attachment as stored
+    from kiemtra.workflow import write_file
 
-    s = settings()
-    store = open_existing()
-    content = fetch_attachment(store, sha256)
-    try:
-        Path(output).write_bytes(content)
-    except OSError as exc:
-        raise UnwritableFile(path=output, reason=exc.strerror or exc) from None
-    click.echo(s.say(f"Đã ghi {len(content)} byte vào {output}; mã SHA-256 khớp.",
-                     f"Wrote {len(content)} bytes to {output}; the SHA-256 matches."), err=True)
+    content = stored(settings().database, sha256)
+    write_file(output, content)
+    click.echo(say(f"Đã ghi {len(content)} byte vào {output}; mã SHA-256 khớp.",
+                   f"Wrote {len(content)} bytes to {output}; the SHA-256 matches."), err=True)
 
 
 # --- demo -------------------------------------------------------------------------------
@@ -1298,51 +1055,35 @@ def demo() -> None:
 
     Example: kiemtra demo
     """
-    import tempfile
-    from pathlib import Path
-
-    from kiemtra.domain.errors import InvalidInput
-    from kiemtra.projections.history import history as timeline
+    from kiemtra.projections.audit.trail import history as timeline
     from kiemtra.projections.views import Views
-    from kiemtra.workflow.database import Database
-    from kiemtra.workflow.demo import run_demo
+    from kiemtra.workflow import demo_database, open_store, run_demo
 
     s = settings()
-    if s.db_given:
-        if Database(s.db).exists() and s.store().event_count() > 0:
-            raise InvalidInput(detail=s.say(
-                f"Cơ sở dữ liệu {s.db} đã có dữ liệu; bản chạy thử cần cơ sở dữ liệu mới.",
-                f"The database {s.db} is not empty; the demo needs a new one."))
-    else:
-        s.db = str(Path(tempfile.mkdtemp(prefix="kiemtra-demo-")) / "kiemtra.db")
-        s.__dict__.pop("database", None)
-    store = s.store()
+    database = demo_database(s.database if s.db_given else None)
     out = console()
-    out.print(s.say("[bold]kiemtra — chạy thử kế hoạch tự kiểm tra CCHC của xã Khúc Thừa Dụ[/]",
-                    "[bold]kiemtra — demo campaign of Khúc Thừa Dụ commune[/]"))
-    with tempfile.TemporaryDirectory(prefix="kiemtra-demo-files-") as files:
-        for st in run_demo(store, Path(files)):
-            where = f"{st.unit:5}" if st.unit else "     "
-            out.print(f"  {fmt(st.day)}  {where} {st.actor:12} {s.say(st.say_vi, st.say_en)}")
+    out.print(say("[bold]kiemtra — chạy thử kế hoạch tự kiểm tra CCHC của xã Khúc Thừa Dụ[/]",
+                  "[bold]kiemtra — demo campaign of Khúc Thừa Dụ commune[/]"))
+    store = open_store(database)
+    for st in run_demo(store):
+        where = f"{st.unit:5}" if st.unit else "     "
+        out.print(f"  {fmt(st.day)}  {where} {st.actor:12} {s.word((st.say_vi, st.say_en))}")
+    events = store.event_count()
+    store.close()
     out.print()
-    rows = Views(s.database).fresh().status(DEMO_AS_OF)
+    rows = Views(database).fresh().status(DEMO_AS_OF)
     print_status(rows)
     out.print()
-    print_history(timeline(store, rows[0]["campaign"], "vhxh"))
+    print_history(timeline(database, rows[0]["campaign"], "vhxh"))
     out.print()
-    out.print(s.say(
-        f"Tình hình trên tính đến {fmt(DEMO_AS_OF)}, sau đợt kiểm tra.\n"
-        f"Dữ liệu chạy thử: {s.db} ({store.event_count()} sự kiện). Xem tiếp:\n"
-        f"  kiemtra --db {s.db} status --as-of 01/10/2026\n"
-        f"  kiemtra --db {s.db} history KTD-TKT-2026 hcc\n"
-        f"  kiemtra --db {s.db} audit KTD-TKT-2026 --unit hcc\n"
-        f"  kiemtra --db {s.db} audit verify",
-        f"The status above is as of {fmt(DEMO_AS_OF)}, after the campaign.\n"
-        f"Demo data: {s.db} ({store.event_count()} events). Explore:\n"
-        f"  kiemtra --db {s.db} status --as-of 2026-10-01\n"
-        f"  kiemtra --db {s.db} history KTD-TKT-2026 hcc\n"
-        f"  kiemtra --db {s.db} audit KTD-TKT-2026 --unit hcc\n"
-        f"  kiemtra --db {s.db} audit verify"))
+    db = database.url
+    out.print(say(f"Tình hình trên tính đến {fmt(DEMO_AS_OF)}, sau đợt kiểm tra.\n"
+                  f"Dữ liệu chạy thử: {db} ({events} sự kiện). Xem tiếp:",
+                  f"The status above is as of {fmt(DEMO_AS_OF)}, after the campaign.\n"
+                  f"Demo data: {db} ({events} events). Explore:"))
+    for command in (say("status --as-of 01/10/2026", "status --as-of 2026-10-01"),
+                    "history KTD-TKT-2026 hcc", "audit KTD-TKT-2026 --unit hcc", "audit verify"):
+        out.print(f"  kiemtra --db {db} {command}")
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
+
 from kiemtra.domain.plan import parse_plan_text
 from kiemtra.workflow.demo import template_text
 from kiemtra.workflow.services import Workflow

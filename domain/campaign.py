@@ -7,10 +7,12 @@ so the audit trail shows exactly what was imported.
 from __future__ import annotations
 
 from datetime import date
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+
 from kiemtra.domain.event_versions import WorkflowCreated, WorkflowEvent
 from kiemtra.domain.ids import campaign_id
 from kiemtra.domain.plan import Plan, plan_from_record
@@ -37,10 +39,7 @@ class Campaign(Aggregate):
         self.imported_by = actor
         self.imported_on = effective_date
 
-    @property
+    @cached_property
     def plan(self) -> Plan:
-        cached: Plan | None = self.__dict__.get("_plan")
-        if cached is None:
-            cached = plan_from_record(self.plan_record)
-            self.__dict__["_plan"] = cached
-        return cached
+        """The plan as imported, rebuilt once from the stored record."""
+        return plan_from_record(self.plan_record)

@@ -13,24 +13,19 @@ can prove where another campaign's event sits in the chain (stream, version,
 topic, digest) without carrying that event's content. Any changed byte of a
 payload, id, version, topic or position changes every later hash.
 
-A checkpoint is (position, hash, time) signed with HMAC-SHA256; kept outside the
-database, it also exposes a log cut short or restored from an old backup, which
-a chain alone cannot show. Pure functions: no database, no clock, no files.
+Checkpoints of the chain's head, the verifier and the bundles are the audit trail's
+(`projections/audit/`); the writer that extends the chain with each save is the event
+store's (`workflow/store.py`). Pure functions: no database, no clock, no files.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
-import json
 import re
-from dataclasses import asdict, dataclass
-from typing import Any
 from uuid import UUID
 
 GENESIS = bytes(32)
 EVENT_MAGIC = b"kiemtra-event/1"
-CHECKPOINT_FORMAT = "kiemtra-checkpoint/1"
 STORED_ID = re.compile(r"[0-9a-f]{32}")  # how eventsourcing's SQLite module stores a UUID
 
 
@@ -70,53 +65,3 @@ def event_link(previous: bytes, position: int, originator_id: UUID | str, versio
                topic: str, payload: bytes) -> bytes:
     return link(previous, canonical_bytes(originator_id, version, topic,
                                           payload_digest(payload)), position)
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """A signed statement: "the log had `events` events, the last at `position`,
-    with chain hash `hash`, at `created_at`"."""
-
-    position: int
-    hash: str  # hex
-    events: int
-    created_at: str  # ISO 8601, UTC
-    key_id: str  # first 16 hex digits of SHA-256(key): which key signed it
-    signature: str = ""  # hex HMAC-SHA256 over the other fields
-
-    def signed_fields(self) -> bytes:
-        fields = asdict(self)
-        del fields["signature"]
-        return json.dumps({"format": CHECKPOINT_FORMAT, **fields}, sort_keys=True,
-                          separators=(",", ":")).encode("utf-8")
-
-    def signed(self, key: bytes) -> Checkpoint:
-        mac = hmac.new(key, self.signed_fields(), hashlib.sha256).hexdigest()
-        return Checkpoint(**{**asdict(self), "signature": mac})
-
-    def signature_valid(self, key: bytes) -> bool:
-        expected = hmac.new(key, self.signed_fields(), hashlib.sha256).hexdigest()
-        return hmac.compare_digest(expected, self.signature)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"format": CHECKPOINT_FORMAT, **asdict(self)}
-
-    @classmethod
-    def from_json(cls, data: Any) -> Checkpoint:
-        """Raises ValueError when `data` is not a checkpoint of this format."""
-        if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
-            msg = f"not a {CHECKPOINT_FORMAT} document"
-            raise ValueError(msg)
-        try:
-            checkpoint = cls(position=int(data["position"]), hash=str(data["hash"]),
-                             events=int(data["events"]), created_at=str(data["created_at"]),
-                             key_id=str(data["key_id"]), signature=str(data["signature"]))
-            bytes.fromhex(checkpoint.hash)
-        except (KeyError, TypeError, ValueError) as exc:
-            msg = f"missing or malformed field: {exc}"
-            raise ValueError(msg) from None
-        return checkpoint
-
-
-def key_id(key: bytes) -> str:
-    return hashlib.sha256(key).hexdigest()[:16]

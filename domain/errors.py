@@ -1,17 +1,26 @@
-"""Every refusal kiemtra can give, in Vietnamese and English.
+"""The refusals of the domain, in Vietnamese and English, and the base every layer's
+errors share.
 
 Each error carries the rule or field it is about and an exit code from the
-command-line contract, so the CLI can print one plain sentence and exit right
+command-line contract, so a front end can print one plain sentence and exit right
 without knowing the details. Dates in parameters are formatted per language:
 DD/MM/YYYY in Vietnamese, ISO in English.
+
+Domain messages speak of rules and facts only — never of a command, an option or an
+environment variable, which belong to a front end: the CLI appends its own hint to a
+message, keyed by the error's `rule` ("chạy «kiemtra reschedule» trước"), and names a
+field the way its user typed it (`names`: "--reason" for the field "reason"). The errors
+of the other layers (storage, files, keys, the audit chain) live in those layers, on
+this same base.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, ClassVar
 
+from kiemtra.domain.formats import format_date
 from kiemtra.domain.vocabulary import role_label, state_label, step_label
 
 REFUSED = 1
@@ -21,7 +30,7 @@ CONCURRENT_CHANGE = 3
 
 def format_value(value: Any, lang: str) -> str:
     if isinstance(value, date):
-        return value.strftime("%d/%m/%Y") if lang == "vi" else value.isoformat()
+        return format_date(value, lang)
     if isinstance(value, (list, tuple)):
         return ", ".join(format_value(v, lang) for v in value)
     return str(value)
@@ -46,13 +55,17 @@ class KiemtraError(Exception):
         self.params = params
         super().__init__(self.message("en"))
 
-    def message(self, lang: str = "vi") -> str:
-        template = self.vi if lang == "vi" else self.en
-        values = {k: in_language(v, lang) for k, v in self.params.items()}
-        values.update(self.extra_values(lang))
-        return template.format(**values)
+    def message(self, lang: str = "vi", names: Mapping[str, str] | None = None) -> str:
+        """The sentence in `lang`; `names` maps field ids to what the reader calls them."""
+        return (self.vi if lang == "vi" else self.en).format(**self.values(lang, names))
 
-    def extra_values(self, lang: str) -> dict[str, str]:
+    def values(self, lang: str, names: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The parameters as text in `lang`: what a message (or a front end's hint) shows."""
+        values = {k: in_language(v, lang) for k, v in self.params.items()}
+        values.update(self.extra_values(lang, names or {}))
+        return values
+
+    def extra_values(self, lang: str, names: Mapping[str, str]) -> dict[str, str]:
         return {}
 
 
@@ -74,7 +87,7 @@ class StepNotAllowed(RuleViolation):
         "(rule: workflow order). Allowed next steps: {allowed_names}."
     )
 
-    def extra_values(self, lang: str) -> dict[str, str]:
+    def extra_values(self, lang: str, names: Mapping[str, str]) -> dict[str, str]:
         allowed = self.params.get("allowed") or []
         none = "không có" if lang == "vi" else "none"
         return {
@@ -86,40 +99,24 @@ class StepNotAllowed(RuleViolation):
 
 class NoticeRequired(RuleViolation):
     rule = "notice_required"
-    vi = (
-        "Chưa thông báo lịch kiểm tra cho đơn vị (quy tắc: thông báo trước khi kiểm tra). "
-        "Hãy chạy «kiemtra notify», hoặc dùng --surprise nếu đây là kiểm tra đột xuất."
-    )
-    en = (
-        "The unit has not been notified of the schedule (rule: notice before inspection). "
-        "Run 'kiemtra notify' first, or use --surprise for a surprise inspection."
-    )
+    vi = "Chưa thông báo lịch kiểm tra cho đơn vị (quy tắc: thông báo trước khi kiểm tra)."
+    en = "The unit has not been notified of the schedule (rule: notice before inspection)."
 
 
 class ReportRequired(RuleViolation):
     rule = "report_required"
-    vi = (
-        "Đơn vị chưa nộp báo cáo (quy tắc: báo cáo trước khi kiểm tra trực tiếp, "
-        "hạn {report_due}). "
-        "Ghi nhận báo cáo bằng «kiemtra report», hoặc miễn báo cáo với --without-report LÝ_DO."
-    )
-    en = (
-        "The unit has not submitted its report (rule: report before the on-site inspection, "
-        "due {report_due}). Record it with 'kiemtra report', or waive it with "
-        "--without-report REASON."
-    )
+    vi = ("Đơn vị chưa nộp báo cáo (quy tắc: báo cáo trước khi kiểm tra trực tiếp, "
+          "hạn {report_due}).")
+    en = ("The unit has not submitted its report (rule: report before the on-site inspection, "
+          "due {report_due}).")
 
 
 class SurpriseNotAllowed(RuleViolation):
     rule = "surprise_without_notice"
-    vi = (
-        "Đơn vị đã được thông báo lịch kiểm tra nên không thể kiểm tra đột xuất "
-        "(quy tắc: kiểm tra đột xuất không thông báo trước). Bỏ tùy chọn --surprise."
-    )
-    en = (
-        "The unit was already notified, so this cannot be a surprise inspection "
-        "(rule: a surprise inspection has no notice). Drop --surprise."
-    )
+    vi = ("Đơn vị đã được thông báo lịch kiểm tra nên không thể kiểm tra đột xuất "
+          "(quy tắc: kiểm tra đột xuất không thông báo trước).")
+    en = ("The unit was already notified, so this cannot be a surprise inspection "
+          "(rule: a surprise inspection has no notice).")
 
 
 class NothingToRemediate(RuleViolation):
@@ -144,48 +141,33 @@ class NoticeTooLate(RuleViolation):
         "The earliest allowed on-site date is {earliest}."
     )
 
-    def extra_values(self, lang: str) -> dict[str, str]:
+    def extra_values(self, lang: str, names: Mapping[str, str]) -> dict[str, str]:
         kind = self.params.get("kind")
         return {"kind_vi": "ngày làm việc" if kind == "working" else "ngày"}
 
 
 class NotAWorkingDay(RuleViolation):
     rule = "on_site_working_day"
-    vi = (
-        "Ngày {day} không phải ngày làm việc ({reason}) (quy tắc: kiểm tra vào ngày làm việc). "
-        "Ngày làm việc gần nhất sau đó là {next_working_day}; "
-        "dùng --allow-non-working-day nếu thật sự kiểm tra vào ngày nghỉ."
-    )
-    en = (
-        "{day} is not a working day ({reason_en}) (rule: inspections on working days). "
-        "The next working day is {next_working_day}; use --allow-non-working-day "
-        "if the visit really happens on a day off."
-    )
+    vi = ("Ngày {day} không phải ngày làm việc ({reason}) (quy tắc: kiểm tra vào ngày làm "
+          "việc). Ngày làm việc gần nhất sau đó là {next_working_day}.")
+    en = ("{day} is not a working day ({reason_en}) (rule: inspections on working days). "
+          "The next working day is {next_working_day}.")
 
 
 class OnSiteDateMismatch(RuleViolation):
     rule = "on_site_date"
-    vi = (
-        "Lịch kiểm tra đã thông báo là ngày {scheduled}, không phải {given} "
-        "(quy tắc: kiểm tra đúng lịch đã thông báo). "
-        "Nếu đổi ngày, hãy chạy «kiemtra reschedule» trước."
-    )
-    en = (
-        "The notified on-site date is {scheduled}, not {given} "
-        "(rule: inspect on the notified date). To change it, run 'kiemtra reschedule' first."
-    )
+    vi = ("Lịch kiểm tra đã thông báo là ngày {scheduled}, không phải {given} "
+          "(quy tắc: kiểm tra đúng lịch đã thông báo).")
+    en = ("The notified on-site date is {scheduled}, not {given} "
+          "(rule: inspect on the notified date).")
 
 
 class AbsenceNotApproved(RuleViolation):
     rule = "absence_approval"
-    vi = (
-        "Thành viên vắng mặt ({absent}) phải được Tổ trưởng đồng ý (quy tắc: vắng mặt khi "
-        "kiểm tra). Tổ trưởng «{leader}» ghi nhận, hoặc thêm --approved-by {leader}."
-    )
-    en = (
-        "Absent members ({absent}) need the leader's approval (rule: absence from the visit). "
-        "Let the leader '{leader}' record it, or add --approved-by {leader}."
-    )
+    vi = ("Thành viên vắng mặt ({absent}) phải được Tổ trưởng «{leader}» đồng ý (quy tắc: "
+          "vắng mặt khi kiểm tra).")
+    en = ("Absent members ({absent}) need the approval of the leader '{leader}' (rule: "
+          "absence from the visit).")
 
 
 class RoleNotPermitted(RuleViolation):
@@ -201,7 +183,7 @@ class RoleNotPermitted(RuleViolation):
         "This step is taken by: {allowed_names}."
     )
 
-    def extra_values(self, lang: str) -> dict[str, str]:
+    def extra_values(self, lang: str, names: Mapping[str, str]) -> dict[str, str]:
         return {
             "role_name": role_label(self.params["role"], lang),
             "step_name": step_label(self.params["step"], lang),
@@ -224,7 +206,7 @@ class NotOwnUnit(RuleViolation):
         "secretariat or unit '{unit}' itself."
     )
 
-    def extra_values(self, lang: str) -> dict[str, str]:
+    def extra_values(self, lang: str, names: Mapping[str, str]) -> dict[str, str]:
         return {"step_name": step_label(self.params["step"], lang)}
 
 
@@ -246,7 +228,7 @@ class DateBeforePreviousStep(RuleViolation):
         "(rule: steps in date order). The earliest allowed date is {previous_date}."
     )
 
-    def extra_values(self, lang: str) -> dict[str, str]:
+    def extra_values(self, lang: str, names: Mapping[str, str]) -> dict[str, str]:
         return {"previous_step_name": step_label(self.params["previous_step"], lang)}
 
 
@@ -273,54 +255,6 @@ class FindingAlreadyRemediated(RuleViolation):
         "Finding {finding} was already reported remediated on {reported_on} "
         "(rule: each finding is reported once)."
     )
-
-
-class LogAltered(RuleViolation):
-    """`audit verify` found the record altered; `position` is the first place it differs."""
-
-    rule = "audit_chain"
-    vi = ("Hồ sơ sự kiện đã bị thay đổi tại vị trí {position}: {what} "
-          "(quy tắc: chuỗi băm kiểm toán).")
-    en = ("The event record was altered at position {position}: {what} "
-          "(rule: audit hash chain).")
-    KINDS: ClassVar[dict[str, tuple[str, str]]] = {
-        "changed": ("sự kiện không khớp chuỗi băm — đã bị sửa, hoặc bị đổi chỗ với sự kiện khác",
-                    "the event does not match the hash chain — changed, or swapped with another"),
-        "inserted": ("sự kiện không có mắt xích trong chuỗi băm — đã bị chèn thêm",
-                     "the event has no link in the hash chain — it was inserted"),
-        "deleted": ("sự kiện ở vị trí này đã bị xóa", "the event at this position was deleted"),
-        "chain_missing": ("bảng chuỗi băm (event_chain) đã bị xóa",
-                          "the hash chain table (event_chain) was removed"),
-        "unreadable": ("không đọc được sự kiện đã lưu", "the stored event cannot be read"),
-        "attachment": ("nội dung tệp đính kèm {detail} không còn khớp mã SHA-256 của nó",
-                       "attachment {detail} no longer matches its SHA-256"),
-        "attachment_missing": ("tệp đính kèm {detail} không còn trong cơ sở dữ liệu",
-                               "attachment {detail} is missing from the database"),
-        "truncated": ("hồ sơ bị cắt ngắn — {detail}", "the log was cut short — {detail}"),
-        "rewritten": ("chuỗi băm khác với {detail} — hồ sơ đã bị viết lại hoặc khôi phục từ bản "
-                      "sao lưu cũ", "the chain differs from {detail} — the log was rewritten or "
-                      "restored from an old backup"),
-        "signature": ("chữ ký của {detail} không hợp lệ (điểm kiểm tra bị sửa hoặc ký bằng khóa "
-                      "khác)", "the signature of {detail} is invalid (the checkpoint was edited "
-                      "or signed with another key)"),
-        "incomplete": ("gói xuất thiếu sự kiện — {detail}",
-                       "the bundle is missing events — {detail}"),
-        "foreign": ("gói xuất có sự kiện không thuộc kế hoạch này",
-                    "the bundle holds an event of another campaign"),
-    }
-
-    def extra_values(self, lang: str) -> dict[str, str]:
-        vi, en = self.KINDS[self.params["kind"]]
-        return {"what": (vi if lang == "vi" else en).format(
-            detail=in_language(self.params.get("detail", ""), lang))}
-
-
-class UnreadableRecord(RuleViolation):
-    rule = "audit_chain"
-    vi = ("Không đọc được dữ liệu đã lưu của kế hoạch «{code}»; chạy «kiemtra audit verify» "
-          "để biết vị trí bị thay đổi.")
-    en = ("The stored data of campaign '{code}' cannot be read; run 'kiemtra audit verify' "
-          "to find the position that was altered.")
 
 
 # --- exit code 2: bad input -----------------------------------------------------------
@@ -359,7 +293,7 @@ class InvalidFile(InvalidInput):
         self.problems = list(problems)
         super().__init__(source=source, count=len(self.problems))
 
-    def extra_values(self, lang: str) -> dict[str, str]:
+    def extra_values(self, lang: str, names: Mapping[str, str]) -> dict[str, str]:
         return {
             "kind_vi": self.kind_vi,
             "kind_en": self.kind_en,
@@ -387,8 +321,8 @@ class CampaignExists(InvalidInput):
 
 class UnknownCampaign(InvalidInput):
     rule = "campaign"
-    vi = "Không có kế hoạch kiểm tra nào có mã «{code}». Xem danh sách bằng «kiemtra campaigns»."
-    en = "No campaign has the code '{code}'. List them with 'kiemtra campaigns'."
+    vi = "Không có kế hoạch kiểm tra nào có mã «{code}»."
+    en = "No campaign has the code '{code}'."
 
 
 class UnknownUnit(InvalidInput):
@@ -409,15 +343,20 @@ class UnknownMember(InvalidInput):
 class UnknownActor(InvalidInput):
     rule = "actor"
     vi = (
-        "Người thực hiện «{actor}» (--actor hoặc KIEMTRA_ACTOR) không có trong kế hoạch "
-        "«{campaign}»: phải là mã một thành viên Tổ kiểm tra ({team}), mã cơ quan thường trực "
-        "({secretariat}) hoặc mã đơn vị tự thực hiện cho mình ({units})."
+        "Người thực hiện «{actor}»{actor_source} không có trong kế hoạch «{campaign}»: phải là "
+        "mã một thành viên Tổ kiểm tra ({team}), mã cơ quan thường trực ({secretariat}) hoặc "
+        "mã đơn vị tự thực hiện cho mình ({units})."
     )
     en = (
-        "Actor '{actor}' (--actor or KIEMTRA_ACTOR) is not named in campaign '{campaign}': it "
-        "must be a team member id ({team}), the secretariat id ({secretariat}) or a unit code "
-        "acting for itself ({units})."
+        "Actor '{actor}'{actor_source} is not named in campaign '{campaign}': it must be a team "
+        "member id ({team}), the secretariat id ({secretariat}) or a unit code acting for "
+        "itself ({units})."
     )
+
+    def extra_values(self, lang: str, names: Mapping[str, str]) -> dict[str, str]:
+        """Where the front end takes the actor from, if it says (the CLI: its option)."""
+        source = names.get("actor_source")
+        return {"actor_source": f" ({source})" if source else ""}
 
 
 class UnknownFinding(InvalidInput):
@@ -426,97 +365,23 @@ class UnknownFinding(InvalidInput):
     en = "The conclusion has no finding number {finding}; valid numbers: {known}."
 
 
-class UnreadableFile(InvalidInput):
-    rule = "file"
-    vi = "Không đọc được tệp {path}: {reason}."
-    en = "Cannot read file {path}: {reason}."
+class InvalidText(InvalidInput):
+    """Free text (a reason, a finding, a note) that cannot be recorded."""
 
+    rule = "text"
+    vi = "Nội dung {field_name} không hợp lệ: {why_vi}."
+    en = "The text of {field_name} is invalid: {why_en}."
+    FIELDS: ClassVar[dict[str, tuple[str, str]]] = {
+        "reason": ("lý do", "the reason"), "finding": ("tồn tại số", "finding"),
+        "note": ("ghi chú", "the note"), "report_waiver": ("lý do miễn báo cáo",
+                                                         "the report waiver"),
+        "actor": ("người thực hiện", "the actor"),
+    }
 
-class InvalidAttachmentName(InvalidInput):
-    rule = "sha256"
-    vi = "«{value}» không phải mã SHA-256 (64 chữ số hệ mười sáu)."
-    en = "'{value}' is not a SHA-256 (64 hexadecimal digits)."
-
-
-class UnknownAttachment(InvalidInput):
-    rule = "sha256"
-    vi = ("Không có tệp đính kèm nào có mã SHA-256 {sha256}. Mã của các tệp có trong "
-          "«kiemtra audit» và «kiemtra history».")
-    en = ("No attachment has the SHA-256 {sha256}. The codes are listed by 'kiemtra audit' "
-          "and 'kiemtra history'.")
-
-
-class UnwritableFile(InvalidInput):
-    rule = "file"
-    vi = "Không ghi được tệp {path}: {reason}."
-    en = "Cannot write file {path}: {reason}."
-
-
-class InvalidSetting(InvalidInput):
-    rule = "setting"
-    vi = "Thiết lập {name} không hợp lệ: {detail}."
-    en = "The setting {name} is invalid: {detail}."
-
-
-class NoAuditKey(InvalidInput):
-    rule = "audit_key"
-    vi = (
-        "Không có khóa ký điểm kiểm tra: đặt biến môi trường KIEMTRA_AUDIT_KEY, hoặc tạo khóa "
-        "bằng «kiemtra audit checkpoint» (tệp khóa {path})."
-    )
-    en = (
-        "No checkpoint signing key: set KIEMTRA_AUDIT_KEY, or create the key with "
-        "'kiemtra audit checkpoint' (key file {path})."
-    )
-
-
-class KeyMismatch(InvalidInput):
-    rule = "audit_key"
-    vi = (
-        "{what} được ký bằng khóa mã {signed_by}, còn khóa trên máy này có mã {mine}: cần "
-        "đúng khóa đã ký (KIEMTRA_AUDIT_KEY) để kiểm tra chữ ký."
-    )
-    en = (
-        "{what} was signed with key id {signed_by}, the key on this machine has id {mine}: "
-        "the signing key (KIEMTRA_AUDIT_KEY) is needed to check the signature."
-    )
-
-
-class BundleKeyRequired(InvalidInput):
-    rule = "audit_key"
-    vi = (
-        "Cần khóa ký (KIEMTRA_AUDIT_KEY) để chứng minh gói xuất không bị dựng lại; thêm "
-        "--no-signature nếu chỉ muốn kiểm tra tính nhất quán bên trong gói."
-    )
-    en = (
-        "The signing key (KIEMTRA_AUDIT_KEY) is needed to prove the bundle was not rebuilt; "
-        "add --no-signature to check only that the bundle is consistent in itself."
-    )
-
-
-class InvalidCheckpoint(InvalidInput):
-    rule = "checkpoint"
-    vi = "Tệp «{path}» không phải điểm kiểm tra hay gói xuất hợp lệ của kiemtra: {reason}."
-    en = "'{path}' is not a valid kiemtra checkpoint or bundle: {reason}."
-
-
-class StorageUnavailable(InvalidInput):
-    rule = "database"
-    vi = "Không mở được cơ sở dữ liệu {db}: {reason}."
-    en = "Cannot open the database {db}: {reason}."
-
-
-# --- exit code 3: concurrent change ---------------------------------------------------
-
-
-class ConcurrentChange(KiemtraError):
-    exit_code = CONCURRENT_CHANGE
-    rule = "concurrency"
-    vi = (
-        "Người khác vừa ghi vào cùng dữ liệu (cùng cuộc kiểm tra, hoặc cơ sở dữ liệu đang "
-        "bận); không có gì được ghi. Hãy chạy lại lệnh."
-    )
-    en = (
-        "Someone else changed the same data at the same time (the same inspection, or the "
-        "database was busy); nothing was written. Run the command again."
-    )
+    def extra_values(self, lang: str, names: Mapping[str, str]) -> dict[str, str]:
+        """`field` is a field id, `number` a finding's number; the front end may name the
+        field its own way (the CLI: "--finding 1")."""
+        field, number = self.params["field"], self.params.get("number")
+        vi, en = self.FIELDS.get(field, (field, field))
+        name = names.get(field) or (vi if lang == "vi" else en)
+        return {"field_name": f"{name} {number}" if number is not None else name}

@@ -1,12 +1,12 @@
 """The inspection aggregate: one unit's pass through the workflow.
 
-Public methods check the date rules and raise before anything changes; the
-`@event` methods below them only evolve the inspection's record
-(`domain/record.py`), because their bodies run again each time the inspection
-is loaded, and because the status views evolve the same record from the same
-events. Which step may follow which is decided by the
-lifecycle machine in `workflow/`, which passes the resulting state in as `to`;
-each event records that state, so the trail shows what the system decided.
+Public methods first ask the lifecycle machine (`lifecycle.py`) where the step leads
+from the current state, given the facts of the command, then check the date rules,
+and raise before anything changes; the `@event` methods below them only evolve the
+inspection's record (`record.py`), because their bodies run again each time the
+inspection is loaded, and because the status views evolve the same record from the
+same events. Each event records the state the machine decided, so the trail shows
+what the system decided.
 
 Every event records the actor and the effective date (the day the step
 happened on paper); the library stamps the time it was recorded.
@@ -19,8 +19,10 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+
 from kiemtra.domain import rules as r
 from kiemtra.domain.calendar import WorkingCalendar
+from kiemtra.domain.deadlines import open_findings
 from kiemtra.domain.errors import (
     AbsenceNotApproved,
     DateBeforePreviousStep,
@@ -31,13 +33,14 @@ from kiemtra.domain.errors import (
 )
 from kiemtra.domain.event_versions import WorkflowCreated, WorkflowEvent
 from kiemtra.domain.ids import inspection_id
-from kiemtra.domain.lifecycle import State
-from kiemtra.domain.record import Record, RecordAttributes, evolve, new_record, open_findings
+from kiemtra.domain.lifecycle import State, Step, StepFacts, advance
+from kiemtra.domain.record import Record, RecordAttributes, evolve, new_record
 from kiemtra.domain.roles import Actor, actor_fields
 from kiemtra.domain.text import clean_text
 from kiemtra.domain.topics import assign
 
 Attachment = dict[str, Any]  # {"name", "sha256", "size"}
+NO_FACTS = StepFacts()
 
 
 @assign
@@ -90,12 +93,15 @@ class Inspection(RecordAttributes, Aggregate):
         still_open = {f["number"] for f in self.open_findings}
         return bool(still_open) and still_open <= set(numbers)
 
+    def _next_state(self, step: Step, facts: StepFacts = NO_FACTS) -> State:
+        """Where `step` leads from the current state; refuses a step out of order."""
+        return advance(self.state, step, facts, report_due=self.report_due)
+
     # --- commands ---------------------------------------------------------------------
 
     def notify(
         self,
         *,
-        to: State,
         notice_date: date,
         on_site: date,
         rules: r.Rules,
@@ -103,6 +109,7 @@ class Inspection(RecordAttributes, Aggregate):
         actor: Actor,
         allow_non_working_day: bool = False,
     ) -> None:
+        to = self._next_state(Step.NOTIFY)
         self._check_date_order(notice_date)
         if not allow_non_working_day:
             r.check_working_day(on_site, calendar)
@@ -116,7 +123,6 @@ class Inspection(RecordAttributes, Aggregate):
     def reschedule(
         self,
         *,
-        to: State,
         day: date,
         on_site: date,
         reason: str,
@@ -125,7 +131,8 @@ class Inspection(RecordAttributes, Aggregate):
         actor: Actor,
         allow_non_working_day: bool = False,
     ) -> None:
-        reason = clean_text("--reason", reason)
+        to = self._next_state(Step.RESCHEDULE)
+        reason = clean_text("reason", reason)
         self._check_date_order(day)
         if on_site == self.on_site:
             raise SameOnSiteDate(on_site=on_site)
@@ -142,12 +149,12 @@ class Inspection(RecordAttributes, Aggregate):
     def submit_report(
         self,
         *,
-        to: State,
         day: date,
         actor: Actor,
         attachments: list[Attachment],
         metrics: dict[str, Any] | None,
     ) -> None:
+        to = self._next_state(Step.REPORT)
         self._check_date_order(day)
         late = self.report_due is not None and day > self.report_due
         self._report_submitted(
@@ -158,7 +165,6 @@ class Inspection(RecordAttributes, Aggregate):
     def inspect(
         self,
         *,
-        to: State,
         day: date,
         surprise: bool,
         report_waiver: str | None,
@@ -170,10 +176,12 @@ class Inspection(RecordAttributes, Aggregate):
         actor: Actor,
         allow_non_working_day: bool = False,
     ) -> None:
+        to = self._next_state(Step.INSPECT, StepFacts(is_surprise=surprise,
+                                                      report_waived=report_waiver is not None))
         if absent and approved_by != leader:
             raise AbsenceNotApproved(absent=sorted(set(absent)), leader=leader)
         if report_waiver is not None:
-            report_waiver = clean_text("--without-report", report_waiver)
+            report_waiver = clean_text("report_waiver", report_waiver)
         self._check_date_order(day)
         if not surprise and self.on_site is not None and day != self.on_site:
             raise OnSiteDateMismatch(scheduled=self.on_site, given=day)
@@ -187,8 +195,8 @@ class Inspection(RecordAttributes, Aggregate):
             conclusion_due=r.conclusion_due(day, rules, calendar),
         )
 
-    def sign_minutes(self, *, to: State, day: date, actor: Actor,
-                     attachments: list[Attachment]) -> None:
+    def sign_minutes(self, *, day: date, actor: Actor, attachments: list[Attachment]) -> None:
+        to = self._next_state(Step.MINUTES)
         self._check_date_order(day)
         self._minutes_signed(state=to, **actor_fields(actor), effective_date=day,
                              attachments=attachments)
@@ -196,7 +204,6 @@ class Inspection(RecordAttributes, Aggregate):
     def conclude(
         self,
         *,
-        to: State,
         day: date,
         findings: list[str],
         remediate_by: date | None,
@@ -204,7 +211,8 @@ class Inspection(RecordAttributes, Aggregate):
         calendar: WorkingCalendar,
         actor: Actor,
     ) -> None:
-        texts = [clean_text(f"--finding {i}", text) for i, text in enumerate(findings, 1)]
+        to = self._next_state(Step.CONCLUDE)
+        texts = [clean_text("finding", text, number=i) for i, text in enumerate(findings, 1)]
         self._check_date_order(day)
         if remediate_by is not None:
             r.check_remediation_deadline(remediate_by, day)
@@ -231,16 +239,18 @@ class Inspection(RecordAttributes, Aggregate):
     def report_remediation(
         self,
         *,
-        to: State,
         day: date,
         findings: list[int],
         note: str | None,
         actor: Actor,
         attachments: list[Attachment],
     ) -> None:
+        to = self._next_state(Step.REMEDIATE, StepFacts(
+            has_open_findings=bool(self.open_findings),
+            closes_all_findings=self.closes_all_findings(findings)))
         numbers = self.check_findings(findings)
         if note is not None:
-            note = clean_text("--note", note, required=False) or None
+            note = clean_text("note", note, required=False) or None
         self._check_date_order(day)
         by_number = {f["number"]: f for f in self.findings}
         late = [n for n in numbers if day > by_number[n]["remediate_by"]]
@@ -250,8 +260,9 @@ class Inspection(RecordAttributes, Aggregate):
             note=note, attachments=attachments,
         )
 
-    def cancel(self, *, to: State, day: date, reason: str, actor: Actor) -> None:
-        reason = clean_text("--reason", reason)
+    def cancel(self, *, day: date, reason: str, actor: Actor) -> None:
+        to = self._next_state(Step.CANCEL)
+        reason = clean_text("reason", reason)
         self._check_date_order(day)
         self._cancelled(state=to, **actor_fields(actor), effective_date=day, reason=reason)
 

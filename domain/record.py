@@ -1,23 +1,26 @@
-"""What an inspection's events add up to, as a plain record, and what is due next.
+"""What an inspection's events add up to, as a plain record, and its row of `status`.
 
 `evolve` is the one place that says how each event changes an inspection: the
-aggregate calls it when its events are applied, and the projectors call it to
-keep the status view, so the view can never drift from the aggregate. The
-deadlines themselves were computed by the date rules when each step was
-recorded and travel in the events; this module only reads them.
+aggregate calls it when its events are applied, and the views call it to keep the
+status view, so the view can never drift from the aggregate. The views fold events
+decoded "flat" (dates as ISO text), the aggregate with dates: `evolve` copies values
+and never compares them, so it serves both.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
+from kiemtra.domain.deadlines import is_overdue, next_step, open_findings
+from kiemtra.domain.formats import iso
 from kiemtra.domain.lifecycle import State, Step
 
 Record = dict[str, Any]
+Data = Mapping[str, Any]
 
-# The events of an inspection, in the order of the workflow.
+# The events of an inspection, in the order of the workflow, and the step each records.
 EVENT_STEPS: dict[str, Step | None] = {
     "Planned": None,
     "NoticeIssued": Step.NOTIFY,
@@ -28,16 +31,6 @@ EVENT_STEPS: dict[str, Step | None] = {
     "Concluded": Step.CONCLUDE,
     "RemediationReported": Step.REMEDIATE,
     "Cancelled": Step.CANCEL,
-}
-
-# Who must act for each kind of deadline (kind -> responsible party).
-RESPONSIBLE = {
-    "notice": "secretariat",
-    "report": "unit",
-    "on_site": "team",
-    "minutes": "team",
-    "conclusion": "leader",
-    "remediation": "unit",
 }
 
 
@@ -53,7 +46,7 @@ class RecordAttributes:
 
 def new_record(campaign: str, unit: str) -> Record:
     return {
-        "campaign": campaign, "unit": unit, "state": str(State.PLANNED),
+        "campaign": campaign, "unit": unit, "state": State.PLANNED.value,
         "planned_on_site": None, "notice_due": None, "notice_date": None, "on_site": None,
         "report_due": None, "report_submitted_on": None, "report_late": False,
         "report_waived": False, "metrics": None, "surprise": False, "inspected_on": None,
@@ -63,91 +56,70 @@ def new_record(campaign: str, unit: str) -> Record:
     }
 
 
-def evolve(record: Record, event: str, data: Mapping[str, Any]) -> None:
+def _planned(record: Record, data: Data, day: Any) -> None:
+    record["planned_on_site"] = data["planned_on_site"]
+    record["notice_due"] = data["notice_due"]
+
+
+def _noticed(record: Record, data: Data, day: Any) -> None:
+    record["notice_date"] = day
+    record["on_site"] = data["on_site"]
+    record["report_due"] = data["report_due"]
+
+
+def _reported(record: Record, data: Data, day: Any) -> None:
+    record["report_submitted_on"] = day
+    record["report_late"] = data["late"]
+    record["metrics"] = data["metrics"]
+
+
+def _inspected(record: Record, data: Data, day: Any) -> None:
+    record.update(surprise=data["surprise"], report_waived=data["report_waiver"] is not None,
+                  inspected_on=day, on_site=day, absent=list(data["absent"]),
+                  conclusion_due=data["conclusion_due"])
+
+
+def _minuted(record: Record, data: Data, day: Any) -> None:
+    record["minutes_on"] = day
+
+
+def _concluded(record: Record, data: Data, day: Any) -> None:
+    record["concluded_on"] = day
+    record["conclusion_late"] = data["late"]
+    record["findings"] = [dict(f, remediated_on=None, late=False) for f in data["findings"]]
+
+
+def _remediated(record: Record, data: Data, day: Any) -> None:
+    done, late = set(data["findings"]), set(data["late_findings"])
+    record["findings"] = [
+        dict(f, remediated_on=day, late=f["number"] in late) if f["number"] in done else f
+        for f in record["findings"]]
+
+
+def _cancelled(record: Record, data: Data, day: Any) -> None:
+    record["cancelled_on"] = day
+    record["cancel_reason"] = data["reason"]
+
+
+EVOLVE: dict[str, Callable[[Record, Data, Any], None]] = {
+    "Planned": _planned, "NoticeIssued": _noticed, "Rescheduled": _noticed,
+    "ReportSubmitted": _reported, "Inspected": _inspected, "MinutesSigned": _minuted,
+    "Concluded": _concluded, "RemediationReported": _remediated, "Cancelled": _cancelled,
+}
+_STEP_NAMES = {event: step.value for event, step in EVENT_STEPS.items() if step is not None}
+
+
+def evolve(record: Record, event: str, data: Data) -> None:
     """Apply one event's data (its attributes, as stored) to `record`, in place."""
     day = data.get("effective_date")
-    match event:
-        case "Planned":
-            record.update(planned_on_site=data["planned_on_site"], notice_due=data["notice_due"])
-        case "NoticeIssued" | "Rescheduled":
-            record.update(notice_date=day, on_site=data["on_site"],
-                          report_due=data["report_due"])
-        case "ReportSubmitted":
-            record.update(report_submitted_on=day, report_late=data["late"],
-                          metrics=data["metrics"])
-        case "Inspected":
-            record.update(surprise=data["surprise"],
-                          report_waived=data["report_waiver"] is not None,
-                          inspected_on=day, on_site=day, absent=list(data["absent"]),
-                          conclusion_due=data["conclusion_due"])
-        case "MinutesSigned":
-            record.update(minutes_on=day)
-        case "Concluded":
-            record.update(concluded_on=day, conclusion_late=data["late"], findings=[
-                dict(f, remediated_on=None, late=False) for f in data["findings"]])
-        case "RemediationReported":
-            done, late = set(data["findings"]), set(data["late_findings"])
-            record["findings"] = [
-                dict(f, remediated_on=day, late=f["number"] in late) if f["number"] in done
-                else f for f in record["findings"]]
-        case "Cancelled":
-            record.update(cancelled_on=day, cancel_reason=data["reason"])
-    if "state" in data:
-        record["state"] = str(data["state"])
-    step = EVENT_STEPS.get(event)
+    EVOLVE[event](record, data, day)
+    state = data.get("state")
+    if state is not None:
+        record["state"] = str(state)
+    step = _STEP_NAMES.get(event)
     if step is not None:
-        record.update(last_step=str(step), last_date=day)
-
-
-def open_findings(record: Record) -> list[dict[str, Any]]:
-    return [f for f in record["findings"] if f.get("remediated_on") is None]
-
-
-def open_deadlines(record: Record) -> list[tuple[str, date, int | None]]:
-    """Every deadline still open: (kind, due date, finding number or None), by due date."""
-    r = record
-    items: list[tuple[str, date, int | None]] = []
-    match State(r["state"]):
-        case State.PLANNED if r["notice_due"]:
-            items.append(("notice", r["notice_due"], None))
-        case State.NOTIFIED:
-            items += [("report", r["report_due"], None), ("on_site", r["on_site"], None)]
-        case State.REPORT_SUBMITTED:
-            items.append(("on_site", r["on_site"], None))
-        case State.INSPECTED:
-            items += [("minutes", r["conclusion_due"], None),
-                      ("conclusion", r["conclusion_due"], None)]
-        case State.MINUTED:
-            items.append(("conclusion", r["conclusion_due"], None))
-        case State.CONCLUDED:
-            items += [("remediation", f["remediate_by"], f["number"]) for f in open_findings(r)]
-    return sorted(items, key=lambda item: (item[1], item[2] or 0))
-
-
-NEXT_STEP = {
-    State.PLANNED: Step.NOTIFY,
-    State.NOTIFIED: Step.REPORT,
-    State.REPORT_SUBMITTED: Step.INSPECT,
-    State.INSPECTED: Step.MINUTES,
-    State.MINUTED: Step.CONCLUDE,
-    State.CONCLUDED: Step.REMEDIATE,
-}
-
-
-def next_step(record: Record) -> tuple[Step | None, date | None]:
-    """The step the inspection waits for and the date it is due by (None if no deadline)."""
-    state = State(record["state"])
-    if state is State.CONCLUDED and not open_findings(record):
-        return None, None
-    step = NEXT_STEP.get(state)
-    if step is None:
-        return None, None
-    deadlines = open_deadlines(record)
-    return step, deadlines[0][1] if deadlines else None
-
-
-def iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
+        record["last_step"] = step
+        record["last_date"] = day
 
 
 STATUS_DATES = ("planned_on_site", "notice_date", "on_site", "report_due",
@@ -171,7 +143,7 @@ def status_row(record: Record, unit_name: str, as_of: date) -> dict[str, Any]:
         "findings_open": len(open_findings(record)),
         "next_step": str(step) if step else None,
         "next_deadline": iso(deadline),
-        "overdue": bool(deadline and as_of > deadline),
+        "overdue": is_overdue(deadline, as_of),
         "closed": step is None,
         "as_of": as_of.isoformat(),
     }

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import unicodedata
 
-from kiemtra.domain.errors import InvalidInput
+from kiemtra.domain.errors import InvalidText
 
 FORBIDDEN = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
 MAX_LENGTH = 4000
-
-
-class InvalidText(InvalidInput):
-    rule = "text"
-    vi = "Nội dung {field} không hợp lệ: {why_vi}."
-    en = "The text of {field} is invalid: {why_en}."
 
 
 def decoded_words(value: str) -> str:
@@ -32,19 +26,22 @@ def decoded_words(value: str) -> str:
         return value + "\x00"  # undecodable: refuse like a control character
 
 
-def clean_text(field: str, value: str, *, required: bool = True) -> str:
-    """Strip `value` and refuse empty text, control characters and very long text."""
+def clean_text(field: str, value: str, *, required: bool = True,
+               number: int | None = None) -> str:
+    """Strip `value` and refuse empty text, control characters and very long text.
+    `field` is the fact's id (`reason`, `finding` with its `number`, …)."""
     text = value.strip()
+    where = {"field": field, "number": number}
     if not text:
         if required:
-            raise InvalidText(field=field, why_vi="không được để trống", why_en="it is empty")
+            raise InvalidText(**where, why_vi="không được để trống", why_en="it is empty")
         return ""
     bad = [c for c in decoded_words(text) if unicodedata.category(c) in FORBIDDEN]
     if bad:
         codes = ", ".join(f"U+{ord(c):04X}" for c in dict.fromkeys(bad))
-        raise InvalidText(field=field, why_vi=f"chứa ký tự điều khiển ({codes})",
+        raise InvalidText(**where, why_vi=f"chứa ký tự điều khiển ({codes})",
                           why_en=f"it contains control characters ({codes})")
     if len(text) > MAX_LENGTH:
-        raise InvalidText(field=field, why_vi=f"dài quá {MAX_LENGTH} ký tự",
+        raise InvalidText(**where, why_vi=f"dài quá {MAX_LENGTH} ký tự",
                           why_en=f"it is longer than {MAX_LENGTH} characters")
     return text

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventsourcing.utils import register_topic
-
 CAMPAIGN, INSPECTION, DELIVERY = "campaign", "inspection", "delivery"
 
 # Every event class each aggregate has stored or stores: (aggregate, stream kind, events).
@@ -80,9 +78,11 @@ def assign(aggregate: type[Any]) -> type[Any]:
     `@event`; with `TOPIC` set, the library itself refuses to create or trigger an event
     whose topic is not registered. `TOPIC` is set on each event class itself: the library
     reads it with `getattr`, so a class without its own would inherit its base's."""
+    from eventsourcing.utils import register_topic  # only where aggregates are defined
+
     name = aggregate.__name__
     kind, events = AGGREGATES[name]
-    aggregate.TOPIC = topic(name)
+    aggregate.TOPIC = topic(name)  # declared on the library's Aggregate
     register_topic(topic(name), aggregate)
     register_topic(legacy_topic(name), aggregate)
     nested = {n: v for n, v in vars(aggregate).items() if isinstance(v, type)}
@@ -92,8 +92,8 @@ def assign(aggregate: type[Any]) -> type[Any]:
                f"differ from those domain/topics.py names ({sorted(events)})")
         raise TypeError(msg)
     for event_name, cls in nested.items():
-        cls.TOPIC = topic(name, event_name)
-        register_topic(cls.TOPIC, cls)
+        setattr(cls, "TOPIC", topic(name, event_name))  # noqa: B010  (a class of the library's)
+        register_topic(topic(name, event_name), cls)
         if event_name in events:
             register_topic(legacy_topic(name, event_name), cls)
     return aggregate

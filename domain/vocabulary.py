@@ -56,3 +56,77 @@ ROLES: dict[str, tuple[str, str]] = {
 
 def role_label(role: str, lang: str = "vi") -> str:
     return _pick(ROLES, str(role), lang)
+
+
+def pick(pair: tuple[str, str], lang: str) -> str:
+    """The Vietnamese or the English of a (vi, en) pair."""
+    return pair[0] if lang == "vi" else pair[1]
+
+
+DEADLINE_KINDS: dict[str, tuple[str, str]] = {
+    "notice": ("Thông báo lịch kiểm tra", "schedule notice"),
+    "report": ("Nộp báo cáo", "unit report"),
+    "on_site": ("Kiểm tra trực tiếp", "on-site inspection"),
+    "minutes": ("Ký biên bản", "minutes"),
+    "conclusion": ("Thông báo kết luận", "conclusion"),
+    "remediation": ("Báo cáo khắc phục", "remediation report"),
+}
+"""What must be done by each kind of deadline (`due`, reminders)."""
+
+DEADLINE_KINDS_SHORT: dict[str, tuple[str, str]] = {
+    "notice": ("thông báo lịch", "notice"), "report": ("báo cáo", "report"),
+    "on_site": ("lịch kiểm tra", "on-site visit"), "minutes": ("biên bản", "minutes"),
+    "conclusion": ("kết luận", "conclusion"), "remediation": ("khắc phục", "remediation"),
+}
+"""The same, in a word (the list of failed reminders)."""
+
+RESPONSIBLE: dict[str, tuple[str, str]] = {
+    "team": ("Tổ kiểm tra", "the inspection team"),
+    "leader": ("Tổ trưởng", "team leader"),
+}
+"""Who acts on a deadline, when it is not a named unit or the secretariat."""
+
+REPORT_STATUS: dict[str, tuple[str, str]] = {
+    "on_time": ("đúng hạn", "on time"), "late": ("muộn", "late"),
+    "waived": ("được miễn", "waived"), "none": ("không yêu cầu", "not required"),
+    "pending": ("chưa nộp", "pending"),
+}
+"""How a unit's report stands, in the secretariat's summary."""
+
+RATES: dict[str, tuple[str, str]] = {
+    "on_time_rate": ("Tỷ lệ hồ sơ giải quyết đúng hạn", "On-time rate"),
+    "online_rate": ("Tỷ lệ hồ sơ trực tuyến", "Online rate"),
+    "task_completion_rate": ("Tỷ lệ hoàn thành nhiệm vụ", "Task completion"),
+    "feedback_resolution_rate": ("Tỷ lệ giải quyết phản ánh, kiến nghị",
+                                 "Feedback resolution"),
+}
+"""The rates derived from the report figures (`metrics.RATES`)."""
+
+HEADINGS: dict[str, tuple[str, str]] = {
+    # kiemtra campaigns
+    "code": ("Mã", "Code"), "title": ("Tên kế hoạch", "Title"),
+    "period": ("Thời gian", "Period"), "concluded": ("Đã kết luận", "Concluded"),
+    "findings_open": ("Tồn tại mở", "Open findings"), "overdue": ("Quá hạn", "Overdue"),
+    "late_steps": ("Bước muộn", "Late steps"), "closed": ("Hoàn thành", "Closed"),
+    # kiemtra status
+    "unit": ("Đơn vị", "Unit"), "state": ("Trạng thái", "State"),
+    "on_site": ("Ngày kiểm tra", "On-site"), "report_due": ("Hạn báo cáo", "Report due"),
+    "report": ("Báo cáo", "Report"), "next_step": ("Bước tiếp theo", "Next step"),
+    "due": ("Hạn", "Due"), "note": ("Ghi chú", "Note"),
+    # kiemtra due
+    "weekday": ("Thứ", "Day"), "left": ("Còn", "Left"), "campaign": ("Kế hoạch", "Campaign"),
+    "what": ("Việc phải làm", "What"), "responsible": ("Người chịu trách nhiệm", "Responsible"),
+    # kiemtra summary
+    "findings": ("Tồn tại", "Findings"), "remediated": ("Đã khắc phục", "Remediated"),
+    "open": ("Còn mở", "Open"), "late_fixes": ("Khắc phục muộn", "Late fixes"),
+    "on_time_pct": ("Hồ sơ đúng hạn %", "On-time %"),
+    "online_pct": ("Hồ sơ trực tuyến %", "Online %"),
+    "metric": ("Chỉ tiêu", "Metric"), "value": ("Giá trị", "Value"),
+    # kiemtra history, kiemtra audit
+    "seq": ("STT", "Seq"), "effective": ("Ngày hiệu lực", "Effective"),
+    "recorded": ("Thời điểm ghi (giờ VN)", "Recorded at (UTC+7)"),
+    "actor": ("Người thực hiện", "Actor"), "role": ("Vai trò", "Role"),
+    "campaign_unit": ("Kế hoạch/Đơn vị", "Campaign/Unit"), "step": ("Bước", "Step"),
+    "details": ("Chi tiết", "Details"), "contents": ("Nội dung", "Details"),
+}
+"""The column headings of the command line's tables."""

@@ -1,5 +1,2 @@
-"""Deadline reminders (rules, Jinja2 templates, SMTP and outbox transports, scheduler).
-
-Reminder sending arrives with the reminders issue; the package exists now so
-the layers of DESIGN.md section 5 are in place from the start.
-"""
+"""Deadline reminders: which are due for whom (rules), the letters (Jinja2 templates),
+the delivery ledger's tick, SMTP and outbox transports, and the APScheduler job."""

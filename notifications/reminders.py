@@ -1,4 +1,5 @@
-"""The reminder service the CLI and the scheduler call: one tick, with the configured mail."""
+"""The reminder services the CLI and the scheduler call: one tick with the configured mail,
+and the list of reminders that did not go out."""
 
 from __future__ import annotations
 
@@ -6,10 +7,14 @@ import os
 import socket
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
-from kiemtra.notifications.tick import TickReport, run_tick
+from kiemtra.domain.formats import format_date
+from kiemtra.domain.vocabulary import DEADLINE_KINDS_SHORT
+from kiemtra.notifications.tick import run_tick
 from kiemtra.notifications.transports import transport_from_environment
-from kiemtra.workflow.database import Database
+from kiemtra.projections.views import Views
+from kiemtra.workflow import Database
 
 OUTBOX = "kiemtra-outbox"
 
@@ -27,8 +32,57 @@ def outbox_folder(database: Database) -> Path:
 
 
 def remind_once(database: Database, *, as_of: date, claimant: str, dry_run: bool = False,
-                retries_only: bool = False, now: datetime | None = None) -> TickReport:
+                retries_only: bool = False, now: datetime | None = None) -> dict[str, Any]:
+    """One tick's report (`TickReport.as_dict`); with no database yet, nothing to send."""
+    if not database.exists():
+        return {"sent": [], "already_sent": [], "failed": [], "waiting": [], "would_send": []}
     transport = transport_from_environment(outbox_folder(database))
     return run_tick(database, as_of=as_of, now=now or datetime.now(UTC),
                     transport=transport, claimant=claimant, dry_run=dry_run,
-                    retries_only=retries_only)
+                    retries_only=retries_only).as_dict()
+
+
+def report_lines(report: dict[str, Any], lang: str) -> list[str]:
+    """A tick's report for people: the counts, then one line per reminder."""
+    vi = lang == "vi"
+    if "as_of" in report:
+        day = format_date(date.fromisoformat(report["as_of"]), lang)
+        counts = [len(report[k]) for k in ("sent", "already_sent", "failed", "waiting")]
+        lines = [(f"Nhắc việc ngày {day} qua {report['transport']}: đã gửi {counts[0]}, đã gửi "
+                  f"trước đó {counts[1]}, lỗi {counts[2]}, chờ gửi lại {counts[3]}.") if vi else
+                 (f"Reminders for {day} via {report['transport']}: sent {counts[0]}, already "
+                  f"sent {counts[1]}, failed {counts[2]}, waiting {counts[3]}.")]
+    else:
+        lines = ["Chưa có dữ liệu; không có gì để nhắc." if vi else "No data; nothing to send."]
+    if report["would_send"]:
+        n = len(report["would_send"])
+        lines.append(f"Chạy thử: sẽ gửi {n} thư (không gửi, không ghi nhận):" if vi else
+                     f"Dry run: {n} would go out (nothing sent or recorded):")
+    for mark, key in (("→", "would_send"), ("✓", "sent"), ("✗", "failed"), ("…", "waiting")):
+        for item in report[key]:
+            line = f"  {mark} {item.get('subject') or item['key']} → {', '.join(item['to'])}"
+            lines.append(line + (f" ({item['error']})" if item.get("error") else ""))
+    return lines
+
+
+def undelivered_lines(rows: list[dict[str, Any]], lang: str) -> list[str]:
+    """The reminders that did not go out, one line each."""
+    vi = lang == "vi"
+    if not rows:
+        return ["Không có thư nhắc nào bị lỗi." if vi else "No failed reminders."]
+    lines = []
+    for r in rows:
+        failed = r["state"] == "failed"
+        state = (("lỗi, không gửi lại" if failed else "chờ gửi lại") if vi else
+                 ("failed for good" if failed else "will be retried"))
+        kind = DEADLINE_KINDS_SHORT.get(r["kind"], (r["kind"], r["kind"]))[0]
+        due = format_date(date.fromisoformat(r["due"]), lang)
+        lines.append(f"{r['campaign']}/{r['unit']} {kind} (hạn {due}): {state}, "
+                     f"{r['attempts']} lần — {r['error']}")
+    return lines
+
+
+def undelivered(database: Database) -> list[dict[str, Any]]:
+    """Reminders that failed for good, or wait to be retried after a temporary failure."""
+    views = Views.for_reading(database)
+    return views.undelivered() if views else []

@@ -14,6 +14,8 @@ from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from kiemtra.domain.formats import document_date
 from kiemtra.domain.vocabulary import WEEKDAYS_VI
 from kiemtra.notifications.rules import Reminder
 
@@ -97,13 +99,6 @@ def _addressees(reminder: Reminder, plan: Mapping[str, Any], unit_name: str) -> 
             names += [f"{m['name']}, {title} Tổ kiểm tra" for m in plan["team"]
                       if m["role"] == role]
     return "; ".join(dict.fromkeys(names))
-
-
-def document_date(day: date) -> str:
-    """'ngày 05 tháng 02 năm 2026', 'ngày 14 tháng 8 năm 2026': days below 10 and
-    January and February take a leading zero on administrative documents."""
-    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
-    return f"ngày {day.day:02d} tháng {month} năm {day.year}"
 
 
 def render(reminder: Reminder, plan: Mapping[str, Any], record: Mapping[str, Any],

@@ -11,17 +11,19 @@ would keep each reminder to one email.
 from __future__ import annotations
 
 import os
+import re
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from kiemtra.domain.calendar import WorkingCalendar
-from kiemtra.notifications.reminders import claimant
-from kiemtra.workflow.clock import VIETNAM
-from kiemtra.workflow.database import Database
 from sqlalchemy import Column, Engine, MetaData, String, Table, select, text
+
+from kiemtra.domain.calendar import WorkingCalendar
+from kiemtra.domain.errors import InvalidInput, RuleViolation
+from kiemtra.notifications.reminders import claimant
+from kiemtra.workflow import VIETNAM, Database, open_store
 
 JOBS_TABLE = "scheduler_jobs"
 TICK = "kiemtra.notifications.scheduler:scheduled_tick"
@@ -80,18 +82,29 @@ def scheduled_tick(db_url: str, retries_only: bool = False, force: bool = False)
         return
     report = remind_once(Database(db_url), as_of=today, claimant=claimant(),
                          retries_only=retries_only)
-    print(f"{datetime.now(VIETNAM):%d/%m/%Y %H:%M} nhắc việc: đã gửi {len(report.sent)}, "
-          f"đã gửi trước đó {len(report.already_sent)}, lỗi {len(report.failed)}, "
-          f"chờ gửi lại {len(report.waiting)}.", flush=True)
+    print(f"{datetime.now(VIETNAM):%d/%m/%Y %H:%M} nhắc việc: đã gửi {len(report['sent'])}, "
+          f"đã gửi trước đó {len(report['already_sent'])}, lỗi {len(report['failed'])}, "
+          f"chờ gửi lại {len(report['waiting'])}.", flush=True)
 
 
-class ScheduleHeld(Exception):
-    pass
+class ScheduleHeld(RuleViolation):
+    rule = "one_scheduler"
+    vi = "Đã có bộ lập lịch khác đang chạy ({holder}); chỉ một bộ được giữ lịch."
+    en = "Another scheduler is running ({holder}); only one may hold the schedule."
+
+
+class InvalidTime(InvalidInput):
+    rule = "schedule_time"
+    vi = "--at «{at}» phải có dạng HH:MM (00:00–23:59)."
+    en = "--at '{at}' must be HH:MM (00:00–23:59)."
 
 
 def run(database: Database, *, at: str = "07:30", retry_minutes: int = 60,
         run_now: bool = False, say: Callable[[str], None] = print) -> None:
     """Run until SIGTERM or Ctrl-C; raises ScheduleHeld if another scheduler runs."""
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
+        raise InvalidTime(at=at)
+    open_store(database).close()  # a new database gets its event tables first
     from apscheduler.jobstores.memory import MemoryJobStore
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.blocking import BlockingScheduler
@@ -102,7 +115,7 @@ def run(database: Database, *, at: str = "07:30", retry_minutes: int = 60,
     lease = Lease(engine, claimant())
     holder = lease.acquire()
     if holder is not None:
-        raise ScheduleHeld(holder)
+        raise ScheduleHeld(holder=holder)
     hour, minute = (int(part) for part in at.split(":"))
     daily_id, retry_id = f"tick-{hour:02d}{minute:02d}", f"retry-{retry_minutes}m"
     _upgrade_stored_jobs(engine)

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from kiemtra.domain.delivery import FAILED, SENT, Delivery, delivery_id, may_retry
-from kiemtra.domain.errors import ConcurrentChange
+from kiemtra.domain.delivery import Delivery
+from kiemtra.domain.ledger import FAILED, SENT, delivery_id, may_retry
 from kiemtra.notifications.message import UnsafeHeader, build, new_message_id
 from kiemtra.notifications.render import Rendered, render
 from kiemtra.notifications.rules import (
@@ -29,10 +29,10 @@ from kiemtra.notifications.rules import (
 )
 from kiemtra.notifications.transports import DeliveryError, Transport
 from kiemtra.projections.views import Views
+from kiemtra.workflow import ConcurrentChange, open_store
 
 if TYPE_CHECKING:
-    from kiemtra.workflow.database import Database
-    from kiemtra.workflow.store import EventStore
+    from kiemtra.workflow import Database, EventStore
 
 LEASE = timedelta(minutes=15)  # an attempt older than this was abandoned by a crash
 CHUNK = 20  # reminders claimed, and their outcomes recorded, per transaction
@@ -119,7 +119,7 @@ def run_tick(database: Database, *, as_of: date, now: datetime, transport: Trans
             else:
                 work.append(Attempt(reminder, line, rendered, known))
     if work:
-        store = database.open()
+        store = open_store(database)
         try:
             for i in range(0, len(work), CHUNK):
                 _send_chunk(store, work[i:i + CHUNK], plans, report, transport, now=now,

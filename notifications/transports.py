@@ -145,6 +145,6 @@ def transport_from_environment(outbox: Path) -> Transport:
     try:
         return SmtpTransport(url, os.environ.get("KIEMTRA_SMTP_PASSWORD"))
     except ValueError as exc:
-        from kiemtra.domain.errors import InvalidSetting
+        from kiemtra.workflow import InvalidSetting
 
         raise InvalidSetting(name="KIEMTRA_SMTP_URL", detail=str(exc)) from None

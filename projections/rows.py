@@ -1,61 +1,51 @@
-"""One inspection row of the status view, as the projector and the readers see it."""
+"""The rows of the views, as the fold builds them and as the readers get them back.
+
+Inside the fold every date is ISO text (events are decoded flat, `flat_json.py`): ISO
+dates sort and compare as the dates do and are what the tables store on SQLite. A
+reader turns a row back into a record with dates (`Row.from_db`), for the same domain
+functions (`status_row`, deadlines) the aggregate uses.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
+
+from kiemtra.domain.deadlines import RESPONSIBLE, next_step, open_deadlines, open_findings
+from kiemtra.domain.formats import as_date, iso
 from kiemtra.domain.ids import inspection_key
-from kiemtra.domain.record import (
-    RESPONSIBLE,
-    Record,
-    new_record,
-    next_step,
-    open_deadlines,
-    open_findings,
-)
-from kiemtra.projections.reader import as_date, as_json
+from kiemtra.domain.record import Record, new_record
+from kiemtra.projections import schema
 
-
-def _iso(value: date | str | None) -> str | None:
-    """ISO text of a date; text is kept as it is (the fast rebuild folds with ISO text)."""
-    if isinstance(value, date):
-        return value.isoformat()
-    return value or None
-
-
-def _day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
-def findings_to_json(findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [dict(f, remediate_by=_iso(f["remediate_by"]),
-                 remediated_on=_iso(f.get("remediated_on"))) for f in findings]
-
-
-def findings_from_json(findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [dict(f, remediate_by=_day(f["remediate_by"]),
-                 remediated_on=_day(f.get("remediated_on"))) for f in findings]
-
-
-# The record's fields are columns of view_inspections (tables.py); a test keeps
-# these kinds in step with the column types there.
+# The record's fields are columns of view_inspections; a test keeps them in step.
 RECORD_COLUMNS = list(new_record("", ""))
-DATE_COLUMNS = {
-    "planned_on_site", "notice_due", "notice_date", "on_site", "report_due",
-    "report_submitted_on", "inspected_on", "minutes_on", "conclusion_due", "concluded_on",
-    "cancelled_on", "last_date",
-}
-BOOL_COLUMNS = {"surprise", "report_late", "report_waived", "conclusion_late"}
-JSON_COLUMNS = {"metrics", "absent", "findings"}
+DATE_COLUMNS = frozenset(schema.INSPECTIONS.of_kind(schema.DATE))
+BOOL_COLUMNS = frozenset(schema.INSPECTIONS.of_kind(schema.BOOL))
+JSON_COLUMNS = frozenset(schema.INSPECTIONS.of_kind(schema.JSON))
+
+
+def as_json(value: Any) -> Any:
+    """A JSON column's value: parsed from text (SQLite), or as the driver gave it."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def jsonable(value: Any) -> Any:
+    """Dates (and dates inside lists and dicts) as ISO strings, for JSON columns and output."""
+    return orjson.loads(orjson.dumps(value))
+
+
+def _findings(findings: Iterable[dict[str, Any]], day: Any) -> list[dict[str, Any]]:
+    return [dict(f, remediate_by=day(f["remediate_by"]), remediated_on=day(f.get("remediated_on")))
+            for f in findings]
 
 
 @dataclass
 class Row:
-    """An inspection being projected: its record and what the view keeps beside it."""
+    """An inspection in the views: its record and what the view keeps beside it."""
 
     originator_id: str
     record: Record
@@ -65,45 +55,48 @@ class Row:
     unit_name: str
 
     @classmethod
-    def from_db(cls, m: Mapping[Any, Any]) -> Row:
-        """From a view row, read through SQLAlchemy or through a plain driver."""
+    def from_db(cls, m: Mapping[Any, Any], *, dates: bool = True) -> Row:
+        """From a view row read through any driver: dates as dates (for the readers), or
+        as ISO text (`dates=False`, for the fold)."""
+        day = as_date if dates else iso
         record = new_record(m["campaign"], m["unit"])
         for column in RECORD_COLUMNS:
             value = m[column]
             if column in DATE_COLUMNS:
-                value = as_date(value)
+                value = day(value)
             elif column in BOOL_COLUMNS:
                 value = bool(value)
             elif column in JSON_COLUMNS:
                 value = as_json(value)
             record[column] = value
-        record["findings"] = findings_from_json(record["findings"])
+        record["findings"] = _findings(record["findings"], day)
         record["absent"] = list(record["absent"])
         return cls(m["originator_id"], record, m["version"], m["campaign_key"], m["seq"],
                    m["unit_name"])
 
     def to_db(self) -> dict[str, Any]:
-        step, deadline = next_step(self.record)
-        values = {k: self.record[k] for k in RECORD_COLUMNS}
+        """The view_inspections row (dates as the record holds them)."""
+        record = self.record
+        step, deadline = next_step(record)
+        values = {k: record[k] for k in RECORD_COLUMNS}
         values.update(
             originator_id=self.originator_id, version=self.version,
             campaign_key=self.campaign_key, seq=self.seq, unit_name=self.unit_name,
-            findings=findings_to_json(self.record["findings"]),
-            findings_total=len(self.record["findings"]),
-            findings_open=len(open_findings(self.record)),
-            next_step=str(step) if step else None, next_deadline=deadline,
+            findings=_findings(record["findings"], iso),
+            findings_total=len(record["findings"]),
+            findings_open=len(open_findings(record)),
+            next_step=step.value if step else None, next_deadline=deadline,
         )
         return values
 
     def deadlines(self) -> list[dict[str, Any]]:
+        """Its view_deadlines rows: one per open deadline."""
         return [
             {"originator_id": self.originator_id, "kind": kind, "finding": finding or 0,
              "campaign_key": self.campaign_key, "campaign": self.record["campaign"],
              "unit": self.record["unit"], "due": due, "responsible": RESPONSIBLE[kind]}
             for kind, due, finding in open_deadlines(self.record)
         ]
-
-
 
 
 DELIVERY_TIMES = ("attempt_started_at", "retry_after", "sent_at")
@@ -115,28 +108,25 @@ def delivery_to_row(originator_id: str, version: int, record: Mapping[str, Any]
     row = {k: v for k, v in record.items() if k not in DELIVERY_TIMES and k != "offset"}
     row.update(originator_id=originator_id, version=version,
                campaign_key=record["campaign"].casefold(), finding=record["finding"] or 0,
-               stage_offset=record["offset"])
+               stage_offset=record["offset"], due=iso(record["due"]))
     for key in DELIVERY_TIMES:
-        value = record.get(key)
-        row[key] = value.isoformat() if isinstance(value, datetime) else value
+        row[key] = iso(record.get(key))
     return row
 
 
-def delivery_from_row(row: Mapping[str, Any]) -> dict[str, Any]:
+def delivery_from_row(row: Mapping[str, Any], *, times: bool = True) -> dict[str, Any]:
+    """A view_deliveries row as a ledger record: timestamps and the due date as values
+    (for the readers), or as ISO text (`times=False`, for the fold)."""
     record = {k: v for k, v in row.items()
               if k not in ("originator_id", "version", "campaign_key", "stage_offset")}
     record.update(offset=row["stage_offset"], finding=row["finding"] or None,
-                  due=as_date(row["due"]), recipients=as_json(row["recipients"]),
-                  refused=as_json(row["refused"]))
+                  due=as_date(row["due"]) if times else iso(row["due"]),
+                  recipients=as_json(row["recipients"]), refused=as_json(row["refused"]))
     for key in DELIVERY_TIMES:
         value = row.get(key)
-        record[key] = datetime.fromisoformat(value) if isinstance(value, str) else value
+        record[key] = datetime.fromisoformat(value) if times and isinstance(value, str) \
+            else value
     return record
-
-
-def jsonable(value: Any) -> Any:
-    """Dates (and dates inside lists and dicts) as ISO strings, for JSON columns and output."""
-    return orjson.loads(orjson.dumps(value))
 
 
 def campaign_row(position: int, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -144,36 +134,23 @@ def campaign_row(position: int, data: Mapping[str, Any]) -> dict[str, Any]:
     plan, code = data["plan"], data["code"]
     return {
         "code_key": code.casefold(), "code": code, "title": plan["title"],
-        "authority": plan["authority"], "period_start": plan["period"]["start"],
-        "period_end": plan["period"]["end"],
+        "authority": plan["authority"], "period_start": iso(plan["period"]["start"]),
+        "period_end": iso(plan["period"]["end"]),
         "secretariat_name": plan["secretariat"]["name"],
         "leader_name": next((m["name"] for m in plan["team"] if m["role"] == "leader"), ""),
-        "imported_on": data["effective_date"], "position": position,
+        "imported_on": iso(data["effective_date"]), "position": position,
     }
-
-
-# What a plan says of one of its inspections: campaign code, unit code, the unit's place
-# in the plan and its name. Plain tuples, so that they cross a pipe by `marshal`.
-Seed = tuple[str, str, int, str]
-
-
-def plan_seeds(code: str, units: Iterable[Mapping[str, Any]]) -> dict[str, Seed]:
-    """The seeds of a plan's inspections, by stream id, in the plan's unit order."""
-    return {inspection_key(code, unit["code"]): (code, unit["code"], seq, unit["name"])
-            for seq, unit in enumerate(units)}
-
-
-def seeded_row(originator_id: str, seed: Seed) -> Row:
-    """An inspection's row before its first event."""
-    code, unit, seq, name = seed
-    return Row(originator_id, new_record(code, unit), 0, code.casefold(), seq, name)
 
 
 def plan_rows(code: str, units: Iterable[Mapping[str, Any]]) -> dict[str, Row]:
     """The new rows of a plan's inspections, by stream id, in the plan's unit order."""
-    return {oid: seeded_row(oid, seed) for oid, seed in plan_seeds(code, units).items()}
+    return {inspection_key(code, unit["code"]):
+            Row(inspection_key(code, unit["code"]), new_record(code, unit["code"]), 0,
+                code.casefold(), seq, unit["name"])
+            for seq, unit in enumerate(units)}
 
 
 def orphan_row(originator_id: str, data: Mapping[str, Any]) -> Row:
     """An inspection whose plan was not seen (kiemtra never writes one): named by its code."""
-    return seeded_row(originator_id, (data["campaign"], data["unit"], 0, data["unit"]))
+    return Row(originator_id, new_record(data["campaign"], data["unit"]), 0,
+               data["campaign"].casefold(), 0, data["unit"])

@@ -8,29 +8,32 @@ is new. Then it reads indexed rows; nothing here replays the log except
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from kiemtra.domain.deadlines import OVERDUE_SQL, days_left, is_overdue
 from kiemtra.domain.errors import UnknownCampaign
+from kiemtra.domain.formats import as_date, iso
 from kiemtra.domain.ids import campaign_id, inspection_id
 from kiemtra.domain.metrics import derived_rates
 from kiemtra.domain.record import status_row
 from kiemtra.domain.vocabulary import WEEKDAYS_VI
-from kiemtra.projections.flat_json import deep_flat_decode
-from kiemtra.projections.reader import EngineReader, Reader, SqliteReader, as_date, as_json
-from kiemtra.projections.rows import Row
+from kiemtra.projections.flat_json import deep_flat_decode, flat_decode
+from kiemtra.projections.reader import EngineReader, Reader, SqliteReader
+from kiemtra.projections.rows import Row, as_json
 from kiemtra.projections.schema import SCHEMA_VERSION
 
 if TYPE_CHECKING:
-    from kiemtra.projections.projector import StatusProjector
-    from kiemtra.workflow.database import Database
     from sqlalchemy import Engine
 
+    from kiemtra.projections.projector import Projector
+    from kiemtra.workflow import Database
+
 CONCLUDED = ("concluded", "remediated")
-TRACKING = "view_tracking"
 
 STATUS_SQL = """
 SELECT i.*,
@@ -65,42 +68,65 @@ SELECT c.code, c.title, c.authority, c.period_start, c.period_end,
   SUM(CASE WHEN i.state = 'cancelled' THEN 1 ELSE 0 END) AS cancelled,
   SUM(CASE WHEN i.state IN ('concluded', 'remediated') THEN 1 ELSE 0 END) AS concluded,
   SUM(i.findings_open) AS findings_open,
-  SUM(CASE WHEN i.next_deadline < :as_of THEN 1 ELSE 0 END) AS overdue,
+  SUM(CASE WHEN {overdue} THEN 1 ELSE 0 END) AS overdue,
   SUM(CASE WHEN i.report_late THEN 1 ELSE 0 END
       + CASE WHEN i.conclusion_late THEN 1 ELSE 0 END) AS late_steps,
   SUM(CASE WHEN i.next_step IS NULL THEN 1 ELSE 0 END) AS finished
 FROM view_campaigns c JOIN view_inspections i ON i.campaign_key = c.code_key
 GROUP BY c.code_key, c.code, c.title, c.authority, c.period_start, c.period_end, c.position
 ORDER BY c.position
-"""
+""".replace("{overdue}", OVERDUE_SQL.format(due="i.next_deadline", as_of=":as_of"))
 
 
 class Views:
-    """The read models of one database (or of an engine, for in-memory views)."""
+    """The read models of one database, caught up with its log by `fresh()`."""
 
     def __init__(self, database: Database | None = None, *,
-                 engine: Engine | None = None) -> None:
+                 connection: sqlite3.Connection | None = None) -> None:
+        """Views of `database`, or of one open SQLite `connection` (views in memory)."""
         self.database = database
-        self._engine = engine
+        self.connection = connection
+
+    @classmethod
+    def for_reading(cls, database: Database, campaign: str | None = None) -> Views | None:
+        """The views of `database`, caught up; None when nothing was ever recorded there
+        (no database: reading never creates one). Asking for a campaign in a database
+        that does not exist is asking for an unknown campaign."""
+        if not database.exists():
+            if campaign:
+                raise UnknownCampaign(code=campaign)
+            return None
+        return cls(database).fresh()
 
     @cached_property
     def engine(self) -> Engine:
-        if self._engine is None:
-            assert self.database is not None
-            self._engine = self.database.engine()
-        return self._engine
+        """SQLAlchemy's engine on the database (PostgreSQL's views are read through it)."""
+        assert self.database is not None
+        return self.database.engine()
 
     @cached_property
-    def projector(self) -> StatusProjector:
-        from kiemtra.projections.projector import StatusProjector
+    def projector(self) -> Projector:
+        from kiemtra.projections.projector import Projector
 
-        return StatusProjector(self.engine)
+        return Projector(self.backend())
+
+    def backend(self) -> Any:
+        from kiemtra.projections.backends import EngineViews, SqliteViews
+
+        if self.connection is not None:
+            return SqliteViews(connection=self.connection)
+        assert self.database is not None
+        if self.database.is_postgres:
+            return EngineViews(self.engine)
+        return SqliteViews(str(self.database.sqlite_path))
 
     @contextmanager
     def reader(self) -> Iterator[Reader]:
         reader: Reader
-        if self.database is not None and not self.database.is_postgres:
-            reader = SqliteReader(self.database.sqlite_path)
+        if self.connection is not None:
+            reader = SqliteReader(connection=self.connection)
+        elif self.database is not None and not self.database.is_postgres:
+            reader = SqliteReader(str(self.database.sqlite_path))
         else:
             reader = EngineReader(self.engine)
         try:
@@ -109,19 +135,18 @@ class Views:
             reader.close()
 
     def fresh(self) -> Views:
-        """Create the view tables if needed and apply the events not yet applied.
+        """Make the view tables if needed and apply the events not yet applied.
 
-        Views written by an older kiemtra (another schema version), or far behind the
-        log, are rebuilt in one pass (`StatusProjector.refresh`).
+        Views written by an older kiemtra (another layout), or far behind the log, are
+        rebuilt in one pass (`Projector.refresh`); a few new events are caught up.
         """
-        with self.reader() as r:
-            marks = _tracking(r) if r.has_table(TRACKING) else {}
-            current = marks.get("schema") == SCHEMA_VERSION
-            position, head = marks.get("status", 0), r.head()
-        if current and position >= head:
-            return self
         from kiemtra.projections.projector import far_behind
 
+        marks, head = self.backend().marks_and_head()
+        position = marks.get("status", 0)
+        current = marks.get("schema") == SCHEMA_VERSION
+        if current and position >= head:
+            return self
         if current and not far_behind(position, head):
             self.projector.catch_up()  # a few new events: nothing to decide under the lock
         else:
@@ -149,33 +174,27 @@ class Views:
                   ) -> list[dict[str, Any]]:
         """The status as it was recorded at `at`: only events recorded until then count.
 
-        The same projector folds those events into a throwaway in-memory view.
+        The same projector folds those events into a throwaway view in memory.
         """
-        from kiemtra.projections.events import EventDecoder, read_notifications, read_streams
-        from sqlalchemy import create_engine
-
-        memory = Views(engine=create_engine("sqlite://"))
+        memory = Views(connection=sqlite3.connect(":memory:", isolation_level=None))
         memory.projector.ensure_tables()
-        decoder = EventDecoder()
         ids = None
-        if code:
-            with self.reader() as r:
+        with self.reader() as r:
+            if code:
                 camp = _campaign(r, code)
-                units = _plan(r, camp["position"])["units"]
+                units = plan_at(r, camp["position"])["units"]
                 ids = [campaign_id(camp["code"]).hex] + [
                     inspection_id(camp["code"], u["code"]).hex for u in units]
-        with self.engine.connect() as conn, memory.engine.begin() as target:
-            batches: Iterable[list[Any]]
-            if ids is not None:
-                batches = [read_streams(conn, ids)]
+                batches: Iterable[list[Any]] = [r.events_of(ids)]
             else:
-                batches = _batches(lambda after: read_notifications(conn, after, 5000))
+                batches = _batches(lambda after: r.events_after(after, 5000))
             position = 0
-            for batch in batches:
-                kept = [n for n in batch if decoder.decode(n)[1]["timestamp"] <= at]
-                if kept:
-                    memory.projector.apply(target, position, kept)
-                    position = kept[-1].id
+            with memory.backend().locked() as session:
+                for batch in batches:
+                    kept = [e for e in batch if _recorded_at(e[4]) <= at]
+                    if kept:
+                        memory.projector.apply(session, position, kept)
+                        position = kept[-1][0]
         if ids is not None and position == 0:
             return []  # the campaign had not been imported yet
         return memory.status(as_of, code)
@@ -196,7 +215,7 @@ class Views:
             result.append({
                 "campaign": row["campaign"], "unit": row["unit"], "unit_name": row["unit_name"],
                 "kind": row["kind"], "due": due.isoformat(), "weekday": WEEKDAYS_VI[due.weekday()],
-                "days_left": (due - as_of).days, "overdue": as_of > due,
+                "days_left": days_left(due, as_of), "overdue": is_overdue(due, as_of),
                 "finding": row["finding"] or None, "responsible": row["responsible"],
                 "responsible_name": _responsible_name(row),
                 "reminder_failed": bool(row["reminders_failed"]),
@@ -211,7 +230,7 @@ class Views:
             rows = r.rows(DEADLINES_SQL, {"first": first, "last": last})
             for row in rows:
                 if row["plan_position"] not in plans:
-                    plans[row["plan_position"]] = _plan(r, row["plan_position"])
+                    plans[row["plan_position"]] = plan_at(r, row["plan_position"])
         found = []
         for row in rows:
             plan = plans[row["plan_position"]]
@@ -241,7 +260,7 @@ class Views:
             rows = r.rows(FAILED_SQL)
         return [{
             "key": row["key"], "campaign": row["campaign"], "unit": row["unit"],
-            "kind": row["kind"], "finding": row["finding"] or None, "due": _iso(row["due"]),
+            "kind": row["kind"], "finding": row["finding"] or None, "due": iso(row["due"]),
             "state": row["state"], "attempts": row["attempts"], "subject": row["subject"],
             "recipients": as_json(row["recipients"]), "error": row["last_error"],
             "retry_after": row["retry_after"], "message_id": row["message_id"],
@@ -254,7 +273,7 @@ class Views:
             rows = r.rows(CAMPAIGNS_SQL, {"as_of": as_of})
         return [{
             "code": row["code"], "title": row["title"], "authority": row["authority"],
-            "period_start": _iso(row["period_start"]), "period_end": _iso(row["period_end"]),
+            "period_start": iso(row["period_start"]), "period_end": iso(row["period_end"]),
             "units": int(row["units"]), "cancelled": int(row["cancelled"]),
             "concluded": int(row["concluded"]), "findings_open": int(row["findings_open"]),
             "overdue": int(row["overdue"]), "late_steps": int(row["late_steps"]),
@@ -265,7 +284,7 @@ class Views:
         """The data behind the secretariat's 'Báo cáo kết quả kiểm tra'."""
         with self.reader() as r:
             camp = _campaign(r, code)
-            plan = _plan(r, camp["position"])
+            plan = plan_at(r, camp["position"])
             rows = [Row.from_db(row) for row in r.rows(
                 STATUS_SQL.format(where="WHERE i.campaign_key = :key"),
                 {"key": camp["code_key"]})]
@@ -274,7 +293,7 @@ class Views:
         return {
             "campaign": camp["code"], "title": camp["title"], "authority": camp["authority"],
             "number": plan.get("number", ""), "place": plan.get("place", ""),
-            "period_start": _iso(camp["period_start"]), "period_end": _iso(camp["period_end"]),
+            "period_start": iso(camp["period_start"]), "period_end": iso(camp["period_end"]),
             "as_of": as_of.isoformat(),
             "units": units,
             "totals": {
@@ -294,6 +313,21 @@ class Views:
         }
 
 
+def totals_text(t: dict[str, Any], lang: str) -> str:
+    """The summary's totals in one sentence."""
+    if lang == "vi":
+        return (f"Tổng: {t['units']} đơn vị; đã kiểm tra {t['inspected']} (đột xuất "
+                f"{t['surprise']}); đã kết luận {t['concluded']}; báo cáo đúng hạn "
+                f"{t['reports_on_time']}, muộn {t['reports_late']}, miễn {t['reports_waived']}; "
+                f"tồn tại {t['findings_total']}, đã khắc phục {t['findings_remediated']}, còn "
+                f"mở {t['findings_open']}.")
+    return (f"Totals: {t['units']} units; inspected {t['inspected']} (surprise "
+            f"{t['surprise']}); concluded {t['concluded']}; reports on time "
+            f"{t['reports_on_time']}, late {t['reports_late']}, waived {t['reports_waived']}; "
+            f"findings {t['findings_total']}, remediated {t['findings_remediated']}, open "
+            f"{t['findings_open']}.")
+
+
 def _unit_summary(row: Row, as_of: date) -> dict[str, Any]:
     status = status_row(row.record, row.unit_name, as_of)
     metrics = row.record["metrics"] or {}
@@ -307,8 +341,8 @@ def _unit_summary(row: Row, as_of: date) -> dict[str, Any]:
         "remediations_late": sum(bool(f.get("late")) for f in findings),
         "conclusion_late": status["conclusion_late"],
         "findings": [{"number": f["number"], "text": f["text"],
-                      "remediate_by": _iso(f["remediate_by"]),
-                      "remediated_on": _iso(f.get("remediated_on"))} for f in findings],
+                      "remediate_by": iso(f["remediate_by"]),
+                      "remediated_on": iso(f.get("remediated_on"))} for f in findings],
         "figures": metrics, "rates": derived_rates(metrics) if metrics else None,
     }
 
@@ -331,11 +365,6 @@ def _add_figures(all_figures: Iterable[dict[str, dict[str, Any]]]) -> dict[str, 
     return totals
 
 
-def _tracking(r: Reader) -> dict[str, int]:
-    return {row["name"]: int(row["position"])
-            for row in r.rows(f"SELECT name, position FROM {TRACKING}")}
-
-
 def _campaign(r: Reader, code: str) -> dict[str, Any]:
     found = r.rows("SELECT * FROM view_campaigns WHERE code_key = :key",
                    {"key": code.strip().casefold()})
@@ -344,7 +373,7 @@ def _campaign(r: Reader, code: str) -> dict[str, Any]:
     return found[0]
 
 
-def _plan(r: Reader, position: int) -> dict[str, Any]:
+def plan_at(r: Reader, position: int) -> dict[str, Any]:
     """A campaign's plan as imported (dates as ISO text), read from its PlanImported event,
     recorded at `position` (the view keeps where the plan is, not a second copy)."""
     plan: dict[str, Any] = deep_flat_decode(r.event_state(position))["plan"]
@@ -355,12 +384,12 @@ def _batches(read: Any) -> Iterable[list[Any]]:
     after = 0
     while batch := read(after):
         yield batch
-        after = batch[-1].id
+        after = batch[-1][0]
 
 
-def _iso(value: Any) -> str | None:
-    day = as_date(value)
-    return day.isoformat() if day else None
+def _recorded_at(state: bytes) -> datetime:
+    """When an event was recorded, from its stored payload."""
+    return datetime.fromisoformat(flat_decode(state)["timestamp"])
 
 
 def _report_status(row: dict[str, Any]) -> str:

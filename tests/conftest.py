@@ -12,11 +12,12 @@ from urllib.parse import urlsplit
 from uuid import uuid4
 
 import pytest
+
+from kiemtra.projections.audit.trail import AuditFilter, audit_rows
 from kiemtra.projections.views import Views
 from kiemtra.workflow.demo import template_text
 from kiemtra.workflow.services import Workflow
-from kiemtra.workflow.store import Database, EventStore
-
+from kiemtra.workflow.store import Database, EventStore, open_store
 from tests.smtp_server import SmtpServer
 
 CODE = "KTD-TKT-2026"
@@ -38,7 +39,7 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def store(db_path: Path) -> Iterator[EventStore]:
-    app = Database(str(db_path)).open()
+    app = open_store(Database(str(db_path)))
     yield app
     app.close()
 
@@ -57,6 +58,15 @@ def campaign(wf: Workflow) -> str:
 def count_rows(db: Path, table: str = "stored_events") -> int:
     with sqlite3.connect(db) as conn:
         return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+
+def database_of(store: EventStore) -> Database:
+    return Database(str(store.env.get("SQLITE_DBNAME")))
+
+
+def history(store: EventStore, code: str, unit: str | None = None) -> list[dict[str, Any]]:
+    """A campaign's (or a unit's) part of the audit trail, read from an open store."""
+    return audit_rows(store, AuditFilter(campaign=code, unit=unit))
 
 
 def views_of(store: EventStore) -> Views:

@@ -1,1 +1,63 @@
-"""Application services: load aggregates, run one command, save its events atomically."""
+"""The application layer: the event store, and the services that run one command each.
+
+Its public face, for the layers above (projections/, notifications/, cli.py), is the
+names of `__all__`, imported from this package (`from kiemtra.workflow import
+Database`); the modules behind them are its internals, and the architecture test holds
+the layers above to that. The names are loaded when first used (PEP 562), so a read
+that needs only `Database` does not import the event store and its library.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kiemtra.workflow.clock import VIETNAM, now, today
+    from kiemtra.workflow.database import Database
+    from kiemtra.workflow.demo import DemoStep, demo_database, metrics_text, run_demo, template_text
+    from kiemtra.workflow.errors import (
+        ConcurrentChange,
+        InvalidSetting,
+        StorageUnavailable,
+        UnreadableFile,
+        UnwritableFile,
+    )
+    from kiemtra.workflow.files import read_attachments, read_text_file, write_file
+    from kiemtra.workflow.receipts import receipt
+    from kiemtra.workflow.services import Workflow, existing_workflow, import_plan_file
+    from kiemtra.workflow.store import AttachmentBlob, EventStore, open_store, read_attachment
+
+_HOMES = {
+    "VIETNAM": "clock", "now": "clock", "today": "clock",
+    "Database": "database",
+    "DemoStep": "demo", "demo_database": "demo", "metrics_text": "demo", "run_demo": "demo",
+    "template_text": "demo",
+    "ConcurrentChange": "errors", "InvalidSetting": "errors", "StorageUnavailable": "errors",
+    "UnreadableFile": "errors", "UnwritableFile": "errors",
+    "read_attachments": "files", "read_text_file": "files", "write_file": "files",
+    "receipt": "receipts",
+    "Workflow": "services", "existing_workflow": "services", "import_plan_file": "services",
+    "AttachmentBlob": "store", "EventStore": "store", "open_store": "store",
+    "read_attachment": "store",
+}
+__all__ = [
+    "VIETNAM", "AttachmentBlob", "ConcurrentChange", "Database", "DemoStep", "EventStore",
+    "InvalidSetting", "StorageUnavailable", "UnreadableFile", "UnwritableFile", "Workflow",
+    "demo_database", "existing_workflow", "import_plan_file", "metrics_text", "now",
+    "open_store",
+    "read_attachment", "read_attachments", "read_text_file", "receipt", "run_demo",
+    "template_text",
+    "today", "write_file",
+]
+assert set(__all__) == set(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value  # the next look-up is a plain one
+    return value

@@ -1,21 +1,17 @@
 """Where kiemtra's data lives, from `--db`: a SQLite file (default) or a PostgreSQL URL.
 
-Kept apart from the event store so read-only commands can find the database
-without importing the eventsourcing library.
+A plain value, kept apart from the event store (`store.open_store` opens one), so that
+read-only commands find the database without importing the eventsourcing library.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from kiemtra.domain.errors import StorageUnavailable
-
 if TYPE_CHECKING:
-    from kiemtra.workflow.store import EventStore
     from sqlalchemy import Engine
 
 
@@ -61,20 +57,6 @@ class Database:
             "APPLICATION_RECORDER_TOPIC": "kiemtra.workflow.store:SQLiteRecorder",
             "SQLITE_LOCK_TIMEOUT": "10",
         }
-
-    def open(self) -> EventStore:
-        from eventsourcing.persistence import OperationalError
-        from kiemtra.workflow.store import EventStore
-
-        if not self.is_postgres:
-            parent = self.sqlite_path.parent
-            if not parent.is_dir():
-                raise StorageUnavailable(db=self.label(), reason="thư mục không tồn tại"
-                                         " (folder does not exist)")
-        try:
-            return EventStore(env=self.env())
-        except (OperationalError, sqlite3.Error, OSError) as exc:
-            raise StorageUnavailable(db=self.label(), reason=str(exc)) from None
 
     def sqlalchemy_url(self) -> str:
         if self.is_postgres:

@@ -7,6 +7,7 @@ the newcomer sees is exactly what the product does.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -14,8 +15,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from kiemtra.domain.errors import InvalidInput
+from kiemtra.workflow.database import Database
 from kiemtra.workflow.services import Workflow
-from kiemtra.workflow.store import EventStore
+from kiemtra.workflow.store import EventStore, open_store
 
 LEADER = "truong-to"
 DEPUTY = "pho-to"
@@ -33,6 +36,27 @@ class DemoStep:
     say_en: str
 
 
+class DemoNeedsNewDatabase(InvalidInput):
+    rule = "demo_database"
+    vi = "Cơ sở dữ liệu {db} đã có dữ liệu; bản chạy thử cần cơ sở dữ liệu mới."
+    en = "The database {db} is not empty; the demo needs a new one."
+
+
+def demo_database(given: Database | None) -> Database:
+    """Where the demo runs: the database the user named, if it holds nothing yet, else
+    (none named) a new one in a temporary folder, left for the user to explore."""
+    if given is None:
+        return Database(str(Path(tempfile.mkdtemp(prefix="kiemtra-demo-")) / "kiemtra.db"))
+    if given.exists():
+        store = open_store(given)
+        try:
+            if store.event_count() > 0:
+                raise DemoNeedsNewDatabase(db=given.url)
+        finally:
+            store.close()
+    return given
+
+
 def template_text() -> str:
     return resources.files("kiemtra.workflow").joinpath("plan_template.toml").read_text("utf-8")
 
@@ -41,12 +65,17 @@ def metrics_text() -> str:
     return resources.files("kiemtra.workflow").joinpath("demo_metrics_hcc.toml").read_text("utf-8")
 
 
-def run_demo(store: EventStore, workdir: Path) -> Iterator[DemoStep]:
+def run_demo(store: EventStore) -> Iterator[DemoStep]:
     """Import the example plan and take every unit through its year; yields each step.
 
-    `workdir` receives the sample files attached along the way; they are stored in
-    the database, so the folder may be removed afterwards.
+    The sample files attached along the way are written to a temporary folder, removed
+    at the end: they are stored in the database.
     """
+    with tempfile.TemporaryDirectory(prefix="kiemtra-demo-files-") as folder:
+        yield from _walk(store, Path(folder))
+
+
+def _walk(store: EventStore, workdir: Path) -> Iterator[DemoStep]:
     metrics = workdir / "so-lieu-hcc.toml"
     metrics.write_text(metrics_text(), "utf-8")
     report_file = workdir / "bao-cao-vhxh.txt"

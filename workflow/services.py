@@ -1,49 +1,47 @@
-"""One method per use case: load the aggregates, let the lifecycle and the domain
-decide, save the new events in one transaction. A refusal raises before the save,
-so a refused command writes nothing.
+"""One method per use case: load the aggregates, let the domain decide, save the new
+events in one transaction. A refusal raises before the save, so a refused command
+writes nothing; and a command for a campaign never creates a database that did not
+exist (`existing_workflow`), nor does a plan that is refused (`import_plan_file`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from kiemtra.domain.campaign import Campaign
-from kiemtra.domain.errors import CampaignExists, UnknownCampaign, UnreadableFile
+from kiemtra.domain.errors import CampaignExists, UnknownCampaign
 from kiemtra.domain.ids import campaign_id, inspection_id
 from kiemtra.domain.inspection import Inspection
-from kiemtra.domain.lifecycle import State, Step, StepFacts
+from kiemtra.domain.lifecycle import Step
 from kiemtra.domain.metrics import parse_metrics_text
 from kiemtra.domain.plan import Plan, parse_plan_text
 from kiemtra.domain.record import status_row
 from kiemtra.domain.roles import IMPORT, Actor, actor_fields, authorize
 from kiemtra.domain.rules import latest_notice
 from kiemtra.domain.text import clean_text
-from kiemtra.workflow.lifecycle import advance
-from kiemtra.workflow.store import AttachmentBlob, EventStore
+from kiemtra.workflow.database import Database
+from kiemtra.workflow.files import read_attachments, read_text_file
+from kiemtra.workflow.store import AttachmentBlob, EventStore, open_store
 
-Act = Callable[[Inspection, State, Plan, Actor], None]
-
-
-def read_text_file(path: str | Path) -> str:
-    try:
-        return Path(path).read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UnreadableFile(path=str(path), reason=getattr(exc, "strerror", None) or exc) \
-            from None
+Act = Callable[[Inspection, Plan, Actor], None]
 
 
-def read_attachments(paths: Sequence[str | Path]) -> list[AttachmentBlob]:
-    blobs = []
-    for path in paths:
-        try:
-            blobs.append(AttachmentBlob(name=Path(path).name, content=Path(path).read_bytes()))
-        except OSError as exc:
-            raise UnreadableFile(path=str(path), reason=exc.strerror or exc) from None
-    return blobs
+def existing_workflow(database: Database, actor: str, campaign: str) -> Workflow:
+    """The services on `database` for a step of `campaign`: an unknown campaign if the
+    database does not exist yet (a refused command must not leave a new one behind)."""
+    if not database.exists():
+        raise UnknownCampaign(code=campaign)
+    return Workflow(open_store(database), actor)
+
+
+def import_plan_file(database: Database, actor: str, path: str, day: date) -> Plan:
+    """Validate the plan file and the actor before any database is created, then record."""
+    plan = parse_plan_text(read_text_file(path), path)
+    authorize(plan, clean_text("actor", actor), IMPORT)
+    return Workflow(open_store(database), actor).import_parsed(plan, day)
 
 
 @dataclass
@@ -52,10 +50,10 @@ class Workflow:
 
     store: EventStore
     actor: str
+    _plans: dict[str, Plan] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.actor = clean_text("--actor", self.actor)
-        self._plans: dict[str, Plan] = {}
+        self.actor = clean_text("actor", self.actor)
 
     # --- plan ------------------------------------------------------------------------
 
@@ -63,7 +61,7 @@ class Workflow:
         return self.import_parsed(parse_plan_text(text, source), today)
 
     def import_parsed(self, plan: Plan, today: date) -> Plan:
-        """Record a plan already validated (the CLI validates before opening a database)."""
+        """Record a plan already validated."""
         actor = authorize(plan, self.actor, IMPORT)
         if self.store.get(campaign_id(plan.code)) is not None:
             raise CampaignExists(code=plan.code)
@@ -89,8 +87,8 @@ class Workflow:
 
     def notify(self, campaign: str, unit: str, *, on_site: date, day: date,
                allow_non_working_day: bool = False) -> dict[str, Any]:
-        def act(ins: Inspection, to: State, plan: Plan, actor: Actor) -> None:
-            ins.notify(to=to, notice_date=day, on_site=on_site, rules=plan.rules,
+        def act(ins: Inspection, plan: Plan, actor: Actor) -> None:
+            ins.notify(notice_date=day, on_site=on_site, rules=plan.rules,
                        calendar=plan.calendar(), actor=actor,
                        allow_non_working_day=allow_non_working_day)
 
@@ -98,8 +96,8 @@ class Workflow:
 
     def reschedule(self, campaign: str, unit: str, *, on_site: date, reason: str, day: date,
                    allow_non_working_day: bool = False) -> dict[str, Any]:
-        def act(ins: Inspection, to: State, plan: Plan, actor: Actor) -> None:
-            ins.reschedule(to=to, day=day, on_site=on_site, reason=reason, rules=plan.rules,
+        def act(ins: Inspection, plan: Plan, actor: Actor) -> None:
+            ins.reschedule(day=day, on_site=on_site, reason=reason, rules=plan.rules,
                            calendar=plan.calendar(), actor=actor,
                            allow_non_working_day=allow_non_working_day)
 
@@ -111,8 +109,8 @@ class Workflow:
                    if metrics_file else None)
         blobs = read_attachments(attach)
 
-        def act(ins: Inspection, to: State, plan: Plan, actor: Actor) -> None:
-            ins.submit_report(to=to, day=day, actor=actor, metrics=metrics,
+        def act(ins: Inspection, plan: Plan, actor: Actor) -> None:
+            ins.submit_report(day=day, actor=actor, metrics=metrics,
                               attachments=[b.reference() for b in blobs])
 
         return self._run(campaign, unit, Step.REPORT, act, day, attachments=blobs)
@@ -124,30 +122,28 @@ class Workflow:
         plan = self._plan(campaign)
         for member in [*absent, *([approved_by] if approved_by else [])]:
             plan.member(member)
-        facts = StepFacts(is_surprise=surprise, report_waived=without_report is not None)
 
-        def act(ins: Inspection, to: State, plan: Plan, actor: Actor) -> None:
-            ins.inspect(to=to, day=day, surprise=surprise, report_waiver=without_report,
+        def act(ins: Inspection, plan: Plan, actor: Actor) -> None:
+            ins.inspect(day=day, surprise=surprise, report_waiver=without_report,
                         absent=list(absent), approved_by=approved_by or self.actor,
                         leader=plan.leader.id, rules=plan.rules, calendar=plan.calendar(),
                         actor=actor, allow_non_working_day=allow_non_working_day)
 
-        return self._run(campaign, unit, Step.INSPECT, act, day, facts=lambda _: facts)
+        return self._run(campaign, unit, Step.INSPECT, act, day)
 
     def minutes(self, campaign: str, unit: str, *, day: date,
                 attach: Sequence[str] = ()) -> dict[str, Any]:
         blobs = read_attachments(attach)
 
-        def act(ins: Inspection, to: State, plan: Plan, actor: Actor) -> None:
-            ins.sign_minutes(to=to, day=day, actor=actor,
-                             attachments=[b.reference() for b in blobs])
+        def act(ins: Inspection, plan: Plan, actor: Actor) -> None:
+            ins.sign_minutes(day=day, actor=actor, attachments=[b.reference() for b in blobs])
 
         return self._run(campaign, unit, Step.MINUTES, act, day, attachments=blobs)
 
     def conclude(self, campaign: str, unit: str, *, day: date, findings: Sequence[str] = (),
                  remediate_by: date | None = None) -> dict[str, Any]:
-        def act(ins: Inspection, to: State, plan: Plan, actor: Actor) -> None:
-            ins.conclude(to=to, day=day, findings=list(findings), remediate_by=remediate_by,
+        def act(ins: Inspection, plan: Plan, actor: Actor) -> None:
+            ins.conclude(day=day, findings=list(findings), remediate_by=remediate_by,
                          rules=plan.rules, calendar=plan.calendar(), actor=actor)
 
         return self._run(campaign, unit, Step.CONCLUDE, act, day)
@@ -156,43 +152,28 @@ class Workflow:
                   note: str | None = None, attach: Sequence[str] = ()) -> dict[str, Any]:
         blobs = read_attachments(attach)
 
-        def facts(ins: Inspection) -> StepFacts:
-            return StepFacts(has_open_findings=bool(ins.open_findings),
-                             closes_all_findings=ins.closes_all_findings(list(findings)))
+        def act(ins: Inspection, plan: Plan, actor: Actor) -> None:
+            ins.report_remediation(day=day, findings=list(findings), note=note, actor=actor,
+                                   attachments=[b.reference() for b in blobs])
 
-        def act(ins: Inspection, to: State, plan: Plan, actor: Actor) -> None:
-            ins.report_remediation(to=to, day=day, findings=list(findings), note=note,
-                                   actor=actor, attachments=[b.reference() for b in blobs])
-
-        return self._run(campaign, unit, Step.REMEDIATE, act, day, facts=facts,
-                         attachments=blobs)
+        return self._run(campaign, unit, Step.REMEDIATE, act, day, attachments=blobs)
 
     def cancel(self, campaign: str, unit: str, *, reason: str, day: date) -> dict[str, Any]:
-        def act(ins: Inspection, to: State, plan: Plan, actor: Actor) -> None:
-            ins.cancel(to=to, day=day, reason=reason, actor=actor)
+        def act(ins: Inspection, plan: Plan, actor: Actor) -> None:
+            ins.cancel(day=day, reason=reason, actor=actor)
 
         return self._run(campaign, unit, Step.CANCEL, act, day)
 
     # --- the one way a step runs -----------------------------------------------------
 
-    def _run(
-        self,
-        campaign: str,
-        unit: str,
-        step: Step,
-        act: Act,
-        as_of: date,
-        *,
-        facts: Callable[[Inspection], StepFacts] = lambda _: StepFacts(),
-        attachments: Sequence[AttachmentBlob] = (),
-    ) -> dict[str, Any]:
+    def _run(self, campaign: str, unit: str, step: Step, act: Act, as_of: date, *,
+             attachments: Sequence[AttachmentBlob] = ()) -> dict[str, Any]:
+        """Who may, the aggregate decides and records, one transaction saves."""
         plan = self._plan(campaign)
         unit_info = plan.unit(unit.strip().lower())
         actor = authorize(plan, self.actor, step.value, unit_info.code)
-        inspection: Inspection = self.store.load(inspection_id(plan.code,
-                                                                         unit_info.code))
-        to = advance(inspection.state, step, facts(inspection), report_due=inspection.report_due)
-        act(inspection, to, plan, actor)
+        inspection: Inspection = self.store.load(inspection_id(plan.code, unit_info.code))
+        act(inspection, plan, actor)
         self.store.save_atomically(inspection, attachments=attachments)
         return status_row(inspection.record, unit_info.name, as_of)
 

@@ -14,7 +14,7 @@ it, so there is never an event without its link nor a link without its event.
 from __future__ import annotations
 
 import hashlib
-import re
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,24 +29,16 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+
 from kiemtra.domain import campaign, delivery, inspection  # noqa: F401  (their topics)
 from kiemtra.domain.chain import GENESIS, event_link
-from kiemtra.domain.errors import (
-    ConcurrentChange,
-    InvalidAttachmentName,
-    LogAltered,
-    StorageUnavailable,
-    UnknownAttachment,
-)
 from kiemtra.workflow.database import Database
+from kiemtra.workflow.errors import ConcurrentChange, StorageUnavailable
 from kiemtra.workflow.transcoding import register_transcodings
-
-__all__ = ["AttachmentBlob", "Database", "EventStore", "fetch_attachment", "read_attachment"]
 
 ATTACHMENTS_TABLE = "attachments"
 CHAIN_TABLE = "event_chain"
 CHAIN_ORIGIN_TABLE = "event_chain_origin"
-SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -205,29 +197,26 @@ class EventStore(Application[UUID]):
         return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in rows]
 
 
-def fetch_attachment(store: EventStore | None, sha256: str) -> bytes:
-    """An attachment's bytes, only if they still hash to the name they were stored under."""
-    wanted = sha256.strip().lower()
-    if not SHA256_HEX.match(wanted):
-        raise InvalidAttachmentName(value=sha256)
-    content = read_attachment(store, wanted) if store is not None else None
-    if content is None:
-        raise UnknownAttachment(sha256=wanted)
-    if hashlib.sha256(content).hexdigest() != wanted:
-        datastore = store.recorder.datastore  # type: ignore[union-attr]
+def read_attachment(database: Database, sha256: str) -> bytes | None:
+    """The stored bytes of an attachment, as stored (SQLite store)."""
+    store = open_store(database)
+    try:
+        store.require_attachments()
+        datastore = store.recorder.datastore  # type: ignore[attr-defined]
         with datastore.transaction(commit=False) as c:
-            c.execute("SELECT MIN(rowid) FROM stored_events WHERE instr(state, ?) > 0",
-                      (wanted.encode("ascii"),))
-            position = c.fetchone()[0] or 0
-        raise LogAltered(position=position, kind="attachment", detail=wanted)
-    return content
-
-
-def read_attachment(store: EventStore, sha256: str) -> bytes | None:
-    """The stored bytes of an attachment (SQLite store)."""
-    store.require_attachments()
-    datastore = store.recorder.datastore  # type: ignore[attr-defined]
-    with datastore.transaction(commit=False) as c:
-        c.execute(f"SELECT content FROM {ATTACHMENTS_TABLE} WHERE sha256 = ?", (sha256,))
-        row = c.fetchone()
+            c.execute(f"SELECT content FROM {ATTACHMENTS_TABLE} WHERE sha256 = ?", (sha256,))
+            row = c.fetchone()
+    finally:
+        store.close()
     return bytes(row[0]) if row else None
+
+
+def open_store(database: Database) -> EventStore:
+    """The event store of `database`, its tables created if they are missing."""
+    if not database.is_postgres and not database.sqlite_path.parent.is_dir():
+        raise StorageUnavailable(db=database.label(), reason="thư mục không tồn tại"
+                                 " (folder does not exist)")
+    try:
+        return EventStore(env=database.env())
+    except (OperationalError, sqlite3.Error, OSError) as exc:
+        raise StorageUnavailable(db=database.label(), reason=str(exc)) from None

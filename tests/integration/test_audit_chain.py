@@ -16,14 +16,16 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from kiemtra.domain.chain import GENESIS, Checkpoint, event_link, key_id
-from kiemtra.domain.errors import InvalidCheckpoint, KeyMismatch, LogAltered
-from kiemtra.projections.audit_bundle import export_bundle, verify_bundle
-from kiemtra.projections.audit_chain import make_checkpoint, verify_database
+
+from kiemtra.domain.chain import GENESIS, event_link
+from kiemtra.projections.audit.bundle import export_bundle, verify_bundle
+from kiemtra.projections.audit.checkpoint import Checkpoint, key_id
+from kiemtra.projections.audit.errors import InvalidCheckpoint, KeyMismatch, LogAltered
+from kiemtra.projections.audit.verify import make_checkpoint, verify_database
 from kiemtra.workflow.database import Database
 from kiemtra.workflow.demo import run_demo
 from kiemtra.workflow.services import Workflow
-
+from kiemtra.workflow.store import open_store
 from tests.conftest import plan_text
 
 KEY = b"khoa-kiem-toan-thu-nghiem"
@@ -33,10 +35,10 @@ NOW = datetime(2026, 11, 22, 9, 0)
 @pytest.fixture
 def demo_db(tmp_path: Path) -> Path:
     path = tmp_path / "kiemtra.db"
-    store = Database(str(path)).open()
+    store = open_store(Database(str(path)))
     work = tmp_path / "files"
     work.mkdir()
-    for _ in run_demo(store, work):
+    for _ in run_demo(store):
         pass
     store.close()
     return path
@@ -157,7 +159,7 @@ def test_a_truncated_tail_needs_a_checkpoint(demo_db: Path, sql: sqlite3.Connect
 def test_an_old_backup_restored(demo_db: Path, tmp_path: Path) -> None:
     backup = tmp_path / "backup.db"
     shutil.copy(demo_db, backup)
-    store = Database(str(demo_db)).open()  # the work goes on: a second year's plan
+    store = open_store(Database(str(demo_db)))  # the work goes on: a second year's plan
     Workflow(store, "truong-to").import_plan(
         plan_text(**{'code = "KTD-TKT-2026"': 'code = "KTD-TKT-2027"'}), "p.toml", NOW.date())
     store.close()
@@ -208,7 +210,7 @@ def test_a_database_from_before_the_chain_is_chained_once_and_says_so(
         demo_db: Path, sql: sqlite3.Connection) -> None:
     sql.execute("DROP TABLE event_chain")  # as a kiemtra from before the chain left it
     sql.execute("DROP TABLE event_chain_origin")
-    Database(str(demo_db)).open().close()  # the first command of the new version
+    open_store(Database(str(demo_db))).close()  # the first command of the new version
     found = verify_database(demo_db)
     assert (found.events, found.chained_through) == (28, 28) and found.chained_at
 
@@ -248,7 +250,7 @@ def rewrite_bundle(path: Path, change: Callable[[dict[str, bytes]], None]) -> No
 @pytest.fixture
 def bundle(demo_db: Path, tmp_path: Path) -> Path:
     out = tmp_path / "ho-so.zip"
-    store = Database(str(demo_db)).open()  # another campaign's events after this one's
+    store = open_store(Database(str(demo_db)))  # another campaign's events after this one's
     Workflow(store, "truong-to").import_plan(
         plan_text(**{'code = "KTD-TKT-2026"': 'code = "KTD-TKT-2027"'}), "p.toml", NOW.date())
     store.close()
@@ -316,14 +318,14 @@ def test_concurrent_writers_keep_one_unbroken_chain(tmp_path: Path) -> None:
     """Two processes' stores saving at once: each link is made under the write lock."""
     import threading
 
-    from kiemtra.domain.errors import ConcurrentChange
+    from kiemtra.workflow import ConcurrentChange
 
     path = tmp_path / "kiemtra.db"
-    Database(str(path)).open().close()
+    open_store(Database(str(path))).close()
     failures: list[BaseException] = []
 
     def writer(prefix: str) -> None:
-        store = Database(str(path)).open()
+        store = open_store(Database(str(path)))
         try:
             for i in range(8):
                 text = plan_text(**{'code = "KTD-TKT-2026"': f'code = "{prefix}-{i}"'})
@@ -349,7 +351,7 @@ def test_concurrent_writers_keep_one_unbroken_chain(tmp_path: Path) -> None:
 
 def test_older_checkpoints_against_a_bundle(demo_db: Path, tmp_path: Path) -> None:
     at_start = make_checkpoint(demo_db, KEY, NOW)  # taken before the second campaign
-    store = Database(str(demo_db)).open()
+    store = open_store(Database(str(demo_db)))
     Workflow(store, "truong-to").import_plan(
         plan_text(**{'code = "KTD-TKT-2026"': 'code = "KTD-TKT-2027"'}), "p.toml", NOW.date())
     store.close()

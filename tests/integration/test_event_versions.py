@@ -8,11 +8,11 @@ from datetime import date
 from pathlib import Path
 
 from eventsourcing.persistence import StoredEvent
-from kiemtra.domain.ids import inspection_id
-from kiemtra.projections.audit_chain import verify_database
-from kiemtra.projections.audit_trail import AuditFilter, audit_rows
-from kiemtra.workflow.store import EventStore
 
+from kiemtra.domain.ids import inspection_id
+from kiemtra.projections.audit.trail import AuditFilter, audit_rows
+from kiemtra.projections.audit.verify import verify_database
+from kiemtra.workflow.store import EventStore
 from tests.conftest import CODE, views_of
 
 NOTICE_V1 = {  # NoticeIssued as kiemtra wrote it before version 2: no actor_role

@@ -17,18 +17,17 @@ from pathlib import Path
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
 from kiemtra.domain.calendar import WorkingCalendar
 from kiemtra.domain.errors import KiemtraError
 from kiemtra.domain.ids import inspection_id
-from kiemtra.domain.lifecycle import State, Step
+from kiemtra.domain.lifecycle import State, Step, allowed_steps
 from kiemtra.domain.record import status_row
-from kiemtra.projections.audit_chain import verify_database
-from kiemtra.projections.projector import StatusProjector
+from kiemtra.projections.audit.verify import verify_database
+from kiemtra.projections.projector import Projector
 from kiemtra.projections.views import Views
-from kiemtra.workflow.lifecycle import allowed_steps
 from kiemtra.workflow.services import Workflow
-from kiemtra.workflow.store import Database
-
+from kiemtra.workflow.store import Database, open_store
 from tests.conftest import CODE, count_rows, plan_text
 
 START = date(2026, 7, 20)
@@ -52,12 +51,12 @@ class InspectionMachine(RuleBasedStateMachine):
         super().__init__()
         self.dir = Path(tempfile.mkdtemp(prefix="kiemtra-prop-"))
         self.db = self.dir / "k.db"
-        self.store = Database(str(self.db)).open()
+        self.store = open_store(Database(str(self.db)))
         self.wf = Workflow(self.store, "truong-to")
         self.wf.import_plan(plan_text(), "p.toml", START)
         self.day = START
         self.views = Views(Database(str(self.db)))
-        self.views.projector = StatusProjector(self.views.engine, batch_size=2)
+        self.views.projector = Projector(self.views.backend(), batch_size=2)
         self.views.projector.ensure_tables()
 
     def teardown(self) -> None:
@@ -69,7 +68,6 @@ class InspectionMachine(RuleBasedStateMachine):
             # every accepted step is chained; every refused one left no trace
             assert verify_database(self.db).events == self.store.event_count()
         finally:
-            self.views.engine.dispose()
             self.store.close()
             shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -160,7 +158,7 @@ class InspectionMachine(RuleBasedStateMachine):
 
     @invariant()
     def reload_equals_memory_and_dates_obey_the_rules(self) -> None:
-        fresh = Database(str(self.db)).open()
+        fresh = open_store(Database(str(self.db)))
         try:
             reloaded = fresh.repository.get(inspection_id(CODE, "kt"))
         finally:

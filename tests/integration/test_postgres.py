@@ -10,16 +10,15 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from kiemtra.projections import tables as t
-from kiemtra.projections.audit_trail import AuditFilter, audit_rows
-from kiemtra.projections.events import POSTGRES_EVENTS_TABLE
+from sqlalchemy import text
+
+from kiemtra.projections.audit.trail import AuditFilter, audit_rows
+from kiemtra.projections.backends import POSTGRES_EVENTS
 from kiemtra.projections.views import Views
 from kiemtra.workflow.database import Database
 from kiemtra.workflow.demo import template_text
 from kiemtra.workflow.services import Workflow
-from kiemtra.workflow.store import EventStore
-from sqlalchemy import update
-
+from kiemtra.workflow.store import EventStore, open_store
 from tests.conftest import CODE, LEADER
 from tests.integration.test_projections import snapshot, walk
 
@@ -28,7 +27,7 @@ D = date
 
 @pytest.fixture
 def pg_store(postgres_url: str) -> Iterator[EventStore]:
-    store = Database(postgres_url).open()
+    store = open_store(Database(postgres_url))
     yield store
     store.close()
 
@@ -53,11 +52,11 @@ def test_views_on_postgres_equal_those_on_sqlite(wf: Workflow, campaign: str,
     walk(wf)
     expected = snapshot(Views(Database(str(db_path))).fresh())
     walk(pg_wf)
-    assert pg_store.recorder.events_table_name == POSTGRES_EVENTS_TABLE  # type: ignore[attr-defined]
+    assert pg_store.recorder.events_table_name == POSTGRES_EVENTS  # type: ignore[attr-defined]
     assert snapshot(pg_views.fresh()) == expected
     assert pg_views.projector.catch_up() == 0
     with pg_views.engine.begin() as conn:  # replayed from the start: still each event once
-        conn.execute(update(t.tracking).where(t.tracking.c.name == "status").values(position=0))
+        conn.execute(text("UPDATE view_tracking SET position = 0 WHERE name = 'status'"))
     assert pg_views.projector.catch_up() == pg_store.event_count()
     assert snapshot(pg_views) == expected
     assert pg_views.rebuild() == pg_store.event_count()

@@ -12,18 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from kiemtra.domain.ids import campaign_id, inspection_id
 from kiemtra.domain.record import status_row
 from kiemtra.domain.topics import DELIVERY, INSPECTION, kind_of
-from kiemtra.projections import tables as t
-from kiemtra.projections.projector import StatusProjector
+from kiemtra.projections import schema
+from kiemtra.projections.backends import SqliteSession, SqliteViews
+from kiemtra.projections.projector import Projector
 from kiemtra.projections.rows import jsonable
 from kiemtra.projections.schema import SCHEMA_VERSION
 from kiemtra.projections.views import Views
 from kiemtra.workflow.database import Database
 from kiemtra.workflow.services import Workflow
-from sqlalchemy import select, update
-
+from kiemtra.workflow.store import open_store
 from tests.conftest import CODE, plan_text
 
 D = date
@@ -59,7 +60,7 @@ def db(db_path: Path) -> Database:
 
 def views(db: Database, batch_size: int = 3, hook: Any = None) -> Views:
     made = Views(db)
-    made.projector = StatusProjector(made.engine, batch_size=batch_size, hook=hook)
+    made.projector = Projector(made.backend(), batch_size=batch_size, hook=hook)
     made.projector.ensure_tables()
     return made
 
@@ -68,9 +69,15 @@ def views_without_tables(db: Database, points: list[str]) -> Views:
     """Views whose projector notes each point of the batch path it passes (none: the
     one-pass rebuild did the work)."""
     made = Views(db)
-    made.projector = StatusProjector(made.engine, batch_size=3,
-                                     hook=lambda point, _: points.append(point))
+    made.projector = Projector(made.backend(), batch_size=3,
+                               hook=lambda point, _: points.append(point))
     return made
+
+
+def sql(db: Database, *statements: str) -> None:
+    with sqlite3.connect(db.url) as conn:
+        for statement in statements:
+            conn.execute(statement)
 
 
 def test_views_far_behind_the_log_are_rebuilt_in_one_pass(
@@ -124,17 +131,16 @@ def test_the_same_notifications_applied_twice_count_once(wf: Workflow, campaign:
     v = views(db, batch_size=1000)
     v.projector.catch_up()
     once = snapshot(v)
-    with v.engine.begin() as conn:  # pretend the position was lost: replay everything
-        conn.execute(update(t.tracking).values(position=0))
+    # pretend the position was lost: replay everything
+    sql(db, "UPDATE view_tracking SET position = 0 WHERE name = 'status'")
     v.projector.catch_up()
     assert snapshot(v) == once
     # and a batch applied a second time at a stale position is refused whole
-    from kiemtra.projections.events import read_notifications
-
-    with v.engine.connect() as conn:
-        batch = read_notifications(conn, 0, 5)
-    with pytest.raises(RuntimeError, match="position"), v.engine.begin() as conn:
-        v.projector.apply(conn, 0, batch)
+    with sqlite3.connect(db.url) as conn:
+        batch = list(SqliteSession(conn).events_after(0, 5))
+    backend = SqliteViews(db.url)
+    with pytest.raises(RuntimeError, match="position"), backend.locked() as session:
+        v.projector.apply(session, 0, batch)
     assert snapshot(v) == once
 
 
@@ -153,10 +159,8 @@ def test_a_crash_at_any_point_leaves_the_views_before_or_after(
             source.backup(copy)  # the events, including what is still in the WAL
         fresh = views(crash_db, batch_size=5)
         fresh.projector.rebuild()  # start from nothing in this copy
-        with fresh.engine.begin() as conn:
-            conn.execute(update(t.tracking).values(position=0))
-            for table in t.VIEWS:
-                conn.execute(table.delete())
+        sql(crash_db, "UPDATE view_tracking SET position = 0 WHERE name = 'status'",
+            *(f"DELETE FROM {view.name}" for view in schema.VIEWS))
 
         def boom(where: str, count: int, point: tuple[str, int] = point) -> None:
             if (where, count) == point:
@@ -165,9 +169,10 @@ def test_a_crash_at_any_point_leaves_the_views_before_or_after(
         crashing = views(crash_db, batch_size=5, hook=boom)
         with pytest.raises(KeyboardInterrupt):
             crashing.projector.catch_up()
-        with crashing.engine.connect() as conn:
-            position = conn.execute(select(t.tracking.c.position)).scalar()
-            rows = conn.execute(select(t.inspections)).all()
+        with sqlite3.connect(crash_db.url) as conn:
+            position = conn.execute("SELECT position FROM view_tracking "
+                                    "WHERE name = 'status'").fetchone()[0]
+            rows = conn.execute("SELECT * FROM view_inspections").fetchall()
         assert position == 0 and rows == []  # the crashed batch left nothing
         survivor = views(crash_db, batch_size=5)
         assert survivor.projector.catch_up() == total
@@ -205,7 +210,6 @@ def test_the_plan_is_read_from_its_event_not_copied(wf: Workflow, campaign: str,
                                                     db: Database) -> None:
     """The campaign view keeps where the plan was recorded; both readers fetch it there."""
     from kiemtra.projections.flat_json import deep_flat_decode
-    from kiemtra.projections.reader import EngineReader
 
     walk(wf)
     v = views(db).fresh()
@@ -221,10 +225,8 @@ def test_the_plan_is_read_from_its_event_not_copied(wf: Workflow, campaign: str,
     assert due and all(d["plan"] == imported for d in due)
     summary = v.summary(CODE, D(2026, 9, 15))
     assert (summary["number"], summary["place"]) == (imported["number"], imported["place"])
-    engine_views = Views(engine=db.engine())  # the reader PostgreSQL uses
-    with engine_views.reader() as r:
-        assert isinstance(r, EngineReader) and r.event_state(position) == state
-    assert engine_views.summary(CODE, D(2026, 9, 15)) == summary
+    with v.reader() as r:
+        assert r.event_state(position) == state
 
 
 def test_views_of_an_older_layout_are_rebuilt(wf: Workflow, campaign: str,
@@ -327,7 +329,7 @@ def test_time_travel_shows_what_was_recorded_then(wf: Workflow, campaign: str,
     assert v.status_at(before_import, D(2026, 8, 11), CODE) == []
 
 
-def test_the_fast_rebuild_knows_every_date_attribute(tmp_path: Path) -> None:
+def test_the_flat_decoding_knows_every_date_attribute(tmp_path: Path) -> None:
     """`flat_json.MOMENT_KEYS` must name every date or timestamp an event carries."""
     from datetime import date as Date
 
@@ -337,8 +339,8 @@ def test_the_fast_rebuild_knows_every_date_attribute(tmp_path: Path) -> None:
     from kiemtra.workflow.demo import run_demo
 
     db = Database(str(tmp_path / "k.db"))
-    store = db.open()
-    list(run_demo(store, tmp_path))
+    store = open_store(db)
+    list(run_demo(store))
     run_tick(db, as_of=D(2026, 11, 23), now=datetime(2026, 11, 23, 1, tzinfo=UTC),
              transport=OutboxTransport(tmp_path / "out"), claimant="t")
     seen: set[str] = set()
@@ -356,13 +358,12 @@ def view_tables(db: Database) -> dict[str, list[tuple[Any, ...]]]:
 
     found = {}
     with sqlite3.connect(db.url) as conn:
-        for table in t.VIEWS:
-            names = [c.name for c in table.columns]
-            parsed = {c.name for c in table.columns if type(c.type).__name__ == "JSON"}
-            rows = conn.execute(f"SELECT {', '.join(names)} FROM {table.name}")
-            found[table.name] = sorted(
+        for view in schema.VIEWS:
+            parsed = set(view.of_kind(schema.JSON))
+            rows = conn.execute(f"SELECT {', '.join(view.names)} FROM {view.name}")
+            found[view.name] = sorted(
                 tuple(json.loads(v) if name in parsed else v
-                      for name, v in zip(names, row, strict=True)) for row in rows)
+                      for name, v in zip(view.names, row, strict=True)) for row in rows)
     return found
 
 
@@ -372,119 +373,88 @@ def indexes(db: Database) -> list[tuple[str, str]]:
                                    "AND tbl_name LIKE 'view_%' AND sql IS NOT NULL"))
 
 
-@pytest.mark.parametrize("parallel", [False, True])
-def test_fast_rebuild_rows_equal_the_incremental_ones(tmp_path: Path, parallel: bool,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """Row for row, the one- and the two-process rebuild write what the batches wrote."""
+def demo_with_reminders(tmp_path: Path) -> Database:
     from kiemtra.notifications.tick import run_tick
     from kiemtra.notifications.transports import OutboxTransport
-    from kiemtra.projections import fast_rebuild
-    from kiemtra.projections.rebuild_worker import WorkerProcess
     from kiemtra.workflow.demo import run_demo
 
     db = Database(str(tmp_path / "k.db"))
-    store = db.open()
-    list(run_demo(store, tmp_path))
+    store = open_store(db)
+    list(run_demo(store))
+    store.close()
     run_tick(db, as_of=D(2026, 11, 23), now=datetime(2026, 11, 23, 1, tzinfo=UTC),
              transport=OutboxTransport(tmp_path / "out"), claimant="t")
-    total = store.event_count()
-    store.close()
+    return db
+
+
+def test_the_rebuild_writes_what_the_batches_wrote(tmp_path: Path) -> None:
+    """Row for row, the one-pass rebuild (finished streams written as soon as they finish,
+    indexes dropped for the load) writes what the batches wrote; the load's settings do
+    not outlive it."""
+    db = demo_with_reminders(tmp_path)
     v = views(db, batch_size=7)
     v.projector.catch_up()
     incremental = view_tables(db)
     assert incremental["view_deliveries"] and incremental["view_deadlines"]
-    monkeypatch.setattr(fast_rebuild, "PARALLEL_FROM", 0 if parallel else 10**12)
-    with sqlite3.connect(db.url) as conn:  # each process gets about half the streams
-        ends = sorted(e for (e,) in conn.execute(
-            "SELECT DISTINCT substr(originator_id, -2) FROM stored_events"))
-    monkeypatch.setattr(fast_rebuild, "SPLIT", ends[len(ends) // 2])
-    finished: list[int] = []
-    finish = WorkerProcess.finish
-    monkeypatch.setattr(WorkerProcess, "finish",
-                        lambda self: finished.append(finish(self)) or finished[-1])
-    settings = "PRAGMA cache_size", "PRAGMA secure_delete"
-    with v.engine.connect() as conn:  # the pool hands the rebuild this same connection
-        raw = conn.connection.driver_connection
-        before = [raw.execute(pragma).fetchone() for pragma in settings]
     keys = indexes(db)
     assert {"ux_view_inspections", "ux_view_deadlines", "ux_view_campaigns",
             "ux_view_deliveries", "ux_view_deliveries_key"} <= {name for name, _ in keys}
-    assert v.rebuild() == total
+    conn = sqlite3.connect(db.url, isolation_level=None)
+    settings = "PRAGMA cache_size", "PRAGMA secure_delete"
+    before = [conn.execute(pragma).fetchone() for pragma in settings]
+    total = SqliteSession(conn).head()
+    assert Projector(SqliteViews(connection=conn)).rebuild() == total
+    assert [conn.execute(pragma).fetchone() for pragma in settings] == before
+    conn.close()
     assert view_tables(db) == incremental
     assert indexes(db) == keys  # dropped for the load, made again
-    assert bool(finished) == parallel and (not parallel or 0 < finished[0] < total)
-    with v.engine.connect() as conn:  # the load's own settings do not outlive it
-        assert conn.connection.driver_connection is raw
-        assert [raw.execute(pragma).fetchone() for pragma in settings] == before
 
 
-class Collected:
-    """A sink that keeps what a fold hands it (the test looks at the fold's own logic)."""
+def test_a_stream_that_steps_after_it_finished_is_folded_again(tmp_path: Path) -> None:
+    """A rebuild writes a finished inspection or delivery and forgets it; if its stream
+    takes another step after all, it is folded again from its own events and the row
+    written too early goes. (kiemtra records no such step today; corrections may.)"""
+    db = demo_with_reminders(tmp_path)
+    with sqlite3.connect(db.url) as conn:  # two extra steps, appended as a later kiemtra might
+        vp = inspection_id(CODE, "vp").hex  # remediated: finished
+        last = conn.execute("SELECT MAX(originator_version) FROM stored_events WHERE "
+                            "originator_id = ?", (vp,)).fetchone()[0]
+        state = (b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-11-30T01:00:00+00:00"},'
+                 b'"state":"cancelled","actor":"truong-to","actor_role":"leader",'
+                 b'"effective_date":{"_type_":"date_iso","_data_":"2026-11-30"},'
+                 b'"reason":"ghi nh\\u1ea7m"}')
+        conn.execute("INSERT INTO stored_events VALUES (?, ?, ?, ?)",
+                     (vp, last + 1, "kiemtra:Inspection.Cancelled", state))
+        sent, version = conn.execute(
+            "SELECT originator_id, MAX(originator_version) FROM stored_events "
+            "WHERE topic = 'kiemtra:Delivery.Sent' GROUP BY originator_id").fetchone()
+        retry = (b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-11-30T01:00:00+00:00"},'
+                 b'"at":{"_type_":"datetime_iso","_data_":"2026-11-30T01:00:00+00:00"},'
+                 b'"claimant":"t"}')
+        conn.execute("INSERT INTO stored_events VALUES (?, ?, ?, ?)",
+                     (sent, version + 1, "kiemtra:Delivery.AttemptStarted", retry))
+    v = views(db, batch_size=5)
+    v.projector.catch_up()
+    incremental = view_tables(db)
+    assert v.rebuild() == SqliteSession(sqlite3.connect(db.url)).head()
+    assert view_tables(db) == incremental
+    states = {row[schema.INSPECTIONS.names.index("unit")]:
+              row[schema.INSPECTIONS.names.index("state")]
+              for row in incremental["view_inspections"]}
+    assert states["vp"] == "cancelled"
+    deliveries = {row[0]: row[schema.DELIVERIES.names.index("state")]
+                  for row in incremental["view_deliveries"]}
+    assert deliveries[sent] == "claimed"
 
-    def __init__(self) -> None:
-        self.rows: dict[str, list[tuple[Any, ...]]] = {}
-        self.seed_items: list[tuple[str, Any]] = []
 
-    def add(self, table: str, values: tuple[Any, ...]) -> None:
-        self.rows.setdefault(table, []).append(values)
+def test_the_layout_in_schema_is_the_tables_layout() -> None:
+    """`schema.py` is the one list of columns: SQLAlchemy's tables are built from it, and
+    the record's fields are columns of view_inspections, with the kinds the rows expect."""
+    from kiemtra.projections import rows, tables
 
-    def seeds(self, items: list[tuple[str, Any]]) -> None:
-        self.seed_items += items
-
-    def flush(self) -> None:
-        pass
-
-
-def test_rows_started_before_their_seed_wait_for_it(tmp_path: Path) -> None:
-    """The parent reads no plan: a row it writes before the worker has sent that row's
-    seed waits for `settle`; one whose seed never comes keeps its codes as names; a seed
-    with no event at all still gives its planned row. Together the two folds write what
-    one fold reading everything writes."""
-    from kiemtra.projections.fast_rebuild import Fold, fold_log, table_specs
-    from kiemtra.projections.rows import plan_seeds
-    from kiemtra.workflow.demo import run_demo
-
-    db = Database(str(tmp_path / "k.db"))
-    store = db.open()
-    list(run_demo(store, tmp_path))
-    store.close()
-    specs = table_specs(t.VIEWS)
-    with sqlite3.connect(db.url) as conn:
-        head = conn.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0]
-        ends = sorted(e for (e,) in conn.execute(
-            "SELECT DISTINCT substr(originator_id, -2) FROM stored_events"))
-        split = ends[len(ends) // 2]
-        whole, worker, parent = Collected(), Collected(), Collected()
-        fold_log(conn, head, Fold(whole, specs))
-        fold_log(conn, head, Fold(worker, specs, ("", split)))
-        late = Fold(parent, specs, (split, None), reads_plans=False)
-        fold_log(conn, head, late)  # as if the worker had sent nothing yet
-    columns = specs["view_inspections"][0]
-    oid, seq, name = (columns.index(c) for c in ("originator_id", "seq", "unit_name"))
-    assert worker.seed_items and "view_inspections" not in parent.rows
-    assert set(late.waiting) == {i for i, _ in worker.seed_items}
-
-    (lost, (code, unit, _, _)), first, *given = worker.seed_items  # `lost` never comes
-    late.take_seeds([first])  # a row that waited is written as soon as its seed comes
-    assert [row[oid] for row in parent.rows["view_inspections"]] == [first[0]]
-    assert first[0] not in set(late.waiting)
-    ghost = plan_seeds(code, [{"code": "ma", "name": "Đơn vị chưa có sự kiện"}])
-    late.take_seeds([*given, *ghost.items()])  # and one planned but with no event
-    assert set(late.waiting) == {lost}
-    late.settle()
-
-    written = sorted(worker.rows["view_inspections"] + parent.rows["view_inspections"])
-    expected = []
-    for row in whole.rows["view_inspections"]:
-        if row[oid] == lost:
-            row = tuple(0 if i == seq else unit if i == name else v for i, v in enumerate(row))
-        expected.append(row)
-    (ghost_id,) = ghost
-    ghost_rows = [row for row in written if row[oid] == ghost_id]
-    assert len(ghost_rows) == 1 and ghost_rows[0][columns.index("version")] == 0
-    assert ghost_rows[0][name] == "Đơn vị chưa có sự kiện"
-    written.remove(ghost_rows[0])
-    assert written == sorted(expected)
-    for table in ("view_campaigns", "view_deadlines"):
-        assert sorted(worker.rows.get(table, []) + parent.rows.get(table, [])) == sorted(
-            whole.rows[table])
+    for view in (schema.TRACKING, *schema.VIEWS):
+        table = tables.BY_NAME[view.name]
+        assert [c.name for c in table.columns] == view.names
+        assert {i.name for i in table.indexes} == {i.name for i in view.indexes}
+    columns = {c.name: c.kind for c in schema.INSPECTIONS.columns}
+    assert set(rows.RECORD_COLUMNS) <= set(columns)

@@ -9,14 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kiemtra.domain.delivery import Delivery, delivery_id
+
+from kiemtra.domain.delivery import Delivery
+from kiemtra.domain.ledger import delivery_id
 from kiemtra.notifications.message import UnsafeHeader, build
 from kiemtra.notifications.tick import LEASE, run_tick
 from kiemtra.notifications.transports import OutboxTransport, SmtpTransport
 from kiemtra.projections.views import Views
 from kiemtra.workflow.database import Database
 from kiemtra.workflow.services import Workflow
-
 from tests.conftest import CODE
 from tests.smtp_server import SmtpServer
 
@@ -231,7 +232,6 @@ def test_header_injection_is_refused(subject: str) -> None:
                                   "=?utf-8?b?UGjDsm5nCkJjYzogeEB5Lno=?="])
 def test_plan_import_refuses_encoded_newlines(wf: Workflow, name: str) -> None:
     from kiemtra.domain.errors import InvalidPlan
-
     from tests.conftest import plan_text
 
     text = plan_text(**{'code = "KTD-TKT-2026"': 'code = "OTHER"',

@@ -14,15 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from kiemtra.domain.errors import NotOwnUnit, RoleNotPermitted, UnknownActor
 from kiemtra.domain.ids import inspection_id
 from kiemtra.domain.roles import PERMISSIONS, ActorRole
-from kiemtra.projections.history import history
 from kiemtra.workflow.demo import template_text
 from kiemtra.workflow.services import Workflow
 from kiemtra.workflow.store import EventStore
-
-from tests.conftest import CODE, count_rows, plan_text
+from tests.conftest import CODE, count_rows, history, plan_text
 
 D = date
 ACTORS = {  # actor id in the example plan → the role it is tested as

@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from kiemtra.domain.errors import (
     CampaignExists,
-    ConcurrentChange,
     DateBeforePreviousStep,
     FindingAlreadyRemediated,
     InvalidMetrics,
     InvalidPlan,
+    InvalidText,
     KiemtraError,
     NotAWorkingDay,
     NothingToRemediate,
@@ -36,14 +37,11 @@ from kiemtra.domain.errors import (
     UnknownFinding,
     UnknownMember,
     UnknownUnit,
-    UnreadableFile,
 )
-from kiemtra.domain.text import InvalidText
-from kiemtra.projections.history import history
+from kiemtra.workflow import ConcurrentChange, UnreadableFile
 from kiemtra.workflow.services import Workflow
-from kiemtra.workflow.store import Database, read_attachment
-
-from tests.conftest import CODE, count_rows, plan_text, status, views_of
+from kiemtra.workflow.store import Database, open_store, read_attachment
+from tests.conftest import CODE, count_rows, database_of, history, plan_text, status, views_of
 
 D = date
 
@@ -163,7 +161,7 @@ def test_attachments_and_metrics_are_stored(wf: Workflow, campaign: str, tmp_pat
     assert event["details"]["attachments"] == [{"name": "bao-cao.pdf", "sha256": sha, "size": 16}]
     assert event["details"]["metrics"] == {"procedures": {"records_received": 10,
                                                           "records_online": 4}}
-    assert read_attachment(wf.store, sha) == pdf.read_bytes()
+    assert read_attachment(database_of(wf.store), sha) == pdf.read_bytes()
 
 
 def test_history_records_actor_effective_date_and_recorded_time(
@@ -330,17 +328,17 @@ def test_concurrent_change_writes_nothing(
     wf: Workflow, campaign: str, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another process records a step between our load and our save: exit code 3."""
-    import kiemtra.workflow.services as services
+    import kiemtra.domain.inspection as inspection
 
-    other = Database(str(db_path)).open()
-    real_advance = services.advance
+    other = open_store(Database(str(db_path)))
+    real_advance = inspection.advance
 
     def racing_advance(*args: Any, **kwargs: Any) -> Any:
-        monkeypatch.setattr(services, "advance", real_advance)  # the other process races once
+        monkeypatch.setattr(inspection, "advance", real_advance)  # the other process races once
         Workflow(other, "pho-to").notify(CODE, "kt", on_site=D(2026, 8, 13), day=D(2026, 8, 3))
         return real_advance(*args, **kwargs)
 
-    monkeypatch.setattr(services, "advance", racing_advance)
+    monkeypatch.setattr(inspection, "advance", racing_advance)
     events = count_rows(db_path)
     with pytest.raises(ConcurrentChange) as refused:
         wf.notify(CODE, "kt", on_site=D(2026, 8, 12), day=D(2026, 8, 3))
@@ -352,7 +350,7 @@ def test_concurrent_change_writes_nothing(
 
 def test_concurrent_imports_of_one_code(wf: Workflow, db_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    other = Database(str(db_path)).open()
+    other = open_store(Database(str(db_path)))
     real_get = wf.store.get
     calls = []
 
@@ -377,7 +375,11 @@ def test_absence_needs_the_leaders_approval(store: Any, campaign: str, db_path: 
     events = count_rows(db_path)
     with pytest.raises(AbsenceNotApproved) as refused:
         deputy.inspect(CODE, "vp", day=D(2026, 8, 10), surprise=True, absent=["tv-vp"])
-    assert refused.value.exit_code == 1 and "--approved-by truong-to" in refused.value.message()
+    from kiemtra.cli import error_text
+
+    assert refused.value.exit_code == 1 and "truong-to" in refused.value.message()
+    assert "--" not in refused.value.message()  # the domain speaks of rules, not options
+    assert "--approved-by truong-to" in error_text(refused.value, "vi")
     with pytest.raises(AbsenceNotApproved):
         deputy.inspect(CODE, "vp", day=D(2026, 8, 10), surprise=True, absent=["tv-vp"],
                        approved_by="pho-to")

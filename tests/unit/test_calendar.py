@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from kiemtra.domain.calendar import WorkingCalendar, announced_days
 
 CAL = WorkingCalendar()

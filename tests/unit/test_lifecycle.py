@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+
 from kiemtra.domain.errors import (
     NothingToRemediate,
     NoticeRequired,
@@ -12,8 +13,7 @@ from kiemtra.domain.errors import (
     StepNotAllowed,
     SurpriseNotAllowed,
 )
-from kiemtra.domain.lifecycle import TRANSITIONS, State, Step, StepFacts
-from kiemtra.workflow.lifecycle import advance, allowed_steps
+from kiemtra.domain.lifecycle import TRANSITIONS, State, Step, StepFacts, advance, allowed_steps
 
 S = State
 ALLOWED = [

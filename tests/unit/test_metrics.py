@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from kiemtra.domain.errors import InvalidMetrics
 from kiemtra.domain.metrics import derived_rates, parse_metrics_text
 from kiemtra.workflow.demo import metrics_text

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from kiemtra.domain.errors import InvalidPlan
 from kiemtra.domain.plan import Role, parse_plan, parse_plan_text, plan_from_record
 from kiemtra.domain.rules import DayKind, Period

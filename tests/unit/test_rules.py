@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from kiemtra.domain import rules as r
 from kiemtra.domain.calendar import WorkingCalendar
 from kiemtra.domain.errors import NotAWorkingDay, NoticeTooLate, RemediationDeadlineTooEarly

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from eventsourcing.utils import get_topic, resolve_topic
+
 from kiemtra.domain import topics
 from kiemtra.domain.campaign import Campaign
 from kiemtra.domain.delivery import Delivery

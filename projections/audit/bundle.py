@@ -32,10 +32,12 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from kiemtra.domain.chain import GENESIS, Checkpoint, canonical_bytes
-from kiemtra.domain.errors import InvalidCheckpoint, LogAltered, UnknownCampaign, UnwritableFile
+from kiemtra.domain.chain import GENESIS, canonical_bytes
+from kiemtra.domain.errors import UnknownCampaign
 from kiemtra.domain.ids import campaign_id, inspection_id
-from kiemtra.projections.audit_chain import (
+from kiemtra.projections.audit.checkpoint import Checkpoint
+from kiemtra.projections.audit.errors import InvalidCheckpoint, LogAltered
+from kiemtra.projections.audit.verify import (
     CHAIN,
     EVENTS,
     UNREADABLE,
@@ -49,6 +51,7 @@ from kiemtra.projections.audit_chain import (
     verify_database,
     walk,
 )
+from kiemtra.workflow import UnwritableFile
 
 BUNDLE_FORMAT = "kiemtra-audit-bundle/1"
 
@@ -60,6 +63,22 @@ class Exported:
     links: int
     attachments: int
     checkpoint: Checkpoint
+    file: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        return {"campaign": self.campaign, "events": self.events, "links": self.links,
+                "attachments": self.attachments, "file": self.file,
+                "checkpoint": self.checkpoint.to_json()}
+
+    def text(self, lang: str) -> str:
+        if lang == "vi":
+            return (f"Đã xuất {self.events} sự kiện, {self.attachments} tệp đính kèm và "
+                    f"{self.links} mắt xích chuỗi băm của kế hoạch {self.campaign} ra "
+                    f"{self.file}. Kiểm tra trên máy khác: kiemtra audit verify --bundle "
+                    f"{self.file}")
+        return (f"Exported {self.events} events, {self.attachments} attachments and "
+                f"{self.links} chain links of campaign {self.campaign} to {self.file}. Check "
+                f"it elsewhere with: kiemtra audit verify --bundle {self.file}")
 
 
 def export_bundle(db: Path, code: str, out: Path, key: bytes | Callable[[], bytes],
@@ -92,7 +111,7 @@ def export_bundle(db: Path, code: str, out: Path, key: bytes | Callable[[], byte
             tmp.unlink(missing_ok=True)
     finally:
         conn.close()
-    return Exported(str(plan["code"]), events, links, len(files), checkpoint)
+    return Exported(str(plan["code"]), events, links, len(files), checkpoint, str(out))
 
 
 def _campaign_start(conn: sqlite3.Connection, code: str
@@ -158,6 +177,20 @@ class BundleVerified:
         return {"ok": True, "campaign": self.campaign, "events": self.events,
                 "links": self.links, "attachments": self.attachments, "head": self.head,
                 "signature_checked": self.signature_checked}
+
+    def text(self, lang: str) -> str:
+        vi = lang == "vi"
+        counts = (f"kế hoạch {self.campaign}, {self.events} sự kiện, {self.links} mắt xích "
+                  f"chuỗi băm đến vị trí {self.head}, {self.attachments} tệp đính kèm" if vi
+                  else f"campaign {self.campaign}, {self.events} events, {self.links} chain "
+                  f"links up to position {self.head}, {self.attachments} attachments")
+        if self.signature_checked:
+            return (f"Gói xuất nguyên vẹn và đầy đủ, chữ ký hợp lệ: {counts}." if vi else
+                    f"The bundle is complete and unaltered, its signature valid: {counts}.")
+        return (f"Gói xuất nhất quán bên trong: {counts}. CHƯA kiểm tra chữ ký "
+                "(--no-signature): chưa chứng minh được gói không bị dựng lại." if vi else
+                f"The bundle is consistent in itself: {counts}. The signature was NOT checked "
+                "(--no-signature): nothing proves it was not rebuilt.")
 
 
 def verify_bundle(path: Path, key: bytes | None,

@@ -17,34 +17,28 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
+
 from kiemtra.domain.campaign import Campaign
-from kiemtra.domain.errors import InvalidInput, KiemtraError, UnknownCampaign, UnreadableRecord
+from kiemtra.domain.errors import KiemtraError, UnknownCampaign
 from kiemtra.domain.ids import campaign_id, inspection_id
 from kiemtra.domain.plan import Plan, plan_from_record
 from kiemtra.domain.record import EVENT_STEPS
 from kiemtra.domain.roles import identify
 from kiemtra.domain.topics import CAMPAIGN, INSPECTION, of_kinds
+from kiemtra.projections.audit.describe import describe
+from kiemtra.projections.audit.errors import (
+    UnknownEventName,
+    UnknownUnitAnywhere,
+    UnreadableRecord,
+)
 from kiemtra.projections.rows import jsonable
-from kiemtra.workflow.clock import VIETNAM
-from kiemtra.workflow.store import EventStore
+from kiemtra.workflow import VIETNAM, Database, EventStore, open_store
 
 STEP_OF_EVENT = {"PlanImported": "import", "Planned": "plan"} | {
     name: str(step) for name, step in EVENT_STEPS.items() if step is not None}
 UNREADABLE = "Unreadable"
 ENVELOPE = {"originator_id", "originator_version", "originator_topic", "timestamp", "actor",
             "actor_role", "effective_date"}
-
-
-class UnknownUnitAnywhere(InvalidInput):
-    rule = "unit"
-    vi = "Không kế hoạch nào có đơn vị «{unit}»."
-    en = "No campaign has a unit '{unit}'."
-
-
-class UnknownEventName(InvalidInput):
-    rule = "event"
-    vi = "Không có loại sự kiện hay bước «{name}». Các giá trị: {known}."
-    en = "No event or step is called '{name}'. Known: {known}."
 
 
 @dataclass(frozen=True)
@@ -65,6 +59,25 @@ class AuditFilter:
         if not names:
             raise UnknownEventName(name=self.event, known=", ".join(STEP_OF_EVENT))
         return names
+
+
+def read_trail(database: Database, where: AuditFilter = AuditFilter()) -> list[dict[str, Any]]:
+    """The trail of `database`: empty if nothing was ever recorded there (no database),
+    but a campaign asked for in a database that does not exist is an unknown one."""
+    if not database.exists():
+        if where.campaign:
+            raise UnknownCampaign(code=where.campaign)
+        return []
+    store = open_store(database)
+    try:
+        return audit_rows(store, where)
+    finally:
+        store.close()
+
+
+def history(database: Database, code: str, unit: str | None = None) -> list[dict[str, Any]]:
+    """The timeline of a campaign (or one unit): its part of the trail, in recording order."""
+    return read_trail(database, AuditFilter(campaign=code, unit=unit))
 
 
 def audit_rows(store: EventStore, where: AuditFilter = AuditFilter()) -> list[dict[str, Any]]:
@@ -182,6 +195,30 @@ class _Trail:
         except KiemtraError:
             return None, None
         return found.name, found.role.value
+
+
+CSV_COLUMNS = ("seq", "recorded_at", "effective_date", "back_dated", "actor", "actor_name",
+               "actor_role", "campaign", "unit", "event", "step", "description",
+               "attachments", "details")
+
+
+def trail_csv(rows: list[dict[str, Any]], lang: str) -> bytes:
+    """The trail as CSV: UTF-8 with a byte-order mark, so Excel shows Vietnamese right."""
+    import csv
+    import io
+    import json
+
+    text = io.StringIO()
+    out = csv.writer(text, lineterminator="\r\n")
+    out.writerow(CSV_COLUMNS)
+    for r in rows:
+        files = "; ".join(f"{f['name']} {f['sha256']}" for f in r["attachments"])
+        out.writerow([r["seq"], r["recorded_at"], r["effective_date"],
+                      "1" if r["back_dated"] else "0", r["actor"], r["actor_name"] or "",
+                      r["actor_role"] or "", r["campaign"], r["unit"] or "", r["event"],
+                      r["step"], describe(r, lang), files,
+                      json.dumps(r["details"], ensure_ascii=False)])
+    return ("\ufeff" + text.getvalue()).encode("utf-8")
 
 
 def unreadable_row(position: int, topic: Any, exc: Exception) -> dict[str, Any]:

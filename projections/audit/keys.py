@@ -11,7 +11,8 @@ import os
 import secrets
 from pathlib import Path
 
-from kiemtra.domain.errors import NoAuditKey, StorageUnavailable
+from kiemtra.projections.audit.errors import NoAuditKey
+from kiemtra.workflow import StorageUnavailable
 
 KEY_ENV = "KIEMTRA_AUDIT_KEY"
 

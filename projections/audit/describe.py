@@ -1,4 +1,4 @@
-"""The timeline of a campaign or one unit: every recorded event, described in words."""
+"""An event of the trail described in words, for the tables and the CSV of the trail."""
 
 from __future__ import annotations
 
@@ -6,13 +6,6 @@ from datetime import date
 from typing import Any
 
 from kiemtra.domain.errors import format_value
-from kiemtra.projections.audit_trail import AuditFilter, audit_rows
-from kiemtra.workflow.store import EventStore
-
-
-def history(store: EventStore, code: str, unit: str | None = None) -> list[dict[str, Any]]:
-    """The campaign's (or one unit's) part of the audit trail, in recording order."""
-    return audit_rows(store, AuditFilter(campaign=code, unit=unit))
 
 
 def describe(row: dict[str, Any], lang: str = "vi") -> str:

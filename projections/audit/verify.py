@@ -1,4 +1,4 @@
-"""Checking the hash chain of the event log, and taking checkpoints of its head.
+"""Checking the hash chain of the event log, and signing checkpoints of its head.
 
 `audit verify` walks the events table and the chain table side by side in
 position order and recomputes every link (`domain/chain.py`); the first
@@ -19,8 +19,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kiemtra.domain.chain import GENESIS, Checkpoint, canonical_bytes, key_id, link, payload_digest
-from kiemtra.domain.errors import KeyMismatch, LogAltered
+from kiemtra.domain.chain import GENESIS, canonical_bytes, link, payload_digest
+from kiemtra.projections.audit.checkpoint import Checkpoint, key_id
+from kiemtra.projections.audit.errors import KeyMismatch, LogAltered
 
 EVENTS = "stored_events"
 CHAIN = "event_chain"
@@ -121,6 +122,27 @@ class Verified:
                 "head_hash": self.head_hash, "attachments": self.attachments,
                 "checkpoints": self.checkpoints, "chained_after_the_fact_through":
                 self.chained_through or None, "chained_at": self.chained_at}
+
+    def text(self, lang: str) -> str:
+        if lang == "vi":
+            return (f"Hồ sơ nguyên vẹn: đã kiểm tra {self.events} sự kiện (đến vị trí "
+                    f"{self.head}), {self.attachments} tệp đính kèm, {self.checkpoints} điểm "
+                    "kiểm tra.")
+        return (f"The record is intact: {self.events} events checked (up to position "
+                f"{self.head}), {self.attachments} attachments, {self.checkpoints} "
+                "checkpoints.")
+
+    def note(self, lang: str) -> str | None:
+        """What a reviewer must know of positions chained after the fact, if any."""
+        if not self.chained_through:
+            return None
+        if lang == "vi":
+            return (f"Lưu ý: các vị trí 1–{self.chained_through} được nối chuỗi băm sau khi "
+                    f"ghi (lúc {self.chained_at}, khi phiên bản này mở cơ sở dữ liệu lần đầu); "
+                    "chuỗi chỉ bảo đảm chúng không đổi kể từ lúc đó.")
+        return (f"Note: positions 1–{self.chained_through} were chained after they were "
+                f"recorded ({self.chained_at}, when this version first opened the database); "
+                "the chain vouches for them only since then.")
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -232,12 +254,3 @@ def sign_head(walked: Verified, key: bytes, now: datetime) -> Checkpoint:
     return Checkpoint(position=walked.head, hash=walked.head_hash, events=walked.events,
                       created_at=now.isoformat(timespec="seconds"),
                       key_id=key_id(key)).signed(key)
-
-
-def read_checkpoint(text: str) -> Checkpoint:
-    """Raises ValueError when the text is not a checkpoint."""
-    return Checkpoint.from_json(json.loads(text))
-
-
-def checkpoint_text(checkpoint: Checkpoint) -> str:
-    return json.dumps(checkpoint.to_json(), indent=2) + "\n"

@@ -1,0 +1,94 @@
+"""Values as kiemtra writes and reads them: ISO text for machines; for people, dates as
+DD/MM/YYYY and numbers as 1.250,5 in Vietnamese, ISO and 1,250.5 in English.
+
+One home for the conversions the layers share: the views keep dates as ISO text, JSON
+output uses ISO dates, and Vietnamese text uses DD/MM/YYYY (documents and letters:
+"ngày 05 tháng 02 năm 2026").
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, tzinfo
+from typing import Any
+
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+VN_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def parse_date(text: str) -> date:
+    """A date typed as YYYY-MM-DD or as Vietnamese DD/MM/YYYY, between 2000 and 2100.
+    Raises ValueError with the reason in both languages, "vi (en)"."""
+    text = text.strip()
+    try:
+        if ISO_DATE.match(text):
+            day = date.fromisoformat(text)
+        elif m := VN_DATE.match(text):
+            day = date(int(m[3]), int(m[2]), int(m[1]))
+        else:
+            msg = (f"«{text}» không phải ngày dạng YYYY-MM-DD hoặc DD/MM/YYYY "
+                   "(expected YYYY-MM-DD or DD/MM/YYYY)")
+            raise ValueError(msg)
+    except ValueError as exc:
+        if "«" in str(exc):
+            raise
+        msg = f"ngày «{text}» không tồn tại (date does not exist)"
+        raise ValueError(msg) from None
+    if not EARLIEST <= day <= LATEST:
+        msg = f"ngày «{text}» nằm ngoài khoảng 2000–2100 (outside 2000–2100)"
+        raise ValueError(msg)
+    return day
+
+
+def parse_moment(text: str, zone: tzinfo) -> datetime:
+    """A moment typed as a date (its end) or 'DATE HH:MM[:SS]', in `zone`."""
+    day_part, _, time_part = text.strip().replace("T", " ").partition(" ")
+    try:
+        day = parse_date(day_part)
+        moment = (datetime.combine(day, time.fromisoformat(time_part)) if time_part
+                  else datetime.combine(day, time.max))
+    except ValueError:
+        msg = (f"«{text}» không phải thời điểm dạng NGÀY [GIỜ:PHÚT[:GIÂY]] "
+               "(expected DATE [HH:MM[:SS]])")
+        raise ValueError(msg) from None
+    return moment.replace(tzinfo=zone)
+
+
+def iso(value: date | datetime | str | None) -> str | None:
+    """ISO text of a date or a moment; text is taken as ISO already; None stays None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):  # a datetime is a date too
+        return value.isoformat()
+    return str(value)
+
+
+def as_date(value: Any) -> date | None:
+    """A date from a date, ISO text or None (as the view tables and JSON give them)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def format_date(day: date, lang: str) -> str:
+    """DD/MM/YYYY in Vietnamese, ISO in English."""
+    return day.strftime("%d/%m/%Y") if lang == "vi" else day.isoformat()
+
+
+def document_date(day: date) -> str:
+    """'ngày 05 tháng 02 năm 2026', 'ngày 14 tháng 8 năm 2026': days below 10 and
+    January and February take a leading zero on administrative documents (ND 30/2020)."""
+    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
+    return f"ngày {day.day:02d} tháng {month} năm {day.year}"
+
+
+def format_number(value: float, lang: str, decimals: int | None = None) -> str:
+    """1250 → '1.250', 96.5 → '96,5' in Vietnamese; '1,250' and '96.5' in English.
+    Whole values get no decimals unless `decimals` says."""
+    if decimals is None:
+        decimals = 0 if value == int(value) else 1
+    text = f"{value:,.{decimals}f}"
+    if lang == "vi":
+        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
+    return text

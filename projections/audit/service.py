@@ -1,0 +1,108 @@
+"""What a reviewer's command asks of the audit trail, with the decisions it needs.
+
+Each function is one command: which database file is audited (SQLite only, for now),
+which key signs or checks, and what a missing key means — so that the CLI only parses
+and prints. The log is only read: opening it through the event store would create
+missing tables, and a removed chain must be reported, not rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from kiemtra.projections.audit.bundle import BundleVerified, Exported, export_bundle, verify_bundle
+from kiemtra.projections.audit.checkpoint import Checkpoint, read_checkpoint
+from kiemtra.projections.audit.errors import (
+    BundleKeyRequired,
+    InvalidAttachmentName,
+    InvalidCheckpoint,
+    LogAltered,
+    NoAuditKey,
+    UnknownAttachment,
+)
+from kiemtra.projections.audit.keys import audit_key
+from kiemtra.projections.audit.verify import Verified, make_checkpoint, verify_database
+from kiemtra.workflow import Database, StorageUnavailable, read_attachment, read_text_file
+
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def audited_file(database: Database) -> Path:
+    """The SQLite file to audit."""
+    if database.is_postgres:
+        raise StorageUnavailable(db=database.label(), reason=(
+            "kiểm toán chuỗi băm chưa hỗ trợ PostgreSQL",
+            "the audit chain is not yet supported on PostgreSQL"))
+    if not database.exists():
+        raise StorageUnavailable(db=database.label(), reason=("tệp không tồn tại",
+                                                              "no such file"))
+    return database.sqlite_path
+
+
+def read_checkpoints(paths: Sequence[str]) -> list[tuple[str, Checkpoint]]:
+    found = []
+    for path in paths:
+        try:
+            found.append((path, read_checkpoint(read_text_file(path))))
+        except ValueError as exc:
+            raise InvalidCheckpoint(path=path, reason=exc) from None
+    return found
+
+
+def verify_record(database: Database, checkpoint_files: Sequence[str] = ()) -> Verified:
+    """`audit verify`: the whole database, and the checkpoints given (their signatures
+    need the key; without checkpoints no key is needed)."""
+    checkpoints = read_checkpoints(checkpoint_files)
+    return verify_database(audited_file(database), checkpoints,
+                           audit_key() if checkpoints else None)
+
+
+def verify_bundle_file(path: str, checkpoint_files: Sequence[str] = (),
+                       unsigned: bool = False) -> BundleVerified:
+    """`audit verify --bundle`: needs the signing key, unless the reviewer settles for the
+    bundle's inner consistency (`unsigned`, and no checkpoint of their own to check)."""
+    checkpoints = read_checkpoints(checkpoint_files)
+    try:
+        key: bytes | None = audit_key()
+    except NoAuditKey:
+        if checkpoints or not unsigned:
+            raise BundleKeyRequired() from None
+        key = None
+    return verify_bundle(Path(path), key, checkpoints)
+
+
+def take_checkpoint(database: Database, now: datetime) -> Checkpoint:
+    """`audit checkpoint`: the log is checked first; the key (created on first use) is
+    asked for only once the log is found intact."""
+    return make_checkpoint(audited_file(database), lambda: audit_key(create=True), now)
+
+
+def export(database: Database, code: str, out: str, now: datetime) -> Exported:
+    """`audit export`: the campaign's bundle, signed like a checkpoint, at `out`."""
+    done = export_bundle(audited_file(database), code, Path(out),
+                         lambda: audit_key(create=True), now)
+    return replace(done, file=out)  # as the user named it
+
+
+def attachment(database: Database, sha256: str) -> bytes:
+    """A stored attachment's bytes, only if they still hash to the name they were stored
+    under (else the record was altered, and the first event naming it is reported)."""
+    wanted = sha256.strip().lower()
+    if not SHA256_HEX.match(wanted):
+        raise InvalidAttachmentName(value=sha256)
+    content = read_attachment(database, wanted) if database.exists() else None
+    if content is None:
+        raise UnknownAttachment(sha256=wanted)
+    if hashlib.sha256(content).hexdigest() != wanted:
+        with sqlite3.connect(f"file:{database.sqlite_path}?mode=ro", uri=True) as conn:
+            position = conn.execute("SELECT MIN(rowid) FROM stored_events WHERE "
+                                    "instr(state, ?) > 0", (wanted.encode("ascii"),)
+                                    ).fetchone()[0] or 0
+        raise LogAltered(position=position, kind="attachment", detail=wanted)
+    return content

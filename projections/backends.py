@@ -1,0 +1,488 @@
+"""The view tables of one database, in one write-locked transaction: what the projector
+reads and writes, on SQLite through the standard `sqlite3` driver, on PostgreSQL through
+SQLAlchemy.
+
+A `Session` is one transaction holding the views' write lock (SQLite: BEGIN IMMEDIATE;
+PostgreSQL: the tracking rows FOR UPDATE), so two processes catching up at once take
+turns and the second finds the work done. It reads the log (the events after a
+position, or one stream's), loads the rows a batch touches, writes rows through a sink,
+and moves the tracking position — all committed together or not at all.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from typing import TYPE_CHECKING, Any, Protocol
+
+import orjson
+
+from kiemtra.projections import schema
+from kiemtra.projections.rows import Row, delivery_from_row
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
+    from kiemtra.projections.fold import Delivery, Event, Sink
+
+STATUS, LAYOUT = "status", "schema"  # the tracking rows: the projector's position, the layout
+SQLITE_EVENTS = "stored_events"  # the library's SQLite module's table
+POSTGRES_EVENTS = "kiemtra_events"  # its PostgreSQL module's: the application's name + _events
+IN_CHUNK = 500  # ids per IN (…) list
+CHUNK = 1000  # rows per executemany
+
+
+class Session(Protocol):
+    def marks(self) -> dict[str, int] | None:
+        """The tracking rows (name → position), None when the views were never made."""
+
+    def head(self) -> int:
+        """The position of the last event recorded (0 when there is none)."""
+
+    def events_after(self, position: int, limit: int | None = None) -> Iterable[Event]: ...
+
+    def stream_events(self, oid: str, upto: int) -> list[Event]:
+        """Every event of one stream up to position `upto`, in order."""
+
+    def load_rows(self, ids: Iterable[str]) -> dict[str, Row]: ...
+
+    def load_deliveries(self, ids: Iterable[str]) -> dict[str, Delivery]: ...
+
+    def sink(self, replace: bool) -> Sink:
+        """Where rows go: replacing the rows of the same streams, or (a rebuild, into
+        empty tables) only adding."""
+
+    def supersede(self, rows: Sequence[tuple[str, int]]) -> None:
+        """Delete the rows written for these (stream, version)s: a rebuild wrote them
+        before the stream took another step."""
+
+    def reset(self) -> None:
+        """Drop the views and make them again, empty, at position 0 of this layout."""
+
+    def move(self, start: int, end: int) -> None:
+        """Set the position from `start` to `end`; refuses if it is not at `start`."""
+
+    def loading(self) -> Any:
+        """A context for a rebuild's load (no indexes, bigger cache); a no-op elsewhere."""
+
+
+def _moved(start: int) -> RuntimeError:
+    return RuntimeError(f"projection position moved under us (expected {start})")
+
+
+# --- SQLite ---------------------------------------------------------------------------
+
+
+class SqliteViews:
+    """The views of a SQLite file (or of one open connection, for a view in memory)."""
+
+    def __init__(self, path: str | None = None, *,
+                 connection: sqlite3.Connection | None = None) -> None:
+        self.path = path
+        self.connection = connection
+
+    @contextmanager
+    def locked(self) -> Iterator[SqliteSession]:
+        db = self.connection or sqlite3.connect(self.path or ":memory:", timeout=10,
+                                                isolation_level=None)
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield SqliteSession(db)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        finally:
+            if self.connection is None:
+                db.close()
+
+    def marks_and_head(self) -> tuple[dict[str, int], int]:
+        """The tracking marks ({} if none) and the head, read without the lock: is there
+        anything new?"""
+        db = self.connection or sqlite3.connect(self.path or ":memory:", timeout=10)
+        try:
+            session = SqliteSession(db)
+            return session.marks() or {}, session.head()
+        finally:
+            if self.connection is None:
+                db.close()
+
+
+class Columns:
+    """A row dict as the tuple `executemany` takes, stored as SQLAlchemy stores it on
+    SQLite: JSON as compact text, booleans 0/1, dates as ISO text (already, in the fold).
+    Plain `str` and `int` are also what the driver binds fastest."""
+
+    def __init__(self, view: schema.View) -> None:
+        self.names = view.names
+        self.json = view.of_kind(schema.JSON)
+        self.flags = view.of_kind(schema.BOOL)
+        self.dates = view.of_kind(schema.DATE)
+
+    def __call__(self, row: dict[str, Any]) -> tuple[Any, ...]:
+        for name in self.json:
+            row[name] = orjson.dumps(row[name]).decode()
+        for name in self.flags:
+            row[name] = 1 if row[name] else 0
+        for name in self.dates:  # a date object where the caller did not fold flat
+            if type(row[name]) is date:
+                row[name] = row[name].isoformat()
+        return tuple(row[name] for name in self.names)
+
+
+COLUMNS = {view.name: Columns(view) for view in schema.VIEWS}
+
+
+class SqliteSink:
+    """Buffered `executemany` into the view tables."""
+
+    def __init__(self, db: sqlite3.Connection, replace: bool) -> None:
+        self.db = db
+        self.replace = replace
+        verb = "INSERT OR REPLACE" if replace else "INSERT"
+        self.sql = {name: f"INSERT INTO {name} ({', '.join(c.names)}) VALUES "
+                          f"({', '.join('?' for _ in c.names)})".replace("INSERT", verb, 1)
+                    for name, c in COLUMNS.items()}
+        self.pending: dict[str, list[tuple[Any, ...]]] = {name: [] for name in COLUMNS}
+        self.cleared: list[str] = []  # replacing: streams whose old deadlines go first
+
+    def inspection(self, row: Row) -> None:
+        if self.replace:
+            self.cleared.append(row.originator_id)
+        self._add(schema.INSPECTIONS.name, row.to_db())
+        for item in row.deadlines():
+            self._add(schema.DEADLINES.name, item)
+
+    def campaign(self, row: dict[str, Any]) -> None:
+        self._add(schema.CAMPAIGNS.name, row)
+
+    def delivery(self, row: dict[str, Any]) -> None:
+        self._add(schema.DELIVERIES.name, row)
+
+    def _add(self, table: str, row: dict[str, Any]) -> None:
+        pending = self.pending[table]
+        pending.append(COLUMNS[table](row))
+        if len(pending) >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.cleared:  # before any deadline of these streams is written again
+            for i in range(0, len(self.cleared), IN_CHUNK):
+                chunk = self.cleared[i:i + IN_CHUNK]
+                self.db.execute(f"DELETE FROM {schema.DEADLINES.name} WHERE originator_id "
+                                f"IN ({', '.join('?' for _ in chunk)})", chunk)
+            self.cleared = []
+        for table, pending in self.pending.items():
+            if pending:
+                self.db.executemany(self.sql[table], pending)
+                self.pending[table] = []
+
+
+class SqliteSession:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def marks(self) -> dict[str, int] | None:
+        if not self._has(schema.TRACKING.name):
+            return None
+        return {name: int(position) for name, position in
+                self.db.execute(f"SELECT name, position FROM {schema.TRACKING.name}")}
+
+    def _has(self, table: str) -> bool:
+        return self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                               "name = ?", (table,)).fetchone() is not None
+
+    def head(self) -> int:
+        if not self._has(SQLITE_EVENTS):
+            return 0
+        return int(self.db.execute(f"SELECT MAX(rowid) FROM {SQLITE_EVENTS}").fetchone()[0]
+                   or 0)
+
+    def events_after(self, position: int, limit: int | None = None) -> Iterable[Event]:
+        sql = (f"SELECT rowid, originator_id, originator_version, topic, state "
+               f"FROM {SQLITE_EVENTS} WHERE rowid > ? ORDER BY rowid")
+        if limit is None:  # a rebuild: up to the head it was asked for, streamed
+            return self.db.execute(sql.replace("rowid > ?", "rowid > ? AND rowid <= ?"),
+                                   (position, self.head()))
+        return self.db.execute(sql + " LIMIT ?", (position, limit)).fetchall()
+
+    def stream_events(self, oid: str, upto: int) -> list[Event]:
+        return self.db.execute(
+            f"SELECT rowid, originator_id, originator_version, topic, state FROM "
+            f"{SQLITE_EVENTS} WHERE originator_id = ? AND rowid <= ? "
+            "ORDER BY originator_version", (oid, upto)).fetchall()
+
+    def _select(self, table: str, ids: Iterable[str]) -> Iterator[dict[str, Any]]:
+        wanted = sorted(set(ids))
+        self.db.row_factory = sqlite3.Row
+        try:
+            for i in range(0, len(wanted), IN_CHUNK):
+                chunk = wanted[i:i + IN_CHUNK]
+                yield from (dict(r) for r in self.db.execute(
+                    f"SELECT * FROM {table} WHERE originator_id IN "
+                    f"({', '.join('?' for _ in chunk)})", chunk))
+        finally:
+            self.db.row_factory = None
+
+    def load_rows(self, ids: Iterable[str]) -> dict[str, Row]:
+        return {m["originator_id"]: Row.from_db(m, dates=False)
+                for m in self._select(schema.INSPECTIONS.name, ids)}
+
+    def load_deliveries(self, ids: Iterable[str]) -> dict[str, Delivery]:
+        return {m["originator_id"]: (m["version"], delivery_from_row(m, times=False))
+                for m in self._select(schema.DELIVERIES.name, ids)}
+
+    def sink(self, replace: bool) -> SqliteSink:
+        return SqliteSink(self.db, replace)
+
+    def supersede(self, rows: Sequence[tuple[str, int]]) -> None:
+        if not rows:
+            return
+        self.db.execute("CREATE TEMP TABLE superseded (oid TEXT, version INTEGER)")
+        self.db.executemany("INSERT INTO superseded VALUES (?, ?)", rows)
+        for table in (schema.INSPECTIONS.name, schema.DELIVERIES.name):
+            self.db.execute(f"DELETE FROM {table} WHERE (originator_id, version) IN "
+                            "(SELECT oid, version FROM superseded)")
+        self.db.execute("DROP TABLE superseded")
+
+    def reset(self) -> None:
+        from sqlalchemy.dialects import sqlite
+        from sqlalchemy.schema import CreateIndex, CreateTable
+
+        from kiemtra.projections import tables
+
+        dialect = sqlite.dialect()
+        for table in (tables.tracking, *tables.VIEWS):
+            self.db.execute(f"DROP TABLE IF EXISTS {table.name}")
+            self.db.execute(str(CreateTable(table).compile(dialect=dialect)))
+            for index in table.indexes:
+                self.db.execute(str(CreateIndex(index).compile(dialect=dialect)))
+        self.db.executemany(f"INSERT INTO {schema.TRACKING.name} VALUES (?, ?)",
+                            [(STATUS, 0), (LAYOUT, schema.SCHEMA_VERSION)])
+
+    def move(self, start: int, end: int) -> None:
+        moved = self.db.execute(f"UPDATE {schema.TRACKING.name} SET position = ? "
+                                "WHERE name = ? AND position = ?", (end, STATUS, start))
+        if moved.rowcount != 1:
+            raise _moved(start)
+
+    @contextmanager
+    def loading(self) -> Iterator[None]:
+        """For a rebuild's load: the (empty) tables' indexes, unique keys included, dropped
+        and made again after (one sort each instead of a B-tree insert per row); a larger
+        page cache; no secure delete, which Debian's SQLite has on and which would zero
+        every page of the old views through the WAL — data derived from the events kept
+        beside it. A failed rebuild rolls the drop back with everything else."""
+        views = [view.name for view in schema.VIEWS]
+        marks = ", ".join("?" for _ in views)
+        indexes = self.db.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                                  f"AND sql IS NOT NULL AND tbl_name IN ({marks})",
+                                  views).fetchall()
+        before = [self.db.execute(f"PRAGMA {name}").fetchone()[0]
+                  for name in ("cache_size", "secure_delete")]
+        self.db.execute("PRAGMA cache_size = -20000")
+        self.db.execute("PRAGMA secure_delete = 0")
+        for name, _ in indexes:
+            self.db.execute(f'DROP INDEX "{name}"')
+        try:
+            yield
+            for _, sql in indexes:
+                self.db.execute(sql)
+        finally:
+            self.db.execute(f"PRAGMA cache_size = {int(before[0])}")
+            self.db.execute(f"PRAGMA secure_delete = {int(before[1])}")
+
+
+# --- PostgreSQL (or any SQLAlchemy engine) ----------------------------------------------
+
+
+class EngineViews:
+    """The views of a database reached through a SQLAlchemy engine (PostgreSQL)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def locked(self) -> Iterator[EngineSession]:
+        from sqlalchemy import inspect, text
+
+        with self.engine.connect() as conn, conn.begin():
+            if inspect(conn).has_table(schema.TRACKING.name):
+                conn.execute(text(f"SELECT position FROM {schema.TRACKING.name} FOR UPDATE"))
+            yield EngineSession(conn)
+
+    def marks_and_head(self) -> tuple[dict[str, int], int]:
+        with self.engine.connect() as conn:
+            session = EngineSession(conn)
+            found = session.marks() or {}, session.head()
+            conn.rollback()
+        return found
+
+
+class EngineSink:
+    """Rows into the view tables through SQLAlchemy: each batch's streams deleted, then
+    inserted again (values converted to the column types)."""
+
+    def __init__(self, conn: Connection, replace: bool) -> None:
+        self.conn = conn
+        self.replace = replace
+        self.pending: dict[str, list[dict[str, Any]]] = {view.name: [] for view in schema.VIEWS}
+
+    def inspection(self, row: Row) -> None:
+        self.pending[schema.INSPECTIONS.name].append(_typed(schema.INSPECTIONS, row.to_db()))
+        self.pending[schema.DEADLINES.name] += [_typed(schema.DEADLINES, d)
+                                                for d in row.deadlines()]
+
+    def campaign(self, row: dict[str, Any]) -> None:
+        self.pending[schema.CAMPAIGNS.name].append(_typed(schema.CAMPAIGNS, row))
+
+    def delivery(self, row: dict[str, Any]) -> None:
+        self.pending[schema.DELIVERIES.name].append(_typed(schema.DELIVERIES, row))
+
+    def flush(self) -> None:
+        from sqlalchemy import delete, insert
+
+        from kiemtra.projections import tables
+
+        if self.replace:
+            keys = {tables.campaigns: ("code_key", schema.CAMPAIGNS.name),
+                    tables.inspections: ("originator_id", schema.INSPECTIONS.name),
+                    tables.deadlines: ("originator_id", schema.INSPECTIONS.name),
+                    tables.deliveries: ("originator_id", schema.DELIVERIES.name)}
+            for table, (key, source) in keys.items():
+                ids = sorted({r[key] for r in self.pending[source]})
+                for i in range(0, len(ids), IN_CHUNK):
+                    self.conn.execute(delete(table).where(
+                        table.c[key].in_(ids[i:i + IN_CHUNK])))
+        for name, rows in self.pending.items():
+            if rows:
+                self.conn.execute(insert(tables.BY_NAME[name]), rows)
+                self.pending[name] = []
+
+
+def _typed(view: schema.View, row: dict[str, Any]) -> dict[str, Any]:
+    """ISO text back to dates for SQLAlchemy's Date columns."""
+    for name in view.of_kind(schema.DATE):
+        value = row[name]
+        if isinstance(value, str):
+            row[name] = date.fromisoformat(value)
+    return row
+
+
+class EngineSession:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def _has(self, table: str) -> bool:
+        from sqlalchemy import inspect
+
+        return bool(inspect(self.conn).has_table(table))
+
+    def marks(self) -> dict[str, int] | None:
+        from sqlalchemy import text
+
+        if not self._has(schema.TRACKING.name):
+            return None
+        return {name: int(position) for name, position in self.conn.execute(
+            text(f"SELECT name, position FROM {schema.TRACKING.name}"))}
+
+    def head(self) -> int:
+        from sqlalchemy import text
+
+        if not self._has(POSTGRES_EVENTS):
+            return 0
+        found = self.conn.execute(text(
+            f"SELECT MAX(notification_id) FROM {POSTGRES_EVENTS}")).scalar()
+        return int(found or 0)
+
+    def _events(self, where: str, params: dict[str, Any], tail: str) -> list[Event]:
+        from sqlalchemy import text
+
+        rows = self.conn.execute(text(
+            f"SELECT notification_id, originator_id, originator_version, topic, state "
+            f"FROM {POSTGRES_EVENTS} WHERE {where} {tail}"), params)
+        return [(int(r[0]), r[1].hex, int(r[2]), r[3], bytes(r[4])) for r in rows]
+
+    def events_after(self, position: int, limit: int | None = None) -> Iterable[Event]:
+        if limit is not None:
+            return self._events("notification_id > :after", {"after": position},
+                                f"ORDER BY notification_id LIMIT {int(limit)}")
+        return self._all_after(position)
+
+    def _all_after(self, position: int) -> Iterator[Event]:
+        """Up to the head it was asked for, in batches (the driver holds each batch)."""
+        head = self.head()
+        while position < head:
+            batch = self._events("notification_id > :after AND notification_id <= :head",
+                                 {"after": position, "head": head},
+                                 "ORDER BY notification_id LIMIT 5000")
+            if not batch:
+                return
+            yield from batch
+            position = batch[-1][0]
+
+    def stream_events(self, oid: str, upto: int) -> list[Event]:
+        from uuid import UUID
+
+        return self._events("originator_id = :oid AND notification_id <= :upto",
+                            {"oid": UUID(oid), "upto": upto}, "ORDER BY originator_version")
+
+    def _select(self, table: str, ids: Iterable[str]) -> Iterator[dict[str, Any]]:
+        from sqlalchemy import select
+
+        from kiemtra.projections import tables
+
+        wanted = sorted(set(ids))
+        t = tables.BY_NAME[table]
+        for i in range(0, len(wanted), IN_CHUNK):
+            query = select(t).where(t.c.originator_id.in_(wanted[i:i + IN_CHUNK]))
+            yield from (dict(r._mapping) for r in self.conn.execute(query))
+
+    def load_rows(self, ids: Iterable[str]) -> dict[str, Row]:
+        return {m["originator_id"]: Row.from_db(m, dates=False)
+                for m in self._select(schema.INSPECTIONS.name, ids)}
+
+    def load_deliveries(self, ids: Iterable[str]) -> dict[str, Delivery]:
+        return {m["originator_id"]: (m["version"], delivery_from_row(m, times=False))
+                for m in self._select(schema.DELIVERIES.name, ids)}
+
+    def sink(self, replace: bool) -> EngineSink:
+        return EngineSink(self.conn, replace)
+
+    def supersede(self, rows: Sequence[tuple[str, int]]) -> None:
+        from sqlalchemy import and_, delete
+
+        from kiemtra.projections import tables
+
+        for oid, version in rows:
+            for table in (tables.inspections, tables.deliveries):
+                self.conn.execute(delete(table).where(and_(table.c.originator_id == oid,
+                                                           table.c.version == version)))
+
+    def reset(self) -> None:
+        from sqlalchemy import insert
+
+        from kiemtra.projections import tables
+
+        everything = [*tables.VIEWS, tables.tracking]
+        tables.metadata.drop_all(self.conn, tables=everything, checkfirst=True)
+        tables.metadata.create_all(self.conn, tables=everything, checkfirst=True)
+        self.conn.execute(insert(tables.tracking), [
+            {"name": STATUS, "position": 0}, {"name": LAYOUT, "position": schema.SCHEMA_VERSION}])
+
+    def move(self, start: int, end: int) -> None:
+        from sqlalchemy import text
+
+        moved = self.conn.execute(text(
+            f"UPDATE {schema.TRACKING.name} SET position = :end "
+            "WHERE name = :name AND position = :start"),
+            {"end": end, "name": STATUS, "start": start}).rowcount
+        if moved != 1:
+            raise _moved(start)
+
+    @contextmanager
+    def loading(self) -> Iterator[None]:
+        yield
