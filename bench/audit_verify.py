@@ -32,15 +32,15 @@ from kiemtra.domain.campaign import Campaign
 from kiemtra.domain.inspection import Inspection
 from kiemtra.domain.plan import parse_plan_text
 from kiemtra.domain.rules import latest_notice
-from kiemtra.projections.audit_chain import verify_database
+from kiemtra.projections.audit.verify import verify_database
+from kiemtra.workflow import Database, open_store
 from kiemtra.workflow.demo import template_text
-from kiemtra.workflow.store import Database
 
 DAY = date(2026, 6, 15)
 
 
 def build(path: Path, events: int) -> int:
-    store = Database(str(path)).open()
+    store = open_store(Database(str(path)))
     template = template_text()
     plans = events // 5
     for start in range(0, plans, 200):

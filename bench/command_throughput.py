@@ -13,7 +13,7 @@ What it measures (all on real SQLite files in a fresh temporary folder):
   persistence module alone costs per committed event.
 
 Both persistence modules are measured: the library's `eventsourcing.sqlite` (what
-`Database(path).open()` gives, with kiemtra's recorder subclass) and the SQLAlchemy
+`open_store(Database(path))` gives, with kiemtra's recorder subclass) and the SQLAlchemy
 module `eventsourcing_sqlalchemy`. The SQLAlchemy variant goes through the same
 `Workflow` / `save_atomically` path: its recorder accepts and ignores the
 `attachments=[]` keyword (these commands carry no attachments).
@@ -48,9 +48,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 
 from kiemtra.domain.plan import parse_plan_text
-from kiemtra.workflow.demo import template_text
-from kiemtra.workflow.services import Workflow
-from kiemtra.workflow.store import Database, EventStore
+from kiemtra.workflow import Database, EventStore, Workflow, template_text
 
 TEMPLATE_CODE = 'code = "KTD-TKT-2026"'
 UNITS = ("vp", "kt", "vhxh", "hcc")

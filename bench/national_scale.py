@@ -3,7 +3,7 @@
 The database: 25,000 campaigns (the plan template under 25,000 codes, 4 units
 each, planned visits spread over February-December 2026) taken through their year
 up to AS_OF (20/11/2026) by the real aggregates (`Campaign`, `Inspection`) with the
-state from the real lifecycle machine (`workflow.lifecycle.advance`): notices,
+state the aggregates decide with the real lifecycle machine (`domain/lifecycle.py`): notices,
 reschedules, reports (on time, late, waived, some with figures), surprise visits,
 minutes, conclusions with 0-3 findings, remediation one finding at a time or all
 at once, cancellations, and about 3% of inspections that stall part-way (they end
@@ -24,7 +24,7 @@ What is measured, each against a baseline of the same run:
    `python -c "import click"`, runs interleaved, medians. Target <= 8x;
 3. catch-up: after one real `kiemtra notify` on the large database, the next
    `kiemtra --json status CAMPAIGN` (which applies that event first) vs one with
-   nothing new; in-process, `StatusProjector.catch_up()` for 0, 1, 10, 100 and 1000
+   nothing new; in-process, `Projector.catch_up()` for 0, 1, 10, 100 and 1000
    new events, and for 1 new event on a log 50x shorter (a 2,000-inspection database
    built the same way). Catch-up should grow with the new events, not with the log;
 4. peak memory of the rebuild: the rebuild child's ru_maxrss, read with
@@ -69,15 +69,20 @@ from typing import Any
 from kiemtra.domain.calendar import WorkingCalendar
 from kiemtra.domain.campaign import Campaign
 from kiemtra.domain.inspection import Inspection
-from kiemtra.domain.lifecycle import Step, StepFacts
+from kiemtra.domain.lifecycle import Step
 from kiemtra.domain.metrics import parse_metrics_text
 from kiemtra.domain.plan import Plan, parse_plan_text
 from kiemtra.domain.roles import Actor, ActorRole
 from kiemtra.domain.rules import Rules, latest_notice
 from kiemtra.projections.views import Views
-from kiemtra.workflow.demo import metrics_text, template_text
-from kiemtra.workflow.lifecycle import advance
-from kiemtra.workflow.store import AttachmentBlob, Database, EventStore
+from kiemtra.workflow import (
+    AttachmentBlob,
+    Database,
+    EventStore,
+    metrics_text,
+    open_store,
+    template_text,
+)
 
 AS_OF = date(2026, 11, 20)  # the day the database describes (a Friday)
 FIRST_WEEK = date(2026, 2, 2)  # Mondays of the weeks that hold planned visits
@@ -231,43 +236,35 @@ class Builder:
 
     def act(self, ins: Inspection, rules: Rules, calendar: WorkingCalendar, day: date,
             step: Step, args: dict[str, Any]) -> None:
-        facts = StepFacts()
-        if step is Step.INSPECT:
-            facts = StepFacts(is_surprise=args.get("surprise", False),
-                              report_waived="without_report" in args)
-        elif step is Step.REMEDIATE:
-            facts = StepFacts(has_open_findings=bool(ins.open_findings),
-                              closes_all_findings=ins.closes_all_findings(args["findings"]))
-        to = advance(ins.state, step, facts, report_due=ins.report_due)
         match step:
             case Step.NOTIFY:
-                ins.notify(to=to, notice_date=day, on_site=args["on_site"], rules=rules,
+                ins.notify(notice_date=day, on_site=args["on_site"], rules=rules,
                            calendar=calendar, actor=AS_SECRETARIAT)
             case Step.RESCHEDULE:
-                ins.reschedule(to=to, day=day, on_site=args["on_site"], rules=rules,
+                ins.reschedule(day=day, on_site=args["on_site"], rules=rules,
                                calendar=calendar, actor=AS_LEADER,
                                reason="Trùng lịch tiếp công dân")
             case Step.REPORT:
-                ins.submit_report(to=to, day=day, actor=AS_SECRETARIAT,
+                ins.submit_report(day=day, actor=AS_SECRETARIAT,
                                   metrics=self.metrics if args["metrics"] else None,
                                   attachments=self.attach(REPORT, args["attach"]))
             case Step.INSPECT:
-                ins.inspect(to=to, day=day, surprise=args.get("surprise", False),
+                ins.inspect(day=day, surprise=args.get("surprise", False),
                             report_waiver=args.get("without_report"), absent=args["absent"],
                             approved_by=LEADER, leader=LEADER, rules=rules, calendar=calendar,
                             actor=AS_LEADER)
             case Step.MINUTES:
-                ins.sign_minutes(to=to, day=day, actor=AS_LEADER,
+                ins.sign_minutes(day=day, actor=AS_LEADER,
                                  attachments=self.attach(MINUTES, args["attach"]))
             case Step.CONCLUDE:
-                ins.conclude(to=to, day=day, findings=args["findings"], remediate_by=None,
+                ins.conclude(day=day, findings=args["findings"], remediate_by=None,
                              rules=rules, calendar=calendar, actor=AS_LEADER)
             case Step.REMEDIATE:
-                ins.report_remediation(to=to, day=day, findings=args["findings"], note=None,
+                ins.report_remediation(day=day, findings=args["findings"], note=None,
                                        actor=Actor(ins.unit, ActorRole.UNIT, ins.unit),
                                        attachments=[])
             case Step.CANCEL:
-                ins.cancel(to=to, day=day, reason="Đơn vị sáp nhập", actor=AS_LEADER)
+                ins.cancel(day=day, reason="Đơn vị sáp nhập", actor=AS_LEADER)
         self.touched[ins.id] = ins
 
     def attach(self, blob: AttachmentBlob, wanted: bool) -> list[dict[str, Any]]:
@@ -293,7 +290,7 @@ def build(path: Path, inspections: int, seed: int = 2026) -> int:
     """Write the database at `path`; returns the number of events."""
     rng = random.Random(seed)
     variants = plan_variants()
-    store = Database(str(path)).open()
+    store = open_store(Database(str(path)))
     builder = Builder(store)
     order = itertools.count()
     # (day, tie-break, what): a campaign import (code, plan variant) or a Live inspection
@@ -400,7 +397,7 @@ def child(mode: str, db: Path) -> dict[str, Any]:
 
 def run_child(mode: str, db: Path) -> None:
     """In the child: `rebuild` the views, or only `import` what a rebuild imports."""
-    from kiemtra.projections.projector import StatusProjector  # noqa: F401  (what rebuild imports)
+    from kiemtra.projections.projector import Projector  # noqa: F401  (what rebuild imports)
     from kiemtra.projections.views import Views
 
     views = Views(Database(str(db)))
@@ -417,7 +414,7 @@ def run_child(mode: str, db: Path) -> None:
         views.fresh()
         result["seconds"] = time.perf_counter() - start
     else:
-        views.engine.dispose()
+        views.backend()
     status = Path("/proc/self/status")  # VmHWM: this process's own peak, as a cross-check
     hwm = [line.split()[1] for line in status.read_text().splitlines()
            if line.startswith("VmHWM:")] if status.exists() else []
@@ -467,13 +464,13 @@ def varied_campaign(db: Path) -> str:
 
 
 def timed_catch_ups(db: Path, news: Sequence[int], runs: int) -> dict[int, float]:
-    """Median ms of `StatusProjector.catch_up()` after `k` new notices, for each k in `news`."""
+    """Median ms of `Projector.catch_up()` after `k` new notices, for each k in `news`."""
     from kiemtra.projections.views import Views
-    from kiemtra.workflow.services import Workflow
+    from kiemtra.workflow import Workflow
 
     database = Database(str(db))
     projector = Views(database).fresh().projector
-    wf = Workflow(database.open(), SECRETARIAT)
+    wf = Workflow(open_store(database), SECRETARIAT)
     todo = planned_later(db, sum(news) * runs)
     result: dict[int, float] = {}
     for k in news:
@@ -561,7 +558,7 @@ def measure(db: Path, small_db: Path, runs: int, rate: float) -> None:
     new, none = statistics.median(new_ms), statistics.median(none_ms)
     print(f"3. kiemtra --json status after 1 new event: {new:.0f} ms, nothing new: {none:.0f} ms"
           f"  ratio {new / none:.2f}")
-    print(f"   StatusProjector.catch_up() on {events:,} events: "
+    print(f"   Projector.catch_up() on {events:,} events: "
           + ", ".join(f"{k} new {ms:.1f} ms" for k, ms in big.items()))
     most = max(big)
     print(f"   per new event ({most} new): {big[most] / most:.3f} ms; in the full rebuild: "
@@ -600,7 +597,7 @@ def main() -> None:
         copy_database(cached, db)
         # Untimed: views of this version's layout, as a rebuild finds them (the cached file
         # may hold views an older layout wrote, which the first read replaces anyway).
-        Views(Database(str(db))).fresh().engine.dispose()
+        Views(Database(str(db))).fresh()
         events = sqlite3.connect(db).execute("SELECT COUNT(*) FROM stored_events").fetchone()[0]
         print(f"{args.inspections:,} inspections, {events:,} events "
               f"({events / args.inspections:.2f} per inspection), "

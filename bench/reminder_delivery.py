@@ -30,9 +30,7 @@ from pathlib import Path
 
 from kiemtra.notifications.tick import run_tick
 from kiemtra.notifications.transports import SmtpTransport
-from kiemtra.workflow.database import Database
-from kiemtra.workflow.demo import template_text
-from kiemtra.workflow.services import Workflow
+from kiemtra.workflow import Database, Workflow, open_store, template_text
 
 CAMPAIGNS = 250
 AS_OF = date(2026, 8, 6)  # reports due 11/08/2026 (on-site 12/08): 3 working days before
@@ -60,7 +58,7 @@ def free_port() -> int:
 
 def build_database(path: Path) -> Database:
     database = Database(str(path))
-    store = database.open()
+    store = open_store(database)
     wf = Workflow(store, "thuong-truc")
     template = template_text()
     for i in range(CAMPAIGNS):

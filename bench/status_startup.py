@@ -35,9 +35,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kiemtra.workflow.demo import template_text
-from kiemtra.workflow.services import Workflow
-from kiemtra.workflow.store import Database
+from kiemtra.workflow import Database, Workflow, open_store, template_text
 
 CAMPAIGNS = 10
 D = date
@@ -63,7 +61,7 @@ def walk(wf: Workflow, code: str, steps: int) -> None:
 
 def build(db: Path) -> list[str]:
     """The 10-campaign database; returns the campaign codes."""
-    wf = Workflow(Database(str(db)).open(), "truong-to")
+    wf = Workflow(open_store(Database(str(db))), "truong-to")
     codes = []
     for i in range(CAMPAIGNS):
         text = template_text().replace('code = "KTD-TKT-2026"', f'code = "KTD-TKT-2026-{i}"')

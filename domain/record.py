@@ -74,9 +74,11 @@ def _reported(record: Record, data: Data, day: Any) -> None:
 
 
 def _inspected(record: Record, data: Data, day: Any) -> None:
-    record.update(surprise=data["surprise"], report_waived=data["report_waiver"] is not None,
-                  inspected_on=day, on_site=day, absent=list(data["absent"]),
-                  conclusion_due=data["conclusion_due"])
+    record["surprise"] = data["surprise"]
+    record["report_waived"] = data["report_waiver"] is not None
+    record["inspected_on"] = record["on_site"] = day
+    record["absent"] = list(data["absent"])
+    record["conclusion_due"] = data["conclusion_due"]
 
 
 def _minuted(record: Record, data: Data, day: Any) -> None:
@@ -86,13 +88,13 @@ def _minuted(record: Record, data: Data, day: Any) -> None:
 def _concluded(record: Record, data: Data, day: Any) -> None:
     record["concluded_on"] = day
     record["conclusion_late"] = data["late"]
-    record["findings"] = [dict(f, remediated_on=None, late=False) for f in data["findings"]]
+    record["findings"] = [{**f, "remediated_on": None, "late": False} for f in data["findings"]]
 
 
 def _remediated(record: Record, data: Data, day: Any) -> None:
-    done, late = set(data["findings"]), set(data["late_findings"])
+    done, late = data["findings"], data["late_findings"]  # a few numbers each
     record["findings"] = [
-        dict(f, remediated_on=day, late=f["number"] in late) if f["number"] in done else f
+        {**f, "remediated_on": day, "late": f["number"] in late} if f["number"] in done else f
         for f in record["findings"]]
 
 
@@ -111,15 +113,25 @@ _STEP_NAMES = {event: step.value for event, step in EVENT_STEPS.items() if step 
 
 def evolve(record: Record, event: str, data: Data) -> None:
     """Apply one event's data (its attributes, as stored) to `record`, in place."""
-    day = data.get("effective_date")
-    EVOLVE[event](record, data, day)
-    state = data.get("state")
-    if state is not None:
-        record["state"] = str(state)
-    step = _STEP_NAMES.get(event)
-    if step is not None:
-        record["last_step"] = step
-        record["last_date"] = day
+    evolver(event)(record, data)
+
+
+def evolver(event: str) -> Callable[[Record, Data], None]:
+    """`evolve` for one kind of event, looked up once (the views fold a province's log
+    with it): the event's own change, then the state it led to and the last step."""
+    change, step = EVOLVE[event], _STEP_NAMES.get(event)
+
+    def apply(record: Record, data: Data) -> None:
+        day = data["effective_date"]  # every step records the day it happened on paper
+        change(record, data, day)
+        state = data.get("state")  # the first event records none: its state is `planned`
+        if state is not None:
+            record["state"] = state if type(state) is str else str(state)  # or a State
+        if step is not None:
+            record["last_step"] = step
+            record["last_date"] = day
+
+    return apply
 
 
 STATUS_DATES = ("planned_on_site", "notice_date", "on_site", "report_due",

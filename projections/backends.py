@@ -11,10 +11,12 @@ and moves the tracking position — all committed together or not at all.
 
 from __future__ import annotations
 
+import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
@@ -58,6 +60,9 @@ class Session(Protocol):
         """Delete the rows written for these (stream, version)s: a rebuild wrote them
         before the stream took another step."""
 
+    def fold_log(self, head: int) -> int:
+        """Events 1..head into the (empty) views; returns how many were read."""
+
     def reset(self) -> None:
         """Drop the views and make them again, empty, at position 0 of this layout."""
 
@@ -65,7 +70,25 @@ class Session(Protocol):
         """Set the position from `start` to `end`; refuses if it is not at `start`."""
 
     def loading(self) -> Any:
-        """A context for a rebuild's load (no indexes, bigger cache); a no-op elsewhere."""
+        """A context for a rebuild: its drop of the old views and its load (a no-op, or
+        settings that suit a bulk load)."""
+
+    def without_indexes(self) -> Any:
+        """A context for loading empty tables: their indexes dropped, made again after."""
+
+
+def _ddl() -> dict[str, list[str]]:
+    """The SQLite DDL of the tracking table and the views: each table's CREATE TABLE,
+    then its CREATE INDEXes (SQLAlchemy compiles it; only a reset needs it)."""
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    from kiemtra.projections import tables
+
+    dialect = sqlite.dialect()
+    return {table.name: [str(CreateTable(table).compile(dialect=dialect)),
+                         *(str(CreateIndex(i).compile(dialect=dialect)) for i in table.indexes)]
+            for table in (tables.tracking, *tables.VIEWS)}
 
 
 def _moved(start: int) -> RuntimeError:
@@ -87,10 +110,11 @@ class SqliteViews:
     def locked(self) -> Iterator[SqliteSession]:
         db = self.connection or sqlite3.connect(self.path or ":memory:", timeout=10,
                                                 isolation_level=None)
+        session = SqliteSession(db)
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
-                yield SqliteSession(db)
+                yield session
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
@@ -98,6 +122,8 @@ class SqliteViews:
         finally:
             if self.connection is None:
                 db.close()
+            for done in session.after_close:
+                done()
 
     def marks_and_head(self) -> tuple[dict[str, int], int]:
         """The tracking marks ({} if none) and the head, read without the lock: is there
@@ -113,24 +139,22 @@ class SqliteViews:
 
 class Columns:
     """A row dict as the tuple `executemany` takes, stored as SQLAlchemy stores it on
-    SQLite: JSON as compact text, booleans 0/1, dates as ISO text (already, in the fold).
+    SQLite: JSON as compact text, booleans 0/1, dates as ISO text (as the fold holds them).
     Plain `str` and `int` are also what the driver binds fastest."""
 
     def __init__(self, view: schema.View) -> None:
         self.names = view.names
+        self.values = itemgetter(*view.names)
         self.json = view.of_kind(schema.JSON)
         self.flags = view.of_kind(schema.BOOL)
-        self.dates = view.of_kind(schema.DATE)
 
     def __call__(self, row: dict[str, Any]) -> tuple[Any, ...]:
         for name in self.json:
             row[name] = orjson.dumps(row[name]).decode()
         for name in self.flags:
             row[name] = 1 if row[name] else 0
-        for name in self.dates:  # a date object where the caller did not fold flat
-            if type(row[name]) is date:
-                row[name] = row[name].isoformat()
-        return tuple(row[name] for name in self.names)
+        values: tuple[Any, ...] = self.values(row)
+        return values
 
 
 COLUMNS = {view.name: Columns(view) for view in schema.VIEWS}
@@ -184,6 +208,7 @@ class SqliteSink:
 class SqliteSession:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
+        self.after_close: list[Callable[[], None]] = []  # once the connection is closed
 
     def marks(self) -> dict[str, int] | None:
         if not self._has(schema.TRACKING.name):
@@ -249,19 +274,35 @@ class SqliteSession:
         self.db.execute("DROP TABLE superseded")
 
     def reset(self) -> None:
-        from sqlalchemy.dialects import sqlite
-        from sqlalchemy.schema import CreateIndex, CreateTable
-
-        from kiemtra.projections import tables
-
-        dialect = sqlite.dialect()
-        for table in (tables.tracking, *tables.VIEWS):
-            self.db.execute(f"DROP TABLE IF EXISTS {table.name}")
-            self.db.execute(str(CreateTable(table).compile(dialect=dialect)))
-            for index in table.indexes:
-                self.db.execute(str(CreateIndex(index).compile(dialect=dialect)))
+        for name, statements in _ddl().items():
+            self.db.execute(f"DROP TABLE IF EXISTS {name}")
+            for statement in statements:
+                self.db.execute(statement)
         self.db.executemany(f"INSERT INTO {schema.TRACKING.name} VALUES (?, ?)",
                             [(STATUS, 0), (LAYOUT, schema.SCHEMA_VERSION)])
+
+    def fold_log(self, head: int) -> int:
+        """Events 1..head into the (empty) views; returns how many were read. A long log in
+        a file is folded on both cores (`parts.py`)."""
+        import kiemtra.projections.parts as parts
+
+        path = next(row[2] for row in self.db.execute("PRAGMA database_list")
+                    if row[1] == "main")
+        sink = self.sink(replace=False)
+        if head < parts.PARALLEL_FROM or not path or (os.cpu_count() or 1) < 2:
+            count, superseded = parts.fold_share(self.db, head, sink, parts.EVERY,
+                                                 campaigns=True)
+            self.supersede(superseded)
+            return int(count)
+        scratch = parts.scratch_file(path, [s[0] for s in _ddl().values()][1:])
+        self.after_close.append(lambda: scratch.unlink(missing_ok=True))
+        with parts.helper(path, head, scratch) as finish:
+            count, superseded = parts.fold_share(self.db, head, sink, (parts.SPLIT, None),
+                                                 campaigns=True)
+            self.supersede(superseded)
+            count += finish()
+        parts.copy_rows(self.db, scratch)
+        return int(count)
 
     def move(self, start: int, end: int) -> None:
         moved = self.db.execute(f"UPDATE {schema.TRACKING.name} SET position = ? "
@@ -271,29 +312,36 @@ class SqliteSession:
 
     @contextmanager
     def loading(self) -> Iterator[None]:
-        """For a rebuild's load: the (empty) tables' indexes, unique keys included, dropped
-        and made again after (one sort each instead of a B-tree insert per row); a larger
-        page cache; no secure delete, which Debian's SQLite has on and which would zero
-        every page of the old views through the WAL — data derived from the events kept
-        beside it. A failed rebuild rolls the drop back with everything else."""
+        """For a rebuild: a larger page cache (rows arrive in log order, so the keys of
+        the few rows written after the indexes are made again land all over them), and no
+        secure delete — Debian's SQLite has it on, and it would zero every page of the old
+        views through the WAL and again into the file, to hide data derived from the
+        events kept beside it. Both restored after."""
+        before = [self.db.execute(f"PRAGMA {name}").fetchone()[0]
+                  for name in ("cache_size", "secure_delete")]
+        self.db.execute("PRAGMA cache_size = -20000")
+        self.db.execute("PRAGMA secure_delete = 0")
+        try:
+            yield
+        finally:
+            self.db.execute(f"PRAGMA cache_size = {int(before[0])}")
+            self.db.execute(f"PRAGMA secure_delete = {int(before[1])}")
+
+    @contextmanager
+    def without_indexes(self) -> Iterator[None]:
+        """The (empty) tables' indexes, unique keys included, dropped for the load and made
+        again after: one sort each instead of a B-tree insert per row. A failed rebuild
+        rolls the drop back with everything else."""
         views = [view.name for view in schema.VIEWS]
         marks = ", ".join("?" for _ in views)
         indexes = self.db.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' "
                                   f"AND sql IS NOT NULL AND tbl_name IN ({marks})",
                                   views).fetchall()
-        before = [self.db.execute(f"PRAGMA {name}").fetchone()[0]
-                  for name in ("cache_size", "secure_delete")]
-        self.db.execute("PRAGMA cache_size = -20000")
-        self.db.execute("PRAGMA secure_delete = 0")
         for name, _ in indexes:
             self.db.execute(f'DROP INDEX "{name}"')
-        try:
-            yield
-            for _, sql in indexes:
-                self.db.execute(sql)
-        finally:
-            self.db.execute(f"PRAGMA cache_size = {int(before[0])}")
-            self.db.execute(f"PRAGMA secure_delete = {int(before[1])}")
+        yield
+        for _, sql in indexes:
+            self.db.execute(sql)
 
 
 # --- PostgreSQL (or any SQLAlchemy engine) ----------------------------------------------
@@ -486,3 +534,17 @@ class EngineSession:
     @contextmanager
     def loading(self) -> Iterator[None]:
         yield
+
+    @contextmanager
+    def without_indexes(self) -> Iterator[None]:
+        yield
+
+    def fold_log(self, head: int) -> int:
+        """Events 1..head into the (empty) views, in one pass; returns how many were read."""
+        from kiemtra.projections.fold import Fold
+
+        fold = Fold(self.sink(replace=False), evict=True, reread=self.stream_events)
+        count = fold.feed(self.events_after(0))
+        fold.close()
+        self.supersede(fold.superseded)
+        return count

@@ -10,6 +10,7 @@ and by the readers that fetch a campaign's plan from its `PlanImported` event.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -20,6 +21,42 @@ MOMENT_KEYS = frozenset({
     "timestamp", "effective_date", "planned_on_site", "notice_due", "on_site", "report_due",
     "previous_on_site", "conclusion_due", "due", "claimed_at", "at", "retry_after",
 })
+
+
+# The moments the views read from each event (what `evolve` and `evolve_delivery` copy
+# into a row): only these are unwrapped when a whole log is folded. A test checks them.
+EVENT_MOMENTS: dict[str, tuple[str, ...]] = {
+    "Planned": ("effective_date", "planned_on_site", "notice_due"),
+    "NoticeIssued": ("effective_date", "on_site", "report_due"),
+    "Rescheduled": ("effective_date", "on_site", "report_due"),
+    "ReportSubmitted": ("effective_date",), "Inspected": ("effective_date", "conclusion_due"),
+    "MinutesSigned": ("effective_date",), "Concluded": ("effective_date",),
+    "RemediationReported": ("effective_date",), "Cancelled": ("effective_date",),
+    "Claimed": ("due", "claimed_at"), "AttemptStarted": ("at",), "Sent": ("at",),
+    "FailedTemporarily": ("retry_after",), "FailedPermanently": (),
+}
+
+
+def flat_decoder(event: str) -> Callable[[bytes], dict[str, Any]]:
+    """A decoder for one kind of event that unwraps only the moments the views read
+    (a third of `flat_decode`'s time per event: it is the fold's inner loop)."""
+    keys = EVENT_MOMENTS[event]
+    findings = event == "Concluded"
+    loads = orjson.loads
+
+    def decode(state: bytes) -> dict[str, Any]:
+        data: dict[str, Any] = loads(state)
+        for key in keys:
+            value = data.get(key)
+            if type(value) is dict:
+                data[key] = value["_data_"]
+        if findings:
+            for finding in data["findings"]:
+                if type(finding["remediate_by"]) is dict:
+                    finding["remediate_by"] = finding["remediate_by"]["_data_"]
+        return data
+
+    return decode
 
 
 def flat_decode(state: bytes) -> dict[str, Any]:

@@ -17,12 +17,15 @@ from its own events (`reread`), and the row written for it earlier is superseded
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any, Protocol
 
+import orjson
+
 from kiemtra.domain.ledger import FAILED, SENT, evolve_delivery, new_delivery
-from kiemtra.domain.record import evolve
+from kiemtra.domain.record import evolver
 from kiemtra.domain.topics import CAMPAIGN, DELIVERY, INSPECTION, kind_of
-from kiemtra.projections.flat_json import deep_flat_decode, flat_decode
+from kiemtra.projections.flat_json import flat_decode, flat_decoder
 from kiemtra.projections.rows import Row, campaign_row, delivery_to_row, orphan_row, plan_rows
 
 Event = tuple[int, str, int, str, bytes]
@@ -44,6 +47,9 @@ class Sink(Protocol):
     def flush(self) -> None: ...
 
 
+FINISHING = frozenset({"remediated", "cancelled", "concluded"})  # states that may end one
+
+
 def finished(record: dict[str, Any]) -> bool:
     """No step can follow (the same answer as `next_step(record)[0] is None`, cheaper)."""
     state = record["state"]
@@ -52,27 +58,39 @@ def finished(record: dict[str, Any]) -> bool:
     return state == "concluded" and all(f.get("remediated_on") for f in record["findings"])
 
 
+Route = Callable[[int, str, int, bytes], None]  # (position, stream, version, payload)
+
+
 class Fold:
     def __init__(self, sink: Sink, *, rows: dict[str, Row] | None = None,
                  deliveries: dict[str, Delivery] | None = None, evict: bool = False,
-                 reread: Callable[[str, int], list[Event]] | None = None) -> None:
+                 reread: Callable[[str, int], list[Event]] | None = None,
+                 owns: Callable[[str], bool] | None = None, campaigns: bool = True) -> None:
+        """`owns`: the streams this fold writes, when another process folds the others
+        (`parts.py`); `campaigns`: whether it writes the campaigns' rows too."""
         self.sink = sink
+        self.owns = owns
+        self.campaigns = campaigns
         self.rows = rows if rows is not None else {}
         self.deliveries = deliveries if deliveries is not None else {}
         self.evict = evict
         self.reread = reread
         self.written: dict[str, tuple[int, int, str]] = {}  # evicted: (version, seq, name)
         self.superseded: list[tuple[str, int]] = []  # (stream, version) written too early
-        self.routes: dict[str, Callable[[int, str, int, str, bytes], None]] = {}
+        self.routes: dict[str, Route] = {}
+        self.plans = 0  # PlanImported events read
 
     def feed(self, events: Iterable[Event], hook: Hook | None = None) -> int:
-        """Fold `events`; returns how many were read (other streams' events included)."""
+        """Fold `events`; returns how many were read (other streams' events included).
+        This loop runs once per event of a province's log: it is kept bare."""
         count = 0
-        for count, (position, oid, version, topic, state) in enumerate(events, 1):
-            route = self.routes.get(topic)
+        routes = self.routes
+        for position, oid, version, topic, state in events:
+            route = routes.get(topic)
             if route is None:
-                route = self.routes[topic] = self._route(topic)
-            route(position, oid, version, topic, state)
+                route = routes[topic] = self._route(topic)
+            route(position, oid, version, state)
+            count += 1
             if hook is not None:
                 hook("event", count)
         return count
@@ -87,42 +105,54 @@ class Fold:
 
     # --- per kind of event ------------------------------------------------------------
 
-    def _route(self, topic: str) -> Callable[[int, str, int, str, bytes], None]:
-        kind, _ = kind_of(topic) or ("", "")
+    def _route(self, topic: str) -> Route:
+        """The handler of a topic's events, bound to what it needs for that kind of event."""
+        kind, name = kind_of(topic) or ("", "")
         if kind == INSPECTION:
-            return self._inspection_event
+            return self._inspection_route(name)
         if kind == CAMPAIGN:
             return self._plan_imported
         if kind == DELIVERY:
-            return self._delivery_event
+            return partial(self._delivery_event, name)
         return self._other_event
 
-    def _other_event(self, position: int, oid: str, version: int, topic: str,
-                     state: bytes) -> None:
+    def _other_event(self, position: int, oid: str, version: int, state: bytes) -> None:
         """Not a view's: other streams' events are read and counted, nothing more."""
 
-    def _plan_imported(self, position: int, oid: str, version: int, topic: str,
-                       state: bytes) -> None:
-        data = deep_flat_decode(state)  # dates as ISO text, as the view stores them
-        self.sink.campaign(campaign_row(position, data))
-        self.rows.update(plan_rows(data["code"], data["plan"]["units"]))
+    def _plan_imported(self, position: int, oid: str, version: int, state: bytes) -> None:
+        data = orjson.loads(state)  # the few dates it uses are read as their text
+        self.plans += 1
+        if self.campaigns:
+            self.sink.campaign(campaign_row(position, data))
+        rows = plan_rows(data["code"], data["plan"]["units"])
+        owns = self.owns
+        self.rows.update(rows if owns is None else
+                         {oid: row for oid, row in rows.items() if owns(oid)})
 
-    def _inspection_event(self, position: int, oid: str, version: int, topic: str,
-                          state: bytes) -> None:
-        row = self.rows.get(oid)
-        if row is None:
-            if oid in self.written:
-                self._reopen(oid, position)  # folds this event too
+    def _inspection_route(self, name: str) -> Route:
+        """The handler of one kind of inspection event (a closure over what it uses: the
+        fold's inner loop calls it for most events of the log)."""
+        rows, written, sink, evict = self.rows, self.written, self.sink, self.evict
+        apply, decode = evolver(name), flat_decoder(name)
+
+        def event(position: int, oid: str, version: int, state: bytes) -> None:
+            row = rows.get(oid)
+            if row is None:
+                if oid in written:
+                    self._reopen(oid, position)  # folds this event too
+                    return
+                row = rows[oid] = orphan_row(oid, flat_decode(state))
+            if version <= row.version:  # applied before: a replay from an earlier position
                 return
-            row = self.rows[oid] = orphan_row(oid, flat_decode(state))
-        if version <= row.version:  # applied before: a replay from an earlier position
-            return
-        evolve(row.record, kind_of(topic)[1], flat_decode(state))  # type: ignore[index]
-        row.version = version
-        if self.evict and finished(row.record):
-            del self.rows[oid]
-            self.written[oid] = (version, row.seq, row.unit_name)
-            self.sink.inspection(row)
+            record = row.record
+            apply(record, decode(state))
+            row.version = version
+            if evict and record["state"] in FINISHING and finished(record):
+                del rows[oid]
+                written[oid] = (version, row.seq, row.unit_name)
+                sink.inspection(row)
+
+        return event
 
     def _reopen(self, oid: str, position: int) -> None:
         """An evicted stream took another step: fold its events again, up to this one."""
@@ -137,12 +167,11 @@ class Fold:
                   name)
         self.rows[oid] = row
         for _, _, event_version, topic, state in events:
-            evolve(row.record, kind_of(topic)[1], flat_decode(state))  # type: ignore[index]
+            evolver(kind_of(topic)[1])(row.record, flat_decode(state))  # type: ignore[index]
             row.version = event_version
 
-    def _delivery_event(self, position: int, oid: str, version: int, topic: str,
+    def _delivery_event(self, name: str, position: int, oid: str, version: int,
                         state: bytes) -> None:
-        name = kind_of(topic)[1]  # type: ignore[index]
         data = flat_decode(state)
         known = self.deliveries.get(oid)
         if oid in self.written:

@@ -108,15 +108,13 @@ class Projector:
         session.move(start, events[-1][0])
 
     def _rebuild(self, session: Session) -> int:
-        session.reset()
-        head = session.head()
-        if not head:
-            return 0
         with session.loading(), _gc_paused():
-            fold = Fold(session.sink(replace=False), evict=True, reread=session.stream_events)
-            count = fold.feed(session.events_after(0))
-            fold.close()
-            session.supersede(fold.superseded)
+            session.reset()
+            head = session.head()
+            if not head:
+                return 0
+            with session.without_indexes():
+                count = session.fold_log(head)
         session.move(0, head)
         return count
 

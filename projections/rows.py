@@ -75,16 +75,16 @@ class Row:
                    m["unit_name"])
 
     def to_db(self) -> dict[str, Any]:
-        """The view_inspections row (dates as the record holds them)."""
+        """The view_inspections row, from a record folded flat (dates as ISO text): every
+        field of the record is a column, beside what the view adds."""
         record = self.record
         step, deadline = next_step(record)
-        values = {k: record[k] for k in RECORD_COLUMNS}
+        findings = record["findings"]
+        values = dict(record)
         values.update(
             originator_id=self.originator_id, version=self.version,
             campaign_key=self.campaign_key, seq=self.seq, unit_name=self.unit_name,
-            findings=_findings(record["findings"], iso),
-            findings_total=len(record["findings"]),
-            findings_open=len(open_findings(record)),
+            findings_total=len(findings), findings_open=len(open_findings(record)),
             next_step=step.value if step else None, next_deadline=deadline,
         )
         return values
@@ -129,25 +129,33 @@ def delivery_from_row(row: Mapping[str, Any], *, times: bool = True) -> dict[str
     return record
 
 
+def _text(value: Any) -> Any:
+    """A date as the view stores it: ISO text, from a date, its text, or its stored form
+    {"_type_": "date_iso", "_data_": "…"} (a payload read without the event store)."""
+    return value["_data_"] if type(value) is dict else iso(value)
+
+
 def campaign_row(position: int, data: Mapping[str, Any]) -> dict[str, Any]:
     """The view_campaigns row of a PlanImported event recorded at `position`."""
     plan, code = data["plan"], data["code"]
     return {
         "code_key": code.casefold(), "code": code, "title": plan["title"],
-        "authority": plan["authority"], "period_start": iso(plan["period"]["start"]),
-        "period_end": iso(plan["period"]["end"]),
+        "authority": plan["authority"], "period_start": _text(plan["period"]["start"]),
+        "period_end": _text(plan["period"]["end"]),
         "secretariat_name": plan["secretariat"]["name"],
         "leader_name": next((m["name"] for m in plan["team"] if m["role"] == "leader"), ""),
-        "imported_on": iso(data["effective_date"]), "position": position,
+        "imported_on": _text(data["effective_date"]), "position": position,
     }
 
 
 def plan_rows(code: str, units: Iterable[Mapping[str, Any]]) -> dict[str, Row]:
     """The new rows of a plan's inspections, by stream id, in the plan's unit order."""
-    return {inspection_key(code, unit["code"]):
-            Row(inspection_key(code, unit["code"]), new_record(code, unit["code"]), 0,
-                code.casefold(), seq, unit["name"])
-            for seq, unit in enumerate(units)}
+    rows = {}
+    key = code.casefold()
+    for seq, unit in enumerate(units):
+        oid = inspection_key(code, unit["code"])
+        rows[oid] = Row(oid, new_record(code, unit["code"]), 0, key, seq, unit["name"])
+    return rows
 
 
 def orphan_row(originator_id: str, data: Mapping[str, Any]) -> Row:

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Raise when a view's columns change: views of another version are rebuilt on first use.
-SCHEMA_VERSION = 5
+# Raise when a view's columns or indexes change: views of another version are rebuilt on
+# first use. 6: no index on view_inspections.next_deadline (no query used it).
+SCHEMA_VERSION = 6
 
 TEXT, CODE, NAME, TAG, STREAM = "text", "code", "name", "tag", "stream"
 INT, DATE, BOOL, JSON = "int", "date", "bool", "json"
@@ -90,8 +91,7 @@ INSPECTIONS = View("view_inspections", _columns(
     "findings_total int", "findings_open int", "cancelled_on date?", "cancel_reason text?",
     "last_step name?", "last_date date?", "next_step name?", "next_deadline date?",
 ), (Index("ux_view_inspections", ("originator_id",), unique=True),
-    Index("ix_view_inspections_campaign", ("campaign_key", "seq")),
-    Index("ix_view_inspections_next_deadline", ("next_deadline",))))
+    Index("ix_view_inspections_campaign", ("campaign_key", "seq"))))
 
 DEADLINES = View("view_deadlines", _columns(
     "originator_id stream", "kind name",

@@ -410,6 +410,51 @@ def test_the_rebuild_writes_what_the_batches_wrote(tmp_path: Path) -> None:
     assert indexes(db) == keys  # dropped for the load, made again
 
 
+@pytest.mark.parametrize("split", ["40", "88", "c0"])
+def test_the_rebuild_on_two_cores_writes_what_one_writes(
+        tmp_path: Path, split: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long log is folded by the rebuild and a helper process, each owning the streams on
+    one side of `SPLIT`: row for row, the views are what one process writes, the count
+    is every event once, and the helper's scratch file is gone afterwards."""
+    from kiemtra.projections import parts
+
+    db = demo_with_reminders(tmp_path)
+    v = views(db, batch_size=7)
+    v.projector.catch_up()
+    incremental = view_tables(db)
+    monkeypatch.setattr(parts, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(parts, "SPLIT", split)
+    started: list[Any] = []
+    helper = parts.helper
+
+    def watched(*args: Any) -> Any:
+        started.append(args)
+        return helper(*args)
+
+    monkeypatch.setattr(parts, "helper", watched)
+    with sqlite3.connect(db.url) as conn:
+        total = conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0]
+    assert v.rebuild() == total
+    assert started and view_tables(db) == incremental
+    assert not list(tmp_path.glob(".kiemtra-rebuild-*"))
+
+
+def test_a_failed_helper_leaves_the_views_as_they_were(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiemtra.projections import parts
+
+    db = demo_with_reminders(tmp_path)
+    v = views(db)
+    v.projector.catch_up()
+    before = view_tables(db)
+    monkeypatch.setattr(parts, "PARALLEL_FROM", 0)
+    scratch = tmp_path / "missing" / "scratch.db"  # the helper cannot open its file
+    monkeypatch.setattr(parts, "scratch_file", lambda *_: scratch)
+    with pytest.raises(RuntimeError, match="helper process failed"):
+        v.rebuild()
+    assert view_tables(db) == before  # the whole rebuild rolled back
+
+
 def test_a_stream_that_steps_after_it_finished_is_folded_again(tmp_path: Path) -> None:
     """A rebuild writes a finished inspection or delivery and forgets it; if its stream
     takes another step after all, it is folded again from its own events and the row
