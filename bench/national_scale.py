@@ -30,9 +30,9 @@ What is measured, each against a baseline of the same run:
 4. peak memory of the rebuild: the rebuild child's ru_maxrss, read with
    `getrusage(RUSAGE_CHILDREN)` by a small launcher process (see `LAUNCHER`), and the
    child's own VmHWM as a cross-check, next to a child that only imports the same
-   modules. A rebuild of a long log starts a worker process on the other core: its
-   peak (ru_maxrss, read by the child) is added to the child's VmHWM, as if both
-   peaked at once. Target < 300 MB;
+   modules. A rebuild of a long log starts a helper process on the other core
+   (`projections/parts.py`): its peak (ru_maxrss, read by the child) is added to the
+   child's VmHWM, as if both peaked at once. Target < 300 MB;
 5. the first read after an upgrade that changed the views' layout (the schema mark of
    the views set one version back): `Views(db).fresh()` in a child process, as a ratio
    to the rebuild's time. It should be about one rebuild, not a replay of the whole log
@@ -419,7 +419,7 @@ def run_child(mode: str, db: Path) -> None:
     hwm = [line.split()[1] for line in status.read_text().splitlines()
            if line.startswith("VmHWM:")] if status.exists() else []
     result["vmhwm_mb"] = int(hwm[0]) / 1024 if hwm else None
-    import resource  # the rebuild's worker process, if it started one: its peak
+    import resource  # the rebuild's helper process, if it started one: its peak
 
     result["worker_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps(result), flush=True)
@@ -512,7 +512,7 @@ def measure_rebuild(db: Path, rebuild_runs: int) -> float:
     worker = max(r["worker_mb"] for r in rebuilds)
     peak = own + worker
     print(f"4. rebuild peak RSS: {peak:.0f} MB = its process {own:.0f} MB (VmHWM; ru_maxrss "
-          f"{max(r['peak_mb'] for r in rebuilds):.0f} MB) + its worker process {worker:.0f} MB "
+          f"{max(r['peak_mb'] for r in rebuilds):.0f} MB) + its helper process {worker:.0f} MB "
           f"(ru_maxrss); a child that only imports: {imports['peak_mb']:.0f} MB  "
           f"ratio {peak / imports['peak_mb']:.1f}x  target < 300 MB")
     return rate

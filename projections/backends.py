@@ -205,7 +205,23 @@ class SqliteSink:
                 self.pending[table] = []
 
 
-class SqliteSession:
+class RowLoader:
+    """What both sessions load the same way, given how each selects rows by stream."""
+
+    def _select(self, table: str, ids: Iterable[str]) -> Iterator[dict[str, Any]]:
+        raise NotImplementedError
+
+    def load_rows(self, ids: Iterable[str]) -> dict[str, Row]:
+        """The inspection rows of these streams, their dates as ISO text (for the fold)."""
+        return {m["originator_id"]: Row.from_db(m, dates=False)
+                for m in self._select(schema.INSPECTIONS.name, ids)}
+
+    def load_deliveries(self, ids: Iterable[str]) -> dict[str, Delivery]:
+        return {m["originator_id"]: (m["version"], delivery_from_row(m, times=False))
+                for m in self._select(schema.DELIVERIES.name, ids)}
+
+
+class SqliteSession(RowLoader):
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
         self.after_close: list[Callable[[], None]] = []  # once the connection is closed
@@ -251,14 +267,6 @@ class SqliteSession:
                     f"({', '.join('?' for _ in chunk)})", chunk))
         finally:
             self.db.row_factory = None
-
-    def load_rows(self, ids: Iterable[str]) -> dict[str, Row]:
-        return {m["originator_id"]: Row.from_db(m, dates=False)
-                for m in self._select(schema.INSPECTIONS.name, ids)}
-
-    def load_deliveries(self, ids: Iterable[str]) -> dict[str, Delivery]:
-        return {m["originator_id"]: (m["version"], delivery_from_row(m, times=False))
-                for m in self._select(schema.DELIVERIES.name, ids)}
 
     def sink(self, replace: bool) -> SqliteSink:
         return SqliteSink(self.db, replace)
@@ -420,7 +428,7 @@ def _typed(view: schema.View, row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-class EngineSession:
+class EngineSession(RowLoader):
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
@@ -488,14 +496,6 @@ class EngineSession:
         for i in range(0, len(wanted), IN_CHUNK):
             query = select(t).where(t.c.originator_id.in_(wanted[i:i + IN_CHUNK]))
             yield from (dict(r._mapping) for r in self.conn.execute(query))
-
-    def load_rows(self, ids: Iterable[str]) -> dict[str, Row]:
-        return {m["originator_id"]: Row.from_db(m, dates=False)
-                for m in self._select(schema.INSPECTIONS.name, ids)}
-
-    def load_deliveries(self, ids: Iterable[str]) -> dict[str, Delivery]:
-        return {m["originator_id"]: (m["version"], delivery_from_row(m, times=False))
-                for m in self._select(schema.DELIVERIES.name, ids)}
 
     def sink(self, replace: bool) -> EngineSink:
         return EngineSink(self.conn, replace)

@@ -1,4 +1,7 @@
-"""The only place kiemtra reads the clock: today's date in Vietnam."""
+"""Today and now in Vietnam: the default effective date of a step, and the moment of a
+checkpoint or a bundle. (The event store stamps each event's recording time itself, and
+the reminder ledger and the scheduler's lease keep their moments in UTC; the domain never
+reads the clock.)"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The state machine: every transition of DESIGN.md section 3 and every refusal."""
+"""The state machine: every transition of the README's workflow diagram, every refusal."""
 
 from __future__ import annotations
 

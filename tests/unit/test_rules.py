@@ -1,4 +1,5 @@
-"""The date rules of DESIGN.md section 3, with its worked examples and our own."""
+"""The date rules (README, "The workflow and its date rules"), with their worked examples
+and our own."""
 
 from __future__ import annotations
 
