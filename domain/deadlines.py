@@ -2,8 +2,8 @@
 
 The deadlines themselves were computed by the date rules (`rules.py`) when each step
 was recorded and travel in the events; this module reads them off the record. It is
-also the one definition of "overdue" and "days left": every view, table and reminder
-asks `is_overdue` / `days_left`, and the one query that must decide it in SQL (the
+also the one definition of "overdue" and "days left": the views, the tables and the
+letters ask `is_overdue` / `days_left`, and the one query that must decide it in SQL (the
 campaign list) uses `OVERDUE_SQL`, which a test holds equal to `is_overdue`.
 """
 

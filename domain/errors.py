@@ -164,10 +164,9 @@ class OnSiteDateMismatch(RuleViolation):
 
 class AbsenceNotApproved(RuleViolation):
     rule = "absence_approval"
-    vi = ("Thành viên vắng mặt ({absent}) phải được Tổ trưởng «{leader}» đồng ý (quy tắc: "
-          "vắng mặt khi kiểm tra).")
-    en = ("Absent members ({absent}) need the approval of the leader '{leader}' (rule: "
-          "absence from the visit).")
+    vi = ("Thành viên vắng mặt ({absent}) phải được Tổ trưởng đồng ý (quy tắc: vắng mặt khi "
+          "kiểm tra).")
+    en = "Absent members ({absent}) need the leader's approval (rule: absence from the visit)."
 
 
 class RoleNotPermitted(RuleViolation):

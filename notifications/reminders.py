@@ -11,8 +11,6 @@ from typing import Any
 
 from kiemtra.domain.formats import format_date
 from kiemtra.domain.vocabulary import DEADLINE_KINDS_SHORT
-from kiemtra.notifications.tick import run_tick
-from kiemtra.notifications.transports import transport_from_environment
 from kiemtra.projections.views import Views
 from kiemtra.workflow import Database
 
@@ -36,6 +34,9 @@ def remind_once(database: Database, *, as_of: date, claimant: str, dry_run: bool
     """One tick's report (`TickReport.as_dict`); with no database yet, nothing to send."""
     if not database.exists():
         return {"sent": [], "already_sent": [], "failed": [], "waiting": [], "would_send": []}
+    from kiemtra.notifications.tick import run_tick  # the ledger, the letters, the mail
+    from kiemtra.notifications.transports import transport_from_environment
+
     transport = transport_from_environment(outbox_folder(database))
     return run_tick(database, as_of=as_of, now=now or datetime.now(UTC),
                     transport=transport, claimant=claimant, dry_run=dry_run,

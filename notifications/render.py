@@ -15,6 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from kiemtra.domain.deadlines import days_left
 from kiemtra.domain.formats import document_date
 from kiemtra.domain.vocabulary import WEEKDAYS_VI
 from kiemtra.notifications.rules import Reminder
@@ -72,7 +73,7 @@ def context(reminder: Reminder, plan: Mapping[str, Any], record: Mapping[str, An
         "unit": {"code": unit["code"], "name": unit["name"], "head": unit.get("head", "")},
         "addressees": _addressees(reminder, plan, unit["name"]),
         "due": vn_date(d.due), "due_weekday": weekday(d.due),
-        "days": abs((d.due - today).days),
+        "days": abs(days_left(d.due, today)),
         "on_site": vn_date(record.get("on_site")),
         "on_site_weekday": weekday(record.get("on_site")),
         "planned_on_site": vn_date(record.get("planned_on_site")),

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from kiemtra import workflow  # its event store is opened only when there is mail to send
 from kiemtra.domain.delivery import Delivery
 from kiemtra.domain.ledger import FAILED, SENT, delivery_id, may_retry
 from kiemtra.notifications.message import UnsafeHeader, build, new_message_id
@@ -29,7 +30,6 @@ from kiemtra.notifications.rules import (
 )
 from kiemtra.notifications.transports import DeliveryError, Transport
 from kiemtra.projections.views import Views
-from kiemtra.workflow import ConcurrentChange, open_store
 
 if TYPE_CHECKING:
     from kiemtra.workflow import Database, EventStore
@@ -119,7 +119,7 @@ def run_tick(database: Database, *, as_of: date, now: datetime, transport: Trans
             else:
                 work.append(Attempt(reminder, line, rendered, known))
     if work:
-        store = open_store(database)
+        store = workflow.open_store(database)
         try:
             for i in range(0, len(work), CHUNK):
                 _send_chunk(store, work[i:i + CHUNK], plans, report, transport, now=now,
@@ -143,14 +143,14 @@ def _send_chunk(store: EventStore, chunk: list[Attempt], plans: dict[str, Any],
     try:
         store.save_atomically(*[a.delivery for a in chunk])
         claimed = chunk
-    except ConcurrentChange:  # another process claimed some: take the rest one by one
+    except workflow.ConcurrentChange:  # another process claimed some: take the rest one by one
         claimed = []
         for attempt in chunk:
             attempt.delivery = _claim(store, attempt, plans, now, claimant)
             try:
                 store.save_atomically(attempt.delivery)
                 claimed.append(attempt)
-            except ConcurrentChange:
+            except workflow.ConcurrentChange:
                 report.waiting.append(dict(attempt.line, reason="claimed by another process"))
     for attempt in claimed:
         _send(attempt, plans, transport, now)

@@ -302,14 +302,10 @@ class SqliteSession(RowLoader):
                                                  campaigns=True)
             self.supersede(superseded)
             return int(count)
-        scratch = parts.scratch_file(path, [s[0] for s in _ddl().values()][1:])
-        self.after_close.append(lambda: scratch.unlink(missing_ok=True))
-        with parts.helper(path, head, scratch) as finish:
-            count, superseded = parts.fold_share(self.db, head, sink, (parts.SPLIT, None),
-                                                 campaigns=True)
-            self.supersede(superseded)
-            count += finish()
-        parts.copy_rows(self.db, scratch)
+        tables = [statements[0] for statements in _ddl().values()][1:]  # no tracking
+        count, superseded = parts.fold_on_two_cores(self.db, path, head, sink, tables,
+                                                    self.after_close)
+        self.supersede(superseded)
         return int(count)
 
     def move(self, start: int, end: int) -> None:
@@ -379,44 +375,57 @@ class EngineViews:
 
 
 class EngineSink:
-    """Rows into the view tables through SQLAlchemy: each batch's streams deleted, then
-    inserted again (values converted to the column types)."""
+    """Rows into the view tables through SQLAlchemy, values converted to the column types.
+
+    Rows are queued by stream, so a stream written twice (a rebuild's stream that takes
+    a step after it finished) keeps its last row. Catching up (`replace`), each batch's
+    streams are deleted and inserted again; rebuilding, rows are inserted CHUNK at a time,
+    and a stream already written is deleted first (the unique indexes stay in place)."""
 
     def __init__(self, conn: Connection, replace: bool) -> None:
         self.conn = conn
         self.replace = replace
-        self.pending: dict[str, list[dict[str, Any]]] = {view.name: [] for view in schema.VIEWS}
+        self.inspections: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+        self.campaigns: dict[str, dict[str, Any]] = {}
+        self.deliveries: dict[str, dict[str, Any]] = {}
+        self.written: set[str] = set()  # streams flushed by this (rebuilding) sink
 
     def inspection(self, row: Row) -> None:
-        self.pending[schema.INSPECTIONS.name].append(_typed(schema.INSPECTIONS, row.to_db()))
-        self.pending[schema.DEADLINES.name] += [_typed(schema.DEADLINES, d)
-                                                for d in row.deadlines()]
+        self.inspections[row.originator_id] = (
+            _typed(schema.INSPECTIONS, row.to_db()),
+            [_typed(schema.DEADLINES, d) for d in row.deadlines()])
+        if not self.replace and len(self.inspections) >= CHUNK:
+            self.flush()
 
     def campaign(self, row: dict[str, Any]) -> None:
-        self.pending[schema.CAMPAIGNS.name].append(_typed(schema.CAMPAIGNS, row))
+        self.campaigns[row["code_key"]] = _typed(schema.CAMPAIGNS, row)
 
     def delivery(self, row: dict[str, Any]) -> None:
-        self.pending[schema.DELIVERIES.name].append(_typed(schema.DELIVERIES, row))
+        self.deliveries[row["originator_id"]] = _typed(schema.DELIVERIES, row)
 
     def flush(self) -> None:
         from sqlalchemy import delete, insert
 
         from kiemtra.projections import tables
 
-        if self.replace:
-            keys = {tables.campaigns: ("code_key", schema.CAMPAIGNS.name),
-                    tables.inspections: ("originator_id", schema.INSPECTIONS.name),
-                    tables.deadlines: ("originator_id", schema.INSPECTIONS.name),
-                    tables.deliveries: ("originator_id", schema.DELIVERIES.name)}
-            for table, (key, source) in keys.items():
-                ids = sorted({r[key] for r in self.pending[source]})
-                for i in range(0, len(ids), IN_CHUNK):
-                    self.conn.execute(delete(table).where(
-                        table.c[key].in_(ids[i:i + IN_CHUNK])))
-        for name, rows in self.pending.items():
-            if rows:
-                self.conn.execute(insert(tables.BY_NAME[name]), rows)
-                self.pending[name] = []
+        streams = set(self.inspections) | set(self.deliveries)
+        gone = streams if self.replace else streams & self.written
+        for table, ids in ((tables.campaigns, sorted(self.campaigns) if self.replace else []),
+                           (tables.inspections, sorted(gone)), (tables.deadlines, sorted(gone)),
+                           (tables.deliveries, sorted(gone))):
+            key = table.c.code_key if table is tables.campaigns else table.c.originator_id
+            for k in range(0, len(ids), IN_CHUNK):
+                self.conn.execute(delete(table).where(key.in_(ids[k:k + IN_CHUNK])))
+        rows = {tables.campaigns: list(self.campaigns.values()),
+                tables.inspections: [r for r, _ in self.inspections.values()],
+                tables.deadlines: [d for _, ds in self.inspections.values() for d in ds],
+                tables.deliveries: list(self.deliveries.values())}
+        for table, values in rows.items():
+            if values:
+                self.conn.execute(insert(table), values)
+        if not self.replace:
+            self.written |= streams
+        self.inspections, self.campaigns, self.deliveries = {}, {}, {}
 
 
 def _typed(view: schema.View, row: dict[str, Any]) -> dict[str, Any]:
@@ -466,11 +475,11 @@ class EngineSession(RowLoader):
         if limit is not None:
             return self._events("notification_id > :after", {"after": position},
                                 f"ORDER BY notification_id LIMIT {int(limit)}")
-        return self._all_after(position)
+        return self.events_until(position, self.head())
 
-    def _all_after(self, position: int) -> Iterator[Event]:
-        """Up to the head it was asked for, in batches (the driver holds each batch)."""
-        head = self.head()
+    def events_until(self, position: int, head: int) -> Iterator[Event]:
+        """The events after `position` up to `head`, in batches (the driver holds each):
+        a rebuild reads to the head it started from, whatever is recorded meanwhile."""
         while position < head:
             batch = self._events("notification_id > :after AND notification_id <= :head",
                                  {"after": position, "head": head},
@@ -544,7 +553,7 @@ class EngineSession(RowLoader):
         from kiemtra.projections.fold import Fold
 
         fold = Fold(self.sink(replace=False), evict=True, reread=self.stream_events)
-        count = fold.feed(self.events_after(0))
+        count = fold.feed(self.events_until(0, head))
         fold.close()
         self.supersede(fold.superseded)
         return count

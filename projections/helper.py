@@ -1,7 +1,8 @@
 """The rebuild's helper process (`parts.py`): python -m kiemtra.projections.helper
 DATABASE HEAD SPLIT SCRATCH folds the streams whose id ends below SPLIT, of events
 1..HEAD, into SCRATCH's view tables, drops the rows it superseded, commits and prints how
-many events it read. It only reads DATABASE."""
+many events of its streams it read (the plans, which both processes read, are counted by
+the rebuild). It only reads DATABASE."""
 
 from __future__ import annotations
 

@@ -8,7 +8,8 @@ meanwhile, then copies the helper's rows in with one `INSERT … SELECT` per tab
 its own transaction. The streams are shared out by the last two hex digits of their id
 (ids are uniform hashes); both processes read every plan, so each knows the place and
 name of its own inspections, and only the rebuild writes the campaigns. Nothing crosses
-between the processes but the helper's file and its exit status.
+between the processes but the helper's file, its exit status and how many events it
+read (on its stdout).
 """
 
 from __future__ import annotations
@@ -64,21 +65,44 @@ def fold_share(events: sqlite3.Connection, head: int, sink: Sink, share: Share, 
     return (count if campaigns else count - fold.plans), fold.superseded
 
 
+def fold_on_two_cores(db: sqlite3.Connection, path: str, head: int, sink: Sink,
+                      tables: list[str], after_close: list[Callable[[], None]]
+                      ) -> tuple[int, list[tuple[str, int]]]:
+    """Events 1..head of the database at `path` (open as `db`, holding the write lock)
+    into `sink`: this process folds the streams ending at SPLIT or above, the helper the
+    others. If the helper cannot run or fails, this process folds its share too: slower,
+    the same rows. `tables`: the views' CREATE TABLE statements, for the scratch file;
+    `after_close`: where to leave the scratch file's removal (it stays attached to `db`
+    until the caller's connection closes)."""
+    try:
+        scratch = scratch_file(path, tables)
+    except (OSError, sqlite3.Error):
+        return fold_share(db, head, sink, EVERY, campaigns=True)
+    after_close.append(lambda: scratch.unlink(missing_ok=True))
+    with helper(path, head, scratch) as finish:
+        count, superseded = fold_share(db, head, sink, (SPLIT, None), campaigns=True)
+        helped = finish()
+    if helped is None:
+        more, also = fold_share(db, head, sink, ("", SPLIT), campaigns=False)
+        return count + more, superseded + also
+    copy_rows(db, scratch)
+    return count + helped, superseded
+
+
 @contextmanager
-def helper(database: str, head: int, scratch: Path) -> Iterator[Callable[[], int]]:
+def helper(database: str, head: int, scratch: Path) -> Iterator[Callable[[], int | None]]:
     """Start the helper on the streams ending below SPLIT, writing into `scratch` (whose
     tables exist); yields a function that waits for it and returns how many events it
-    read. The helper is stopped if the caller fails first."""
-    process = subprocess.Popen([sys.executable, "-m", "kiemtra.projections.helper", database,
-                                str(head), SPLIT, str(scratch)], stdout=subprocess.PIPE,
-                               text=True)
+    read, or None if it failed. The helper is stopped if the caller fails first. Its
+    errors are not shown (the rebuild goes on without it) unless KIEMTRA_DEBUG is set."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kiemtra.projections.helper", database, str(head), SPLIT,
+         str(scratch)], stdout=subprocess.PIPE, text=True,
+        stderr=None if os.environ.get("KIEMTRA_DEBUG") else subprocess.DEVNULL)
 
-    def finish() -> int:
+    def finish() -> int | None:
         out, _ = process.communicate()
-        if process.returncode != 0:
-            msg = f"the rebuild's helper process failed (exit status {process.returncode})"
-            raise RuntimeError(msg)
-        return int(out.strip())
+        return int(out.strip()) if process.returncode == 0 else None
 
     try:
         yield finish
@@ -91,14 +115,22 @@ def helper(database: str, head: int, scratch: Path) -> Iterator[Callable[[], int
 
 
 def scratch_file(database: str, tables: list[str]) -> Path:
-    """An empty file of view tables (no indexes) beside the database, for the helper."""
+    """An empty file of view tables (no indexes) beside the database, for the helper;
+    nothing is left behind if it cannot be made."""
     fd, name = tempfile.mkstemp(dir=Path(database).parent, prefix=".kiemtra-rebuild-",
                                 suffix=".db")
     os.close(fd)
-    with sqlite3.connect(name) as db:
-        for statement in tables:
-            db.execute(statement)
-    db.close()
+    try:
+        db = sqlite3.connect(name)
+        try:
+            for statement in tables:
+                db.execute(statement)
+            db.commit()
+        finally:
+            db.close()
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
     return Path(name)
 
 

@@ -14,8 +14,6 @@ from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
-from kiemtra.projections.backends import EngineSession, SqliteSession
-
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
@@ -26,6 +24,9 @@ class Reader(Protocol):
 
     def event_state(self, position: int) -> bytes:
         """The stored state of the event recorded at `position` (a notification id)."""
+
+    def marks_and_head(self) -> tuple[dict[str, int], int]:
+        """The views' tracking marks ({} if none) and the position of the last event."""
 
     def events_of(self, streams: list[str]) -> list[Any]:
         """Every event of these streams (ids as hex), in recording order."""
@@ -53,11 +54,27 @@ class SqliteReader:
                                   (position,)).fetchone()
         return bytes(found[0])
 
+    def marks_and_head(self) -> tuple[dict[str, int], int]:
+        from kiemtra.projections.schema import TRACKING
+
+        tables = {name for (name,) in self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)",
+            (TRACKING.name, "stored_events"))}
+        marks = ({name: int(p) for name, p in self.conn.execute(
+            f"SELECT name, position FROM {TRACKING.name}")} if TRACKING.name in tables else {})
+        head = (self.conn.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0]
+                if "stored_events" in tables else 0)
+        return marks, int(head or 0)
+
     def events_of(self, streams: list[str]) -> list[Any]:
+        from kiemtra.projections.backends import SqliteSession
+
         session = SqliteSession(self.conn)
         return sorted(e for s in streams for e in session.stream_events(s, session.head()))
 
     def events_after(self, position: int, limit: int) -> list[Any]:
+        from kiemtra.projections.backends import SqliteSession
+
         return list(SqliteSession(self.conn).events_after(position, limit))
 
     def close(self) -> None:
@@ -85,12 +102,22 @@ class EngineReader:
                                             "WHERE notification_id = :p"),
                                        {"p": position}).scalar_one())
 
+    def marks_and_head(self) -> tuple[dict[str, int], int]:
+        from kiemtra.projections.backends import EngineSession
+
+        session = EngineSession(self.conn)
+        return session.marks() or {}, session.head()
+
     def events_of(self, streams: list[str]) -> list[Any]:
+        from kiemtra.projections.backends import EngineSession
+
         session = EngineSession(self.conn)
         head = session.head()
         return sorted(e for s in streams for e in session.stream_events(s, head))
 
     def events_after(self, position: int, limit: int) -> list[Any]:
+        from kiemtra.projections.backends import EngineSession
+
         return list(EngineSession(self.conn).events_after(position, limit))
 
     def close(self) -> None:

@@ -14,7 +14,7 @@ in random order — the keys are hashes).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # Raise when a view's columns or indexes change: views of another version are rebuilt on
 # first use. 6: no index on view_inspections.next_deadline (no query used it).
@@ -26,22 +26,19 @@ INT, DATE, BOOL, JSON = "int", "date", "bool", "json"
 a tag (≤ 10), a stream id (32 hex digits), an integer, a date, a boolean, JSON."""
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):  # named tuples: every read of the views imports this module
     name: str
     kind: str
     nullable: bool = False
 
 
-@dataclass(frozen=True)
-class Index:
+class Index(NamedTuple):
     name: str
     columns: tuple[str, ...]
     unique: bool = False
 
 
-@dataclass(frozen=True)
-class View:
+class View(NamedTuple):
     name: str
     columns: tuple[Column, ...]
     indexes: tuple[Index, ...] = ()

@@ -140,13 +140,14 @@ class Views:
         Views written by an older kiemtra (another layout), or far behind the log, are
         rebuilt in one pass (`Projector.refresh`); a few new events are caught up.
         """
-        from kiemtra.projections.projector import far_behind
-
-        marks, head = self.backend().marks_and_head()
+        with self.reader() as r:
+            marks, head = r.marks_and_head()
         position = marks.get("status", 0)
         current = marks.get("schema") == SCHEMA_VERSION
         if current and position >= head:
             return self
+        from kiemtra.projections.projector import far_behind
+
         if current and not far_behind(position, head):
             self.projector.catch_up()  # a few new events: nothing to decide under the lock
         else:

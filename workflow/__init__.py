@@ -23,10 +23,15 @@ if TYPE_CHECKING:
         UnreadableFile,
         UnwritableFile,
     )
-    from kiemtra.workflow.files import read_attachments, read_text_file, write_file
+    from kiemtra.workflow.files import (
+        AttachmentBlob,
+        read_attachments,
+        read_text_file,
+        write_file,
+    )
     from kiemtra.workflow.receipts import receipt
     from kiemtra.workflow.services import Workflow, existing_workflow, import_plan_file
-    from kiemtra.workflow.store import AttachmentBlob, EventStore, open_store, read_attachment
+    from kiemtra.workflow.store import EventStore, open_store, read_attachment
 
 _HOMES = {
     "VIETNAM": "clock", "now": "clock", "today": "clock",
@@ -38,7 +43,7 @@ _HOMES = {
     "read_attachments": "files", "read_text_file": "files", "write_file": "files",
     "receipt": "receipts",
     "Workflow": "services", "existing_workflow": "services", "import_plan_file": "services",
-    "AttachmentBlob": "store", "EventStore": "store", "open_store": "store",
+    "AttachmentBlob": "files", "EventStore": "store", "open_store": "store",
     "read_attachment": "store",
 }
 __all__ = [

@@ -1,15 +1,29 @@
-"""Files a person names on the command line: read whole, written whole or not at all."""
+"""Files a person names on the command line, and the attachments read from them."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
+import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kiemtra.workflow.errors import UnreadableFile, UnwritableFile
-from kiemtra.workflow.store import AttachmentBlob
+
+
+@dataclass(frozen=True)
+class AttachmentBlob:
+    """A file to store beside the events: its name travels in the event, its bytes here."""
+
+    name: str
+    content: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+    def reference(self) -> dict[str, Any]:
+        return {"name": self.name, "sha256": self.sha256, "size": len(self.content)}
 
 
 def _reason(exc: BaseException) -> object:
@@ -34,22 +48,10 @@ def read_attachments(paths: Sequence[str | Path]) -> list[AttachmentBlob]:
 
 
 def write_file(path: str | Path, content: bytes | str) -> None:
-    """Write `content` to `path` through a temporary file beside it, renamed into place:
-    a failure leaves the file that was there (if any) as it was."""
-    target = Path(path)
+    """Write `content` to the file `path` names (a new file, or an existing one, a device
+    such as /dev/stdout included), with the user's umask."""
     data = content.encode("utf-8") if isinstance(content, str) else content
     try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".",
-                                   prefix=".kiemtra-", suffix=".part")
+        Path(path).write_bytes(data)
     except OSError as exc:
         raise UnwritableFile(path=str(path), reason=_reason(exc)) from None
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise UnwritableFile(path=str(path), reason=_reason(exc)) from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)

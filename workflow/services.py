@@ -23,8 +23,8 @@ from kiemtra.domain.roles import IMPORT, Actor, actor_fields, authorize
 from kiemtra.domain.rules import latest_notice
 from kiemtra.domain.text import clean_text
 from kiemtra.workflow.database import Database
-from kiemtra.workflow.files import read_attachments, read_text_file
-from kiemtra.workflow.store import AttachmentBlob, EventStore, open_store
+from kiemtra.workflow.files import AttachmentBlob, read_attachments, read_text_file
+from kiemtra.workflow.store import EventStore, open_store
 
 Act = Callable[[Inspection, Plan, Actor], None]
 
@@ -40,7 +40,7 @@ def existing_workflow(database: Database, actor: str, campaign: str) -> Workflow
 def import_plan_file(database: Database, actor: str, path: str, day: date) -> Plan:
     """Validate the plan file and the actor before any database is created, then record."""
     plan = parse_plan_text(read_text_file(path), path)
-    authorize(plan, clean_text("actor", actor), IMPORT)
+    authorize(plan, actor, IMPORT)
     return Workflow(open_store(database), actor).import_parsed(plan, day)
 
 

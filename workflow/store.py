@@ -13,10 +13,8 @@ it, so there is never an event without its link nor a link without its event.
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -34,26 +32,12 @@ from kiemtra.domain import campaign, delivery, inspection  # noqa: F401  (their 
 from kiemtra.domain.chain import GENESIS, event_link
 from kiemtra.workflow.database import Database
 from kiemtra.workflow.errors import ConcurrentChange, StorageUnavailable
+from kiemtra.workflow.files import AttachmentBlob
 from kiemtra.workflow.transcoding import register_transcodings
 
 ATTACHMENTS_TABLE = "attachments"
 CHAIN_TABLE = "event_chain"
 CHAIN_ORIGIN_TABLE = "event_chain_origin"
-
-
-@dataclass(frozen=True)
-class AttachmentBlob:
-    """A file to store beside the events: its name travels in the event, its bytes here."""
-
-    name: str
-    content: bytes
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.content).hexdigest()
-
-    def reference(self) -> dict[str, Any]:
-        return {"name": self.name, "sha256": self.sha256, "size": len(self.content)}
 
 
 class SQLiteRecorder(SQLiteApplicationRecorder):

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from kiemtra.projections.audit.bundle import BundleVerified, Exported, export_bundle, verify_bundle
 from kiemtra.projections.audit.checkpoint import Checkpoint, read_checkpoint
@@ -100,9 +101,12 @@ def attachment(database: Database, sha256: str) -> bytes:
     if content is None:
         raise UnknownAttachment(sha256=wanted)
     if hashlib.sha256(content).hexdigest() != wanted:
-        with sqlite3.connect(f"file:{database.sqlite_path}?mode=ro", uri=True) as conn:
+        conn = sqlite3.connect(f"file:{quote(str(database.sqlite_path))}?mode=ro", uri=True)
+        try:
             position = conn.execute("SELECT MIN(rowid) FROM stored_events WHERE "
                                     "instr(state, ?) > 0", (wanted.encode("ascii"),)
                                     ).fetchone()[0] or 0
+        finally:
+            conn.close()
         raise LogAltered(position=position, kind="attachment", detail=wanted)
     return content

@@ -82,3 +82,32 @@ def test_time_travel_and_history_on_postgres(pg_wf: Workflow, pg_store: EventSto
     everything = audit_rows(pg_store)
     assert [r["seq"] for r in everything] == list(range(1, pg_store.event_count() + 1))
     assert [r for r in everything if r["unit"] == "kt"] == trail
+
+
+def test_a_rebuild_on_postgres_folds_again_a_stream_that_steps_after_it_finished(
+        pg_wf: Workflow, pg_store: EventStore, pg_views: Views) -> None:
+    """A finished inspection that takes another step (a correction may): the rebuild keeps
+    one row for it, the last, though PostgreSQL keeps its unique indexes during the load."""
+    from kiemtra.domain.ids import inspection_id
+
+    walk(pg_wf)
+    pg_wf.inspect(CODE, "kt", day=D(2026, 8, 12))  # kt: report submitted, then visited
+    with pg_views.engine.begin() as conn:
+        last = conn.execute(text(f"SELECT MAX(originator_version) FROM {POSTGRES_EVENTS} "
+                                 "WHERE originator_id = :id"),
+                            {"id": inspection_id(CODE, "hcc")}).scalar()  # hcc: cancelled
+        conn.execute(text(f"INSERT INTO {POSTGRES_EVENTS} (originator_id, originator_version, "
+                          "topic, state) VALUES (:id, :v, :t, :s)"), {
+            "id": inspection_id(CODE, "hcc"), "v": last + 1,
+            "t": "kiemtra:Inspection.Cancelled",
+            "s": b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-11-30T01:00:00+00:00"},'
+                 b'"state":"cancelled","actor":"truong-to","actor_role":"leader",'
+                 b'"effective_date":{"_type_":"date_iso","_data_":"2026-11-30"},'
+                 b'"reason":"second"}'})
+    caught_up = snapshot(pg_views.fresh())
+    assert pg_views.rebuild() == pg_store.event_count()
+    assert snapshot(pg_views) == caught_up
+    with pg_views.engine.connect() as conn:
+        rows = conn.execute(text("SELECT cancel_reason FROM view_inspections "
+                                 "WHERE unit = 'hcc'")).all()
+    assert rows == [("second",)]

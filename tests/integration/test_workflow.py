@@ -377,7 +377,7 @@ def test_absence_needs_the_leaders_approval(store: Any, campaign: str, db_path: 
         deputy.inspect(CODE, "vp", day=D(2026, 8, 10), surprise=True, absent=["tv-vp"])
     from kiemtra.cli import error_text
 
-    assert refused.value.exit_code == 1 and "truong-to" in refused.value.message()
+    assert refused.value.exit_code == 1
     assert "--" not in refused.value.message()  # the domain speaks of rules, not options
     assert "--approved-by truong-to" in error_text(refused.value, "vi")
     with pytest.raises(AbsenceNotApproved):
