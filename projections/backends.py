@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -205,11 +206,12 @@ class SqliteSink:
                 self.pending[table] = []
 
 
-class RowLoader:
+class RowLoader(ABC):
     """What both sessions load the same way, given how each selects rows by stream."""
 
+    @abstractmethod
     def _select(self, table: str, ids: Iterable[str]) -> Iterator[dict[str, Any]]:
-        raise NotImplementedError
+        """The rows of `table` whose stream is one of `ids`."""
 
     def load_rows(self, ids: Iterable[str]) -> dict[str, Row]:
         """The inspection rows of these streams, their dates as ISO text (for the fold)."""
