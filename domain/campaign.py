@@ -38,6 +38,32 @@ class Campaign(Aggregate):
         self.plan_record = plan
         self.imported_by = actor
         self.imported_on = effective_date
+        self.documents: list[dict[str, Any]] = []  # as issued, in the order issued
+
+    def latest_document(self, kind: str, unit: str | None) -> dict[str, Any] | None:
+        """The document of this kind (for this unit) issued last: a new one replaces it."""
+        return next((d for d in reversed(self.documents)
+                     if d["kind"] == kind and d["unit"] == unit), None)
+
+    def issue_document(self, *, kind: str, unit: str | None, number: int, symbol: str,
+                       series: str, issued_on: date, name: str, sha256: str, size: int,
+                       facts_through: int, actor: str, actor_role: str | None) -> None:
+        """Record an issued document; the file itself is stored as the event's attachment."""
+        earlier = self.latest_document(kind, unit)
+        self._document_issued(
+            campaign=self.code, kind=kind, unit=unit, number=number, symbol=symbol, series=series,
+            replaces=earlier["symbol"] if earlier else None, facts_through=facts_through,
+            attachments=[{"name": name, "sha256": sha256, "size": size}],
+            actor=actor, actor_role=actor_role, effective_date=issued_on)
+
+    @event("DocumentIssued")
+    def _document_issued(self, campaign: str, kind: str, unit: str | None, number: int, symbol: str,
+                         series: str, replaces: str | None, facts_through: int,
+                         attachments: list[dict[str, Any]], actor: str,
+                         actor_role: str | None, effective_date: date) -> None:
+        self.documents.append({"kind": kind, "unit": unit, "number": number, "symbol": symbol,
+                               "issued_on": effective_date, "replaces": replaces,
+                               "file": attachments[0]})
 
     @cached_property
     def plan(self) -> Plan:

@@ -51,6 +51,11 @@ class Unit:
     email: str
     head: str = ""
     planned_on_site: date | None = None
+    place: str = ""  # where the visit takes place (địa điểm); default: the unit's premises
+
+    @property
+    def visit_place(self) -> str:
+        return self.place or f"Trụ sở {self.name}"
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,40 @@ class Secretariat:
     id: str
     name: str
     email: str
+
+
+DOCUMENT_KINDS = ("schedule", "minutes", "conclusion", "results")
+DEFAULT_SERIES = {"schedule": "TB", "minutes": "BB", "conclusion": "TB", "results": "BC"}
+SYMBOL_PATTERN = re.compile(r"^[A-ZĐ0-9][A-ZĐ0-9.]{0,19}$")
+TIME_PATTERN = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+LOCAL_LEVELS = ("xã", "phường", "thị trấn", "đặc khu")
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Who signs: the authority line (TM., KT. …), the position, the full name."""
+
+    authority: str
+    title: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Paperwork:
+    """What the plan says for the documents kiemtra issues (`[documents]`); every field has
+    a default derived from the rest of the plan, so a plan without the table still works."""
+
+    parent_body: str = ""  # the body the team belongs to, as its name is printed
+    team_name: str = "Tổ kiểm tra"
+    team_symbol: str = "TKT"  # after the series in the team's numbers: 05/TB-TKT
+    body_symbol: str = "UBND"  # after the series in the committee's numbers: 03/BC-UBND
+    series: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_SERIES))
+    leader_position: str = "Tổ trưởng"
+    committee_signer: Signer = Signer("KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH")
+    secretary: str = ""  # a team member's id: who writes the minutes (thư ký)
+    visit_time: str = "08:00"
+    filing: str = "VT"  # "Lưu: VT, VHXH."
+    recipients: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -79,7 +118,40 @@ class Plan:
     contents: tuple[str, ...] = ()
     extra_days_off: tuple[date, ...] = ()
     extra_working_days: tuple[date, ...] = ()
+    paperwork: Paperwork = Paperwork()
     source: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def locality(self) -> str:
+        """'xã Khúc Thừa Dụ' of 'Ủy ban nhân dân xã Khúc Thừa Dụ' (else the authority)."""
+        head = "ủy ban nhân dân "
+        text = self.authority
+        return text[len(head):] if text.casefold().startswith(head) else text
+
+    @property
+    def place_name(self) -> str:
+        """The địa danh of the date line: `place`, else the locality without 'xã'."""
+        if self.place:
+            return self.place
+        for level in LOCAL_LEVELS:
+            if self.locality.casefold().startswith(level + " "):
+                return self.locality[len(level) + 1:]
+        return self.locality
+
+    @property
+    def parent_body(self) -> str:
+        return self.paperwork.parent_body or self.authority
+
+    @property
+    def plan_reference(self) -> str:
+        """'Kế hoạch số 12/KH-UBND ngày 15/6/2026' — a number the plan does not give is a
+        marked blank, never made up."""
+        number = self.number or "KH-UBND"
+        if "/" not in number:
+            number = f"…/{number}"
+        when = f" ngày {self.issued_on.day:02d}/{self.issued_on.month:02d}/" \
+               f"{self.issued_on.year}" if self.issued_on else ""
+        return f"Kế hoạch số {number}{when}"
 
     def calendar(self) -> WorkingCalendar:
         """One calendar per plan, so the working days it has looked up are remembered."""
@@ -130,7 +202,11 @@ def plan_from_record(record: dict[str, Any]) -> Plan:
 TOP_LEVEL_KEYS = {
     "code", "title", "authority", "place", "number", "issued_on", "basis", "period",
     "data_from", "contents", "rules", "calendar", "secretariat", "team", "units", "reminders",
+    "documents",
 }
+DOCUMENT_KEYS = {"parent_body", "team_name", "team_symbol", "body_symbol", "series",
+                 "leader_position", "committee_signer", "secretary", "visit_time", "filing",
+                 "recipients"}
 REMINDER_KINDS = ("notice", "report", "on_site", "minutes", "conclusion", "remediation")
 REMINDER_KEYS = {"before", "on_due", "every_overdue", "max_overdue", "to"}
 REMINDER_ROLES = ("unit", "leader", "deputy", "secretariat", "team")
@@ -188,6 +264,8 @@ def _build(data: dict[str, Any], check: _Checker) -> Plan | None:
     team = tuple(_members(check, data.get("team")))
     units = tuple(_units(check, data.get("units"), start, end))
     _check_identities(check, secretariat, team, units)
+    paperwork = _paperwork(check, check.table("documents", data.get("documents"),
+                                              DOCUMENT_KEYS, required=False), team)
 
     if check.problems and not check.trusted:
         return None
@@ -197,7 +275,7 @@ def _build(data: dict[str, Any], check: _Checker) -> Plan | None:
         secretariat=secretariat, team=team, units=units, rules=rules, place=place,
         number=number, issued_on=issued_on, data_from=data_from, basis=tuple(basis),
         contents=tuple(contents), extra_days_off=tuple(days_off),
-        extra_working_days=tuple(working), source=data,
+        extra_working_days=tuple(working), paperwork=paperwork, source=data,
     )
 
 
@@ -251,6 +329,57 @@ def _reminders(check: _Checker, table: dict[str, Any]) -> None:
                       "must be a list of: " + ", ".join(REMINDER_ROLES))
 
 
+def _paperwork(check: _Checker, table: dict[str, Any], team: tuple[Member, ...]) -> Paperwork:
+    """The `[documents]` table: what the issued documents print (defaults: `Paperwork`)."""
+    base = Paperwork()
+
+    def text(key: str, default: str, max_len: int = 300) -> str:
+        return check.text(f"documents.{key}", table.get(key), required=False,
+                          max_len=max_len) or default
+
+    def symbol(where: str, value: Any, default: str) -> str:
+        found = check.text(where, value, required=False, max_len=20)
+        if found and not SYMBOL_PATTERN.match(found):
+            check.add(where, f"«{found}» không hợp lệ: chữ in hoa, số hoặc '.', tối đa 20 ký tự",
+                      f"'{found}' is invalid: capital letters, digits or '.', at most 20")
+        return found or default
+
+    series_table = check.table("documents.series", table.get("series"), set(DOCUMENT_KINDS),
+                               required=False)
+    series = {kind: symbol(f"documents.series.{kind}", series_table.get(kind), default)
+              for kind, default in DEFAULT_SERIES.items()}
+    signer = check.table("documents.committee_signer", table.get("committee_signer"),
+                         {"authority", "title", "name"}, required=False)
+    committee = Signer(
+        authority=check.text("documents.committee_signer.authority", signer.get("authority"),
+                             required=False, max_len=100) or base.committee_signer.authority,
+        title=check.text("documents.committee_signer.title", signer.get("title"),
+                         required=False, max_len=100) or base.committee_signer.title,
+        name=check.text("documents.committee_signer.name", signer.get("name"),
+                        required=False, max_len=200))
+    secretary = check.text("documents.secretary", table.get("secretary"), required=False,
+                           max_len=40)
+    if secretary and team and secretary not in {m.id for m in team}:
+        check.add("documents.secretary", f"«{secretary}» không phải thành viên Tổ kiểm tra "
+                  f"(có: {', '.join(m.id for m in team)})",
+                  f"'{secretary}' is not a team member (known: {', '.join(m.id for m in team)})")
+    visit_time = text("visit_time", base.visit_time, max_len=5)
+    if not TIME_PATTERN.match(visit_time):
+        check.add("documents.visit_time", f"«{visit_time}» không hợp lệ: giờ dạng HH:MM, "
+                  "ví dụ \"08:00\"", f"'{visit_time}' is invalid: a time HH:MM, e.g. \"08:00\"")
+    lists = check.table("documents.recipients", table.get("recipients"), set(DOCUMENT_KINDS),
+                        required=False)
+    recipients = {kind: tuple(check.text_list(f"documents.recipients.{kind}", lists[kind]))
+                  for kind in DOCUMENT_KINDS if kind in lists}
+    return Paperwork(
+        parent_body=text("parent_body", ""), team_name=text("team_name", base.team_name),
+        team_symbol=symbol("documents.team_symbol", table.get("team_symbol"), base.team_symbol),
+        body_symbol=symbol("documents.body_symbol", table.get("body_symbol"), base.body_symbol),
+        series=series, leader_position=text("leader_position", base.leader_position, 100),
+        committee_signer=committee, secretary=secretary, visit_time=visit_time,
+        filing=text("filing", base.filing, 100), recipients=recipients)
+
+
 def _members(check: _Checker, value: Any) -> Iterator[Member]:
     entries = check.array_of_tables("team", value)
     leaders = 0
@@ -280,7 +409,8 @@ def _members(check: _Checker, value: Any) -> Iterator[Member]:
 def _units(check: _Checker, value: Any, start: date | None, end: date | None) -> Iterator[Unit]:
     for i, entry in enumerate(check.array_of_tables("units", value)):
         where = f"units[{i}]"
-        check.unknown_keys(where, entry, {"code", "name", "head", "email", "planned_on_site"})
+        check.unknown_keys(where, entry, {"code", "name", "head", "email", "planned_on_site",
+                                          "place"})
         planned = check.day(f"{where}.planned_on_site", entry.get("planned_on_site"),
                              required=False)
         if planned and start and end and not start <= planned <= end:
@@ -294,6 +424,7 @@ def _units(check: _Checker, value: Any, start: date | None, end: date | None) ->
             head=check.text(f"{where}.head", entry.get("head"), required=False, max_len=200),
             email=check.email(f"{where}.email", entry.get("email")),
             planned_on_site=planned,
+            place=check.text(f"{where}.place", entry.get("place"), required=False, max_len=300),
         )
 
 

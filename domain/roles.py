@@ -39,10 +39,12 @@ PERMISSIONS: dict[str, frozenset[ActorRole]] = {
     "conclude": frozenset({ActorRole.LEADER}),
     "remediate": _LEADERS | {ActorRole.SECRETARIAT, ActorRole.UNIT},
     "cancel": frozenset({ActorRole.LEADER}),
+    "document": _LEADERS | {ActorRole.SECRETARIAT},
 }
 """The matrix of the README: leader every step; deputy all but conclude and cancel;
 secretariat notify, reschedule, report, remediate; member minutes; unit its own
-report and remediation."""
+report and remediation; documents are issued by the leaders and the secretariat (the
+văn thư's side of the team)."""
 
 ROLE_ORDER = tuple(ActorRole)
 

@@ -18,22 +18,26 @@ from __future__ import annotations
 
 from typing import Any
 
-CAMPAIGN, INSPECTION, DELIVERY = "campaign", "inspection", "delivery"
+CAMPAIGN, INSPECTION, DELIVERY, REGISTER = "campaign", "inspection", "delivery", "register"
 
 # Every event class each aggregate has stored or stores: (aggregate, stream kind, events).
 AGGREGATES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "Campaign": (CAMPAIGN, ("PlanImported",)),
+    "Campaign": (CAMPAIGN, ("PlanImported", "DocumentIssued")),
     "Inspection": (INSPECTION, (
         "Planned", "NoticeIssued", "Rescheduled", "ReportSubmitted", "Inspected",
         "MinutesSigned", "Concluded", "RemediationReported", "Cancelled")),
     "Delivery": (DELIVERY, (
         "Claimed", "AttemptStarted", "Sent", "FailedTemporarily", "FailedPermanently")),
+    "DocumentSeries": (REGISTER, ("Opened", "NumberTaken")),
 }
 
 PREFIX = "kiemtra:"
-# Where kiemtra 0.1.0 kept each aggregate: the module part of the topics it stored.
+# Where kiemtra 0.1.0 kept each aggregate: the module part of the topics it stored, and the
+# events it had (a class added since has only its stable topic).
 LEGACY_MODULES = {"Campaign": "domain.campaign", "Inspection": "domain.inspection",
                   "Delivery": "domain.delivery"}
+LEGACY_EVENTS = {"Campaign": ("PlanImported",), "Inspection": AGGREGATES["Inspection"][1],
+                 "Delivery": AGGREGATES["Delivery"][1]}
 
 
 def topic(aggregate: str, event: str | None = None) -> str:
@@ -46,12 +50,18 @@ def legacy_topic(aggregate: str, event: str | None = None) -> str:
     return f"{LEGACY_MODULES[aggregate]}:{aggregate}" + (f".{event}" if event else "")
 
 
+def _legacy(aggregate: str, event: str | None = None) -> bool:
+    """Whether 0.1.0 stored this class (and so a module-path topic of it may be in a log)."""
+    return aggregate in LEGACY_MODULES and (event is None or event in LEGACY_EVENTS[aggregate])
+
+
 def _spellings() -> dict[str, tuple[str, str]]:
     found = {}
     for aggregate, (kind, events) in AGGREGATES.items():
         for event in events:
             found[topic(aggregate, event)] = (kind, event)
-            found[legacy_topic(aggregate, event)] = (kind, event)
+            if _legacy(aggregate, event):
+                found[legacy_topic(aggregate, event)] = (kind, event)
     return found
 
 
@@ -69,6 +79,11 @@ def of_kinds(*kinds: str) -> list[str]:
     return sorted(t for t, (kind, _) in STORED.items() if kind in kinds)
 
 
+def of_events(*names: str) -> list[str]:
+    """Every spelling of the topics of these event names (for a query's IN list)."""
+    return sorted(t for t, (_, name) in STORED.items() if name in names)
+
+
 def assign(aggregate: type[Any]) -> type[Any]:
     """Give an aggregate class and its event classes their stable topics, and register
     the 0.1.0 topics as aliases. Applied once to each aggregate, where it is defined.
@@ -84,7 +99,8 @@ def assign(aggregate: type[Any]) -> type[Any]:
     kind, events = AGGREGATES[name]
     aggregate.TOPIC = topic(name)  # declared on the library's Aggregate
     register_topic(topic(name), aggregate)
-    register_topic(legacy_topic(name), aggregate)
+    if _legacy(name):
+        register_topic(legacy_topic(name), aggregate)
     nested = {n: v for n, v in vars(aggregate).items() if isinstance(v, type)}
     unlisted = set(nested) - set(events) - {"Event", "Created"}
     if set(events) - set(nested) or unlisted:
@@ -94,6 +110,6 @@ def assign(aggregate: type[Any]) -> type[Any]:
     for event_name, cls in nested.items():
         setattr(cls, "TOPIC", topic(name, event_name))  # noqa: B010  (a class of the library's)
         register_topic(topic(name, event_name), cls)
-        if event_name in events:
+        if event_name in events and _legacy(name, event_name):
             register_topic(legacy_topic(name, event_name), cls)
     return aggregate

@@ -28,6 +28,7 @@ STEPS: dict[str, tuple[str, str]] = {
     "conclude": ("Thông báo kết luận", "conclusion"),
     "remediate": ("Báo cáo khắc phục", "remediation report"),
     "cancel": ("Hủy kiểm tra", "cancel"),
+    "document": ("Ban hành văn bản", "document issued"),
 }
 
 WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
@@ -128,5 +129,8 @@ HEADINGS: dict[str, tuple[str, str]] = {
     "actor": ("Người thực hiện", "Actor"), "role": ("Vai trò", "Role"),
     "campaign_unit": ("Kế hoạch/Đơn vị", "Campaign/Unit"), "step": ("Bước", "Step"),
     "details": ("Chi tiết", "Details"), "contents": ("Nội dung", "Details"),
+    # kiemtra documents
+    "symbol": ("Số, ký hiệu", "Number"), "issued_on": ("Ngày", "Date"),
+    "kind": ("Loại văn bản", "Document"), "issued_by": ("Người ban hành", "Issued by"),
 }
 """The column headings of the command line's tables."""

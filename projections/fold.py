@@ -110,7 +110,7 @@ class Fold:
         kind, name = kind_of(topic) or ("", "")
         if kind == INSPECTION:
             return self._inspection_route(name)
-        if kind == CAMPAIGN:
+        if kind == CAMPAIGN and name == "PlanImported":
             return self._plan_imported
         if kind == DELIVERY:
             return partial(self._delivery_event, name)

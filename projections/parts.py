@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from kiemtra.domain.topics import CAMPAIGN, of_kinds
+from kiemtra.domain.topics import of_events
 from kiemtra.projections import schema
 from kiemtra.projections.fold import Fold, Sink
 
@@ -32,7 +32,7 @@ SPLIT = "88"  # the helper owns the streams whose id ends below this (53%: the r
 # also copies the helper's rows in; balanced by measurement, bench/national_scale.py)
 Share = tuple[str, str | None]  # (first, end): stream ids ending in [first, end)
 EVERY: Share = ("", None)
-PLAN_TOPICS = of_kinds(CAMPAIGN)
+PLAN_TOPICS = of_events("PlanImported")
 EVENTS = ("SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
           "WHERE rowid <= ? AND (topic IN ({plans}) OR (substr(originator_id, -2) >= ?{end}))"
           " ORDER BY rowid")

@@ -15,7 +15,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from kiemtra.workflow.clock import VIETNAM, now, today
     from kiemtra.workflow.database import Database
-    from kiemtra.workflow.demo import DemoStep, demo_database, metrics_text, run_demo, template_text
+    from kiemtra.workflow.demo import (
+        DEMO_DOCUMENTS,
+        DemoStep,
+        demo_database,
+        metrics_text,
+        run_demo,
+        template_text,
+    )
+    from kiemtra.workflow.documents import Paper
+    from kiemtra.workflow.documents import draft as draft_document
+    from kiemtra.workflow.documents import issue as issue_document
     from kiemtra.workflow.errors import (
         ConcurrentChange,
         InvalidSetting,
@@ -36,8 +46,9 @@ if TYPE_CHECKING:
 _HOMES = {
     "VIETNAM": "clock", "now": "clock", "today": "clock",
     "Database": "database",
-    "DemoStep": "demo", "demo_database": "demo", "metrics_text": "demo", "run_demo": "demo",
-    "template_text": "demo",
+    "Paper": "documents", "draft_document": "documents", "issue_document": "documents",
+    "DEMO_DOCUMENTS": "demo", "DemoStep": "demo", "demo_database": "demo",
+    "metrics_text": "demo", "run_demo": "demo", "template_text": "demo",
     "ConcurrentChange": "errors", "InvalidSetting": "errors", "StorageUnavailable": "errors",
     "UnreadableFile": "errors", "UnwritableFile": "errors",
     "read_attachments": "files", "read_text_file": "files", "write_file": "files",
@@ -47,14 +58,15 @@ _HOMES = {
     "read_attachment": "store",
 }
 __all__ = [
-    "VIETNAM", "AttachmentBlob", "ConcurrentChange", "Database", "DemoStep", "EventStore",
-    "InvalidSetting", "StorageUnavailable", "UnreadableFile", "UnwritableFile", "Workflow",
-    "demo_database", "existing_workflow", "import_plan_file", "metrics_text", "now",
-    "open_store",
+    "DEMO_DOCUMENTS", "VIETNAM", "AttachmentBlob", "ConcurrentChange", "Database", "DemoStep",
+    "EventStore", "InvalidSetting", "Paper", "StorageUnavailable", "UnreadableFile",
+    "UnwritableFile", "Workflow", "demo_database", "draft_document", "existing_workflow",
+    "import_plan_file", "issue_document", "metrics_text", "now", "open_store",
     "read_attachment", "read_attachments", "read_text_file", "receipt", "run_demo",
     "template_text",
     "today", "write_file",
 ]
+_ALIASES = {"draft_document": "draft", "issue_document": "issue"}  # name here → in its home
 assert set(__all__) == set(_HOMES)
 
 
@@ -63,6 +75,7 @@ def __getattr__(name: str) -> Any:
     if home is None:
         msg = f"module {__name__!r} has no attribute {name!r}"
         raise AttributeError(msg)
-    value = getattr(import_module(f"{__name__}.{home}"), name)
+    module = import_module(f"{__name__}.{home}")
+    value = getattr(module, _ALIASES.get(name, name))
     globals()[name] = value  # the next look-up is a plain one
     return value

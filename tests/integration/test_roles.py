@@ -98,6 +98,7 @@ def test_the_matrix_of_the_readme() -> None:
         "conclude": {"leader"},
         "remediate": {"leader", "deputy", "secretariat", "unit"},
         "cancel": {"leader"},
+        "document": {"leader", "deputy", "secretariat"},
     }
 
 

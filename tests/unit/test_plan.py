@@ -168,3 +168,35 @@ def test_every_problem_is_reported_at_once() -> None:
 def test_roles_parse() -> None:
     plan = parse_plan(base())
     assert [m.role for m in plan.team][:3] == [Role.LEADER, Role.DEPUTY, Role.MEMBER]
+
+
+def test_the_documents_table_takes_defaults_from_the_plan() -> None:
+    data = base()
+    del data["documents"]
+    plan = parse_plan(data)
+    paper = plan.paperwork
+    assert (paper.team_name, paper.team_symbol, paper.body_symbol) == ("Tổ kiểm tra", "TKT",
+                                                                       "UBND")
+    assert paper.series == {"schedule": "TB", "minutes": "BB", "conclusion": "TB",
+                            "results": "BC"}
+    assert plan.parent_body == plan.authority == "Ủy ban nhân dân xã Khúc Thừa Dụ"
+    assert plan.place_name == "Khúc Thừa Dụ"
+    del data["place"]
+    assert parse_plan(data).place_name == "Khúc Thừa Dụ"  # from the authority
+    assert plan.plan_reference == "Kế hoạch số …/KH-UBND ngày 15/06/2026"  # no number given
+    data["number"] = "12/KH-UBND"
+    assert parse_plan(data).plan_reference == "Kế hoạch số 12/KH-UBND ngày 15/06/2026"
+
+
+def test_the_documents_table_is_validated_by_field() -> None:
+    data = base()
+    data["documents"].update(team_symbol="tkt", visit_time="8h", secretary="khong-co",
+                             series={"minutes": "B B", "memo": "X"}, signer="x",
+                             recipients={"results": "Sở Nội vụ"})
+    found = problems(data)
+    assert set(found) >= {"documents.team_symbol", "documents.visit_time",
+                          "documents.secretary", "documents.series.minutes",
+                          "documents.series.memo", "documents.signer",
+                          "documents.recipients.results"}
+    assert "HH:MM" in found["documents.visit_time"]
+    assert "tv-kt" in found["documents.secretary"]  # names the members it may be
