@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -227,6 +228,8 @@ HINTS: dict[str, tuple[str, str]] = {
                          "Let the leader '{leader}' record it, or add --approved-by {leader}."),
     "campaign": ("Xem danh sách bằng «kiemtra campaigns».",
                  "List them with 'kiemtra campaigns'."),
+    "document_date": ("Ghi ngày ban hành bằng --date (từ {earliest} trở đi).",
+                      "Give the issue date with --date ({earliest} or later)."),
 }
 """What this command line's user can do about a refusal, by the error's rule."""
 
@@ -1041,6 +1044,86 @@ def attachment_get(sha256: str, output: str) -> None:
                    f"Wrote {len(content)} bytes to {output}; the SHA-256 matches."), err=True)
 
 
+# --- official documents ------------------------------------------------------------------
+
+
+@cli.command("document")
+@click.argument("kind", type=click.Choice(["schedule", "minutes", "conclusion", "results"]))
+@click.argument("campaign")
+@click.argument("unit", required=False)
+@click.option("-o", "--output", type=click.Path(),
+              help="A file name, or an existing folder to write into (default: here).")
+@click.option("--date", "day", type=DATE, help="The document's date (default: the date of "
+              "the step it records; for results, today). For schedule without UNIT: the "
+              "notice date whose units it lists (default: the latest).")
+@click.option("--draft", is_flag=True, help="Same layout, number left blank; records nothing.")
+@click.option("--pdf", is_flag=True, help="Also write a PDF (needs LibreOffice).")
+@click.option("--text", "text_file", type=click.Path(dir_okay=False),
+              help="A TOML file with the parts the team writes itself (see README).")
+@click.option("--force", is_flag=True, help="Replace a file already at the output path.")
+@json_option
+def document(kind: str, campaign: str, unit: str | None, output: str | None,
+             day: date | None, draft: bool, pdf: bool, text_file: str | None,
+             force: bool) -> None:
+    """Lập văn bản theo Nghị định 30/2020 từ các bước đã ghi nhận (DOCX, tùy chọn PDF).
+
+    \b
+    KIND: schedule   Thông báo lịch kiểm tra (một đơn vị, hoặc mọi đơn vị cùng ngày thông báo)
+          minutes    Biên bản kiểm tra của một đơn vị
+          conclusion Thông báo kết luận kiểm tra của một đơn vị
+          results    Báo cáo kết quả kiểm tra của cả kế hoạch
+
+    Example: kiemtra document conclusion KTD-TKT-2026 hcc --pdf
+    """
+    from kiemtra.projections.documents.service import make_document
+
+    s = settings()
+    made = make_document(s.database, s.actor, kind, campaign, unit, day=day, today=today(),
+                         output=output, draft=draft, pdf=pdf, text_file=text_file, force=force)
+    emit(made.to_json(), lambda _: click.echo(made.text(s.lang)))
+
+
+@cli.command("documents")
+@click.argument("campaign", required=False)
+@json_option
+def documents(campaign: str | None) -> None:
+    """Sổ đăng ký văn bản đã ban hành (số, ngày, loại, đơn vị, mã SHA-256).
+
+    Example: kiemtra documents KTD-TKT-2026
+    """
+    from kiemtra.projections.documents.service import register
+
+    emit(register(settings().database, campaign), print_register)
+
+
+def register_note(r: Row) -> str:
+    if r["replaced_by"]:
+        return say(f"đã được thay thế bởi số {r['replaced_by']}", f"replaced by {r['replaced_by']}")
+    if r["replaces"]:
+        return say(f"thay thế số {r['replaces']}", f"replaces {r['replaces']}")
+    return ""
+
+
+def print_register(rows: list[Row]) -> None:
+    """The register; each file's name and whole SHA-256 on lines of their own below, so a
+    code is never cut (the file can be had with `kiemtra attachment get`)."""
+    from kiemtra.projections.documents.service import kind_name
+
+    one = len({r["campaign"] for r in rows}) == 1
+    where = (Col("unit", lambda r: r["unit"] or "-", no_wrap=True) if one else
+             Col("campaign_unit", lambda r: "/".join(x for x in (r["campaign"], r["unit"]) if x),
+                 no_wrap=True))
+    title = say("Sổ đăng ký văn bản", "Document register")
+    show_table(title + (f" — {rows[0]['campaign']}" if one else ""), (
+        Col("symbol", lambda r: r["symbol"], no_wrap=True),
+        Col("issued_on", lambda r: fmt(r["issued_on"]), no_wrap=True),
+        Col("kind", lambda r: kind_name(r["kind"], settings().lang)), where,
+        Col("issued_by", lambda r: r["issued_by"]), Col("note", register_note),
+    ), rows, overflow="fold")
+    for r in rows:
+        click.echo(f"  {r['symbol']}  {r['name']}\n    SHA-256 {r['sha256']}")
+
+
 # --- demo -------------------------------------------------------------------------------
 
 
@@ -1068,22 +1151,41 @@ def demo() -> None:
     for st in run_demo(store):
         where = f"{st.unit:5}" if st.unit else "     "
         out.print(f"  {fmt(st.day)}  {where} {st.actor:12} {s.word((st.say_vi, st.say_en))}")
-    events = store.event_count()
-    store.close()
     out.print()
     rows = Views(database).fresh().status(DEMO_AS_OF)
     print_status(rows)
     out.print()
     print_history(timeline(database, rows[0]["campaign"], "vhxh"))
     out.print()
+    print_demo_documents(database)
+    out.print()
+    events = store.event_count()
+    store.close()
     db = database.url
     out.print(say(f"Tình hình trên tính đến {fmt(DEMO_AS_OF)}, sau đợt kiểm tra.\n"
                   f"Dữ liệu chạy thử: {db} ({events} sự kiện). Xem tiếp:",
                   f"The status above is as of {fmt(DEMO_AS_OF)}, after the campaign.\n"
                   f"Demo data: {db} ({events} events). Explore:"))
     for command in (say("status --as-of 01/10/2026", "status --as-of 2026-10-01"),
-                    "history KTD-TKT-2026 hcc", "audit KTD-TKT-2026 --unit hcc", "audit verify"):
+                    "history KTD-TKT-2026 hcc", "audit KTD-TKT-2026 --unit hcc", "audit verify",
+                    "documents", "document minutes KTD-TKT-2026 vhxh --draft"):
         out.print(f"  kiemtra --db {db} {command}")
+
+
+def print_demo_documents(database: Database) -> None:
+    """Issue the demo's four documents into a folder beside its database; say where."""
+    from kiemtra.projections.documents.service import make_document
+    from kiemtra.workflow import DEMO_DOCUMENTS
+
+    folder = database.sqlite_path.parent / say("van-ban", "documents")
+    folder.mkdir(exist_ok=True)
+    click.echo(say(f"Văn bản đã ban hành (DOCX, theo Nghị định 30/2020), trong {folder}:",
+                   f"Documents issued (DOCX, in the layout of Decree 30/2020), in {folder}:"))
+    for kind, unit, actor, day in DEMO_DOCUMENTS:
+        made = make_document(database, actor, kind, "KTD-TKT-2026", unit, day=day, today=day,
+                             output=str(folder), draft=False, pdf=False, text_file=None,
+                             force=True)
+        click.echo(f"  {made.symbol:11} {Path(made.path).name}")
 
 
 if __name__ == "__main__":

@@ -42,6 +42,15 @@ class DemoNeedsNewDatabase(InvalidInput):
     en = "The database {db} is not empty; the demo needs a new one."
 
 
+DEMO_DOCUMENTS: tuple[tuple[str, str | None, str, date], ...] = (
+    ("schedule", "hcc", SECRETARIAT, D(2026, 8, 5)),
+    ("minutes", "hcc", LEADER, D(2026, 8, 17)),
+    ("conclusion", "hcc", LEADER, D(2026, 8, 27)),
+    ("results", None, SECRETARIAT, D(2026, 10, 15)),
+)
+"""The documents the demo issues after its walk: (kind, unit, who, dated)."""
+
+
 def demo_database(given: Database | None) -> Database:
     """Where the demo runs: the database the user named, if it holds nothing yet, else
     (none named) a new one in a temporary folder, left for the user to explore."""

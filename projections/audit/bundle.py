@@ -35,6 +35,7 @@ from uuid import UUID
 from kiemtra.domain.chain import GENESIS, canonical_bytes
 from kiemtra.domain.errors import UnknownCampaign
 from kiemtra.domain.ids import campaign_id, inspection_id
+from kiemtra.domain.topics import of_events
 from kiemtra.projections.audit.checkpoint import Checkpoint
 from kiemtra.projections.audit.errors import InvalidCheckpoint, LogAltered
 from kiemtra.projections.audit.verify import (
@@ -51,6 +52,7 @@ from kiemtra.projections.audit.verify import (
     verify_database,
     walk,
 )
+from kiemtra.projections.flat_json import flat_decode
 from kiemtra.workflow import UnwritableFile
 
 BUNDLE_FORMAT = "kiemtra-audit-bundle/1"
@@ -97,13 +99,14 @@ def export_bundle(db: Path, code: str, out: Path, key: bytes | Callable[[], byte
             raise UnwritableFile(path=str(out), reason=exc.strerror or exc) from None
         try:
             with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
-                events, links, files = _write_log(z, conn, start, walked.head,
-                                                  campaign_streams(str(plan["code"]), plan))
+                events, links, files, documents = _write_log(
+                    z, conn, start, walked.head, campaign_streams(str(plan["code"]), plan))
                 z.writestr("manifest.json", json.dumps({
                     "format": BUNDLE_FORMAT, "campaign": plan["code"],
                     "exported_at": now.isoformat(timespec="seconds"),
                     "start": {"after_position": after, "hash": start_hash.hex()},
                     "events": events, "links": links, "attachments": files,
+                    "documents": documents,
                     "checkpoint": checkpoint.to_json(),
                 }, ensure_ascii=False, indent=2))
             os.replace(tmp, out)
@@ -129,9 +132,11 @@ def _campaign_start(conn: sqlite3.Connection, code: str
 
 
 def _write_log(z: zipfile.ZipFile, conn: sqlite3.Connection, start: int, head: int,
-               streams: set[UUID]) -> tuple[int, int, list[str]]:
-    """chain.jsonl (streamed), events.jsonl and attachments/; their counts and files."""
+               streams: set[UUID]) -> tuple[int, int, list[str], list[dict[str, Any]]]:
+    """chain.jsonl (streamed), events.jsonl and attachments/; their counts, files and the
+    documents issued."""
     event_lines = []  # one campaign's events: few
+    campaign_events: dict[int, dict[str, Any]] = {}
     wanted: set[str] = set()
     links = 0
     with z.open("chain.jsonl", "w") as chain:
@@ -145,15 +150,34 @@ def _write_log(z: zipfile.ZipFile, conn: sqlite3.Connection, start: int, head: i
                                "hash": link.hex()}))
             links += 1
             if UUID(oid) in streams:
-                event_lines.append(_line({**stored, "state": payload.decode("utf-8"),
-                                          "hash": link.hex()}))
+                line = {**stored, "state": payload.decode("utf-8"), "hash": link.hex()}
+                event_lines.append(_line(line))
+                campaign_events[position] = line
                 wanted.update(referenced_attachments(payload))
     z.writestr("events.jsonl", b"".join(event_lines))
     for sha in sorted(wanted):
         found = conn.execute("SELECT content FROM attachments WHERE sha256 = ?",
                              (sha,)).fetchone()
         z.writestr(f"attachments/{sha}", bytes(found[0]))
-    return len(event_lines), links, sorted(wanted)
+    return len(event_lines), links, sorted(wanted), issued_documents(campaign_events)
+
+
+def issued_documents(events: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The campaign's issued documents, as its `DocumentIssued` events record them: what a
+    reviewer looks for first, listed in the manifest and checked against the events."""
+    topics = set(of_events("DocumentIssued"))
+    found = []
+    for position in sorted(events):
+        event = events[position]
+        if event["topic"] not in topics:
+            continue
+        data = flat_decode(str(event["state"]).encode("utf-8"))
+        file = data["attachments"][0]
+        found.append({"position": position, "symbol": data["symbol"], "kind": data["kind"],
+                      "unit": data["unit"], "issued_on": data["effective_date"],
+                      "replaces": data["replaces"], "name": file["name"],
+                      "sha256": file["sha256"]})
+    return found
 
 
 def _line(data: dict[str, Any]) -> bytes:
@@ -250,6 +274,8 @@ def verify_bundle(path: Path, key: bytes | None,
         check_checkpoint(name, checkpoint, walked, key)
     _check_versions(events, streams)
     _check_files(events, files)
+    if "documents" in manifest:  # bundles from before documents were issued have none
+        _check_documents(manifest["documents"], events)
     return BundleVerified(str(plan["code"]), len(events), len(links), len(files), walked.head,
                           key is not None)
 
@@ -319,6 +345,21 @@ def _check_files(events: dict[int, dict[str, Any]], files: dict[str, bytes]) -> 
         for sha in referenced_attachments(str(events[position]["state"]).encode("utf-8")):
             if sha not in files:
                 raise LogAltered(position=position, kind="attachment_missing", detail=sha)
+
+
+def _check_documents(listed: Any, events: dict[int, dict[str, Any]]) -> None:
+    try:
+        recorded = issued_documents(events)
+    except (KeyError, TypeError, ValueError, IndexError):
+        raise LogAltered(position=min(events), kind="unreadable") from None
+    if listed != recorded:
+        where = next((d["position"] for d in recorded if d not in listed),
+                     recorded[-1]["position"] if recorded else min(events))
+        raise LogAltered(position=where, kind="documents",
+                         detail=(f"{len(listed) if isinstance(listed, list) else '?'} trong "
+                                 f"manifest, {len(recorded)} trong sự kiện",
+                                 f"{len(listed) if isinstance(listed, list) else '?'} listed, "
+                                 f"{len(recorded)} recorded"))
 
 
 __all__ = ["BundleVerified", "ChainWalk", "Exported", "export_bundle", "verify_bundle"]

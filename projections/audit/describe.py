@@ -70,6 +70,15 @@ def describe(row: dict[str, Any], lang: str = "vi") -> str:
             if d["note"]:
                 text += f"; {d['note']}"
             return text + _files(d, lang)
+        case "DocumentIssued":
+            from kiemtra.domain.documents import KINDS, Kind
+
+            info = KINDS[Kind(d["kind"])]
+            text = f"{info.vi} số {d['symbol']}" if vi else f"{info.en} {d['symbol']}"
+            if d["replaces"]:
+                text += (f" (thay thế số {d['replaces']})" if vi
+                         else f" (replaces {d['replaces']})")
+            return text + _files(d, lang)
         case "Cancelled":
             return f"Lý do: {d['reason']}" if vi else f"Reason: {d['reason']}"
     return ", ".join(f"{k}={v}" for k, v in d.items())

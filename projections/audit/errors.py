@@ -34,6 +34,9 @@ class LogAltered(RuleViolation):
                        "attachment {detail} no longer matches its SHA-256"),
         "attachment_missing": ("tệp đính kèm {detail} không còn trong cơ sở dữ liệu",
                                "attachment {detail} is missing from the database"),
+        "documents": ("danh sách văn bản trong manifest.json khác với các sự kiện ban hành "
+                      "văn bản ({detail})", "the documents listed in manifest.json differ "
+                      "from the events that issued them ({detail})"),
         "truncated": ("hồ sơ bị cắt ngắn — {detail}", "the log was cut short — {detail}"),
         "rewritten": ("chuỗi băm khác với {detail} — hồ sơ đã bị viết lại hoặc khôi phục từ bản "
                       "sao lưu cũ", "the chain differs from {detail} — the log was rewritten or "

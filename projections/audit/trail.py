@@ -34,7 +34,7 @@ from kiemtra.projections.audit.errors import (
 from kiemtra.projections.rows import jsonable
 from kiemtra.workflow import VIETNAM, Database, EventStore, open_store
 
-STEP_OF_EVENT = {"PlanImported": "import", "Planned": "plan"} | {
+STEP_OF_EVENT = {"PlanImported": "import", "Planned": "plan", "DocumentIssued": "document"} | {
     name: str(step) for name, step in EVENT_STEPS.items() if step is not None}
 UNREADABLE = "Unreadable"
 ENVELOPE = {"originator_id", "originator_version", "originator_topic", "timestamp", "actor",
@@ -131,9 +131,9 @@ class _Trail:
             if found is None:
                 raise UnknownCampaign(code=campaign)
             self.know(found.plan)
-            ids = [campaign_id(found.code)]
+            ids = [campaign_id(found.code)]  # the plan, and the documents issued
             if unit is not None:
-                ids = [inspection_id(found.code, found.plan.unit(unit).code)]
+                ids.append(inspection_id(found.code, found.plan.unit(unit).code))
             else:
                 ids += [inspection_id(found.code, u.code) for u in found.plan.units]
             stored = self.store.stored_rows(streams=ids)
@@ -160,6 +160,8 @@ class _Trail:
         if name == "PlanImported":
             self.know(plan_from_record(event.plan))
         code, unit = self.streams.get(stream, ("", None))
+        if name == "DocumentIssued":
+            unit = event.unit  # a campaign's event, about one unit's document (or none)
         details = {k: v for k, v in event.__dict__.items() if k not in ENVELOPE}
         if name == "PlanImported":
             details = {"code": details["code"], "units": len(self.plans[details["code"]].units)}
