@@ -150,7 +150,7 @@ def test_the_cli_is_thin() -> None:
 
 def heavy_after(code: str) -> list[str]:
     probe = (f"import sys\n{code}\nheavy = {{'eventsourcing', 'holidays', 'rich', 'sqlalchemy', "
-             "'transitions', 'email_validator', 'jinja2', 'apscheduler'}\n"
+             "'transitions', 'email_validator', 'jinja2', 'apscheduler', 'docx', 'lxml'}\n"
              "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True, cwd=ROOT.parent).stdout.strip()
@@ -159,6 +159,15 @@ def heavy_after(code: str) -> list[str]:
 
 def test_importing_the_cli_loads_no_heavy_module() -> None:
     assert heavy_after("import kiemtra.cli") == []
+
+
+def test_only_the_document_commands_load_python_docx() -> None:
+    """python-docx (and lxml) cost start-up time: the trail, the bundle, the views and the
+    workflow, which know of documents, must not load it; the document service does."""
+    others = ("import kiemtra.projections.audit.trail, kiemtra.projections.audit.bundle, "
+              "kiemtra.projections.views, kiemtra.workflow.services, kiemtra.workflow.documents")
+    assert not {"docx", "lxml"} & set(heavy_after(others))
+    assert {"docx", "lxml"} <= set(heavy_after("import kiemtra.projections.documents.service"))
 
 
 def test_reading_views_and_catching_up_a_few_events_stay_light(tmp_path: Path) -> None:

@@ -170,3 +170,25 @@ def test_the_old_scheduler_jobs_survive_the_upgrade(tmp_path: Path) -> None:
     assert {func for _, func in after.values()} == {
         "kiemtra.notifications.scheduler:scheduled_tick"}
     assert after["tick-0730"][0] >= before["tick-0730"][0]  # not dropped and re-added later
+
+
+def test_a_plan_imported_by_0_1_0_issues_documents_with_the_defaults(tmp_path: Path) -> None:
+    """A 0.1.0 plan has no [documents] table: the documents take the defaults."""
+    from docx import Document
+
+    where = copy_fixture(tmp_path)
+    done = kiemtra(where, "--json", "document", "conclusion", "KTD-TKT-2026", "hcc")
+    assert done.returncode == 0, done.stderr
+    made = json.loads(done.stdout)
+    assert made["symbol"] == "01/TB-TKT"
+    text = "\n".join(p.text for t in Document(made["path"]).tables for r in t.rows
+                     for c in r.cells for p in c.paragraphs)
+    assert "TỔ KIỂM TRA" in text and "TM. TỔ KIỂM TRA" in text and "TỔ TRƯỞNG" in text
+    assert "- Lưu: VT." in text  # the default filing mark
+    done = kiemtra(where, "--json", "document", "results", "KTD-TKT-2026", "--date",
+                   "2026-10-20", actor="thuong-truc")
+    assert done.returncode == 0, done.stderr
+    text = "\n".join(p.text for t in Document(json.loads(done.stdout)["path"]).tables
+                     for r in t.rows for c in r.cells for p in c.paragraphs)
+    assert "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\n" in text and "……" in text  # signer's name blank
+    assert kiemtra(where, "audit", "verify", "--checkpoint", "checkpoint.json").returncode == 0
