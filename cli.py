@@ -1048,7 +1048,8 @@ def attachment_get(sha256: str, output: str) -> None:
 
 
 @cli.command("document")
-@click.argument("kind", type=click.Choice(["schedule", "minutes", "conclusion", "results"]))
+@click.argument("kind", metavar="KIND",
+                type=click.Choice(["schedule", "minutes", "conclusion", "results"]))
 @click.argument("campaign")
 @click.argument("unit", required=False)
 @click.option("-o", "--output", type=click.Path(),
