@@ -373,6 +373,65 @@ def plan_import(file: str, day: date | None) -> None:
                err=True)
 
 
+@plan.command("show")
+@click.argument("campaign")
+@click.option("--at", "at", type=TimestampParam(),
+              help="The plan as it stood at this moment (a date, or a date and time).")
+@json_option
+def plan_show(campaign: str, at: datetime | None) -> None:
+    """Kế hoạch hiện hành: thời gian, quy tắc, lịch, Tổ kiểm tra, đơn vị, thư nhắc.
+
+    Example: kiemtra plan show KTD-TKT-2026
+    """
+    from kiemtra.notifications.rules import effective_rules
+    from kiemtra.projections.plan_view import plan_view
+
+    emit(plan_view(settings().database, campaign, effective_rules, at), print_plan)
+
+
+def print_plan(p: Row) -> None:
+    from kiemtra.domain.vocabulary import DEADLINE_KINDS, role_label
+
+    out = console()
+    period = f"{fmt(p['period']['start'])} – {fmt(p['period']['end'])}"
+    out.print(f"[bold]{p['campaign']}[/] — {p['title']}", highlight=False)
+    for label, value in ((("Cơ quan ban hành", "Authority"), p["authority"]),
+                         (("Thời gian kiểm tra", "Period"), period),
+                         (("Số liệu từ ngày", "Figures from"), fmt(p["data_from"])),
+                         (("Nhập ngày", "Imported on"),
+                          f"{fmt(p['imported_on'])} ({p['imported_by']})")):
+        out.print(f"{settings().word(label)}: {value}", highlight=False)
+    rules = {name: f"{r['days']} " + say("ngày làm việc" if r["kind"] == "working"
+                                         else "ngày", "working days" if r["kind"] == "working"
+                                         else "calendar days")
+             for name, r in p["rules"].items()}
+    out.print(say("Quy tắc: thông báo trước {notice}; báo cáo trước {report_lead}; kết luận "
+                  "trong {conclusion_within}; khắc phục trong {remediation_within}.",
+                  "Rules: notice {notice} ahead; report {report_lead} ahead; conclusion "
+                  "within {conclusion_within}; remediation within {remediation_within}."
+                  ).format(**rules), highlight=False)
+    extra = [*(say("nghỉ ", "off ") + fmt(d) for d in p["calendar"]["extra_days_off"]),
+             *(say("làm bù ", "working ") + fmt(d) for d in p["calendar"]["extra_working_days"])]
+    out.print(say("Lịch riêng: ", "Calendar overrides: ") + (", ".join(extra) or "-"),
+              highlight=False)
+    show_table(say("Tổ kiểm tra", "Team"), (
+        Col("actor", lambda r: r["id"], no_wrap=True),
+        Col("role", lambda r: role_label(r["role"], settings().lang)),
+        Col("name", lambda r: r["name"]), Col("email", lambda r: r["email"], no_wrap=True),
+    ), [*p["team"], {**p["secretariat"], "role": "secretariat"}])
+    show_table(say("Đơn vị được kiểm tra", "Units"), (
+        Col("unit", lambda r: r["code"], no_wrap=True), Col("unit_name", lambda r: r["name"]),
+        Col("planned", lambda r: fmt(r["planned_on_site"]), no_wrap=True),
+        Col("email", lambda r: r["email"], no_wrap=True),
+    ), p["units"])
+    show_table(say("Thư nhắc hạn (ngày làm việc so với hạn: -3 là 3 ngày trước hạn)",
+                   "Reminders (working days from the due date: -3 is 3 days before)"), (
+        Col("deadline", lambda r: settings().word(DEADLINE_KINDS[r["kind"]])),
+        Col("stages", lambda r: r["stages"], no_wrap=True),
+        Col("to", lambda r: ", ".join(role_label(x, settings().lang) for x in r["to"])),
+    ), p["reminders"])
+
+
 # --- steps --------------------------------------------------------------------------------
 
 

@@ -52,6 +52,7 @@ ROLES: dict[str, tuple[str, str]] = {
     "member": ("Thành viên Tổ kiểm tra", "team member"),
     "secretariat": ("Cơ quan thường trực", "secretariat"),
     "unit": ("Đơn vị được kiểm tra", "inspected unit"),
+    "team": ("cả Tổ kiểm tra", "the whole team"),  # a reminder's recipients
 }
 
 
@@ -132,5 +133,10 @@ HEADINGS: dict[str, tuple[str, str]] = {
     # kiemtra documents
     "symbol": ("Số, ký hiệu", "Number"), "issued_on": ("Ngày", "Date"),
     "kind": ("Loại văn bản", "Document"), "issued_by": ("Người ban hành", "Issued by"),
+    # kiemtra plan show
+    "name": ("Họ và tên", "Name"), "unit_name": ("Tên đơn vị", "Unit name"),
+    "email": ("Email", "Email"), "deadline": ("Thời hạn", "Deadline"),
+    "planned": ("Lịch dự kiến", "Planned"), "stages": ("Khi nhắc", "When"),
+    "to": ("Gửi tới", "To"),
 }
 """The column headings of the command line's tables."""

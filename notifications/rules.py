@@ -72,6 +72,15 @@ def rules_for(plan: Mapping[str, Any]) -> dict[str, ReminderRule]:
     return rules
 
 
+def effective_rules(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The plan's reminder rules with the defaults applied, as `plan show` lists them:
+    each kind, its stages ('-3, 0, +2, +4, +6': working days from the due date) and
+    recipients; none when the plan turns reminders off."""
+    return [{"kind": kind, "stages": ", ".join(f"{o:+d}" if o else "0" for o in rule.offsets()),
+             "offsets": rule.offsets(), "to": list(rule.to)}
+            for kind, rule in rules_for(plan).items()]
+
+
 @dataclass(frozen=True)
 class Deadline:
     """An open deadline as the due view lists it."""

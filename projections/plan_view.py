@@ -1,0 +1,90 @@
+"""A campaign's plan as it stands (or as it stood at a moment), for `kiemtra plan show`.
+
+Read from the campaign's own events, so `--at` gives the plan a reader saw then: the
+events recorded until that moment count, as for `status --at`. What each field means,
+with every default applied, comes from the domain's `Plan`; the reminder rules are
+passed in by the caller (the notifications layer owns their defaults).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from kiemtra.domain.errors import InvalidInput, UnknownCampaign
+from kiemtra.domain.ids import campaign_id
+from kiemtra.domain.plan import RULE_KEYS, Plan, plan_from_record
+from kiemtra.projections.rows import jsonable
+from kiemtra.workflow import VIETNAM, Database, open_store
+
+Reminders = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class CampaignNotYetImported(InvalidInput):
+    rule = "campaign_at"
+    vi = "Kế hoạch «{code}» chưa được nhập vào thời điểm {at} (nhập lúc {imported_at})."
+    en = "Campaign '{code}' was not imported yet at {at} (imported at {imported_at})."
+
+
+def plan_record(database: Database, code: str, at: datetime | None = None
+                ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the plan's stored record, who imported it and when), as of `at` if given."""
+    if not database.exists():
+        raise UnknownCampaign(code=code)
+    store = open_store(database)
+    try:
+        events = list(store.events.get(campaign_id(code.strip())))
+    finally:
+        store.close()
+    if not events:
+        raise UnknownCampaign(code=code)
+    first = events[0]
+    if at is not None and first.timestamp > at:
+        raise CampaignNotYetImported(code=first.code, at=_moment(at),
+                                     imported_at=_moment(first.timestamp))
+    return first.plan, {"imported_by": first.actor, "imported_on": first.effective_date,
+                        "recorded_at": first.timestamp.isoformat()}
+
+
+def _moment(at: datetime) -> tuple[str, str]:
+    """A moment in Vietnam's time: (DD/MM/YYYY HH:MM, ISO) for the two languages."""
+    local = at.astimezone(VIETNAM)
+    return f"{local:%d/%m/%Y %H:%M}", local.isoformat(timespec="minutes")
+
+
+def plan_view(database: Database, code: str, reminders: Reminders,
+              at: datetime | None = None) -> dict[str, Any]:
+    """The plan with every default applied, as JSON-ready data."""
+    record, imported = plan_record(database, code, at)
+    plan = plan_from_record(record)
+    return jsonable({**_fields(plan), **imported, "reminders": reminders(record)})
+
+
+def _fields(plan: Plan) -> dict[str, Any]:
+    paper = plan.paperwork
+    return {
+        "campaign": plan.code, "title": plan.title, "authority": plan.authority,
+        "place": plan.place_name, "number": plan.number, "issued_on": plan.issued_on,
+        "period": {"start": plan.period_start, "end": plan.period_end},
+        "data_from": plan.data_from, "basis": list(plan.basis), "contents": list(plan.contents),
+        "rules": {name: {"days": period.days, "kind": str(period.kind)}
+                  for name, period in ((n, getattr(plan.rules, n)) for n in RULE_KEYS)},
+        "calendar": {"extra_days_off": list(plan.extra_days_off),
+                     "extra_working_days": list(plan.extra_working_days)},
+        "secretariat": {"id": plan.secretariat.id, "name": plan.secretariat.name,
+                        "email": plan.secretariat.email},
+        "team": [{"id": m.id, "role": m.role.value, "name": m.name, "title": m.title,
+                  "email": m.email} for m in plan.team],
+        "units": [{"code": u.code, "name": u.name, "head": u.head, "email": u.email,
+                   "planned_on_site": u.planned_on_site, "place": u.visit_place}
+                  for u in plan.units],
+        "documents": {
+            "parent_body": plan.parent_body, "team_name": paper.team_name,
+            "team_symbol": paper.team_symbol, "body_symbol": paper.body_symbol,
+            "series": paper.series, "leader_position": paper.leader_position,
+            "committee_signer": asdict(paper.committee_signer), "secretary": paper.secretary,
+            "visit_time": paper.visit_time, "filing": paper.filing,
+            "recipients": {k: list(v) for k, v in paper.recipients.items()}},
+    }
