@@ -390,7 +390,6 @@ def plan_show(campaign: str, at: datetime | None) -> None:
 
 
 def print_plan(p: Row) -> None:
-    from kiemtra.domain.vocabulary import DEADLINE_KINDS, role_label
 
     out = console()
     period = f"{fmt(p['period']['start'])} – {fmt(p['period']['end'])}"
@@ -414,6 +413,12 @@ def print_plan(p: Row) -> None:
              *(say("làm bù ", "working ") + fmt(d) for d in p["calendar"]["extra_working_days"])]
     out.print(say("Lịch riêng: ", "Calendar overrides: ") + (", ".join(extra) or "-"),
               highlight=False)
+    print_plan_tables(p)
+
+
+def print_plan_tables(p: Row) -> None:
+    from kiemtra.domain.vocabulary import DEADLINE_KINDS, role_label
+
     show_table(say("Tổ kiểm tra", "Team"), (
         Col("actor", lambda r: r["id"], no_wrap=True),
         Col("role", lambda r: role_label(r["role"], settings().lang)),

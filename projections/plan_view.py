@@ -8,7 +8,7 @@ passed in by the caller (the notifications layer owns their defaults).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -19,7 +19,7 @@ from kiemtra.domain.plan import RULE_KEYS, Plan, plan_from_record
 from kiemtra.projections.rows import jsonable
 from kiemtra.workflow import VIETNAM, Database, open_store
 
-Reminders = Callable[[dict[str, Any]], dict[str, Any]]
+Reminders = Callable[[Mapping[str, Any]], list[dict[str, Any]]]
 
 
 class CampaignNotYetImported(InvalidInput):
@@ -35,7 +35,7 @@ def plan_record(database: Database, code: str, at: datetime | None = None
         raise UnknownCampaign(code=code)
     store = open_store(database)
     try:
-        events = list(store.events.get(campaign_id(code.strip())))
+        events: list[Any] = list(store.events.get(campaign_id(code.strip())))
     finally:
         store.close()
     if not events:
@@ -59,7 +59,9 @@ def plan_view(database: Database, code: str, reminders: Reminders,
     """The plan with every default applied, as JSON-ready data."""
     record, imported = plan_record(database, code, at)
     plan = plan_from_record(record)
-    return jsonable({**_fields(plan), **imported, "reminders": reminders(record)})
+    shown: dict[str, Any] = jsonable({**_fields(plan), **imported,
+                                      "reminders": reminders(record)})
+    return shown
 
 
 def _fields(plan: Plan) -> dict[str, Any]:
