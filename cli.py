@@ -230,6 +230,9 @@ HINTS: dict[str, tuple[str, str]] = {
                  "List them with 'kiemtra campaigns'."),
     "document_date": ("Ghi ngày ban hành bằng --date (từ {earliest} trở đi).",
                       "Give the issue date with --date ({earliest} or later)."),
+    "undo_document": ("Thêm --void-document để ghi nhận văn bản hết hiệu lực.",
+                      "Add --void-document to record the document as void."),
+    "undo_date": ("Ghi ngày bằng --date.", "Give the date with --date."),
 }
 """What this command line's user can do about a refusal, by the error's rule."""
 
@@ -571,6 +574,90 @@ def cancel(**options: Any) -> None:
 
 
 # --- views --------------------------------------------------------------------------------
+
+
+@cli.command("correct")
+@click.argument("campaign")
+@click.argument("unit")
+@click.option("--step", required=True, type=click.Choice(
+    ["notify", "reschedule", "report", "inspect", "minutes", "conclude", "remediate"]),
+    help="The step to correct (its latest record).")
+@click.option("--reason", required=True, help="Why it is corrected (kept in the trail).")
+@click.option("--date", "day", type=DATE, help="The step's correct effective date.")
+@click.option("--finding", type=click.IntRange(min=1), help="The finding to correct.")
+@click.option("--text", help="The finding's correct text (with --finding).")
+@click.option("--remediate-by", type=DATE, help="The finding's (or every finding's) "
+              "correct remediation deadline.")
+@click.option("--metrics", "metrics_file", type=click.Path(dir_okay=False),
+              help="The report's correct figures (a TOML file).")
+@click.option("--absent", multiple=True, metavar="MEMBER",
+              help="The members truly absent from the visit (repeat; the leader corrects).")
+@click.option("--no-absent", is_flag=True, help="Nobody was absent from the visit.")
+@json_option
+def correct(campaign: str, unit: str, step: str, reason: str, day: date | None,
+            finding: int | None, text: str | None, remediate_by: date | None,
+            metrics_file: str | None, absent: tuple[str, ...], no_absent: bool) -> None:
+    """Sửa một bước đã ghi nhận (ngày, nội dung tồn tại, hạn khắc phục, số liệu, vắng mặt).
+
+    The log keeps both: the step as first recorded and the correction, who, when
+    and why; the deadlines that depend on the corrected fact are derived again.
+
+    \b
+    Example: kiemtra correct KTD-TKT-2026 hcc --step conclude --finding 1
+                 --text "Tỷ lệ hồ sơ trực tuyến còn thấp" --reason "Sai chính tả"
+    """
+    from kiemtra.domain.corrections import Change
+
+    change = Change(day=day, finding=finding, text=text, remediate_by=remediate_by,
+                    absent=() if no_absent else (tuple(absent) or None))
+    row = settings().workflow(campaign).correct(
+        campaign, unit, step=step, reason=reason, day=today(), change=change,
+        metrics_file=metrics_file)
+    emit(row, lambda r: click.echo(corrected_text(r)))
+
+
+def corrected_text(r: Row) -> str:
+    from kiemtra.domain.vocabulary import step_label
+    from kiemtra.projections.audit.describe import change_text
+
+    lang = settings().lang
+    what = "; ".join(change_text(c, lang) for c in r["changes"])
+    return say(f"Đã sửa bước «{step_label(r['corrected_step'], lang)}» của đơn vị "
+               f"{r['unit']}: {what}.", f"Corrected the step "
+               f"'{step_label(r['corrected_step'], lang)}' of unit {r['unit']}: {what}.")
+
+
+@cli.command("undo")
+@click.argument("campaign")
+@click.argument("unit")
+@click.option("--reason", required=True, help="Why the step is taken back (kept in the trail).")
+@click.option("--date", "day", type=DATE, default=None,
+              help="Effective date of the retraction (default: today in Vietnam).")
+@click.option("--void-document", "void_documents", is_flag=True,
+              help="Also record the documents issued from that step as void.")
+@json_option
+def undo(campaign: str, unit: str, reason: str, day: date | None,
+         void_documents: bool) -> None:
+    """Thu hồi bước ghi nhận sau cùng của một đơn vị (ghi nhầm đơn vị, ghi quá sớm).
+
+    The step stays in the trail, marked as retracted; the inspection returns to
+    the state before it.
+
+    Example: kiemtra undo KTD-TKT-2026 kt --reason "Ghi nhầm đơn vị"
+    """
+    from kiemtra.domain.vocabulary import state_label, step_label
+
+    row = settings().workflow(campaign).undo(campaign, unit, reason=reason, day=day or today(),
+                                             void_documents=void_documents)
+    lang = settings().lang
+    voided = ", ".join(row["voided"])
+    emit(row, lambda r: click.echo(say(
+        f"Đã thu hồi bước «{step_label(r['retracted_step'], lang)}» của đơn vị {r['unit']}; "
+        f"cuộc kiểm tra trở lại trạng thái «{state_label(r['state'], lang)}»."
+        + (f" Văn bản hết hiệu lực: {voided}." if voided else ""),
+        f"Retracted the step '{step_label(r['retracted_step'], lang)}' of unit {r['unit']}; "
+        f"the inspection is back to '{state_label(r['state'], lang)}'."
+        + (f" Documents void: {voided}." if voided else ""))))
 
 
 @cli.command()
@@ -1162,6 +1249,9 @@ def documents(campaign: str | None) -> None:
 
 
 def register_note(r: Row) -> str:
+    if r["void"]:
+        return say(f"hết hiệu lực từ {fmt(r['void']['on'])}: {r['void']['reason']}",
+                   f"void since {fmt(r['void']['on'])}: {r['void']['reason']}")
     if r["replaced_by"]:
         return say(f"đã được thay thế bởi số {r['replaced_by']}", f"replaced by {r['replaced_by']}")
     if r["replaces"]:

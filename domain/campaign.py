@@ -41,9 +41,19 @@ class Campaign(Aggregate):
         self.documents: list[dict[str, Any]] = []  # as issued, in the order issued
 
     def latest_document(self, kind: str, unit: str | None) -> dict[str, Any] | None:
-        """The document of this kind (for this unit) issued last: a new one replaces it."""
-        return next((d for d in reversed(self.documents)
-                     if d["kind"] == kind and d["unit"] == unit), None)
+        """The document in force of this kind (for this unit), issued last: a new one
+        replaces it. A void document is in force no more."""
+        return next((d for d in reversed(self.documents) if d["kind"] == kind
+                     and d["unit"] == unit and not d.get("void")), None)
+
+    def void_document(self, document: dict[str, Any], *, reason: str, actor: str,
+                      actor_role: str | None, effective_date: date) -> None:
+        """Record that an issued document is void (the step it recorded was retracted)."""
+        self._document_voided(campaign=self.code, symbol=document["symbol"],
+                              issued_on=document["issued_on"],
+                              kind=document["kind"], unit=document["unit"],
+                              reason=reason, actor=actor, actor_role=actor_role,
+                              effective_date=effective_date)
 
     def issue_document(self, *, kind: str, unit: str | None, number: int, symbol: str,
                        series: str, issued_on: date, name: str, sha256: str, size: int,
@@ -55,6 +65,15 @@ class Campaign(Aggregate):
             replaces=earlier["symbol"] if earlier else None, facts_through=facts_through,
             attachments=[{"name": name, "sha256": sha256, "size": size}],
             actor=actor, actor_role=actor_role, effective_date=issued_on)
+
+    @event("DocumentVoided")
+    def _document_voided(self, campaign: str, symbol: str, issued_on: date, kind: str,
+                         unit: str | None,
+                         reason: str, actor: str,
+                         actor_role: str | None, effective_date: date) -> None:
+        for document in self.documents:  # a number is one document in its year
+            if document["symbol"] == symbol and document["issued_on"] == issued_on:
+                document["void"] = True
 
     @event("DocumentIssued")
     def _document_issued(self, campaign: str, kind: str, unit: str | None, number: int, symbol: str,

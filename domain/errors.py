@@ -256,6 +256,31 @@ class FindingAlreadyRemediated(RuleViolation):
     )
 
 
+class NothingToUndo(RuleViolation):
+    rule = "undo_nothing"
+    vi = "Cuộc kiểm tra của đơn vị {unit} chưa có bước nào được ghi nhận để thu hồi."
+    en = "The inspection of unit {unit} has no recorded step to retract."
+
+
+class UndoBeforeStep(RuleViolation):
+    rule = "undo_date"
+    vi = ("Ngày thu hồi {day} trước ngày của bước bị thu hồi ({step_day}) (quy tắc: trình tự "
+          "thời gian). Ngày sớm nhất được phép: {step_day}.")
+    en = ("The retraction date {day} is before the date of the step it retracts ({step_day}) "
+          "(rule: date order). Earliest allowed: {step_day}.")
+
+
+class DocumentNotVoided(RuleViolation):
+    rule = "undo_document"
+    vi = ("Bước «{step_name}» đã có văn bản ban hành ({symbols}): chỉ thu hồi được bước này khi "
+          "đồng thời ghi nhận văn bản đó hết hiệu lực (quy tắc: văn bản đã ban hành).")
+    en = ("The step '{step}' has an issued document ({symbols}): it can be retracted only "
+          "together with a note that the document is void (rule: issued documents).")
+
+    def extra_values(self, lang: str, names: Mapping[str, str]) -> dict[str, str]:
+        return {"step_name": step_label(self.params["step"], lang)}
+
+
 # --- exit code 2: bad input -----------------------------------------------------------
 
 

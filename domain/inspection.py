@@ -14,6 +14,7 @@ happened on paper); the library stamps the time it was recorded.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -22,19 +23,22 @@ from eventsourcing.domain import Aggregate, event
 
 from kiemtra.domain import rules as r
 from kiemtra.domain.calendar import WorkingCalendar
+from kiemtra.domain.corrections import Change, correct
 from kiemtra.domain.deadlines import open_findings
 from kiemtra.domain.errors import (
     AbsenceNotApproved,
     DateBeforePreviousStep,
     FindingAlreadyRemediated,
+    NothingToUndo,
     OnSiteDateMismatch,
     SameOnSiteDate,
+    UndoBeforeStep,
     UnknownFinding,
 )
 from kiemtra.domain.event_versions import WorkflowCreated, WorkflowEvent
 from kiemtra.domain.ids import inspection_id
 from kiemtra.domain.lifecycle import State, Step, StepFacts, advance
-from kiemtra.domain.record import Record, RecordAttributes, evolve, new_record
+from kiemtra.domain.record import EVENT_STEPS, Record, RecordAttributes, evolve, new_record
 from kiemtra.domain.roles import Actor, actor_fields
 from kiemtra.domain.text import clean_text
 from kiemtra.domain.topics import assign
@@ -67,9 +71,12 @@ class Inspection(RecordAttributes, Aggregate):
         effective_date: date,
     ) -> None:
         self.record: Record = new_record(campaign, unit)
-        evolve(self.record, "Planned", {"planned_on_site": planned_on_site,
-                                        "notice_due": notice_due,
-                                        "effective_date": effective_date})
+        planned = {"planned_on_site": planned_on_site, "notice_due": notice_due,
+                   "effective_date": effective_date}
+        evolve(self.record, "Planned", planned)
+        # What each event in force added, in order: (version, event name, its data). A
+        # retraction folds all but the last again; it takes the step out of this list.
+        self.steps: list[tuple[int, str, dict[str, Any]]] = [(1, "Planned", planned)]
 
     # --- the record, read as attributes ------------------------------------------------
 
@@ -266,6 +273,46 @@ class Inspection(RecordAttributes, Aggregate):
         self._check_date_order(day)
         self._cancelled(state=to, **actor_fields(actor), effective_date=day, reason=reason)
 
+    def retract(self, *, day: date, reason: str, actor: Actor) -> tuple[str, int]:
+        """Retract the latest step: the inspection returns to the record it had before
+        (the event carries that record whole, so the views need not fold again). Returns
+        the retracted step and the version of its event."""
+        if len(self.steps) < 2:
+            raise NothingToUndo(unit=self.unit)
+        reason = clean_text("reason", reason)
+        version, name, data = self.steps[-1]
+        if day < data["effective_date"]:
+            raise UndoBeforeStep(day=day, step_day=data["effective_date"])
+        restored = new_record(self.campaign, self.unit)
+        for _, earlier, earlier_data in self.steps[:-1]:
+            evolve(restored, earlier, earlier_data)
+        step = str(EVENT_STEPS[name])
+        self._step_retracted(state=restored["state"], **actor_fields(actor),
+                             effective_date=day, reason=reason, retracted_step=step,
+                             retracted_version=version, restored=restored)
+        return step, version
+
+    def correct(self, *, day: date, step: str, change: Change, reason: str, rules: r.Rules,
+                calendar: WorkingCalendar, actor: Actor) -> list[dict[str, Any]]:
+        """Correct the latest recorded `step` (a command name) with `change`; refuses a
+        correction that breaks a rule or changes nothing. Returns what changed."""
+        reason = clean_text("reason", reason)
+        if change.text is not None:
+            change = replace(change, text=clean_text("finding", change.text,
+                                                     number=change.finding))
+        steps, version, record, changes = correct(self.campaign, self.unit, self.steps, step,
+                                                  change, rules, calendar)
+        edited = [[v, d] for (v, _, d), (_, _, old) in zip(steps, self.steps, strict=True)
+                  if d != old]
+        self._corrected(state=record["state"], **actor_fields(actor), effective_date=day,
+                        reason=reason, corrected_step=step, corrected_version=version,
+                        changes=changes, steps=edited, record=record)
+        return changes
+
+    def latest_step(self) -> str | None:
+        """The step a retraction would take back (its command name), if any."""
+        return str(EVENT_STEPS[self.steps[-1][1]]) if len(self.steps) > 1 else None
+
     def _check_date_order(self, day: date) -> None:
         if self.last_date is not None and self.last_step is not None and day < self.last_date:
             raise DateBeforePreviousStep(
@@ -277,6 +324,7 @@ class Inspection(RecordAttributes, Aggregate):
 
     def _apply(self, event_name: str, data: dict[str, Any]) -> None:
         evolve(self.record, event_name, data)
+        self.steps.append((self.version + 1, event_name, data))  # applied before versioned
 
     @event("NoticeIssued")
     def _notice_issued(self, state: str, actor: str, actor_role: str | None,
@@ -326,6 +374,24 @@ class Inspection(RecordAttributes, Aggregate):
         self._apply("RemediationReported", {"state": state, "effective_date": effective_date,
                                             "findings": findings,
                                             "late_findings": late_findings})
+
+    @event("StepRetracted")
+    def _step_retracted(self, state: str, actor: str, actor_role: str | None,
+                        effective_date: date, reason: str, retracted_step: str,
+                        retracted_version: int, restored: dict[str, Any]) -> None:
+        evolve(self.record, "StepRetracted", {"state": state, "effective_date": effective_date,
+                                              "restored": restored})
+        self.steps.pop()
+
+    @event("Corrected")
+    def _corrected(self, state: str, actor: str, actor_role: str | None, effective_date: date,
+                   reason: str, corrected_step: str, corrected_version: int,
+                   changes: list[dict[str, Any]], steps: list[list[Any]],
+                   record: dict[str, Any]) -> None:
+        evolve(self.record, "Corrected", {"state": state, "effective_date": effective_date,
+                                          "record": record})
+        edited = {int(version): data for version, data in steps}
+        self.steps = [(v, n, edited.get(v, d)) for v, n, d in self.steps]
 
     @event("Cancelled")
     def _cancelled(self, state: str, actor: str, actor_role: str | None,

@@ -31,6 +31,8 @@ EVENT_STEPS: dict[str, Step | None] = {
     "Concluded": Step.CONCLUDE,
     "RemediationReported": Step.REMEDIATE,
     "Cancelled": Step.CANCEL,
+    "StepRetracted": None,  # undoes the latest step: the record it restores says the rest
+    "Corrected": None,  # corrects an earlier step: the record it carries says the rest
 }
 
 
@@ -103,10 +105,20 @@ def _cancelled(record: Record, data: Data, day: Any) -> None:
     record["cancel_reason"] = data["reason"]
 
 
+def _retracted(record: Record, data: Data, day: Any) -> None:
+    """The record as it was before the retracted step (the event carries it whole)."""
+    restored = data["restored"] if "restored" in data else data["record"]
+    record.clear()
+    record.update({k: list(v) if isinstance(v, list) else v for k, v in restored.items()})
+    record["findings"] = [dict(f) for f in restored["findings"]]
+
+
 EVOLVE: dict[str, Callable[[Record, Data, Any], None]] = {
     "Planned": _planned, "NoticeIssued": _noticed, "Rescheduled": _noticed,
     "ReportSubmitted": _reported, "Inspected": _inspected, "MinutesSigned": _minuted,
     "Concluded": _concluded, "RemediationReported": _remediated, "Cancelled": _cancelled,
+    "StepRetracted": _retracted,
+    "Corrected": _retracted,  # the record as the corrected steps add up to, whole
 }
 _STEP_NAMES = {event: step.value for event, step in EVENT_STEPS.items() if step is not None}
 

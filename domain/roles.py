@@ -84,6 +84,24 @@ def authorize(plan: Plan, actor_id: str, action: str, unit: str | None = None) -
     return actor
 
 
+UNDO, CORRECT = "undo", "correct"
+
+
+def authorize_change(plan: Plan, actor_id: str, step: str, unit: str,
+                     action: str = UNDO) -> Actor:
+    """Who may retract or correct a step: whoever may take it — the leader any, the deputy
+    all but a conclusion or a cancellation, the secretariat its own steps, a member the
+    minutes — except that a unit may change only its own report (not its remediation)."""
+    actor = identify(plan, actor_id)
+    allowed = set(PERMISSIONS[step]) - ({ActorRole.UNIT} if step != "report" else set())
+    if actor.role not in allowed:
+        raise RoleNotPermitted(actor=actor.id, role=actor.role, step=action,
+                               allowed=[r for r in ROLE_ORDER if r in allowed])
+    if actor.role is ActorRole.UNIT and unit != actor.id:
+        raise NotOwnUnit(actor=actor.id, step=action, unit=unit)
+    return actor
+
+
 def actor_fields(actor: Actor) -> dict[str, str]:
     """What every workflow event records of who acted."""
     return {"actor": actor.id, "actor_role": actor.role.value}

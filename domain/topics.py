@@ -22,10 +22,11 @@ CAMPAIGN, INSPECTION, DELIVERY, REGISTER = "campaign", "inspection", "delivery",
 
 # Every event class each aggregate has stored or stores: (aggregate, stream kind, events).
 AGGREGATES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "Campaign": (CAMPAIGN, ("PlanImported", "DocumentIssued")),
+    "Campaign": (CAMPAIGN, ("PlanImported", "DocumentIssued", "DocumentVoided")),
     "Inspection": (INSPECTION, (
         "Planned", "NoticeIssued", "Rescheduled", "ReportSubmitted", "Inspected",
-        "MinutesSigned", "Concluded", "RemediationReported", "Cancelled")),
+        "MinutesSigned", "Concluded", "RemediationReported", "Cancelled", "StepRetracted",
+        "Corrected")),
     "Delivery": (DELIVERY, (
         "Claimed", "AttemptStarted", "Sent", "FailedTemporarily", "FailedPermanently")),
     "DocumentSeries": (REGISTER, ("Opened", "NumberTaken")),
@@ -36,7 +37,8 @@ PREFIX = "kiemtra:"
 # events it had (a class added since has only its stable topic).
 LEGACY_MODULES = {"Campaign": "domain.campaign", "Inspection": "domain.inspection",
                   "Delivery": "domain.delivery"}
-LEGACY_EVENTS = {"Campaign": ("PlanImported",), "Inspection": AGGREGATES["Inspection"][1],
+LEGACY_EVENTS = {"Campaign": ("PlanImported",),
+                 "Inspection": AGGREGATES["Inspection"][1][:-2],  # not StepRetracted, Corrected
                  "Delivery": AGGREGATES["Delivery"][1]}
 
 

@@ -29,6 +29,8 @@ STEPS: dict[str, tuple[str, str]] = {
     "remediate": ("Báo cáo khắc phục", "remediation report"),
     "cancel": ("Hủy kiểm tra", "cancel"),
     "document": ("Ban hành văn bản", "document issued"),
+    "undo": ("Thu hồi bước", "step retracted"),
+    "correct": ("Sửa bước đã ghi", "step corrected"),
 }
 
 WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")

@@ -7,19 +7,33 @@ exist (`existing_workflow`), nor does a plan that is refused (`import_plan_file`
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from kiemtra.domain.campaign import Campaign
-from kiemtra.domain.errors import CampaignExists, UnknownCampaign
+from kiemtra.domain.corrections import Change
+from kiemtra.domain.errors import (
+    AbsenceNotApproved,
+    CampaignExists,
+    DocumentNotVoided,
+    NothingToUndo,
+    UnknownCampaign,
+)
 from kiemtra.domain.ids import campaign_id, inspection_id
 from kiemtra.domain.inspection import Inspection
 from kiemtra.domain.lifecycle import Step
 from kiemtra.domain.metrics import parse_metrics_text
 from kiemtra.domain.plan import Plan, parse_plan_text
 from kiemtra.domain.record import status_row
-from kiemtra.domain.roles import IMPORT, Actor, actor_fields, authorize
+from kiemtra.domain.roles import (
+    CORRECT,
+    IMPORT,
+    Actor,
+    actor_fields,
+    authorize,
+    authorize_change,
+)
 from kiemtra.domain.rules import latest_notice
 from kiemtra.domain.text import clean_text
 from kiemtra.workflow.database import Database
@@ -27,6 +41,9 @@ from kiemtra.workflow.files import AttachmentBlob, read_attachments, read_text_f
 from kiemtra.workflow.store import EventStore, open_store
 
 Act = Callable[[Inspection, Plan, Actor], None]
+DOCUMENT_OF_STEP = {"notify": "schedule", "reschedule": "schedule", "inspect": "minutes",
+                    "conclude": "conclusion"}
+"""The kind of document made from each step: retracting the step voids it."""
 
 
 def existing_workflow(database: Database, actor: str, campaign: str) -> Workflow:
@@ -163,6 +180,52 @@ class Workflow:
             ins.cancel(day=day, reason=reason, actor=actor)
 
         return self._run(campaign, unit, Step.CANCEL, act, day)
+
+    def undo(self, campaign: str, unit: str, *, reason: str, day: date,
+             void_documents: bool = False) -> dict[str, Any]:
+        """Retract the latest step of one inspection; with `void_documents`, the documents
+        issued from it (on or after its date) are recorded void in the same transaction."""
+        plan = self._plan(campaign)
+        unit_info = plan.unit(unit.strip().lower())
+        inspection: Inspection = self.store.load(inspection_id(plan.code, unit_info.code))
+        step = inspection.latest_step()
+        if step is None:
+            raise NothingToUndo(unit=unit_info.code)
+        actor = authorize_change(plan, self.actor, step, unit_info.code)
+        owner: Campaign = self.store.load(campaign_id(plan.code))
+        kind, step_day = DOCUMENT_OF_STEP.get(step), inspection.last_date
+        issued = [d for d in owner.documents if kind is not None and d["kind"] == kind
+                  and d["unit"] == unit_info.code and not d.get("void")
+                  and d["issued_on"] >= step_day]
+        if issued and not void_documents:
+            raise DocumentNotVoided(step=step, symbols=[d["symbol"] for d in issued])
+        inspection.retract(day=day, reason=reason, actor=actor)
+        for document in issued:
+            owner.void_document(document, reason=reason, **actor_fields(actor),
+                                effective_date=day)
+        self.store.save_atomically(inspection, *([owner] if issued else []))
+        row = status_row(inspection.record, unit_info.name, day)
+        return {**row, "retracted_step": step, "voided": [d["symbol"] for d in issued]}
+
+    def correct(self, campaign: str, unit: str, *, step: str, reason: str, day: date,
+                change: Change, metrics_file: str | None = None) -> dict[str, Any]:
+        """Correct the latest recorded `step` of one inspection (see domain/corrections.py)."""
+        if metrics_file is not None:
+            metrics = parse_metrics_text(read_text_file(metrics_file), metrics_file)
+            change = replace(change, metrics=metrics)
+        plan = self._plan(campaign)
+        unit_info = plan.unit(unit.strip().lower())
+        actor = authorize_change(plan, self.actor, step, unit_info.code, CORRECT)
+        for member in change.absent or ():
+            plan.member(member)
+        if change.absent and actor.id != plan.leader.id:
+            raise AbsenceNotApproved(absent=sorted(set(change.absent)), leader=plan.leader.id)
+        inspection: Inspection = self.store.load(inspection_id(plan.code, unit_info.code))
+        changes = inspection.correct(day=day, step=step, change=change, reason=reason,
+                                     rules=plan.rules, calendar=plan.calendar(), actor=actor)
+        self.store.save_atomically(inspection)
+        return {**status_row(inspection.record, unit_info.name, day), "corrected_step": step,
+                "changes": changes}
 
     # --- the one way a step runs -----------------------------------------------------
 

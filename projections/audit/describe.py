@@ -17,6 +17,17 @@ def describe(row: dict[str, Any], lang: str = "vi") -> str:
         value = (source or d).get(key)
         return format_value(date.fromisoformat(value), lang) if value else "-"
 
+    text = _describe(row, d, vi, day, lang)
+    if row.get("corrected_by"):
+        seqs = ", ".join(f"#{s}" for s in row["corrected_by"])
+        text += f" — đã sửa ({seqs})" if vi else f" — corrected ({seqs})"
+    if row.get("retracted_by"):
+        text += (f" — đã thu hồi (#{row['retracted_by']})" if vi
+                 else f" — retracted (#{row['retracted_by']})")
+    return text
+
+
+def _describe(row: dict[str, Any], d: dict[str, Any], vi: bool, day: Any, lang: str) -> str:
     match row["event"]:
         case "PlanImported":
             return (f"Kế hoạch {d['code']}, {d['units']} đơn vị" if vi
@@ -79,9 +90,70 @@ def describe(row: dict[str, Any], lang: str = "vi") -> str:
                 text += (f" (thay thế số {d['replaces']})" if vi
                          else f" (replaces {d['replaces']})")
             return text + _files(d, lang)
+        case "StepRetracted":
+            from kiemtra.domain.vocabulary import state_label, step_label
+
+            step = step_label(d["retracted_step"], lang)
+            return (f"Thu hồi bước «{step}» (phiên bản {d['retracted_version']}), trở lại trạng "
+                    f"thái «{state_label(d['state'], lang)}»; lý do: {d['reason']}" if vi else
+                    f"Retracted the step '{step}' (version {d['retracted_version']}), back to "
+                    f"'{state_label(d['state'], lang)}'; reason: {d['reason']}")
+        case "Corrected":
+            from kiemtra.domain.vocabulary import step_label
+
+            step = step_label(d["corrected_step"], lang)
+            what = "; ".join(change_text(c, lang) for c in d["changes"])
+            return (f"Sửa bước «{step}» (phiên bản {d['corrected_version']}): {what}; lý do: "
+                    f"{d['reason']}" if vi else f"Corrected the step '{step}' (version "
+                    f"{d['corrected_version']}): {what}; reason: {d['reason']}")
+        case "DocumentVoided":
+            return (f"Văn bản số {d['symbol']} hết hiệu lực; lý do: {d['reason']}" if vi
+                    else f"Document {d['symbol']} void; reason: {d['reason']}")
         case "Cancelled":
             return f"Lý do: {d['reason']}" if vi else f"Reason: {d['reason']}"
     return ", ".join(f"{k}={v}" for k, v in d.items())
+
+
+CHANGE_WORDS = {
+    "effective_date": ("ngày", "date"), "metrics": ("số liệu báo cáo", "report figures"),
+    "absent": ("vắng mặt", "absent"), "on_site": ("ngày kiểm tra", "on-site date"),
+    "report_due": ("hạn báo cáo", "report due"),
+    "conclusion_due": ("hạn kết luận", "conclusion due"),
+    "text": ("nội dung", "text"), "remediate_by": ("hạn khắc phục", "remediate by"),
+}
+
+
+def change_text(c: dict[str, Any], lang: str) -> str:
+    """'ngày 27/08/2026 → 28/08/2026', 'hạn kết luận … (tính lại)'."""
+    field = str(c["field"])
+    if field.startswith("finding "):
+        _, number, key = field.split(" ")
+        label = (f"tồn tại {number}: {CHANGE_WORDS[key][0]}" if lang == "vi"
+                 else f"finding {number}: {CHANGE_WORDS[key][1]}")
+    else:
+        label = CHANGE_WORDS[field][0 if lang == "vi" else 1]
+    if field == "metrics":
+        text = label
+    else:
+        text = f"{label} {_value(c['old'], lang)} → {_value(c['new'], lang)}"
+    if c.get("derived"):
+        text += " (tính lại)" if lang == "vi" else " (derived again)"
+    return text
+
+
+def _value(value: Any, lang: str) -> str:
+    if value is None or value == []:
+        return "-"
+    if isinstance(value, date):
+        return format_value(value, lang)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return format_value(date.fromisoformat(value), lang)
+        except ValueError:
+            return value
+    return f"«{value}»" if isinstance(value, str) else str(value)
 
 
 def _files(details: dict[str, Any], lang: str) -> str:

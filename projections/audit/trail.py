@@ -34,7 +34,9 @@ from kiemtra.projections.audit.errors import (
 from kiemtra.projections.rows import jsonable
 from kiemtra.workflow import VIETNAM, Database, EventStore, open_store
 
-STEP_OF_EVENT = {"PlanImported": "import", "Planned": "plan", "DocumentIssued": "document"} | {
+STEP_OF_EVENT = {"PlanImported": "import", "Planned": "plan", "DocumentIssued": "document",
+                 "DocumentVoided": "document", "StepRetracted": "undo",
+                 "Corrected": "correct"} | {
     name: str(step) for name, step in EVENT_STEPS.items() if step is not None}
 UNREADABLE = "Unreadable"
 ENVELOPE = {"originator_id", "originator_version", "originator_topic", "timestamp", "actor",
@@ -86,7 +88,7 @@ def audit_rows(store: EventStore, where: AuditFilter = AuditFilter()) -> list[di
     wanted_events = where.events()
     unit = where.unit.strip().lower() if where.unit else None
     rows = []
-    for row in trail.rows(where.campaign, unit):
+    for row in mark_changes(list(trail.rows(where.campaign, unit))):
         if row["event"] == UNREADABLE:  # always shown: it is what a reviewer must see
             rows.append(row)
             continue
@@ -105,6 +107,29 @@ def audit_rows(store: EventStore, where: AuditFilter = AuditFilter()) -> list[di
     if unit is not None and not any(u.code == unit for p in trail.plans.values()
                                      for u in p.units):
         raise UnknownUnitAnywhere(unit=where.unit)
+    return rows
+
+
+def mark_changes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A retracted or corrected step stays in the trail as first recorded, marked with the
+    position of its retraction (`retracted_by`) or corrections (`corrected_by`, a list),
+    keys present only on such rows, beside the retraction or correction itself."""
+    at: dict[tuple[str, str | None, int], dict[str, Any]] = {}
+    for row in rows:
+        if row["event"] == UNREADABLE:
+            continue
+        if row["event"] == "StepRetracted":
+            retracted = at.get((row["campaign"], row["unit"],
+                                int(row["details"]["retracted_version"])))
+            if retracted is not None:
+                retracted["retracted_by"] = row["seq"]
+        elif row["event"] == "Corrected":
+            corrected = at.get((row["campaign"], row["unit"],
+                                int(row["details"]["corrected_version"])))
+            if corrected is not None:
+                corrected.setdefault("corrected_by", []).append(row["seq"])
+        elif row["event"] in EVENT_STEPS:  # an inspection's own event
+            at[(row["campaign"], row["unit"], int(row["version"]))] = row
     return rows
 
 
@@ -160,11 +185,14 @@ class _Trail:
         if name == "PlanImported":
             self.know(plan_from_record(event.plan))
         code, unit = self.streams.get(stream, ("", None))
-        if name == "DocumentIssued":
+        if name in ("DocumentIssued", "DocumentVoided"):
             unit = event.unit  # a campaign's event, about one unit's document (or none)
         details = {k: v for k, v in event.__dict__.items() if k not in ENVELOPE}
         if name == "PlanImported":
             details = {"code": details["code"], "units": len(self.plans[details["code"]].units)}
+        if name in ("StepRetracted", "Corrected"):  # the records are the views' business
+            details = {k: v for k, v in details.items()
+                       if k not in ("restored", "record", "steps")}
         recorded = event.timestamp.astimezone(VIETNAM)
         effective: date = event.effective_date
         role = getattr(event, "actor_role", None)

@@ -244,8 +244,8 @@ def register_rows(store: EventStore, code: str | None) -> list[dict[str, Any]]:
             raise UnknownCampaign(code=code)
         stored = store.stored_rows(streams=[campaign_id(code.strip())])
     else:
-        stored = store.stored_rows(topics=of_events("DocumentIssued"))
-    wanted = set(of_events("DocumentIssued"))
+        stored = store.stored_rows(topics=of_events("DocumentIssued", "DocumentVoided"))
+    wanted = set(of_events("DocumentIssued", "DocumentVoided"))
     rows: list[dict[str, Any]] = []
     latest: dict[tuple[str, str, str | None], dict[str, Any]] = {}
     for position, oid, version, topic, payload in stored:
@@ -253,6 +253,13 @@ def register_rows(store: EventStore, code: str | None) -> list[dict[str, Any]]:
             continue
         event: Any = store.mapper.to_domain_event(
             StoredEvent(UUID(str(oid)), int(version), str(topic), bytes(payload)))
+        if type(event).__name__ == "DocumentVoided":
+            for earlier in rows:
+                if (earlier["campaign"], earlier["symbol"], earlier["issued_on"]) == (
+                        event.campaign, event.symbol, event.issued_on.isoformat()):
+                    earlier["void"] = {"on": event.effective_date.isoformat(),
+                                       "reason": event.reason, "by": event.actor}
+            continue
         file = event.attachments[0]
         row = {"campaign": event.campaign, "kind": event.kind, "unit": event.unit,
                "number": event.number, "symbol": event.symbol,
@@ -260,7 +267,7 @@ def register_rows(store: EventStore, code: str | None) -> list[dict[str, Any]]:
                "recorded_at": event.timestamp.isoformat(), "position": position,
                "facts_through": event.facts_through, "name": file["name"],
                "sha256": file["sha256"], "size": file["size"], "replaces": event.replaces,
-               "replaced_by": None}
+               "replaced_by": None, "void": None}
         key = (event.campaign, event.kind, event.unit)
         if key in latest:
             latest[key]["replaced_by"] = event.symbol

@@ -9,6 +9,7 @@ rebuild from scratch equals the views built incrementally.
 
 from __future__ import annotations
 
+import copy
 import shutil
 import tempfile
 from datetime import date, timedelta
@@ -58,6 +59,7 @@ class InspectionMachine(RuleBasedStateMachine):
         self.views = Views(Database(str(self.db)))
         self.views.projector = Projector(self.views.backend(), batch_size=2)
         self.views.projector.ensure_tables()
+        self.before: list[dict[str, object] | None] = []  # the record before each step
 
     def teardown(self) -> None:
         try:
@@ -82,6 +84,7 @@ class InspectionMachine(RuleBasedStateMachine):
         return self.store.repository.get(inspection_id(CODE, "kt"))
 
     def attempt(self, step: Step, call) -> None:  # type: ignore[no-untyped-def]
+        before_record = copy.deepcopy(self.inspection().record)
         before_state = self.inspection().state
         events = count_rows(self.db)
         try:
@@ -92,6 +95,7 @@ class InspectionMachine(RuleBasedStateMachine):
             return
         assert count_rows(self.db) == events + 1
         assert step in allowed_steps(before_state)
+        self.before.append(before_record)
         after = self.inspection().state
         event(f"reached {after}")
         if step is Step.RESCHEDULE:
@@ -155,6 +159,48 @@ class InspectionMachine(RuleBasedStateMachine):
             return
         day = self.later(offset)
         self.attempt(Step.CANCEL, lambda: self.wf.cancel(CODE, "kt", reason="Hủy", day=day))
+
+    @rule(go=st.integers(min_value=0, max_value=2))
+    def undo(self, go: int) -> None:
+        """A retraction gives back the record the inspection had before its latest step."""
+        if go:
+            return
+        events = count_rows(self.db)
+        if not self.before:
+            try:
+                self.wf.undo(CODE, "kt", reason="Ghi nhầm", day=self.day)
+            except KiemtraError:
+                assert count_rows(self.db) == events
+                return
+            unexpected = "an inspection with no step retracted one"
+            raise AssertionError(unexpected)
+        self.wf.undo(CODE, "kt", reason="Ghi nhầm", day=self.day)
+        assert count_rows(self.db) == events + 1
+        expected = self.before.pop()
+        if expected is not None:  # (a correction since changed what came before)
+            assert self.inspection().record == expected
+        event("retracted")
+
+    @rule(offset=st.integers(min_value=0, max_value=2))
+    def correct_latest_date(self, offset: int) -> None:
+        """Correct the latest step's date: the rules decide; a refusal writes nothing."""
+        from kiemtra.domain.corrections import Change
+
+        step = self.inspection().latest_step()
+        if step is None or step == "cancel":
+            return
+        events = count_rows(self.db)
+        day = self.later(offset)
+        try:
+            self.wf.correct(CODE, "kt", step=step, reason="Sửa ngày", day=day,
+                            change=Change(day=day))
+        except KiemtraError:
+            assert count_rows(self.db) == events
+            return
+        assert count_rows(self.db) == events + 1
+        assert self.inspection().last_date == day
+        self.before = [None for _ in self.before]
+        event("corrected")
 
     @invariant()
     def reload_equals_memory_and_dates_obey_the_rules(self) -> None:
