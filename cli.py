@@ -608,6 +608,10 @@ def correct(campaign: str, unit: str, step: str, reason: str, day: date | None,
     """
     from kiemtra.domain.corrections import Change
 
+    if no_absent and absent:
+        clash = say("--no-absent và --absent không dùng cùng nhau.",
+                    "--no-absent and --absent exclude each other.")
+        raise click.UsageError(clash)
     change = Change(day=day, finding=finding, text=text, remediate_by=remediate_by,
                     absent=() if no_absent else (tuple(absent) or None))
     row = settings().workflow(campaign).correct(

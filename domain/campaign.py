@@ -82,6 +82,7 @@ class Campaign(Aggregate):
                          actor_role: str | None, effective_date: date) -> None:
         self.documents.append({"kind": kind, "unit": unit, "number": number, "symbol": symbol,
                                "issued_on": effective_date, "replaces": replaces,
+                               "facts_through": facts_through,
                                "file": attachments[0]})
 
     @cached_property

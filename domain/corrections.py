@@ -65,6 +65,12 @@ class StepNotRecorded(RuleViolation):
         return {"step_name": step_label(self.params["step"], lang)}
 
 
+class FindingRequired(InvalidInput):
+    rule = "correct_finding"
+    vi = "Sửa nội dung tồn tại cần cho biết số thứ tự của tồn tại (--finding N)."
+    en = "Correcting a finding's text needs the finding's number (--finding N)."
+
+
 class NothingToCorrect(RuleViolation):
     rule = "correct_nothing"
     vi = "Nội dung sửa giống hệt điều đã ghi nhận: không có gì thay đổi."
@@ -74,26 +80,30 @@ class NothingToCorrect(RuleViolation):
 FIELDS = {  # what each step's correction may change
     "notify": {"day"}, "reschedule": {"day"}, "report": {"day", "metrics"},
     "inspect": {"day", "absent"}, "minutes": {"day"},
-    "conclude": {"day", "text", "remediate_by"}, "remediate": {"day"},
+    "conclude": {"day", "finding", "text", "remediate_by"}, "remediate": {"day"},
 }
 FIELD_WORDS = {"day": ("ngày", "date"), "metrics": ("số liệu báo cáo", "report figures"),
                "absent": ("thành viên vắng mặt", "absent members"),
                "text": ("nội dung tồn tại", "finding text"),
+               "finding": ("tồn tại", "findings"),
                "remediate_by": ("hạn khắc phục", "remediation deadline")}
 
 
-def correct(campaign: str, unit: str, steps: Steps, step: str, change: Change,
-            rules: r.Rules, calendar: WorkingCalendar
+def correct(campaign: str, unit: str, steps: Steps, before: Record, step: str,
+            change: Change, rules: r.Rules, calendar: WorkingCalendar
             ) -> tuple[Steps, int, Record, list[dict[str, Any]]]:
-    """The steps with the correction made and all derived again; the corrected event's
-    version, the record they add up to and the changes (fact and derived) a reader sees."""
-    given = {k for k, v in vars(change).items() if v is not None and k != "finding"}
+    """The steps with the correction made and all derived again (`steps` and the record
+    `before` them are left as they are); the corrected event's version, the record the
+    new steps add up to and the changes (fact and derived) a reader sees."""
+    given = {k for k, v in vars(change).items() if v is not None}
     allowed = FIELDS[step]
     extra = sorted(given - allowed)
     if extra:
         raise NotCorrectable(step=step, what=FIELD_WORDS[extra[0]],
                              allowed=(", ".join(FIELD_WORDS[a][0] for a in sorted(allowed)),
                                       ", ".join(FIELD_WORDS[a][1] for a in sorted(allowed))))
+    if change.text is not None and change.finding is None:
+        raise FindingRequired()
     name = EVENT_OF_STEP[step]
     found = [i for i, (_, n, _) in enumerate(steps) if n == name]
     if not found:
@@ -104,7 +114,6 @@ def correct(campaign: str, unit: str, steps: Steps, step: str, change: Change,
     fixed = new[index][2]
     _apply_change(name, fixed, change, new, index, rules, calendar)
     record = refold(campaign, unit, new, rules, calendar)
-    before = refold(campaign, unit, steps, rules, calendar)
     changes = _changes(before, record, data, fixed)
     if not changes:
         raise NothingToCorrect()
@@ -116,8 +125,10 @@ def _apply_change(name: str, data: dict[str, Any], change: Change, steps: Steps,
     if change.day is not None:
         old_day = data["effective_date"]
         data["effective_date"] = change.day
-        if name == "Inspected" and not data["surprise"]:
-            _move_schedule(steps, index, change.day)
+        if name == "Inspected":  # a corrected visit is on a working day, as a visit is
+            r.check_working_day(change.day, calendar)
+            if not data["surprise"]:
+                _move_schedule(steps, index, change.day)
         if name == "Concluded":  # default deadlines follow the conclusion's date
             default = r.remediation_due(old_day, rules, calendar)
             data["findings"] = [{**f, "remediate_by": r.remediation_due(change.day, rules,
@@ -193,11 +204,13 @@ def _changes(before: Record, after: Record, old: dict[str, Any], new: dict[str, 
     found = [{"field": key, "old": old.get(key), "new": new.get(key)}
              for key in ("effective_date", "metrics", "absent") if old.get(key) != new.get(key)]
     for f_old, f_new in zip(old.get("findings") or (), new.get("findings") or (), strict=True):
+        if not isinstance(f_old, dict):  # a remediation report's findings are numbers
+            continue
         for key in ("text", "remediate_by"):
             if f_old[key] != f_new[key]:
                 found.append({"field": f"finding {f_old['number']} {key}", "old": f_old[key],
                               "new": f_new[key]})
-    for key in DEADLINES:
+    for key in (*DEADLINES, "report_late", "conclusion_late"):
         if before[key] != after[key] and not any(c["field"] == key for c in found):
             found.append({"field": key, "old": before[key], "new": after[key],
                           "derived": True})

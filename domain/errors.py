@@ -274,7 +274,7 @@ class DocumentNotVoided(RuleViolation):
     rule = "undo_document"
     vi = ("Bước «{step_name}» đã có văn bản ban hành ({symbols}): chỉ thu hồi được bước này khi "
           "đồng thời ghi nhận văn bản đó hết hiệu lực (quy tắc: văn bản đã ban hành).")
-    en = ("The step '{step}' has an issued document ({symbols}): it can be retracted only "
+    en = ("The step '{step_name}' has an issued document ({symbols}): it can be retracted only "
           "together with a note that the document is void (rule: issued documents).")
 
     def extra_values(self, lang: str, names: Mapping[str, str]) -> dict[str, str]:

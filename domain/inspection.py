@@ -300,8 +300,8 @@ class Inspection(RecordAttributes, Aggregate):
         if change.text is not None:
             change = replace(change, text=clean_text("finding", change.text,
                                                      number=change.finding))
-        steps, version, record, changes = correct(self.campaign, self.unit, self.steps, step,
-                                                  change, rules, calendar)
+        steps, version, record, changes = correct(self.campaign, self.unit, self.steps,
+                                                  self.record, step, change, rules, calendar)
         edited = [[v, d] for (v, _, d), (_, _, old) in zip(steps, self.steps, strict=True)
                   if d != old]
         self._corrected(state=record["state"], **actor_fields(actor), effective_date=day,

@@ -193,10 +193,7 @@ class Workflow:
             raise NothingToUndo(unit=unit_info.code)
         actor = authorize_change(plan, self.actor, step, unit_info.code)
         owner: Campaign = self.store.load(campaign_id(plan.code))
-        kind, step_day = DOCUMENT_OF_STEP.get(step), inspection.last_date
-        issued = [d for d in owner.documents if kind is not None and d["kind"] == kind
-                  and d["unit"] == unit_info.code and not d.get("void")
-                  and d["issued_on"] >= step_day]
+        issued = self._documents_of_latest_step(owner, inspection, step)
         if issued and not void_documents:
             raise DocumentNotVoided(step=step, symbols=[d["symbol"] for d in issued])
         inspection.retract(day=day, reason=reason, actor=actor)
@@ -226,6 +223,23 @@ class Workflow:
         self.store.save_atomically(inspection)
         return {**status_row(inspection.record, unit_info.name, day), "corrected_step": step,
                 "changes": changes}
+
+    def _documents_of_latest_step(self, owner: Campaign, inspection: Inspection,
+                                  step: str) -> list[dict[str, Any]]:
+        """The documents in force made from the inspection's latest step: of the kind that
+        step makes, for its unit (or, a schedule notice of several units, dated the
+        step's day), made from facts read after the step was recorded."""
+        kind = DOCUMENT_OF_STEP.get(step)
+        if kind is None:
+            return []
+        stream = inspection_id(owner.code, inspection.unit)
+        position = {int(v): int(p) for p, _, v, _, _ in self.store.stored_rows(streams=[stream])}
+        recorded_at = position[inspection.steps[-1][0]]
+        return [d for d in owner.documents
+                if d["kind"] == kind and not d.get("void")
+                and d.get("facts_through", 0) >= recorded_at
+                and (d["unit"] == inspection.unit
+                     or (d["unit"] is None and d["issued_on"] == inspection.last_date))]
 
     # --- the one way a step runs -----------------------------------------------------
 

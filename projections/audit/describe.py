@@ -120,6 +120,8 @@ CHANGE_WORDS = {
     "report_due": ("hạn báo cáo", "report due"),
     "conclusion_due": ("hạn kết luận", "conclusion due"),
     "text": ("nội dung", "text"), "remediate_by": ("hạn khắc phục", "remediate by"),
+    "report_late": ("báo cáo muộn", "report late"),
+    "conclusion_late": ("kết luận muộn", "conclusion late"),
 }
 
 
@@ -146,6 +148,8 @@ def _value(value: Any, lang: str) -> str:
         return "-"
     if isinstance(value, date):
         return format_value(value, lang)
+    if isinstance(value, bool):
+        return ("có" if value else "không") if lang == "vi" else ("yes" if value else "no")
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":

@@ -269,7 +269,7 @@ def register_rows(store: EventStore, code: str | None) -> list[dict[str, Any]]:
                "sha256": file["sha256"], "size": file["size"], "replaces": event.replaces,
                "replaced_by": None, "void": None}
         key = (event.campaign, event.kind, event.unit)
-        if key in latest:
+        if key in latest and not latest[key]["void"]:  # a void one is not replaced
             latest[key]["replaced_by"] = event.symbol
         latest[key] = row
         rows.append(row)

@@ -27,7 +27,8 @@ def test_a_correction_shows_everywhere_and_the_original_stays(imported: Run) -> 
     assert done["corrected_step"] == "conclude" and done["state"] == "concluded"
     said = ok(imported("correct", CODE, "kt", "--step", "report", "--date", "11/08/2026",
                        "--reason", "Văn thư nhận ngày 11/08", actor="kt")).out
-    assert "Đã sửa bước «Nộp báo cáo» của đơn vị kt: ngày 12/08/2026 → 11/08/2026." in said
+    assert ("Đã sửa bước «Nộp báo cáo» của đơn vị kt: ngày 12/08/2026 → 11/08/2026; báo cáo "
+            "muộn có → không (tính lại).") in said
     kt = next(r for r in ok(imported("--json", "status", CODE)).json() if r["unit"] == "kt")
     assert kt["report_late"] is False and kt["report_submitted_on"] == "2026-08-11"
     ok(imported("correct", CODE, "kt", "--step", "inspect", "--no-absent",
@@ -68,6 +69,12 @@ def test_refusals_write_nothing(imported: Run, tmp_path: Path) -> None:
         (("--step", "minutes", "--text", "x"), "truong-to", 2, "sửa được: ngày"),
         (("--step", "cancel", "--date", "12/08/2026"), "truong-to", 2, "cancel"),
         (("--step", "conclude", "--finding", "7", "--text", "x"), "truong-to", 2, "7"),
+        (("--step", "conclude", "--text", "x"), "truong-to", 2, "--finding N"),
+        (("--step", "report", "--finding", "1", "--date", "11/08/2026"), "truong-to", 2,
+         "sửa được: ngày, số liệu báo cáo"),
+        (("--step", "inspect", "--absent", "tv-kt", "--no-absent"), "truong-to", 2,
+         "không dùng cùng nhau"),
+        (("--step", "inspect", "--date", "15/08/2026"), "truong-to", 1, "Thứ Bảy"),
     ]
     for args, actor, code, words in cases:
         result = imported("correct", CODE, "kt", *args, "--reason", "x", actor=actor)

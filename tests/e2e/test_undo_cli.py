@@ -113,3 +113,22 @@ def test_a_step_with_an_issued_document_needs_it_voided(imported: Run, tmp_path:
     ok(imported("inspect", CODE, "kt", "--date", "12/08/2026"))
     again = ok(imported("--json", "document", "minutes", CODE, "kt")).json()
     assert again["replaces"] is None and again["symbol"] == "02/BB-TKT"
+
+
+def test_the_documents_a_retraction_voids(imported: Run) -> None:
+    """A notice of several units counts for each; a reschedule's retraction leaves the
+    notice of the schedule back in force alone."""
+    ok(imported("notify", CODE, "kt", "--on-site", "12/08/2026", "--date", "03/08/2026"))
+    wide = ok(imported("--json", "document", "schedule", CODE, "--date", "03/08/2026")).json()
+    refused = imported("undo", CODE, "kt", "--reason", "Nhầm")
+    assert refused.code == 1 and wide["symbol"] in refused.err
+    ok(imported("undo", CODE, "kt", "--reason", "Nhầm", "--void-document"))
+    ok(imported("notify", CODE, "kt", "--on-site", "14/08/2026", "--date", "04/08/2026"))
+    first = ok(imported("--json", "document", "schedule", CODE, "kt")).json()
+    ok(imported("reschedule", CODE, "kt", "--on-site", "17/08/2026", "--date", "04/08/2026",
+                "--reason", "Trùng lịch"))
+    done = ok(imported("--json", "undo", CODE, "kt", "--reason", "Không đổi lịch nữa")).json()
+    assert done["voided"] == [] and done["on_site"] == "2026-08-14"
+    register = ok(imported("documents", CODE, "--json")).json()
+    assert [(d["symbol"], bool(d["void"])) for d in register] == [
+        (wide["symbol"], True), (first["symbol"], False)]

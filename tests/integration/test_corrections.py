@@ -162,3 +162,14 @@ def test_the_trail_keeps_both_and_the_views_equal_a_rebuild(
     views.rebuild()
     assert (views.status(AS_OF), views.due(AS_OF, None)) == incremental
     assert verify_database(database_of(store).sqlite_path).events == store.event_count()
+
+
+def test_a_remediation_report_corrected_is_judged_again(store: EventStore, wf: Workflow,
+                                                        campaign: str) -> None:
+    walked(wf)
+    wf.remediate(CODE, "kt", findings=[1], day=D(2026, 9, 25))  # after its 21/09 deadline
+    assert record(store, "kt")["findings"][0]["late"] is True
+    wf.correct(CODE, "kt", step="remediate", reason="Nhận ngày 18/09", day=AS_OF,
+               change=Change(day=D(2026, 9, 18)))
+    assert record(store, "kt")["findings"][0]["late"] is False
+    assert record(store, "kt")["findings"][0]["remediated_on"] == D(2026, 9, 18)
