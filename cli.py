@@ -337,7 +337,7 @@ def main() -> None:
 
 @cli.group()
 def plan() -> None:
-    """Kế hoạch kiểm tra: nhập và mẫu tệp (plan import, plan template)."""
+    """Kế hoạch kiểm tra: nhập, xem và mẫu tệp (plan import, plan show, plan template)."""
 
 
 @plan.command("template")
