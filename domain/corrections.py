@@ -71,6 +71,20 @@ class FindingRequired(InvalidInput):
     en = "Correcting a finding's text needs the finding's number (--finding N)."
 
 
+class LaterStepBefore(RuleViolation):
+    rule = "date_order"
+    vi = ("Bước «{later_name}» đã ghi nhận ngày {later_day}, sớm hơn ngày sửa của bước "
+          "«{step_name}» (quy tắc: các bước theo đúng thứ tự thời gian). Ngày muộn nhất được "
+          "phép là {later_day}.")
+    en = ("The step '{later_name}' is recorded on {later_day}, before the corrected date of "
+          "the step '{step_name}' (rule: steps in date order). The latest date allowed is "
+          "{later_day}.")
+
+    def extra_values(self, lang: str, names: Any) -> dict[str, str]:
+        return {"step_name": step_label(self.params["step"], lang),
+                "later_name": step_label(self.params["later"], lang)}
+
+
 class NothingToCorrect(RuleViolation):
     rule = "correct_nothing"
     vi = "Nội dung sửa giống hệt điều đã ghi nhận: không có gì thay đổi."
@@ -113,7 +127,17 @@ def correct(campaign: str, unit: str, steps: Steps, before: Record, step: str,
     new = [(v, n, dict(d)) for v, n, d in steps]
     fixed = new[index][2]
     _apply_change(name, fixed, change, new, index, rules, calendar)
-    record = refold(campaign, unit, new, rules, calendar)
+    try:
+        record = refold(campaign, unit, new, rules, calendar)
+    except DateBeforePreviousStep as exc:
+        if change.day is None or exc.params["day"] == change.day:
+            raise  # the corrected step itself comes before the step it follows
+        later = next((n for _, n, d in new[index + 1:]
+                      if d["effective_date"] == exc.params["day"]), None)
+        if later is None:
+            raise
+        raise LaterStepBefore(step=step, later=str(EVENT_STEPS[later]),
+                              later_day=exc.params["day"]) from None
     changes = _changes(before, record, data, fixed)
     if not changes:
         raise NothingToCorrect()

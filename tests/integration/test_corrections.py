@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from kiemtra.domain.corrections import Change, NotCorrectable, NothingToCorrect
+from kiemtra.domain.corrections import Change, LaterStepBefore, NotCorrectable, NothingToCorrect
 from kiemtra.domain.errors import (
     DateBeforePreviousStep,
     KiemtraError,
@@ -62,9 +62,14 @@ def test_a_corrected_visit_moves_the_conclusion_due_over_the_holiday(
     assert record(store, "vp")["conclusion_due"] == D(2026, 9, 10)
     assert {"field": "conclusion_due", "old": D(2026, 9, 11), "new": D(2026, 9, 10),
             "derived": True} in done["changes"]
-    # the minutes of 25/08 still follow the visit; a visit after them does not
-    refused(store, wf, DateBeforePreviousStep, unit="vp", step="inspect", reason="x", day=AS_OF,
+    # the minutes of 25/08 still follow the visit; a visit after them does not, and the
+    # refusal names the later step and the latest date allowed
+    refused(store, wf, LaterStepBefore, unit="vp", step="inspect", reason="x", day=AS_OF,
             change=Change(day=D(2026, 8, 26)))
+    with pytest.raises(LaterStepBefore) as said:
+        wf.correct(CODE, "vp", step="inspect", reason="x", day=AS_OF,
+                   change=Change(day=D(2026, 8, 26)))
+    assert "Ngày muộn nhất được phép là 25/08/2026" in said.value.message("vi")
 
 
 def test_a_scheduled_visit_corrected_moves_its_schedule_and_the_report_due(
