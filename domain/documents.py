@@ -25,7 +25,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from kiemtra.domain.errors import KiemtraError, RuleViolation
+from kiemtra.domain.errors import InvalidInput, RuleViolation
 from kiemtra.domain.ids import NAMESPACE
 from kiemtra.domain.topics import assign
 from kiemtra.domain.vocabulary import step_label
@@ -45,24 +45,22 @@ class Issuer(StrEnum):
 
 @dataclass(frozen=True)
 class KindInfo:
-    issuer: Issuer
-    default_series: str  # the abbreviation of the document type (ND 30, Phụ lục III)
+    issuer: Issuer  # (its series, TB, BB, BC: the plan's, `plan.DEFAULT_SERIES`)
     step: str  # the step that must be recorded first (its command name)
-    per_unit: bool  # one unit's document (for `schedule`, also the whole notice date)
     vi: str  # the document type as printed
     en: str
     slug: str  # the file name's first part
 
 
 KINDS: dict[Kind, KindInfo] = {
-    Kind.SCHEDULE: KindInfo(Issuer.TEAM, "TB", "notify", True, "Thông báo lịch kiểm tra",
+    Kind.SCHEDULE: KindInfo(Issuer.TEAM, "notify", "Thông báo lịch kiểm tra",
                             "Inspection schedule notice", "thong-bao-lich-kiem-tra"),
-    Kind.MINUTES: KindInfo(Issuer.TEAM, "BB", "inspect", True, "Biên bản kiểm tra",
+    Kind.MINUTES: KindInfo(Issuer.TEAM, "inspect", "Biên bản kiểm tra",
                            "Inspection minutes", "bien-ban-kiem-tra"),
-    Kind.CONCLUSION: KindInfo(Issuer.TEAM, "TB", "conclude", True,
+    Kind.CONCLUSION: KindInfo(Issuer.TEAM, "conclude",
                               "Thông báo kết luận kiểm tra", "Inspection conclusion notice",
                               "thong-bao-ket-luan-kiem-tra"),
-    Kind.RESULTS: KindInfo(Issuer.COMMITTEE, "BC", "inspect", False,
+    Kind.RESULTS: KindInfo(Issuer.COMMITTEE, "inspect",
                            "Báo cáo kết quả kiểm tra", "Inspection results report",
                            "bao-cao-ket-qua-kiem-tra"),
 }
@@ -109,8 +107,7 @@ class DocumentDateTooEarly(RuleViolation):
           "allowed: {earliest}.")
 
 
-class UnitRequired(KiemtraError):
-    exit_code = 2
+class UnitRequired(InvalidInput):
     rule = "document_unit"
     vi = "{kind_name} lập cho một đơn vị: hãy cho biết mã đơn vị."
     en = "The {kind_name} is made for one unit: give the unit's code."
@@ -120,8 +117,7 @@ class UnitRequired(KiemtraError):
         return {"kind_name": info.vi if lang == "vi" else info.en}
 
 
-class UnitNotExpected(KiemtraError):
-    exit_code = 2
+class UnitNotExpected(InvalidInput):
     rule = "document_unit"
     vi = "Báo cáo kết quả kiểm tra lập cho cả kế hoạch: không ghi mã đơn vị."
     en = "The results report covers the whole campaign: give no unit."

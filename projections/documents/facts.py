@@ -244,10 +244,6 @@ def _report_sentence(record: dict[str, Any], details: dict[str, dict[str, Any]])
     return "Đơn vị chưa gửi báo cáo phục vụ kiểm tra."
 
 
-def _issued(campaign: Campaign, kind: Kind, unit: str) -> dict[str, Any] | None:
-    return campaign.latest_document(kind.value, unit)
-
-
 def _unit_context(plan: Plan, campaign: Campaign, kind: Kind, unit: Unit,
                   record: dict[str, Any], details: dict[str, dict[str, Any]]) -> Context:
     hour, minute, _ = _visit_time(plan)
@@ -257,8 +253,8 @@ def _unit_context(plan: Plan, campaign: Campaign, kind: Kind, unit: Unit,
     approved = details.get("Inspected", {}).get("absence_approved_by")
     findings = [{"number": f["number"], "text": f["text"], "remediate_by": f["remediate_by"]}
                 for f in record["findings"]]
-    schedule = _issued(campaign, Kind.SCHEDULE, unit.code)
-    minutes = _issued(campaign, Kind.MINUTES, unit.code)
+    schedule = campaign.latest_document(Kind.SCHEDULE.value, unit.code)
+    minutes = campaign.latest_document(Kind.MINUTES.value, unit.code)
     context: Context = {
         "unit": unit, "rec": record, "present": present, "absent": absent,
         "approved_by": plan.member(approved).name if approved else plan.leader.name,
