@@ -403,10 +403,12 @@ def print_plan(p: Row) -> None:
                          (("Nhập ngày", "Imported on"),
                           f"{fmt(p['imported_on'])} ({p['imported_by']})")):
         out.print(f"{settings().word(label)}: {value}", highlight=False)
-    rules = {name: f"{r['days']} " + say("ngày làm việc" if r["kind"] == "working"
-                                         else "ngày", "working days" if r["kind"] == "working"
-                                         else "calendar days")
-             for name, r in p["rules"].items()}
+    def span(days: int, working: bool) -> str:
+        unit = say("ngày làm việc" if working else "ngày",
+                   ("working day" if working else "calendar day") + ("" if days == 1 else "s"))
+        return f"{days} {unit}"
+
+    rules = {name: span(r["days"], r["kind"] == "working") for name, r in p["rules"].items()}
     out.print(say("Quy tắc: thông báo trước {notice}; báo cáo trước {report_lead}; kết luận "
                   "trong {conclusion_within}; khắc phục trong {remediation_within}.",
                   "Rules: notice {notice} ahead; report {report_lead} ahead; conclusion "

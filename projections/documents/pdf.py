@@ -40,25 +40,24 @@ def require_soffice() -> str:
     return found
 
 
-def convert_to_pdf(docx: Path) -> Path:
-    """Write DOCX's PDF beside it (same name, .pdf), replacing an older one."""
+def pdf_of(name: str, docx: bytes) -> bytes:
+    """The PDF of a document's DOCX bytes (`name` is the DOCX's file name, for messages).
+    Made before the document is recorded, so a failed conversion records nothing."""
     program = require_soffice()
-    target = docx.with_suffix(".pdf")
+    target = str(Path(name).with_suffix(".pdf"))
     with tempfile.TemporaryDirectory(prefix="kiemtra-pdf-") as work:
+        source = Path(work, name)
+        source.write_bytes(docx)
         profile = Path(work, "profile").as_uri()
         try:
             done = subprocess.run(  # noqa: S603  (a fixed program, our own arguments)
                 [program, f"-env:UserInstallation={profile}", "--headless", "--norestore",
-                 "--convert-to", "pdf", "--outdir", work, str(docx)],
+                 "--convert-to", "pdf", "--outdir", work, str(source)],
                 capture_output=True, timeout=TIMEOUT, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise UnwritableFile(path=str(target), reason=str(exc)) from None
-        made = Path(work, docx.with_suffix(".pdf").name)
+            raise UnwritableFile(path=target, reason=str(exc)) from None
+        made = source.with_suffix(".pdf")
         if done.returncode != 0 or not made.exists():
             reason = (done.stderr or done.stdout).decode("utf-8", "replace").strip()[:200]
-            raise UnwritableFile(path=str(target), reason=reason or "LibreOffice")
-        try:
-            shutil.move(str(made), target)
-        except OSError as exc:
-            raise UnwritableFile(path=str(target), reason=exc.strerror or exc) from None
-    return target
+            raise UnwritableFile(path=target, reason=reason or "LibreOffice")
+        return made.read_bytes()

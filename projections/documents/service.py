@@ -3,7 +3,8 @@ its PDF), list the register.
 
 Everything that can refuse is checked before anything is recorded or written: the
 facts (the step recorded), the text file, the output path (a folder that takes files,
-no file in the way unless `force`), LibreOffice for `--pdf`. The DOCX is written to a
+no file in the way unless `force`), LibreOffice for `--pdf`, whose PDF is made before the
+number is recorded (a failed conversion records nothing). The DOCX is written to a
 temporary file in the target folder and renamed into place once it is recorded, so a
 refused or failed command leaves neither an event nor a file.
 """
@@ -24,7 +25,7 @@ from kiemtra.domain.ids import campaign_id
 from kiemtra.domain.toml_file import load_toml
 from kiemtra.domain.topics import of_events
 from kiemtra.projections.documents.facts import Facts, gather
-from kiemtra.projections.documents.pdf import convert_to_pdf, require_soffice
+from kiemtra.projections.documents.pdf import pdf_of, require_soffice
 from kiemtra.projections.documents.render import render_document
 from kiemtra.projections.documents.words import TEXT_KEYS, TEXT_LABELS
 from kiemtra.workflow import (
@@ -103,10 +104,16 @@ def make_document(database: Database, actor: str, kind: str, code: str, unit: st
         target = Target(output, force)
         target.check_folder()
 
+        pdfs: dict[str, bytes] = {}  # the PDF of the DOCX rendered, made before recording
+
         def render(number: int | None, symbol: str) -> tuple[str, bytes]:
             name = file_name(facts, number, symbol)
             target.check(name)
-            return name, render_document(which.value, facts.context, symbol, texts)
+            content = render_document(which.value, facts.context, symbol, texts)
+            if pdf:
+                target.check(name, ".pdf")
+                pdfs[name] = pdf_of(name, content)
+            return name, content
 
         issued_on = facts.context["issued_on"]
         if draft:
@@ -118,7 +125,8 @@ def make_document(database: Database, actor: str, kind: str, code: str, unit: st
     finally:
         store.close()
     path = target.write(paper.name, paper.content)
-    pdf_path = convert_to_pdf(path) if pdf else None
+    pdf_path = (target.write(str(path.with_suffix(".pdf").name), pdfs[paper.name],
+                             beside=path) if pdf else None)
     return Made(paper, str(path), str(pdf_path) if pdf_path else None)
 
 
@@ -166,20 +174,24 @@ class Target:
                 "thư mục không tồn tại hoặc không ghi được",
                 "the folder does not exist or cannot be written"))
 
-    def check(self, name: str) -> None:
+    def check(self, name: str, suffix: str = "") -> None:
+        """Refuse a file in the way of `name` (or of its sibling with `suffix`, the PDF)."""
         path = self.path(name)
+        if suffix:
+            path = path.with_suffix(suffix)
         if path.exists() and not self.force:
             raise OutputExists(path=str(path))
         if path.is_dir():
             raise UnwritableFile(path=str(path), reason=("đó là một thư mục", "it is a folder"))
 
-    def write(self, name: str, content: bytes) -> Path:
-        """Write through a temporary file in the same folder, renamed into place."""
-        path = self.path(name)
+    def write(self, name: str, content: bytes, beside: Path | None = None) -> Path:
+        """Write through a temporary file in the same folder, renamed into place (`beside`:
+        a file named `name` in that file's folder, as the PDF beside its DOCX)."""
+        path = beside.with_name(name) if beside is not None else self.path(name)
         temporary: Path | None = None
         try:
             with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".kiemtra-",
-                                             suffix=".docx", delete=False) as handle:
+                                             suffix=path.suffix, delete=False) as handle:
                 temporary = Path(handle.name)
                 handle.write(content)
             os.replace(temporary, path)

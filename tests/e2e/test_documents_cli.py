@@ -332,6 +332,13 @@ def test_refusals_write_nothing(walked: Run, tmp_path: Path) -> None:
     err = refused(walked, db, "minutes", CODE, "hcc", "--pdf", code=2,
                   env={"KIEMTRA_SOFFICE": str(tmp_path / "no-soffice")})
     assert "LibreOffice" in err
+    # a LibreOffice that fails to convert: the number is not taken, no file is left
+    broken = tmp_path / "broken-soffice"
+    broken.write_text("#!/bin/sh\necho 'Error: source file could not be loaded' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    err = refused(walked, db, "minutes", CODE, "hcc", "--pdf", code=2,
+                  env={"KIEMTRA_SOFFICE": str(broken)})
+    assert "could not be loaded" in err and not list(tmp_path.glob("*.pdf"))
     # a text file with a part this kind does not have
     (tmp_path / "t.toml").write_text('tasks = "Nhiệm vụ"\n', "utf-8")
     err = refused(walked, db, "minutes", CODE, "hcc", "--text", "t.toml", code=2)

@@ -29,7 +29,7 @@ def test_the_plan_as_it_stands(imported: Run) -> None:
     assert "báo cáo trước 1 ngày làm việc" in text and "Nguyễn Văn A" in text
     english = ok(imported("--lang", "en", "plan", "show", CODE)).out
     assert "Period: 2026-07-01 – 2026-09-30" in english
-    assert "report 1 working days ahead" in english
+    assert "report 1 working day ahead" in english and "notice 5 calendar days" in english
     for word in ("Tổ trưởng", "Thời gian", "ngày làm việc", "Thư nhắc"):
         assert word not in english
 
