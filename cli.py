@@ -233,6 +233,12 @@ HINTS: dict[str, tuple[str, str]] = {
     "undo_document": ("Thêm --void-document để ghi nhận văn bản hết hiệu lực.",
                       "Add --void-document to record the document as void."),
     "undo_date": ("Ghi ngày bằng --date.", "Give the date with --date."),
+    "campaign_code": ("Nếu đây là kế hoạch sửa đổi, dùng «kiemtra plan amend TỆP --reason "
+                      "LÝ_DO».", "If this is an amended plan, use 'kiemtra plan amend FILE "
+                      "--reason REASON'."),
+    "amend_remove_unit": ("Nếu đơn vị không còn được kiểm tra, giữ đơn vị trong kế hoạch và "
+                          "dùng «kiemtra cancel».", "If the unit is no longer inspected, keep "
+                          "it in the plan and use 'kiemtra cancel'."),
 }
 """What this command line's user can do about a refusal, by the error's rule."""
 
@@ -337,7 +343,8 @@ def main() -> None:
 
 @cli.group()
 def plan() -> None:
-    """Kế hoạch kiểm tra: nhập, xem và mẫu tệp (plan import, plan show, plan template)."""
+    """Kế hoạch kiểm tra: nhập, xem, sửa đổi và mẫu tệp (plan import, show, amend,
+    template)."""
 
 
 @plan.command("template")
@@ -392,6 +399,54 @@ def plan_show(campaign: str, at: datetime | None) -> None:
     emit(plan_view(settings().database, campaign, effective_rules, at), print_plan)
 
 
+@plan.command("amend")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--reason", required=True, help="Why the plan changes (kept in the trail).")
+@click.option("--date", "day", type=DATE, default=None,
+              help="Effective date of the amendment (default: today in Vietnam).")
+@click.option("--dry-run", is_flag=True, help="Only show what would change; record nothing.")
+@json_option
+def plan_amend(file: str, reason: str, day: date | None, dry_run: bool) -> None:
+    """Ghi nhận kế hoạch sửa đổi (cùng mã kế hoạch): in ra những gì thay đổi.
+
+    Units may be added, members changed, rules and planned dates changed; the open
+    deadlines are derived again under the new rules. A unit leaves the plan only
+    while nothing is recorded for it (otherwise: kiemtra cancel).
+
+    \b
+    Example: kiemtra plan amend ke-hoach-2026.toml --reason "QĐ số 45/QĐ-UBND" --dry-run
+    """
+    from kiemtra.workflow import amend_plan_file
+
+    s = settings()
+    result = amend_plan_file(s.database, s.actor, file, reason=reason, day=day or today(),
+                             dry_run=dry_run)
+    emit(result, print_amendment)
+
+
+def print_amendment(r: Row) -> None:
+    from kiemtra.projections.audit.describe import amendment_text, change_text
+
+    lang = settings().lang
+    out = console()
+    if r["dry_run"]:
+        out.print(say("Chạy thử (--dry-run): chưa ghi nhận gì.",
+                      "Dry run (--dry-run): nothing is recorded."), highlight=False)
+    out.print(say(f"Kế hoạch {r['campaign']}, sửa đổi lần {r['version'] - 1}:",
+                  f"Plan {r['campaign']}, amendment {r['version'] - 1}:"), highlight=False)
+    for change in r["changes"]:
+        out.print(f"  - {amendment_text(change, lang)}", highlight=False)
+    if r["deadlines"]:
+        out.print(say("Ngày và hạn thay đổi:", "Dates and deadlines that change:"),
+                  highlight=False)
+        for moved in r["deadlines"]:
+            out.print(f"  - {moved['unit']} ({moved['unit_name']}): {change_text(moved, lang)}",
+                      highlight=False)
+    if not r["dry_run"]:
+        out.print(say(f"Đã ghi nhận kế hoạch sửa đổi (phiên bản {r['version']}).",
+                      f"Recorded the amended plan (version {r['version']})."), highlight=False)
+
+
 def print_plan(p: Row) -> None:
 
     out = console()
@@ -401,7 +456,14 @@ def print_plan(p: Row) -> None:
                          (("Thời gian kiểm tra", "Period"), period),
                          (("Số liệu từ ngày", "Figures from"), fmt(p["data_from"])),
                          (("Nhập ngày", "Imported on"),
-                          f"{fmt(p['imported_on'])} ({p['imported_by']})")):
+                          f"{fmt(p['imported_on'])} ({p['imported_by']})"),
+                         *([(("Sửa đổi", "Amended"), say(
+                             f"lần {p['version'] - 1}, ngày {fmt(p['amended']['amended_on'])} "
+                             f"({p['amended']['amended_by']}): {p['amended']['reason']}",
+                             f"{p['version'] - 1} time(s), last on "
+                             f"{fmt(p['amended']['amended_on'])} "
+                             f"({p['amended']['amended_by']}): {p['amended']['reason']}"))]
+                           if p.get("amended") else [])):
         out.print(f"{settings().word(label)}: {value}", highlight=False)
     def span(days: int, working: bool) -> str:
         unit = say("ngày làm việc" if working else "ngày",
@@ -999,6 +1061,7 @@ def step_cell(r: Row) -> str:
 
 def history_columns() -> tuple[Col, ...]:
     return (
+        Col("seq", lambda r: str(r["seq"])),  # the "#12" of "đã sửa (#12)"
         Col("effective", lambda r: fmt(r["effective_date"])),
         Col("recorded", lambda r: moment(r["recorded_at"]) if r["recorded_at"] else "-"),
         Col("actor", lambda r: r["actor"] or "-"), Col("unit", lambda r: r["unit"] or "-"),

@@ -39,6 +39,29 @@ class Campaign(Aggregate):
         self.imported_by = actor
         self.imported_on = effective_date
         self.documents: list[dict[str, Any]] = []  # as issued, in the order issued
+        self.plan_version = 1  # the import; each amendment adds one
+        self.versions: list[tuple[date, dict[str, Any]]] = [(effective_date, plan)]
+        self.withdrawn: list[str] = []  # codes of the units that left the plan
+
+    def amend_plan(self, *, plan: dict[str, Any], reason: str, changes: list[dict[str, Any]],
+                   added: list[str], withdrawn: list[str], actor: str, actor_role: str | None,
+                   effective_date: date) -> None:
+        """Record a new version of the plan (validated, and checked by `amendments.py`)."""
+        self._plan_amended(code=self.code, plan=plan, plan_version=self.plan_version + 1,
+                           reason=reason, changes=changes, added=added, withdrawn=withdrawn,
+                           imported_on=self.imported_on, actor=actor, actor_role=actor_role,
+                           effective_date=effective_date)
+
+    @event("PlanAmended")
+    def _plan_amended(self, code: str, plan: dict[str, Any], plan_version: int, reason: str,
+                      changes: list[dict[str, Any]], added: list[str], withdrawn: list[str],
+                      imported_on: date, actor: str, actor_role: str | None,
+                      effective_date: date) -> None:
+        self.plan_record = plan
+        self.plan_version = plan_version
+        self.versions = [*self.versions, (effective_date, plan)]
+        self.withdrawn = [*self.withdrawn, *withdrawn]
+        self.__dict__.pop("plan", None)  # the cached Plan of the version before
 
     def latest_document(self, kind: str, unit: str | None) -> dict[str, Any] | None:
         """The document in force of this kind (for this unit), issued last: a new one
@@ -85,7 +108,15 @@ class Campaign(Aggregate):
                                "facts_through": facts_through,
                                "file": attachments[0]})
 
+    def plan_on(self, day: date) -> Plan:
+        """The plan in force on `day` by the versions' effective dates (the team that made a
+        visit, for its minutes): the latest version dated on or before it, else the first."""
+        dated = [record for effective, record in self.versions if effective <= day]
+        record = dated[-1] if dated else self.versions[0][1]
+        return self.plan if record is self.plan_record else plan_from_record(record)
+
     @cached_property
     def plan(self) -> Plan:
-        """The plan as imported, rebuilt once from the stored record."""
+        """The plan in force (as imported, or as last amended), rebuilt once from its
+        stored record."""
         return plan_from_record(self.plan_record)

@@ -19,6 +19,7 @@ from typing import Any
 from kiemtra.domain import rules as r
 from kiemtra.domain.calendar import WorkingCalendar
 from kiemtra.domain.errors import (
+    AbsenceNotApproved,
     DateBeforePreviousStep,
     InvalidInput,
     OnSiteDateMismatch,
@@ -85,6 +86,16 @@ class LaterStepBefore(RuleViolation):
                 "later_name": step_label(self.params["later"], lang)}
 
 
+class AbsenceCorrectedByLeader(AbsenceNotApproved):
+    """Who was absent from a visit is corrected by the leader (whose approval it needs)."""
+
+    rule = "absence_correction"
+    vi = ("Chỉ Tổ trưởng «{leader}» sửa được danh sách thành viên vắng mặt ({absent}) (quy "
+          "tắc: vắng mặt khi kiểm tra phải được Tổ trưởng đồng ý).")
+    en = ("Only the leader '{leader}' may correct who was absent ({absent}) (rule: an absence "
+          "from the visit needs the leader's approval).")
+
+
 class NothingToCorrect(RuleViolation):
     rule = "correct_nothing"
     vi = "Nội dung sửa giống hệt điều đã ghi nhận: không có gì thay đổi."
@@ -127,8 +138,10 @@ def correct(campaign: str, unit: str, steps: Steps, before: Record, step: str,
     new = [(v, n, dict(d)) for v, n, d in steps]
     fixed = new[index][2]
     _apply_change(name, fixed, change, new, index, rules, calendar)
+    first = next(i for i, ((_, _, d), (_, _, was)) in enumerate(zip(new, steps, strict=True))
+                 if d != was or i == index)
     try:
-        record = refold(campaign, unit, new, rules, calendar)
+        record = refold(campaign, unit, new, rules, calendar, start=first)
     except DateBeforePreviousStep as exc:
         if change.day is None or exc.params["day"] == change.day:
             raise  # the corrected step itself comes before the step it follows
@@ -185,12 +198,14 @@ def _move_schedule(steps: Steps, index: int, day: date) -> None:
 
 
 def refold(campaign: str, unit: str, steps: Steps, rules: r.Rules,
-           calendar: WorkingCalendar) -> Record:
-    """Fold `steps` again from the start, deriving each step's derived values from the
-    facts and checking the date rules; the data in `steps` is updated in place."""
+           calendar: WorkingCalendar, start: int = 0) -> Record:
+    """Fold `steps` again, deriving the derived values of each step from `start` on (the
+    first one a correction changed) and checking the date rules on them; the steps before
+    keep what was derived when they were taken (under the rules then in force, which an
+    amendment may since have changed). The data in `steps` is updated in place."""
     record = new_record(campaign, unit)
-    for _, name, data in steps:
-        if name != "Planned":
+    for i, (_, name, data) in enumerate(steps):
+        if i >= start and name != "Planned":
             _derive(name, data, record, rules, calendar)
         evolve(record, name, data)
     return record

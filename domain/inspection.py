@@ -22,6 +22,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from kiemtra.domain import rules as r
+from kiemtra.domain.amendments import UnitAlreadyStarted, replanned
 from kiemtra.domain.calendar import WorkingCalendar
 from kiemtra.domain.corrections import Change, correct
 from kiemtra.domain.deadlines import open_findings
@@ -38,7 +39,14 @@ from kiemtra.domain.errors import (
 from kiemtra.domain.event_versions import WorkflowCreated, WorkflowEvent
 from kiemtra.domain.ids import inspection_id
 from kiemtra.domain.lifecycle import State, Step, StepFacts, advance
-from kiemtra.domain.record import EVENT_STEPS, Record, RecordAttributes, evolve, new_record
+from kiemtra.domain.record import (
+    EVENT_STEPS,
+    Record,
+    RecordAttributes,
+    evolve,
+    fold_steps,
+    new_record,
+)
 from kiemtra.domain.roles import Actor, actor_fields
 from kiemtra.domain.text import clean_text
 from kiemtra.domain.topics import assign
@@ -283,9 +291,7 @@ class Inspection(RecordAttributes, Aggregate):
         version, name, data = self.steps[-1]
         if day < data["effective_date"]:
             raise UndoBeforeStep(day=day, step_day=data["effective_date"])
-        restored = new_record(self.campaign, self.unit)
-        for _, earlier, earlier_data in self.steps[:-1]:
-            evolve(restored, earlier, earlier_data)
+        restored = fold_steps(self.campaign, self.unit, self.steps[:-1])
         step = str(EVENT_STEPS[name])
         self._step_retracted(state=restored["state"], **actor_fields(actor),
                              effective_date=day, reason=reason, retracted_step=step,
@@ -308,6 +314,29 @@ class Inspection(RecordAttributes, Aggregate):
                         reason=reason, corrected_step=step, corrected_version=version,
                         changes=changes, steps=edited, record=record)
         return changes
+
+    def replan(self, *, day: date, reason: str, plan_version: int,
+               planned_on_site: date | None, rules: r.Rules, calendar: WorkingCalendar,
+               actor: Actor) -> list[dict[str, Any]]:
+        """Derive the open deadlines again under an amended plan (`amendments.py`); records
+        an event only if a deadline (or the planned date) moves. Returns what moved."""
+        steps, record, changes = replanned(self.campaign, self.unit, self.steps, self.record,
+                                           planned_on_site, rules, calendar)
+        if changes:
+            edited = [[v, d] for (v, _, d), (_, _, old) in zip(steps, self.steps, strict=True)
+                      if d != old]
+            self._replanned(state=record["state"], **actor_fields(actor), effective_date=day,
+                            reason=reason, plan_version=plan_version, changes=changes,
+                            steps=edited, record=record)
+        return changes
+
+    def withdraw(self, *, day: date, reason: str, plan_version: int, actor: Actor) -> None:
+        """The unit leaves the plan: only while nothing is recorded for it."""
+        step = self.latest_step()
+        if step is not None:
+            raise UnitAlreadyStarted(unit=self.unit, step=step)
+        self._withdrawn(**actor_fields(actor), effective_date=day, reason=reason,
+                        plan_version=plan_version)
 
     def latest_step(self) -> str | None:
         """The step a retraction would take back (its command name), if any."""
@@ -392,6 +421,20 @@ class Inspection(RecordAttributes, Aggregate):
                                           "record": record})
         edited = {int(version): data for version, data in steps}
         self.steps = [(v, n, edited.get(v, d)) for v, n, d in self.steps]
+
+    @event("Replanned")
+    def _replanned(self, state: str, actor: str, actor_role: str | None, effective_date: date,
+                   reason: str, plan_version: int, changes: list[dict[str, Any]],
+                   steps: list[list[Any]], record: dict[str, Any]) -> None:
+        evolve(self.record, "Replanned", {"state": state, "effective_date": effective_date,
+                                          "record": record})
+        edited = {int(version): data for version, data in steps}
+        self.steps = [(v, n, edited.get(v, d)) for v, n, d in self.steps]
+
+    @event("Withdrawn")
+    def _withdrawn(self, actor: str, actor_role: str | None, effective_date: date,
+                   reason: str, plan_version: int) -> None:
+        self.withdrawn = True
 
     @event("Cancelled")
     def _cancelled(self, state: str, actor: str, actor_role: str | None,

@@ -9,7 +9,7 @@ and never compares them, so it serves both.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -33,6 +33,8 @@ EVENT_STEPS: dict[str, Step | None] = {
     "Cancelled": Step.CANCEL,
     "StepRetracted": None,  # undoes the latest step: the record it restores says the rest
     "Corrected": None,  # corrects an earlier step: the record it carries says the rest
+    "Replanned": None,  # open deadlines derived again under an amended plan: likewise
+    "Withdrawn": None,  # the unit left the plan before any step (the views drop it)
 }
 
 
@@ -113,12 +115,26 @@ def _retracted(record: Record, data: Data, day: Any) -> None:
     record["findings"] = [dict(f) for f in restored["findings"]]
 
 
+def _unchanged(record: Record, data: Data, day: Any) -> None:
+    """An event that changes nothing in the record."""
+
+
+def fold_steps(campaign: str, unit: str, steps: Iterable[tuple[int, str, Data]]) -> Record:
+    """The record that `steps` (version, event name, data) add up to, folded from nothing."""
+    record = new_record(campaign, unit)
+    for _, name, data in steps:
+        evolve(record, name, data)
+    return record
+
+
 EVOLVE: dict[str, Callable[[Record, Data, Any], None]] = {
     "Planned": _planned, "NoticeIssued": _noticed, "Rescheduled": _noticed,
     "ReportSubmitted": _reported, "Inspected": _inspected, "MinutesSigned": _minuted,
     "Concluded": _concluded, "RemediationReported": _remediated, "Cancelled": _cancelled,
     "StepRetracted": _retracted,
     "Corrected": _retracted,  # the record as the corrected steps add up to, whole
+    "Replanned": _retracted,  # the record as the re-derived steps add up to, whole
+    "Withdrawn": _unchanged,
 }
 _STEP_NAMES = {event: step.value for event, step in EVENT_STEPS.items() if step is not None}
 

@@ -23,8 +23,9 @@ class ActorRole(StrEnum):
     UNIT = "unit"
 
 
-IMPORT = "import"
-"""The action of recording a plan; the other actions are the lifecycle's steps."""
+IMPORT, AMEND = "import", "amend"
+"""The actions of recording a plan and a new version of it; the other actions are the
+lifecycle's steps."""
 
 _EVERY_ROLE_BUT_UNIT = frozenset(ActorRole) - {ActorRole.UNIT}
 _LEADERS = frozenset({ActorRole.LEADER, ActorRole.DEPUTY})
@@ -40,11 +41,12 @@ PERMISSIONS: dict[str, frozenset[ActorRole]] = {
     "remediate": _LEADERS | {ActorRole.SECRETARIAT, ActorRole.UNIT},
     "cancel": frozenset({ActorRole.LEADER}),
     "document": _LEADERS | {ActorRole.SECRETARIAT},
+    AMEND: frozenset({ActorRole.LEADER, ActorRole.SECRETARIAT}),
 }
 """The matrix of the README: leader every step; deputy all but conclude and cancel;
 secretariat notify, reschedule, report, remediate; member minutes; unit its own
 report and remediation; documents are issued by the leaders and the secretariat (the
-văn thư's side of the team)."""
+văn thư's side of the team); a plan is amended by its leader or its secretariat."""
 
 ROLE_ORDER = tuple(ActorRole)
 

@@ -22,11 +22,11 @@ CAMPAIGN, INSPECTION, DELIVERY, REGISTER = "campaign", "inspection", "delivery",
 
 # Every event class each aggregate has stored or stores: (aggregate, stream kind, events).
 AGGREGATES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "Campaign": (CAMPAIGN, ("PlanImported", "DocumentIssued", "DocumentVoided")),
+    "Campaign": (CAMPAIGN, ("PlanImported", "DocumentIssued", "DocumentVoided", "PlanAmended")),
     "Inspection": (INSPECTION, (
         "Planned", "NoticeIssued", "Rescheduled", "ReportSubmitted", "Inspected",
         "MinutesSigned", "Concluded", "RemediationReported", "Cancelled", "StepRetracted",
-        "Corrected")),
+        "Corrected", "Replanned", "Withdrawn")),
     "Delivery": (DELIVERY, (
         "Claimed", "AttemptStarted", "Sent", "FailedTemporarily", "FailedPermanently")),
     "DocumentSeries": (REGISTER, ("Opened", "NumberTaken")),
@@ -38,7 +38,7 @@ PREFIX = "kiemtra:"
 LEGACY_MODULES = {"Campaign": "domain.campaign", "Inspection": "domain.inspection",
                   "Delivery": "domain.delivery"}
 LEGACY_EVENTS = {"Campaign": ("PlanImported",),
-                 "Inspection": AGGREGATES["Inspection"][1][:-2],  # not StepRetracted, Corrected
+                 "Inspection": AGGREGATES["Inspection"][1][:9],  # Planned … Cancelled
                  "Delivery": AGGREGATES["Delivery"][1]}
 
 

@@ -31,6 +31,9 @@ STEPS: dict[str, tuple[str, str]] = {
     "document": ("Ban hành văn bản", "document issued"),
     "undo": ("Thu hồi bước", "step retracted"),
     "correct": ("Sửa bước đã ghi", "step corrected"),
+    "amend": ("Sửa đổi kế hoạch", "plan amended"),
+    "replan": ("Tính lại hạn theo kế hoạch sửa đổi", "deadlines re-derived"),
+    "withdraw": ("Bỏ khỏi kế hoạch", "removed from the plan"),
 }
 
 WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")

@@ -184,6 +184,19 @@ class SqliteSink:
     def campaign(self, row: dict[str, Any]) -> None:
         self._add(schema.CAMPAIGNS.name, row)
 
+    def campaign_amended(self, row: dict[str, Any]) -> None:
+        self.flush()
+        names = [n for n in schema.CAMPAIGNS.names if n not in ("code_key", "position")]
+        self.db.execute(f"UPDATE {schema.CAMPAIGNS.name} SET "
+                        f"{', '.join(f'{n} = ?' for n in names)} WHERE code_key = ?",
+                        [*(row[n] for n in names), row["code_key"]])
+
+    def remove(self, originator_id: str) -> None:
+        self.flush()
+        for view in (schema.INSPECTIONS, schema.DEADLINES):
+            self.db.execute(f"DELETE FROM {view.name} WHERE originator_id = ?",
+                            (originator_id,))
+
     def delivery(self, row: dict[str, Any]) -> None:
         self._add(schema.DELIVERIES.name, row)
 
@@ -401,6 +414,27 @@ class EngineSink:
 
     def campaign(self, row: dict[str, Any]) -> None:
         self.campaigns[row["code_key"]] = _typed(schema.CAMPAIGNS, row)
+
+    def campaign_amended(self, row: dict[str, Any]) -> None:
+        from sqlalchemy import update
+
+        from kiemtra.projections import tables
+
+        self.flush()
+        values = {k: v for k, v in _typed(schema.CAMPAIGNS, dict(row)).items()
+                  if k not in ("code_key", "position")}
+        self.conn.execute(update(tables.campaigns).where(
+            tables.campaigns.c.code_key == row["code_key"]).values(**values))
+
+    def remove(self, originator_id: str) -> None:
+        from sqlalchemy import delete
+
+        from kiemtra.projections import tables
+
+        self.flush()
+        self.inspections.pop(originator_id, None)
+        for table in (tables.inspections, tables.deadlines):
+            self.conn.execute(delete(table).where(table.c.originator_id == originator_id))
 
     def delivery(self, row: dict[str, Any]) -> None:
         self.deliveries[row["originator_id"]] = _typed(schema.DELIVERIES, row)

@@ -34,15 +34,20 @@ EVENT_MOMENTS: dict[str, tuple[str, ...]] = {
     "RemediationReported": ("effective_date",), "Cancelled": ("effective_date",),
     "StepRetracted": ("effective_date",),  # and the whole record it restores: deep
     "Corrected": ("effective_date",),  # and the steps' data and the record: deep
+    "Replanned": ("effective_date",),  # likewise
+    "Withdrawn": ("effective_date",),
     "Claimed": ("due", "claimed_at"), "AttemptStarted": ("at",), "Sent": ("at",),
     "FailedTemporarily": ("retry_after",), "FailedPermanently": (),
 }
 
 
+DEEP = ("StepRetracted", "Corrected", "Replanned")
+
+
 def flat_decoder(event: str) -> Callable[[bytes], dict[str, Any]]:
     """A decoder for one kind of event that unwraps only the moments the views read
     (a third of `flat_decode`'s time per event: it is the fold's inner loop)."""
-    if event in ("StepRetracted", "Corrected"):  # rare, a whole record deep: all unwrapped
+    if event in DEEP:  # rare, a whole record deep: all unwrapped
         return deep_flat_decode
     keys = EVENT_MOMENTS[event]
     findings = event == "Concluded"
@@ -66,7 +71,7 @@ def flat_decoder(event: str) -> Callable[[bytes], dict[str, Any]]:
 def flat_decode(state: bytes) -> dict[str, Any]:
     """An inspection or delivery event: its top-level moments and its findings' dates (a
     retraction's restored record: all of it)."""
-    if b'"restored"' in state or b'"corrected_version"' in state:
+    if b'"restored"' in state or b'"corrected_version"' in state or b'"plan_version"' in state:
         retraction: dict[str, Any] = deep_flat_decode(state)
         return retraction
     data: dict[str, Any] = orjson.loads(state)

@@ -44,9 +44,16 @@ class Sink(Protocol):
 
     def delivery(self, row: dict[str, Any]) -> None: ...
 
+    def campaign_amended(self, row: dict[str, Any]) -> None:
+        """The campaign's row (written before) takes `row`'s values but its position."""
+
+    def remove(self, originator_id: str) -> None:
+        """The inspection's row and deadlines go (its unit left the plan)."""
+
     def flush(self) -> None: ...
 
 
+AMENDED_SEQ = 100_000  # the place of the units of amendment N: from N × this (plans are small)
 FINISHING = frozenset({"remediated", "cancelled", "concluded"})  # states that may end one
 
 
@@ -79,6 +86,8 @@ class Fold:
         self.superseded: list[tuple[str, int]] = []  # (stream, version) written too early
         self.routes: dict[str, Route] = {}
         self.plans = 0  # PlanImported events read
+        self.campaign_rows: dict[str, dict[str, Any]] = {}  # by code_key: the latest plan's
+        self.amended_rows: dict[str, dict[str, Any]] = {}  # amended, imported before
 
     def feed(self, events: Iterable[Event], hook: Hook | None = None) -> int:
         """Fold `events`; returns how many were read (other streams' events included).
@@ -97,6 +106,10 @@ class Fold:
 
     def close(self) -> None:
         """Write the rows still open (or, catching up, every row touched)."""
+        for campaign in self.campaign_rows.values():
+            self.sink.campaign(campaign)
+        for campaign in self.amended_rows.values():
+            self.sink.campaign_amended(campaign)
         for row in self.rows.values():
             self.sink.inspection(row)
         for oid, (version, record) in self.deliveries.items():
@@ -109,9 +122,11 @@ class Fold:
         """The handler of a topic's events, bound to what it needs for that kind of event."""
         kind, name = kind_of(topic) or ("", "")
         if kind == INSPECTION:
-            return self._inspection_route(name)
+            return self._withdrawn if name == "Withdrawn" else self._inspection_route(name)
         if kind == CAMPAIGN and name == "PlanImported":
             return self._plan_imported
+        if kind == CAMPAIGN and name == "PlanAmended":
+            return self._plan_amended
         if kind == DELIVERY:
             return partial(self._delivery_event, name)
         return self._other_event
@@ -122,12 +137,38 @@ class Fold:
     def _plan_imported(self, position: int, oid: str, version: int, state: bytes) -> None:
         data = orjson.loads(state)  # the few dates it uses are read as their text
         self.plans += 1
+        self._plan(position, data, data["plan"]["units"])
+
+    def _plan_amended(self, position: int, oid: str, version: int, state: bytes) -> None:
+        """A new version of a plan: the campaign's row points at it, its new units get
+        their rows (a unit that left the plan goes with its own `Withdrawn` event)."""
+        data = orjson.loads(state)
+        self.plans += 1  # read by both processes of a parallel rebuild, like an import
+        self._plan(position, data, data["plan"]["units"], set(data["added"]),
+                   base=AMENDED_SEQ * (int(data["plan_version"]) - 1))
+
+    def _plan(self, position: int, data: dict[str, Any], units: list[dict[str, Any]],
+              only: set[str] | None = None, base: int = 0) -> None:
+        """A plan imported (`only` None) or amended (`only`: the units it adds). An
+        amendment keeps the campaign's place (the import's position) and points the row
+        at the new plan; a row not in this fold is updated in place at `close`."""
         if self.campaigns:
-            self.sink.campaign(campaign_row(position, data))
-        rows = plan_rows(data["code"], data["plan"]["units"])
+            row = campaign_row(position, data)
+            known = self.campaign_rows.get(row["code_key"])
+            if only is None:
+                self.campaign_rows[row["code_key"]] = row
+            elif known is not None:
+                known.update({k: v for k, v in row.items() if k != "position"})
+            else:
+                self.amended_rows[row["code_key"]] = row
+        rows = plan_rows(data["code"], units, only, base)
         owns = self.owns
         self.rows.update(rows if owns is None else
                          {oid: row for oid, row in rows.items() if owns(oid)})
+
+    def _withdrawn(self, position: int, oid: str, version: int, state: bytes) -> None:
+        self.rows.pop(oid, None)
+        self.sink.remove(oid)
 
     def _inspection_route(self, name: str) -> Route:
         """The handler of one kind of inspection event (a closure over what it uses: the

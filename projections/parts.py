@@ -32,7 +32,7 @@ SPLIT = "88"  # the helper owns the streams whose id ends below this (53%: the r
 # also copies the helper's rows in; balanced by measurement, bench/national_scale.py)
 Share = tuple[str, str | None]  # (first, end): stream ids ending in [first, end)
 EVERY: Share = ("", None)
-PLAN_TOPICS = of_events("PlanImported")
+PLAN_TOPICS = of_events("PlanImported", "PlanAmended")
 EVENTS = ("SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
           "WHERE rowid <= ? AND (topic IN ({plans}) OR (substr(originator_id, -2) >= ?{end}))"
           " ORDER BY rowid")

@@ -30,7 +30,8 @@ class CampaignNotYetImported(InvalidInput):
 
 def plan_record(database: Database, code: str, at: datetime | None = None
                 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(the plan's stored record, who imported it and when), as of `at` if given."""
+    """(the stored record of the plan in force, who imported it and when, and its last
+    amendment if any), as of `at` if given."""
     if not database.exists():
         raise UnknownCampaign(code=code)
     store = open_store(database)
@@ -44,8 +45,15 @@ def plan_record(database: Database, code: str, at: datetime | None = None
     if at is not None and first.timestamp > at:
         raise CampaignNotYetImported(code=first.code, at=_moment(at),
                                      imported_at=_moment(first.timestamp))
-    return first.plan, {"imported_by": first.actor, "imported_on": first.effective_date,
-                        "recorded_at": first.timestamp.isoformat()}
+    versions = [e for e in events if hasattr(e, "plan") and (at is None or e.timestamp <= at)]
+    latest = versions[-1]
+    amended = None if latest is first else {
+        "version": latest.plan_version, "amended_by": latest.actor,
+        "amended_on": latest.effective_date, "reason": latest.reason,
+        "recorded_at": latest.timestamp.isoformat()}
+    return latest.plan, {"imported_by": first.actor, "imported_on": first.effective_date,
+                         "recorded_at": first.timestamp.isoformat(), "version": len(versions),
+                         "amended": amended}
 
 
 def _moment(at: datetime) -> tuple[str, str]:

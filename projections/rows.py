@@ -136,7 +136,8 @@ def _text(value: Any) -> Any:
 
 
 def campaign_row(position: int, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The view_campaigns row of a PlanImported event recorded at `position`."""
+    """The view_campaigns row of a PlanImported (or PlanAmended) event recorded at
+    `position`: the plan in force is read from there."""
     plan, code = data["plan"], data["code"]
     return {
         "code_key": code.casefold(), "code": code, "title": plan["title"],
@@ -144,15 +145,22 @@ def campaign_row(position: int, data: Mapping[str, Any]) -> dict[str, Any]:
         "period_end": _text(plan["period"]["end"]),
         "secretariat_name": plan["secretariat"]["name"],
         "leader_name": next((m["name"] for m in plan["team"] if m["role"] == "leader"), ""),
-        "imported_on": _text(data["effective_date"]), "position": position,
+        "imported_on": _text(data.get("imported_on") or data["effective_date"]),
+        "position": position, "plan_position": position,
     }
 
 
-def plan_rows(code: str, units: Iterable[Mapping[str, Any]]) -> dict[str, Row]:
-    """The new rows of a plan's inspections, by stream id, in the plan's unit order."""
+def plan_rows(code: str, units: Iterable[Mapping[str, Any]], only: set[str] | None = None,
+              base: int = 0) -> dict[str, Row]:
+    """The new rows of a plan's inspections (of the units in `only`, if given), by stream
+    id, in the plan's unit order from `base` (an amendment's units come after those of
+    the versions before, whatever their place in the file: the order never ties)."""
     rows = {}
     key = code.casefold()
-    for seq, unit in enumerate(units):
+    for index, unit in enumerate(units):
+        seq = base + index
+        if only is not None and unit["code"] not in only:
+            continue
         oid = inspection_key(code, unit["code"])
         rows[oid] = Row(oid, new_record(code, unit["code"]), 0, key, seq, unit["name"])
     return rows

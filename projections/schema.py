@@ -17,8 +17,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 # Raise when a view's columns or indexes change: views of another version are rebuilt on
-# first use. 6: no index on view_inspections.next_deadline (no query used it).
-SCHEMA_VERSION = 6
+# first use. 6: no index on view_inspections.next_deadline (no query used it). 7:
+# view_campaigns.plan_position, where the plan in force is (amendments).
+SCHEMA_VERSION = 7
 
 TEXT, CODE, NAME, TAG, STREAM = "text", "code", "name", "tag", "stream"
 INT, DATE, BOOL, JSON = "int", "date", "bool", "json"
@@ -71,9 +72,10 @@ CAMPAIGNS = View("view_campaigns", _columns(
     "code code", "title text", "authority text", "period_start date", "period_end date",
     "secretariat_name text", "leader_name text",  # for the due list, without the plan
     "imported_on date",
-    # The notification id of the PlanImported event: import order, and where the plan
-    # itself is read (`views.plan_at`) instead of keeping a second copy of it here.
-    "position int",
+    # The notification id of the PlanImported event (import order), and of the event of
+    # the plan in force (the import or the last PlanAmended): where the plan itself is
+    # read (`views.plan_at`) instead of keeping a second copy of it here.
+    "position int", "plan_position int",
 ), (Index("ux_view_campaigns", ("code_key",), unique=True),))
 
 INSPECTIONS = View("view_inspections", _columns(

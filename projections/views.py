@@ -56,7 +56,7 @@ FAILED_SQL = """
 SELECT * FROM view_deliveries WHERE state IN ('failed', 'retry') ORDER BY due, key
 """
 DEADLINES_SQL = """
-SELECT d.kind, d.due, d.finding, i.*, c.position AS plan_position FROM view_deadlines d
+SELECT d.kind, d.due, d.finding, i.*, c.plan_position FROM view_deadlines d
 JOIN view_inspections i ON i.originator_id = d.originator_id
 JOIN view_campaigns c ON c.code_key = d.campaign_key
 WHERE d.due >= :first AND d.due <= :last
@@ -183,9 +183,12 @@ class Views:
         with self.reader() as r:
             if code:
                 camp = _campaign(r, code)
-                units = plan_at(r, camp["position"])["units"]
-                ids = [campaign_id(camp["code"]).hex] + [
-                    inspection_id(camp["code"], u["code"]).hex for u in units]
+                units = plan_at(r, camp["plan_position"])["units"]
+                owner = campaign_id(camp["code"]).hex
+                gone = [c for e in r.events_of([owner])
+                        for c in flat_decode(e[4]).get("withdrawn", ())]  # left the plan
+                ids = [owner] + [inspection_id(camp["code"], c).hex
+                                 for c in [*(u["code"] for u in units), *gone]]
                 batches: Iterable[list[Any]] = [r.events_of(ids)]
             else:
                 batches = _batches(lambda after: r.events_after(after, 5000))
@@ -285,7 +288,7 @@ class Views:
         """The data behind the secretariat's 'Báo cáo kết quả kiểm tra'."""
         with self.reader() as r:
             camp = _campaign(r, code)
-            plan = plan_at(r, camp["position"])
+            plan = plan_at(r, camp["plan_position"])
             rows = [Row.from_db(row) for row in r.rows(
                 STATUS_SQL.format(where="WHERE i.campaign_key = :key"),
                 {"key": camp["code_key"]})]

@@ -40,7 +40,12 @@ if TYPE_CHECKING:
         write_file,
     )
     from kiemtra.workflow.receipts import receipt
-    from kiemtra.workflow.services import Workflow, existing_workflow, import_plan_file
+    from kiemtra.workflow.services import (
+        Workflow,
+        amend_plan_file,
+        existing_workflow,
+        import_plan_file,
+    )
     from kiemtra.workflow.store import EventStore, open_store, read_attachment
 
 _HOMES = {
@@ -53,14 +58,16 @@ _HOMES = {
     "UnreadableFile": "errors", "UnwritableFile": "errors",
     "read_attachments": "files", "read_text_file": "files", "write_file": "files",
     "receipt": "receipts",
-    "Workflow": "services", "existing_workflow": "services", "import_plan_file": "services",
+    "Workflow": "services", "amend_plan_file": "services", "existing_workflow": "services",
+    "import_plan_file": "services",
     "AttachmentBlob": "files", "EventStore": "store", "open_store": "store",
     "read_attachment": "store",
 }
 __all__ = [
     "DEMO_DOCUMENTS", "VIETNAM", "AttachmentBlob", "ConcurrentChange", "Database", "DemoStep",
     "EventStore", "InvalidSetting", "Paper", "StorageUnavailable", "UnreadableFile",
-    "UnwritableFile", "Workflow", "demo_database", "draft_document", "existing_workflow",
+    "UnwritableFile", "Workflow", "amend_plan_file", "demo_database", "draft_document",
+    "existing_workflow",
     "import_plan_file", "issue_document", "metrics_text", "now", "open_store",
     "read_attachment", "read_attachments", "read_text_file", "receipt", "run_demo",
     "template_text",

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from kiemtra.domain.amendments import NothingToAmend, check_amendment, plan_changes
 from kiemtra.domain.campaign import Campaign
-from kiemtra.domain.corrections import Change
+from kiemtra.domain.corrections import AbsenceCorrectedByLeader, Change
 from kiemtra.domain.errors import (
-    AbsenceNotApproved,
     CampaignExists,
     DocumentNotVoided,
     NothingToUndo,
@@ -27,6 +27,7 @@ from kiemtra.domain.metrics import parse_metrics_text
 from kiemtra.domain.plan import Plan, parse_plan_text
 from kiemtra.domain.record import status_row
 from kiemtra.domain.roles import (
+    AMEND,
     CORRECT,
     IMPORT,
     Actor,
@@ -52,6 +53,15 @@ def existing_workflow(database: Database, actor: str, campaign: str) -> Workflow
     if not database.exists():
         raise UnknownCampaign(code=campaign)
     return Workflow(open_store(database), actor)
+
+
+def amend_plan_file(database: Database, actor: str, path: str, *, reason: str, day: date,
+                    dry_run: bool = False) -> dict[str, Any]:
+    """Validate the new version of a plan, then amend the campaign of its code (or, with
+    `dry_run`, only say what would change)."""
+    plan = parse_plan_text(read_text_file(path), path)
+    return existing_workflow(database, actor, plan.code).amend_plan(plan, reason=reason,
+                                                                    day=day, dry_run=dry_run)
 
 
 def import_plan_file(database: Database, actor: str, path: str, day: date) -> Plan:
@@ -82,23 +92,70 @@ class Workflow:
         actor = authorize(plan, self.actor, IMPORT)
         if self.store.get(campaign_id(plan.code)) is not None:
             raise CampaignExists(code=plan.code)
-        calendar = plan.calendar()
         campaign = Campaign(code=plan.code, plan=plan.source, **actor_fields(actor),
                             effective_date=today)
-        inspections = [
-            Inspection(
-                campaign=plan.code,
-                unit=unit.code,
-                planned_on_site=unit.planned_on_site,
-                notice_due=(latest_notice(unit.planned_on_site, plan.rules, calendar)
-                            if unit.planned_on_site else None),
-                **actor_fields(actor),
-                effective_date=today,
-            )
-            for unit in plan.units
-        ]
+        inspections = [self._planned(plan, unit.code, unit.planned_on_site, actor, today)
+                       for unit in plan.units]
         self.store.save_atomically(campaign, *inspections)
         return plan
+
+    def amend_plan(self, new: Plan, *, reason: str, day: date, dry_run: bool = False
+                   ) -> dict[str, Any]:
+        """Record `new` as the next version of its campaign's plan, in one transaction with
+        the inspections of the units it adds, the removal of those it drops and the open
+        deadlines it derives again (`domain/amendments.py`). Everything is checked before
+        anything is saved; `dry_run` saves nothing and says what would change."""
+        owner: Campaign | None = self.store.get(campaign_id(new.code))
+        if owner is None:
+            raise UnknownCampaign(code=new.code)
+        old = owner.plan
+        actor = authorize(old, self.actor, AMEND)
+        reason = clean_text("reason", reason)
+        check_amendment(old, new, owner.withdrawn)
+        changes = plan_changes(old, new)
+        if not changes:
+            raise NothingToAmend()
+        version = owner.plan_version + 1
+        kept = {u.code for u in old.units}
+        added = [u for u in new.units if u.code not in kept]
+        removed = [u.code for u in old.units if u.code not in {n.code for n in new.units}]
+        touched: list[Any] = []
+        for code in removed:
+            inspection: Inspection = self.store.load(inspection_id(old.code, code))
+            inspection.withdraw(day=day, reason=reason, plan_version=version, actor=actor)
+            touched.append(inspection)
+        calendar = new.calendar()
+        deadlines = []
+        for unit in new.units:
+            if unit.code not in kept:
+                continue
+            inspection = self.store.load(inspection_id(old.code, unit.code))
+            moved = inspection.replan(day=day, reason=reason, plan_version=version,
+                                      planned_on_site=unit.planned_on_site, rules=new.rules,
+                                      calendar=calendar, actor=actor)
+            if moved:
+                touched.append(inspection)
+                deadlines += [{"unit": unit.code, "unit_name": unit.name, **c} for c in moved]
+        touched += [self._planned(new, unit.code, unit.planned_on_site, actor, day)
+                    for unit in added]
+        owner.amend_plan(plan=new.source, reason=reason, changes=changes,
+                         added=[u.code for u in added], withdrawn=removed,
+                         **actor_fields(actor), effective_date=day)
+        if not dry_run:
+            self.store.save_atomically(owner, *touched)
+            self._plans.pop(new.code.casefold(), None)
+        return {"campaign": owner.code, "version": version, "dry_run": dry_run,
+                "changes": changes, "deadlines": deadlines}
+
+    @staticmethod
+    def _planned(plan: Plan, unit: str, planned_on_site: date | None, actor: Actor,
+                 day: date) -> Inspection:
+        """A new unit's inspection, planned (at import, or by an amendment)."""
+        return Inspection(
+            campaign=plan.code, unit=unit, planned_on_site=planned_on_site,
+            notice_due=(latest_notice(planned_on_site, plan.rules, plan.calendar())
+                        if planned_on_site else None),
+            **actor_fields(actor), effective_date=day)
 
     # --- steps of one inspection -----------------------------------------------------
 
@@ -197,6 +254,11 @@ class Workflow:
         if issued and not void_documents:
             raise DocumentNotVoided(step=step, symbols=[d["symbol"] for d in issued])
         inspection.retract(day=day, reason=reason, actor=actor)
+        # The record restored is the one before the step, its deadlines derived under the
+        # plan of that time: under an amended plan they are derived again (`Replanned`).
+        inspection.replan(day=day, reason=reason, plan_version=owner.plan_version,
+                          planned_on_site=unit_info.planned_on_site, rules=plan.rules,
+                          calendar=plan.calendar(), actor=actor)
         for document in issued:
             owner.void_document(document, reason=reason, **actor_fields(actor),
                                 effective_date=day)
@@ -216,7 +278,8 @@ class Workflow:
         for member in change.absent or ():
             plan.member(member)
         if change.absent and actor.id != plan.leader.id:
-            raise AbsenceNotApproved(absent=sorted(set(change.absent)), leader=plan.leader.id)
+            raise AbsenceCorrectedByLeader(absent=sorted(set(change.absent)),
+                                           leader=plan.leader.id)
         inspection: Inspection = self.store.load(inspection_id(plan.code, unit_info.code))
         changes = inspection.correct(day=day, step=step, change=change, reason=reason,
                                      rules=plan.rules, calendar=plan.calendar(), actor=actor)

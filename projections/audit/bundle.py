@@ -150,6 +150,7 @@ def _write_log(z: zipfile.ZipFile, conn: sqlite3.Connection, start: int, head: i
                                "hash": link.hex()}))
             links += 1
             if UUID(oid) in streams:
+                grow(streams, topic, payload)
                 line = {**stored, "state": payload.decode("utf-8"), "hash": link.hex()}
                 event_lines.append(_line(line))
                 campaign_events[position] = line
@@ -185,7 +186,19 @@ def _line(data: dict[str, Any]) -> bytes:
 
 
 def campaign_streams(code: str, plan: dict[str, Any]) -> set[UUID]:
+    """The streams of a campaign as imported; `grow` adds the units of its amendments."""
     return {campaign_id(code)} | {inspection_id(code, str(u["code"])) for u in plan["units"]}
+
+
+AMENDED = frozenset(of_events("PlanAmended"))
+
+
+def grow(streams: set[UUID], topic: str, payload: bytes) -> None:
+    """An amendment of the campaign's plan (an event of a stream in `streams`): the units
+    it adds belong to the campaign from then on, in the log and in its bundle."""
+    if topic in AMENDED:
+        data = json.loads(payload)
+        streams.update(inspection_id(str(data["code"]), str(code)) for code in data["added"])
 
 
 @dataclass(frozen=True)
@@ -297,6 +310,7 @@ def _bundle_entries(links: list[dict[str, Any]], events: dict[int, dict[str, Any
             stored: bytes | None = bytes.fromhex(str(ln["hash"]))
             if event is not None:
                 seen.add(position)
+                grow(streams, str(event["topic"]), str(event["state"]).encode())
                 canonical = canonical_bytes(
                     str(event["originator_id"]), int(event["originator_version"]),
                     str(event["topic"]), hashlib.sha256(str(event["state"]).encode()).digest())

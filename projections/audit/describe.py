@@ -94,24 +94,49 @@ def _describe(row: dict[str, Any], d: dict[str, Any], vi: bool, day: Any, lang: 
             from kiemtra.domain.vocabulary import state_label, step_label
 
             step = step_label(d["retracted_step"], lang)
-            return (f"Thu hồi bước «{step}» (phiên bản {d['retracted_version']}), trở lại trạng "
+            which = _entry(row, d["retracted_version"], vi)
+            return (f"Thu hồi bước «{step}» ({which}), trở lại trạng "
                     f"thái «{state_label(d['state'], lang)}»; lý do: {d['reason']}" if vi else
-                    f"Retracted the step '{step}' (version {d['retracted_version']}), back to "
+                    f"Retracted the step '{step}' ({which}), back to "
                     f"'{state_label(d['state'], lang)}'; reason: {d['reason']}")
         case "Corrected":
             from kiemtra.domain.vocabulary import step_label
 
             step = step_label(d["corrected_step"], lang)
             what = "; ".join(change_text(c, lang) for c in d["changes"])
-            return (f"Sửa bước «{step}» (phiên bản {d['corrected_version']}): {what}; lý do: "
-                    f"{d['reason']}" if vi else f"Corrected the step '{step}' (version "
-                    f"{d['corrected_version']}): {what}; reason: {d['reason']}")
+            which = _entry(row, d["corrected_version"], vi)
+            return (f"Sửa bước «{step}» ({which}): {what}; lý do: "
+                    f"{d['reason']}" if vi else f"Corrected the step '{step}' ({which}): "
+                    f"{what}; reason: {d['reason']}")
+        case "PlanAmended":
+            what = "; ".join(amendment_text(c, lang) for c in d["changes"])
+            return (f"Sửa đổi kế hoạch (lần {d['plan_version'] - 1}): {what}; lý do: "
+                    f"{d['reason']}" if vi else f"Plan amended (amendment "
+                    f"{d['plan_version'] - 1}): {what}; reason: {d['reason']}")
+        case "Replanned":
+            what = "; ".join(change_text(c, lang) for c in d["changes"])
+            return (f"Tính lại hạn theo kế hoạch sửa đổi (lần {d['plan_version'] - 1}): "
+                    f"{what}" if vi else f"Deadlines derived again under the amended plan "
+                    f"(amendment {d['plan_version'] - 1}): {what}")
+        case "Withdrawn":
+            return (f"Bỏ khỏi kế hoạch (sửa đổi lần {d['plan_version'] - 1}); lý do: "
+                    f"{d['reason']}" if vi else f"Removed from the plan (amendment "
+                    f"{d['plan_version'] - 1}); reason: {d['reason']}")
         case "DocumentVoided":
             return (f"Văn bản số {d['symbol']} hết hiệu lực; lý do: {d['reason']}" if vi
                     else f"Document {d['symbol']} void; reason: {d['reason']}")
         case "Cancelled":
             return f"Lý do: {d['reason']}" if vi else f"Reason: {d['reason']}"
     return ", ".join(f"{k}={v}" for k, v in d.items())
+
+
+def _entry(row: dict[str, Any], version: Any, vi: bool) -> str:
+    """The entry a correction or retraction changes: its STT in the trail ('#12') when the
+    rows read hold it, else the version of the unit's stream ('phiên bản 4')."""
+    seq = row.get("target_seq")
+    if seq is not None:
+        return f"#{seq}"
+    return f"phiên bản {version}" if vi else f"version {version}"
 
 
 CHANGE_WORDS = {
@@ -122,6 +147,8 @@ CHANGE_WORDS = {
     "text": ("nội dung", "text"), "remediate_by": ("hạn khắc phục", "remediate by"),
     "report_late": ("báo cáo muộn", "report late"),
     "conclusion_late": ("kết luận muộn", "conclusion late"),
+    "planned_on_site": ("ngày kiểm tra dự kiến", "planned on-site date"),
+    "notice_due": ("hạn thông báo", "notice due"),
 }
 
 
@@ -151,7 +178,7 @@ def _value(value: Any, lang: str) -> str:
     if isinstance(value, bool):
         return ("có" if value else "không") if lang == "vi" else ("yes" if value else "no")
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return ", ".join(_value(v, lang).strip("«»") for v in value)
     if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
         try:
             return format_value(date.fromisoformat(value), lang)
@@ -166,3 +193,59 @@ def _files(details: dict[str, Any], lang: str) -> str:
         return ""
     names = ", ".join(f"{f['name']} (SHA-256 {f['sha256'][:12]}…)" for f in files)
     return ("; tệp đính kèm: " if lang == "vi" else "; attachments: ") + names
+
+
+SECTION_WORDS = {
+    "plan": ("kế hoạch", "plan"), "rules": ("quy tắc", "rule"), "calendar": ("lịch", "calendar"),
+    "secretariat": ("cơ quan thường trực", "secretariat"), "team": ("thành viên", "member"),
+    "units": ("đơn vị", "unit"), "documents": ("văn bản ([documents])", "documents"),
+    "reminders": ("thư nhắc ([reminders])", "reminders"),
+}
+RULE_WORDS = {
+    "notice": ("thông báo trước ngày kiểm tra", "notice before the visit"),
+    "report_lead": ("nộp báo cáo trước ngày kiểm tra", "report before the visit"),
+    "conclusion_within": ("kết luận trong", "conclusion within"),
+    "remediation_within": ("khắc phục trong", "remediation within"),
+}
+AMEND_FIELDS = {
+    "title": ("tên kế hoạch", "title"), "authority": ("cơ quan ban hành", "authority"),
+    "place": ("địa danh", "place"), "number": ("số kế hoạch", "number"),
+    "issued_on": ("ngày ban hành", "issued on"), "data_from": ("số liệu từ ngày", "data from"),
+    "period_start": ("ngày bắt đầu", "period start"), "period_end": ("ngày kết thúc", "period end"),
+    "basis": ("căn cứ", "basis"), "contents": ("nội dung", "contents"),
+    "extra_days_off": ("ngày nghỉ thêm", "extra days off"),
+    "extra_working_days": ("ngày làm bù", "extra working days"),
+    "id": ("mã", "id"), "name": ("tên", "name"), "email": ("email", "email"),
+    "role": ("vai trò", "role"), "title_member": ("chức vụ", "title"),
+    "head": ("thủ trưởng", "head"), "planned_on_site": ("ngày kiểm tra dự kiến",
+                                                        "planned on-site date"),
+}
+
+
+def amendment_text(c: dict[str, Any], lang: str) -> str:
+    """'thêm đơn vị kt (Phòng Kinh tế)', 'quy tắc report_lead: 5 ngày làm việc → 3 …'."""
+    vi = lang == "vi"
+    section = SECTION_WORDS[c["section"]][0 if vi else 1]
+    item = f" {c['item']}" if c["item"] and c["section"] != "secretariat" else ""
+    if c["change"] == "added":
+        return (f"thêm {section}{item} ({c['new']})" if vi
+                else f"{section}{item} added ({c['new']})")
+    if c["change"] == "removed":
+        return (f"bỏ {section}{item} ({c['old']})" if vi
+                else f"{section}{item} removed ({c['old']})")
+    if c["section"] == "rules":
+        rule = RULE_WORDS.get(c["item"], (c["item"], c["item"]))[0 if vi else 1]
+        return f"{section} {rule}: {_span(c['old'], lang)} → {_span(c['new'], lang)}"
+    if c["field"] is None:
+        return f"sửa {section}" if vi else f"{section} changed"
+    key = "title_member" if c["field"] == "title" and c["section"] == "team" else c["field"]
+    label = AMEND_FIELDS.get(key, (key, key))[0 if vi else 1]
+    return f"{section}{item}, {label}: {_value(c['old'], lang)} → {_value(c['new'], lang)}"
+
+
+def _span(period: dict[str, Any], lang: str) -> str:
+    working = period["kind"] == "working"
+    if lang == "vi":
+        return f"{period['days']} {'ngày làm việc' if working else 'ngày'}"
+    days = period["days"]
+    return f"{days} {'working' if working else 'calendar'} day{'' if days == 1 else 's'}"

@@ -36,7 +36,8 @@ from kiemtra.workflow import VIETNAM, Database, EventStore, open_store
 
 STEP_OF_EVENT = {"PlanImported": "import", "Planned": "plan", "DocumentIssued": "document",
                  "DocumentVoided": "document", "StepRetracted": "undo",
-                 "Corrected": "correct"} | {
+                 "Corrected": "correct", "PlanAmended": "amend", "Replanned": "replan",
+                 "Withdrawn": "withdraw"} | {
     name: str(step) for name, step in EVENT_STEPS.items() if step is not None}
 UNREADABLE = "Unreadable"
 ENVELOPE = {"originator_id", "originator_version", "originator_topic", "timestamp", "actor",
@@ -104,7 +105,7 @@ def audit_rows(store: EventStore, where: AuditFilter = AuditFilter()) -> list[di
         if where.until is not None and recorded_on > where.until:
             continue
         rows.append(row)
-    if unit is not None and not any(u.code == unit for p in trail.plans.values()
+    if unit is not None and not any(u.code == unit for p in trail.all_plans()
                                      for u in p.units):
         raise UnknownUnitAnywhere(unit=where.unit)
     return rows
@@ -113,7 +114,8 @@ def audit_rows(store: EventStore, where: AuditFilter = AuditFilter()) -> list[di
 def mark_changes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A retracted or corrected step stays in the trail as first recorded, marked with the
     position of its retraction (`retracted_by`) or corrections (`corrected_by`, a list),
-    keys present only on such rows, beside the retraction or correction itself."""
+    keys present only on such rows, beside the retraction or correction itself, which is
+    marked with the position of the entry it changes (`target_seq`)."""
     at: dict[tuple[str, str | None, int], dict[str, Any]] = {}
     for row in rows:
         if row["event"] == UNREADABLE:
@@ -123,11 +125,13 @@ def mark_changes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                                 int(row["details"]["retracted_version"])))
             if retracted is not None:
                 retracted["retracted_by"] = row["seq"]
+                row["target_seq"] = retracted["seq"]
         elif row["event"] == "Corrected":
             corrected = at.get((row["campaign"], row["unit"],
                                 int(row["details"]["corrected_version"])))
             if corrected is not None:
                 corrected.setdefault("corrected_by", []).append(row["seq"])
+                row["target_seq"] = corrected["seq"]
         elif row["event"] in EVENT_STEPS:  # an inspection's own event
             at[(row["campaign"], row["unit"], int(row["version"]))] = row
     return rows
@@ -136,14 +140,24 @@ def mark_changes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 class _Trail:
     def __init__(self, store: EventStore) -> None:
         self.store = store
-        self.plans: dict[str, Plan] = {}
+        self.plans: dict[str, Plan] = {}  # the plan in force, by campaign
+        self.earlier: dict[str, list[Plan]] = {}  # the versions before it
         self.streams: dict[UUID, tuple[str, str | None]] = {}  # id -> (campaign, unit)
 
     def know(self, plan: Plan) -> None:
+        """A plan read (imported or amended): its units' streams stay known for good."""
+        if plan.code in self.plans:
+            self.earlier.setdefault(plan.code, []).append(self.plans[plan.code])
         self.plans[plan.code] = plan
         self.streams[campaign_id(plan.code)] = (plan.code, None)
         for u in plan.units:
             self.streams[inspection_id(plan.code, u.code)] = (plan.code, u.code)
+
+    def all_plans(self) -> Iterator[Plan]:
+        """Every version of every plan read."""
+        yield from self.plans.values()
+        for versions in self.earlier.values():
+            yield from versions
 
     def rows(self, campaign: str | None, unit: str | None) -> Iterator[dict[str, Any]]:
         if campaign is not None:
@@ -157,10 +171,15 @@ class _Trail:
                 raise UnknownCampaign(code=campaign)
             self.know(found.plan)
             ids = [campaign_id(found.code)]  # the plan, and the documents issued
-            if unit is not None:
+            if unit is not None and unit.strip().lower() in found.withdrawn:
+                ids.append(inspection_id(found.code, unit.strip().lower()))
+            elif unit is not None:
                 ids.append(inspection_id(found.code, found.plan.unit(unit).code))
             else:
-                ids += [inspection_id(found.code, u.code) for u in found.plan.units]
+                ids += [inspection_id(found.code, code) for code in
+                        [*(u.code for u in found.plan.units), *found.withdrawn]]
+                for code in found.withdrawn:
+                    self.streams[inspection_id(found.code, code)] = (found.code, code)
             stored = self.store.stored_rows(streams=ids)
         else:
             stored = self.store.stored_rows(topics=of_kinds(CAMPAIGN, INSPECTION))
@@ -182,7 +201,7 @@ class _Trail:
         event: Any = self.store.mapper.to_domain_event(
             StoredEvent(stream, int(version), str(topic), bytes(payload)))
         name = type(event).__name__
-        if name == "PlanImported":
+        if name in ("PlanImported", "PlanAmended"):
             self.know(plan_from_record(event.plan))
         code, unit = self.streams.get(stream, ("", None))
         if name in ("DocumentIssued", "DocumentVoided"):
@@ -190,7 +209,9 @@ class _Trail:
         details = {k: v for k, v in event.__dict__.items() if k not in ENVELOPE}
         if name == "PlanImported":
             details = {"code": details["code"], "units": len(self.plans[details["code"]].units)}
-        if name in ("StepRetracted", "Corrected"):  # the records are the views' business
+        if name == "PlanAmended":  # the plan itself is read with `plan show --at`
+            details = {k: v for k, v in details.items() if k != "plan"}
+        if name in ("StepRetracted", "Corrected", "Replanned"):  # the views' business
             details = {k: v for k, v in details.items()
                        if k not in ("restored", "record", "steps")}
         recorded = event.timestamp.astimezone(VIETNAM)
@@ -217,14 +238,18 @@ class _Trail:
         }
 
     def who(self, code: str, actor: str) -> tuple[str | None, str | None]:
+        """The actor's name and role in the plan in force, else in the latest version
+        that had them (a member replaced by an amendment keeps their name in the trail)."""
         plan = self.plans.get(code)
         if plan is None:
             return None, None
-        try:
-            found = identify(plan, actor)
-        except KiemtraError:
-            return None, None
-        return found.name, found.role.value
+        for version in (plan, *reversed(self.earlier.get(code, ()))):
+            try:
+                found = identify(version, actor)
+            except KiemtraError:
+                continue
+            return found.name, found.role.value
+        return None, None
 
 
 CSV_COLUMNS = ("seq", "recorded_at", "effective_date", "back_dated", "actor", "actor_name",

@@ -248,8 +248,11 @@ def _unit_context(plan: Plan, campaign: Campaign, kind: Kind, unit: Unit,
                   record: dict[str, Any], details: dict[str, dict[str, Any]]) -> Context:
     hour, minute, _ = _visit_time(plan)
     absent_ids = set(record["absent"])
-    present = [_member(m) for m in plan.team if m.id not in absent_ids]
-    absent = [_member(m) for m in plan.team if m.id in absent_ids]
+    # the team of the visit: the plan in force that day (an amendment may since have
+    # replaced a member)
+    team = campaign.plan_on(record["inspected_on"]) if record["inspected_on"] else plan
+    present = [_member(m) for m in team.team if m.id not in absent_ids]
+    absent = [_member(m) for m in team.team if m.id in absent_ids]
     approved = details.get("Inspected", {}).get("absence_approved_by")
     findings = [{"number": f["number"], "text": f["text"], "remediate_by": f["remediate_by"]}
                 for f in record["findings"]]
@@ -257,7 +260,7 @@ def _unit_context(plan: Plan, campaign: Campaign, kind: Kind, unit: Unit,
     minutes = campaign.latest_document(Kind.MINUTES.value, unit.code)
     context: Context = {
         "unit": unit, "rec": record, "present": present, "absent": absent,
-        "approved_by": plan.member(approved).name if approved else plan.leader.name,
+        "approved_by": team.member(approved).name if approved else team.leader.name,
         "visit_hour": hour, "visit_minute": minute, "findings": findings,
         "remediation_due": max((f["remediate_by"] for f in findings), default=None),
         "report_sentence": _report_sentence(record, details),

@@ -178,3 +178,20 @@ def test_a_remediation_report_corrected_is_judged_again(store: EventStore, wf: W
                change=Change(day=D(2026, 9, 18)))
     assert record(store, "kt")["findings"][0]["late"] is False
     assert record(store, "kt")["findings"][0]["remediated_on"] == D(2026, 9, 18)
+
+
+def test_who_was_absent_is_corrected_by_the_leader_only(store: EventStore, wf: Workflow,
+                                                       campaign: str) -> None:
+    from kiemtra.domain.corrections import AbsenceCorrectedByLeader
+
+    walked(wf)
+    deputy = Workflow(wf.store, "pho-to")
+    refused(store, deputy, AbsenceCorrectedByLeader, unit="kt", step="inspect", reason="x",
+            day=AS_OF, change=Change(absent=("tv-kt",)))
+    with pytest.raises(AbsenceCorrectedByLeader) as said:
+        deputy.correct(CODE, "kt", step="inspect", reason="x", day=AS_OF,
+                       change=Change(absent=("tv-kt",)))
+    assert "Chỉ Tổ trưởng «truong-to»" in said.value.message("vi")
+    wf.correct(CODE, "kt", step="inspect", reason="Ghi thiếu", day=AS_OF,
+               change=Change(absent=("tv-kt",)))
+    assert record(store, "kt")["absent"] == ["tv-kt"]

@@ -99,6 +99,7 @@ def test_the_matrix_of_the_readme() -> None:
         "remediate": {"leader", "deputy", "secretariat", "unit"},
         "cancel": {"leader"},
         "document": {"leader", "deputy", "secretariat"},
+        "amend": {"leader", "secretariat"},
     }
 
 

@@ -15,8 +15,9 @@ AGGREGATES = {"Campaign": Campaign, "Inspection": Inspection, "Delivery": Delive
               "DocumentSeries": DocumentSeries}
 # What kiemtra 0.1.0 stored: only these may appear in a log under a module path.
 RELEASED = {"Campaign": ("PlanImported",),
-            "Inspection": tuple(e for e in topics.AGGREGATES["Inspection"][1]
-                                if e not in ("StepRetracted", "Corrected")),
+            "Inspection": ("Planned", "NoticeIssued", "Rescheduled", "ReportSubmitted",
+                           "Inspected", "MinutesSigned", "Concluded", "RemediationReported",
+                           "Cancelled"),
             "Delivery": topics.AGGREGATES["Delivery"][1]}
 
 
@@ -49,7 +50,8 @@ def test_a_topic_kiemtra_never_wrote_is_not_a_view_event() -> None:
     assert topics.kind_of("eventsourcing.domain:Aggregate.Created") is None
     assert topics.of_kinds(topics.CAMPAIGN) == [
         "domain.campaign:Campaign.PlanImported", "kiemtra:Campaign.DocumentIssued",
-        "kiemtra:Campaign.DocumentVoided", "kiemtra:Campaign.PlanImported"]
+        "kiemtra:Campaign.DocumentVoided", "kiemtra:Campaign.PlanAmended",
+        "kiemtra:Campaign.PlanImported"]
     assert topics.of_events("PlanImported") == ["domain.campaign:Campaign.PlanImported",
                                                 "kiemtra:Campaign.PlanImported"]
 
