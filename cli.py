@@ -177,35 +177,144 @@ def console() -> Any:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise SystemExit(0)
 
-    return PipeFriendlyConsole(width=None if sys.stdout.isatty() else 200, highlight=False)
+    # A terminal gives its own width (rich asks it, or reads COLUMNS); a pipe or a file
+    # gets COLUMNS if set, else PIPE_WIDTH.
+    given = sys.stdout.isatty() or os.environ.get("COLUMNS", "").isdigit()
+    return PipeFriendlyConsole(width=None if given else PIPE_WIDTH, highlight=False)
 
 
 @dataclass(frozen=True)
 class Col:
-    """A table column: its heading (a key of `vocabulary.HEADINGS`) and its cell."""
+    """A table column: its heading (a key of `vocabulary.HEADINGS`) and its cell.
+
+    `no_wrap`: a date, code or number, shown whole on one line or not at all;
+    `min_width`: how wide a text column would like to be (a table leaves other columns
+    out for it before narrowing it to its longest word); `drop`: 0
+    for a column always shown, else its rank among those left out when the table would
+    be wider than the terminal (the highest first)."""
 
     heading: str
     cell: Callable[[Row], str]
     min_width: int | None = None
     no_wrap: bool = False
     justify: str = "left"
+    drop: int = 0
+
+
+PIPE_WIDTH = 120
+"""The width of tables written to a pipe or a file when COLUMNS does not say."""
+WORD_CAP = 16  # a wrapping column is never made narrower than its longest word, up to this
+READABLE = 14  # a text column is first given this much (or its natural width) if it can
+EDGES = 3  # what each column adds to a table's width: its rule and a space either side
+
+
+def _lines(cell: str) -> list[str]:
+    from rich.text import Text
+
+    return Text.from_markup(cell).plain.split("\n")
+
+
+def _widths(col: Col, heading: str, cells: list[str]) -> tuple[int, int]:
+    """(the narrowest width that keeps the column's content whole, its natural width)."""
+    from rich.cells import cell_len
+
+    lines = [line for cell in cells for line in _lines(cell)]
+    longest = max((cell_len(line) for line in lines), default=1)
+    head_word = max((cell_len(w) for w in heading.split()), default=1)
+    natural = max(longest, cell_len(heading))
+    if col.no_wrap:
+        return max(longest, head_word), natural
+    words = max((cell_len(w) for line in lines for w in line.split()), default=1)
+    return max(min(words, WORD_CAP), min(head_word, WORD_CAP)), natural
+
+
+def fit_columns(cols: Sequence[Col], headings: list[str], cells: list[list[str]],
+                width: int) -> dict[int, int] | None:
+    """The columns shown and their widths, so the table fits `width`: the least important
+    columns left out first, the wrapping ones narrowed, dates and codes never cut; None
+    when even the columns always shown do not fit (then one record per block).
+
+    A table that can give each text column READABLE cells (its `min_width`, or its
+    natural width) is preferred, leaving out columns for it; if even the columns always
+    shown cannot have that, they alone are shown, their texts narrowed as needed."""
+    sizes = [_widths(col, head, [row[i] for row in cells])
+             for i, (col, head) in enumerate(zip(cols, headings, strict=True))]
+    comfortable = [least if col.no_wrap else
+                   max(least, min(natural, max(READABLE, col.min_width or 0)))
+                   for col, (least, natural) in zip(cols, sizes, strict=True)]
+    keep = _kept(cols, comfortable, width)
+    floor = comfortable
+    if keep is None:  # only the columns always shown, narrowed to their longest words
+        floor = [least for least, _ in sizes]
+        keep = [i for i, col in enumerate(cols) if not col.drop]
+        if sum(floor[i] for i in keep) + EDGES * len(keep) + 1 > width:
+            return None
+    return _spread(cols, sizes, {i: floor[i] for i in keep}, width)
+
+
+def _kept(cols: Sequence[Col], floor: list[int], width: int) -> list[int] | None:
+    """The columns kept when each is `floor` wide, the least important left out first."""
+    keep = list(range(len(cols)))
+    while sum(floor[i] for i in keep) + EDGES * len(keep) + 1 > width:
+        droppable = [i for i in keep if cols[i].drop > 0]
+        if not droppable:
+            return None
+        keep.remove(max(droppable, key=lambda i: (cols[i].drop, i)))
+    return keep
+
+
+def _spread(cols: Sequence[Col], sizes: list[tuple[int, int]], widths: dict[int, int],
+            width: int) -> dict[int, int]:
+    """The room left shared out: texts grow first, towards their natural width (in
+    proportion to what each lacks), then the fixed columns, so their headings unwrap."""
+    spare = width - sum(widths.values()) - EDGES * len(widths) - 1
+    for wrapping in (True, False):
+        room = {i: max(sizes[i][1] - w, 0) for i, w in widths.items()
+                if cols[i].no_wrap is not wrapping}
+        wanted = sum(room.values())
+        if not wanted:
+            continue
+        if wanted <= spare:
+            for i, extra in room.items():
+                widths[i] += extra
+            spare -= wanted
+            continue
+        for i, extra in room.items():
+            widths[i] += extra * spare // wanted
+        break
+    return widths
 
 
 def show_table(title: str, cols: Sequence[Col], rows: Iterable[Row],
-               overflow: str = "ellipsis") -> None:
-    """The one way kiemtra draws a table (rich fits it to the terminal's width)."""
+               overflow: str = "fold") -> None:
+    """The one way kiemtra draws a table: fitted to the terminal's width (`fit_columns`),
+    or, in a terminal too narrow for it, one block of "field: value" lines per row."""
     from rich.table import Table
+    from rich.text import Text
 
     from kiemtra.domain.vocabulary import HEADINGS
 
+    out = console()
+    headings = [settings().word(HEADINGS[col.heading]) for col in cols]
+    cells = [[col.cell(row) for col in cols] for row in rows]
+    widths = fit_columns(cols, headings, cells, out.width)
+    if widths is None:
+        out.print(f"[italic]{title}[/]")
+        for row in cells:
+            out.print("")
+            for head, cell in zip(headings, row, strict=True):
+                out.print(f"[bold]{head}:[/] {cell}", overflow="fold")
+        return
     table = Table(title=title, title_justify="left")
-    for col in cols:
-        table.add_column(settings().word(HEADINGS[col.heading]), min_width=col.min_width,
-                         no_wrap=col.no_wrap, justify=col.justify,  # type: ignore[arg-type]
+    for i, width in widths.items():
+        col = cols[i]
+        # a heading wraps at its spaces even over a column that never wraps
+        table.add_column(Text(headings[i], no_wrap=False), width=width, no_wrap=col.no_wrap,
+                         justify=col.justify,  # type: ignore[arg-type]
                          overflow=overflow)  # type: ignore[arg-type]
-    for row in rows:
-        table.add_row(*(col.cell(row) for col in cols))
-    console().print(table)
+    for row in cells:
+        table.add_row(*(row[i] for i in widths))
+    out.print(table)
 
 
 # --- the group and its error handling ----------------------------------------------------
@@ -489,12 +598,13 @@ def print_plan_tables(p: Row) -> None:
     show_table(say("Tổ kiểm tra", "Team"), (
         Col("actor", lambda r: r["id"], no_wrap=True),
         Col("role", lambda r: role_label(r["role"], settings().lang)),
-        Col("name", lambda r: r["name"]), Col("email", lambda r: r["email"], no_wrap=True),
+        Col("name", lambda r: r["name"]),
+        Col("email", lambda r: r["email"], no_wrap=True, drop=1),
     ), [*p["team"], {**p["secretariat"], "role": "secretariat"}])
     show_table(say("Đơn vị được kiểm tra", "Units"), (
         Col("unit", lambda r: r["code"], no_wrap=True), Col("unit_name", lambda r: r["name"]),
         Col("planned", lambda r: fmt(r["planned_on_site"]), no_wrap=True),
-        Col("email", lambda r: r["email"], no_wrap=True),
+        Col("email", lambda r: r["email"], no_wrap=True, drop=1),
     ), p["units"])
     show_table(say("Thư nhắc hạn (ngày làm việc so với hạn: -3 là 3 ngày trước hạn)",
                    "Reminders (working days from the due date: -3 is 3 days before)"), (
@@ -741,12 +851,14 @@ def campaigns(as_of: date | None) -> None:
 
 
 CAMPAIGN_COLUMNS = (
-    Col("code", lambda r: r["code"]), Col("title", lambda r: r["title"]),
-    Col("period", lambda r: f"{fmt(r['period_start'])}–{fmt(r['period_end'])}"),
-    Col("concluded", lambda r: f"{r['concluded']}/{r['units'] - r['cancelled']}"),
-    Col("findings_open", lambda r: str(r["findings_open"])),
-    Col("overdue", lambda r: str(r["overdue"])), Col("late_steps", lambda r: str(r["late_steps"])),
-    Col("closed", lambda r: say("Có", "yes") if r["closed"] else say("Chưa", "no")),
+    Col("code", lambda r: r["code"], no_wrap=True), Col("title", lambda r: r["title"]),
+    Col("period", lambda r: f"{fmt(r['period_start'])} – {fmt(r['period_end'])}"),
+    Col("concluded", lambda r: f"{r['concluded']}/{r['units'] - r['cancelled']}",
+        no_wrap=True),
+    Col("findings_open", lambda r: str(r["findings_open"]), no_wrap=True, drop=2),
+    Col("overdue", lambda r: str(r["overdue"]), no_wrap=True),
+    Col("late_steps", lambda r: str(r["late_steps"]), no_wrap=True, drop=3),
+    Col("closed", lambda r: say("Có", "yes") if r["closed"] else say("Chưa", "no"), drop=1),
 )
 
 
@@ -800,7 +912,14 @@ def status_notes(r: Row) -> str:
         notes.append(say("đột xuất", "surprise"))
     if r.get("reminders_failed"):
         notes.append(say("[red]thư nhắc lỗi[/]", "[red]reminder failed[/]"))
-    return ", ".join(notes)
+    return "\n".join(notes)  # one note a line, each whole (the column never wraps)
+
+
+def findings_cell(r: Row) -> str:
+    """Open of all findings; "—" before a conclusion (there is nothing to count yet)."""
+    if not r["concluded_on"]:
+        return "—"
+    return f"{r['findings_open']}/{r['findings_total']}"
 
 
 def status_columns() -> tuple[Col, ...]:
@@ -808,13 +927,15 @@ def status_columns() -> tuple[Col, ...]:
 
     lang = settings().lang
     return (
-        Col("code", lambda r: r["unit"]), Col("unit", lambda r: r["unit_name"], min_width=22),
-        Col("state", lambda r: state_label(r["state"], lang)),
-        Col("on_site", lambda r: fmt(r["on_site"] or r["planned_on_site"])),
-        Col("report_due", lambda r: fmt(r["report_due"])), Col("report", report_cell),
-        Col("findings_open", lambda r: f"{r['findings_open']}/{r['findings_total']}"),
+        Col("code", lambda r: r["unit"], no_wrap=True),
+        Col("unit", lambda r: r["unit_name"], min_width=14),
+        Col("state", lambda r: state_label(r["state"], lang), drop=2),
+        Col("on_site", lambda r: fmt(r["on_site"] or r["planned_on_site"]), no_wrap=True),
+        Col("report_due", lambda r: fmt(r["report_due"]), no_wrap=True, drop=3),
+        Col("report", report_cell, drop=4),
+        Col("findings_open", findings_cell, no_wrap=True, drop=5),
         Col("next_step", lambda r: step_label(r["next_step"], lang) if r["next_step"] else "-"),
-        Col("due", lambda r: fmt(r["next_deadline"])),
+        Col("due", lambda r: fmt(r["next_deadline"]), no_wrap=True),
         Col("note", status_notes, no_wrap=True),
     )
 
@@ -867,12 +988,13 @@ def due_what(r: Row) -> str:
 
 
 DUE_COLUMNS = (
-    Col("due", lambda r: fmt(r["due"])),
+    Col("due", lambda r: fmt(r["due"]), no_wrap=True),
     Col("weekday", lambda r: r["weekday"] if settings().vi()
-        else date.fromisoformat(r["due"]).strftime("%a")),
-    Col("left", due_left), Col("campaign", lambda r: r["campaign"]),
+        else date.fromisoformat(r["due"]).strftime("%a"), no_wrap=True, drop=3),
+    Col("left", due_left, no_wrap=True),
+    Col("campaign", lambda r: r["campaign"], no_wrap=True, drop=2),
     Col("unit", lambda r: f"{r['unit']} — {r['unit_name']}"), Col("what", due_what),
-    Col("responsible", lambda r: r["responsible_name"]),
+    Col("responsible", lambda r: r["responsible_name"], drop=1),
 )
 
 
@@ -909,14 +1031,16 @@ def summary_columns() -> tuple[Col, ...]:
     s = settings()
     return (
         Col("unit", lambda u: f"{u['unit']} — {u['unit_name']}"),
-        Col("state", lambda u: state_label(u["state"], s.lang)),
-        Col("report", lambda u: s.word(REPORT_STATUS[u["report"]])),
-        Col("findings", lambda u: str(u["findings_total"])),
-        Col("remediated", lambda u: str(u["findings_remediated"])),
-        Col("open", lambda u: str(u["findings_open"])),
-        Col("late_fixes", lambda u: str(u["remediations_late"])),
-        Col("on_time_pct", lambda u: percent(u["rates"], "on_time_rate")),
-        Col("online_pct", lambda u: percent(u["rates"], "online_rate")),
+        Col("state", lambda u: state_label(u["state"], s.lang), drop=1),
+        Col("report", lambda u: s.word(REPORT_STATUS[u["report"]]), drop=2),
+        Col("findings", lambda u: str(u["findings_total"]), no_wrap=True),
+        Col("remediated", lambda u: str(u["findings_remediated"]), no_wrap=True),
+        Col("open", lambda u: str(u["findings_open"]), no_wrap=True),
+        Col("late_fixes", lambda u: str(u["remediations_late"]), no_wrap=True, drop=3),
+        Col("on_time_pct", lambda u: percent(u["rates"], "on_time_rate"), no_wrap=True,
+            drop=4),
+        Col("online_pct", lambda u: percent(u["rates"], "online_rate"), no_wrap=True,
+            drop=4),
     )
 
 
@@ -932,7 +1056,8 @@ def print_summary(data: Row) -> None:
     if t["figures"]:
         show_table(say("Số liệu báo cáo (cộng các đơn vị)", "Report figures (all units)"),
                    (Col("metric", lambda r: r["label"]),
-                    Col("value", lambda r: r["value"], justify="right")), figure_rows(t))
+                    Col("value", lambda r: r["value"], justify="right", no_wrap=True)),
+                   figure_rows(t))
 
 
 def figure_rows(totals: Row) -> list[Row]:
@@ -1059,13 +1184,22 @@ def step_cell(r: Row) -> str:
     return step_label(r["step"], settings().lang) if r["recorded_at"] else "-"
 
 
+def actor_cell(r: Row) -> str:
+    """'Nguyễn Văn A (truong-to)': people by name, as the plan gives it, and their id."""
+    if r["recorded_at"] is None:
+        return "-"
+    return f"{r['actor_name']} ({r['actor']})" if r["actor_name"] else r["actor"]
+
+
 def history_columns() -> tuple[Col, ...]:
     return (
-        Col("seq", lambda r: str(r["seq"])),  # the "#12" of "đã sửa (#12)"
-        Col("effective", lambda r: fmt(r["effective_date"])),
-        Col("recorded", lambda r: moment(r["recorded_at"]) if r["recorded_at"] else "-"),
-        Col("actor", lambda r: r["actor"] or "-"), Col("unit", lambda r: r["unit"] or "-"),
-        Col("step", step_cell), Col("details", describe_cell),
+        Col("seq", lambda r: str(r["seq"]), no_wrap=True, drop=2),  # "đã sửa (#12)"
+        Col("effective", lambda r: fmt(r["effective_date"]), no_wrap=True),
+        Col("recorded", lambda r: moment(r["recorded_at"]) if r["recorded_at"] else "-",
+            no_wrap=True, drop=3),
+        Col("actor", actor_cell, drop=1),
+        Col("unit", lambda r: r["unit"] or "-", no_wrap=True),
+        Col("step", step_cell), Col("details", describe_cell, min_width=24),
     )
 
 
@@ -1144,13 +1278,14 @@ def audit_role(r: Row) -> str:
 
 
 AUDIT_COLUMNS = (
-    Col("seq", lambda r: str(r["seq"])), Col("effective", audit_effective),
-    Col("recorded", lambda r: moment(r["recorded_at"]) if r["recorded_at"] else "-"),
-    Col("actor", lambda r: "-" if r["recorded_at"] is None else
-        f"{r['actor_name']} ({r['actor']})" if r["actor_name"] else r["actor"]),
-    Col("role", audit_role),
-    Col("campaign_unit", lambda r: "/".join(x for x in (r["campaign"], r["unit"]) if x) or "-"),
-    Col("step", step_cell), Col("contents", describe_cell),
+    Col("seq", lambda r: str(r["seq"]), no_wrap=True), Col("effective", audit_effective),
+    Col("recorded", lambda r: moment(r["recorded_at"]) if r["recorded_at"] else "-",
+        no_wrap=True, drop=2),
+    Col("actor", actor_cell),
+    Col("role", audit_role, drop=1),
+    Col("campaign_unit", lambda r: "/".join(x for x in (r["campaign"], r["unit"]) if x) or "-",
+        no_wrap=True, drop=3),
+    Col("step", step_cell), Col("contents", describe_cell, min_width=24),
 )
 
 
@@ -1169,8 +1304,11 @@ def print_attachments(rows: list[Row]) -> None:
     if files:
         click.echo(say("Tệp đính kèm (lấy lại bằng «kiemtra attachment get SHA256 -o TỆP»):",
                        "Attachments (get one with 'kiemtra attachment get SHA256 -o FILE'):"))
-        for seq, f in files:
-            click.echo(f"  #{seq} {f['name']} ({number(f['size'])} byte) SHA-256 {f['sha256']}")
+        out = console()
+        for seq, f in files:  # the code whole on a line of its own: it fits 80 columns
+            out.print(f"  #{seq} {f['name']} ({number(f['size'])} byte)", overflow="fold",
+                      markup=False)
+            out.print(f"      SHA-256 {f['sha256']}", markup=False, soft_wrap=True)
 
 
 @audit.command("verify")
@@ -1342,10 +1480,11 @@ def print_register(rows: list[Row]) -> None:
         Col("symbol", lambda r: r["symbol"], no_wrap=True),
         Col("issued_on", lambda r: fmt(r["issued_on"]), no_wrap=True),
         Col("kind", lambda r: kind_name(r["kind"], settings().lang)), where,
-        Col("issued_by", lambda r: r["issued_by"]), Col("note", register_note),
+        Col("issued_by", lambda r: r["issued_by"], drop=1), Col("note", register_note),
     ), rows, overflow="fold")
     for r in rows:
-        click.echo(f"  {r['symbol']}  {r['name']}\n    SHA-256 {r['sha256']}")
+        console().print(f"  {r['symbol']}  {r['name']}", overflow="fold", markup=False)
+        console().print(f"    SHA-256 {r['sha256']}", markup=False, soft_wrap=True)
 
 
 # --- demo -------------------------------------------------------------------------------

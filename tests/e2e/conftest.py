@@ -43,8 +43,9 @@ def run(tmp_path: Path) -> Run:
 
     def call(*args: str, env: dict[str, str] | None = None, actor: str = "truong-to") -> Result:
         environ = {k: v for k, v in os.environ.items() if not k.startswith("KIEMTRA_")}
+        # wide tables: these tests read words in them (test_table_widths.py reads widths)
         environ.update({"KIEMTRA_ACTOR": actor, "XDG_CONFIG_HOME": str(tmp_path / "config"),
-                        **(env or {})})
+                        "COLUMNS": "250", **(env or {})})
         done = subprocess.run([script, *args], cwd=tmp_path, env=environ, capture_output=True,
                               text=True, timeout=60)
         assert "Traceback" not in done.stderr, done.stderr

@@ -1,0 +1,146 @@
+"""Every table fits the terminal: at 80 and 120 columns (COLUMNS, in a pipe) and in a real
+terminal (a pty of 80 columns), no line is wider, and every date, code and overdue marker
+the JSON output holds is shown whole — a narrow terminal drops the least important columns
+or shows one block per record, never half a date."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import struct
+import subprocess
+import termios
+from datetime import date
+from fcntl import ioctl
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.cells import cell_len
+
+from tests.e2e.conftest import CODE, Run, kiemtra_script, ok
+
+AS_OF = "01/09/2026"
+TABLES = [
+    ("campaigns", "--as-of", AS_OF), ("status", CODE, "--as-of", AS_OF),
+    ("due", "--all", "--as-of", AS_OF), ("summary", CODE, "--as-of", AS_OF),
+    ("history", CODE, "hcc"), ("audit", CODE, "--unit", "hcc"), ("documents", CODE),
+    ("plan", "show", CODE),
+]
+DATE_KEYS = ("next_deadline", "due", "on_site", "effective_date", "issued_on")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    where = tmp_path_factory.mktemp("widths")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("KIEMTRA_")}
+    done = subprocess.run([kiemtra_script(), "--db", "demo.db", "demo"], cwd=where,
+                          env=environ, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return where
+
+
+def run_in(where: Path, *args: str, columns: int | None = None, lang: str = "vi"
+           ) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("KIEMTRA_")}
+    environ.pop("COLUMNS", None)
+    environ.update({"KIEMTRA_DB": "demo.db", "KIEMTRA_ACTOR": "truong-to",
+                    "KIEMTRA_LANG": lang, **({"COLUMNS": str(columns)} if columns else {})})
+    return subprocess.run([kiemtra_script(), *args], cwd=where, env=environ,
+                          capture_output=True, text=True, timeout=60)
+
+
+def shown_dates(data: Any, lang: str) -> set[str]:
+    """The dates of a command's JSON, as its table writes them."""
+    found: set[str] = set()
+    rows = data if isinstance(data, list) else data.get("units", [])
+    for row in rows:
+        for key in DATE_KEYS:
+            value = row.get(key)
+            if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                day = date.fromisoformat(value)
+                found.add(day.strftime("%d/%m/%Y") if lang == "vi" else value)
+    return found
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+@pytest.mark.parametrize("columns", [80, 120])
+@pytest.mark.parametrize("args", TABLES, ids=lambda a: "-".join(a[:2]))
+def test_every_table_fits_and_shows_whole_dates(demo: Path, args: tuple[str, ...],
+                                                columns: int, lang: str) -> None:
+    table = run_in(demo, *args, columns=columns, lang=lang)
+    assert table.returncode == 0, table.stderr
+    widest = max(cell_len(line) for line in table.stdout.splitlines())
+    assert widest <= columns, table.stdout
+    data = run_in(demo, "--json", *args, lang=lang)
+    if args[0] in ("history", "audit"):
+        data_rows = [r for r in __import__("json").loads(data.stdout)
+                     if r["event"] != "Unreadable"]
+        expected = {date.fromisoformat(r["effective_date"]).strftime("%d/%m/%Y")
+                    if lang == "vi" else r["effective_date"] for r in data_rows}
+    elif args[0] in ("plan", "summary"):  # no dates in these tables
+        expected = set()
+    else:
+        expected = shown_dates(__import__("json").loads(data.stdout), lang)
+    missing = {d for d in expected if d not in table.stdout}
+    assert not missing, table.stdout
+
+
+def test_the_overdue_marker_and_the_codes_survive_80_columns(demo: Path) -> None:
+    rows = ok_json(demo, "status", CODE, "--as-of", "30/11/2026")
+    late = [r for r in rows if r["overdue"]]
+    assert late, "the demo has an overdue step on 30/11/2026"
+    out = run_in(demo, "status", CODE, "--as-of", "30/11/2026", columns=80).stdout
+    assert out.count("QUÁ HẠN") == len(late)
+    for row in rows:
+        assert re.search(rf"\b{row['unit']}\b", out)
+    due = run_in(demo, "due", "--all", "--as-of", "30/11/2026", columns=80).stdout
+    assert re.search(r"quá \d+ ngày", due) and "vhxh" in due  # the campaign's code gives way
+
+
+def ok_json(where: Path, *args: str) -> Any:
+    import json
+
+    done = run_in(where, "--json", *args)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_real_terminal_of_80_columns(demo: Path) -> None:
+    """No COLUMNS: the width comes from the terminal itself."""
+    main, child = pty.openpty()
+    ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 80, 0, 0))
+    environ = {k: v for k, v in os.environ.items()
+               if not k.startswith("KIEMTRA_") and k not in ("COLUMNS", "LINES")}
+    environ.update({"KIEMTRA_DB": "demo.db", "TERM": "xterm-256color"})
+    process = subprocess.Popen([kiemtra_script(), "status", CODE, "--as-of", AS_OF],
+                               cwd=demo, env=environ, stdin=child, stdout=child, stderr=child)
+    os.close(child)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    assert process.wait(timeout=60) == 0
+    os.close(main)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode("utf-8"))
+    lines = [line for line in text.replace("\r", "").splitlines() if line.strip()]
+    assert lines and max(cell_len(line) for line in lines) <= 80, text
+    assert "Kế hoạch " + CODE in text
+
+
+def test_too_narrow_for_a_table_shows_one_block_per_record(demo: Path) -> None:
+    out = run_in(demo, "status", CODE, "--as-of", AS_OF, columns=40).stdout
+    assert max(cell_len(line) for line in out.splitlines()) <= 40
+    assert out.count("Ngày kiểm tra:") == 4  # each unit's date, whole, on a line of its own
+
+
+def test_a_pipe_without_columns_is_120_wide(imported: Run) -> None:
+    """In a pipe or a file, without COLUMNS, tables are drawn 120 columns wide at most."""
+    out = ok(imported("status", CODE, env={"COLUMNS": ""})).out
+    assert max(cell_len(line) for line in out.splitlines()) <= 120
