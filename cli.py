@@ -13,6 +13,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -430,19 +431,126 @@ def cli(ctx: click.Context, db: str, actor: str | None, json_: bool, lang: str) 
                        db_given=given)
 
 
+# --- usage errors in the reader's language -----------------------------------------------
+
+CLICK_VALUE_MESSAGES: tuple[tuple[str, str, str], ...] = (
+    # click's own messages of its types (click 8), as patterns → (Vietnamese, English)
+    (r"^'(?P<v>.*)' is not one of (?P<c>.*)\.$", "«{v}» không phải một trong các giá trị: {c}.",
+     "'{v}' is not one of {c}."),
+    (r"^'(?P<v>.*)' is not a valid integer(?: range)?\.$", "«{v}» không phải một số nguyên.",
+     "'{v}' is not a whole number."),
+    (r"^(?P<v>.*) is not in the range (?P<r>.*)\.$", "{v} nằm ngoài khoảng cho phép ({r}).",
+     "{v} is outside the allowed range ({r})."),
+    (r"^(?:File|Directory|Path) '(?P<v>.*)' is a directory\.$",
+     "«{v}» là một thư mục, không phải tệp.", "'{v}' is a folder, not a file."),
+    (r"^(?:File|Directory|Path) '(?P<v>.*)' does not exist\.$", "không có tệp «{v}».",
+     "there is no file '{v}'."),
+    (r"^(?:File|Directory|Path) '(?P<v>.*)' is not readable\.$",
+     "không có quyền đọc tệp «{v}».", "'{v}' cannot be read (no permission)."),
+)
+
+
+def _pair(text: str, lang: str) -> str:
+    """A message kiemtra wrote as "tiếng Việt (English)": the reader's half."""
+    if text.endswith(")") and " (" in text:
+        vi, _, en = text[:-1].rpartition(" (")
+        if vi and en and "«" in vi:
+            return vi if lang == "vi" else en
+    for pattern, vi, en in CLICK_VALUE_MESSAGES:
+        found = re.match(pattern, text)
+        if found:
+            values = {k: v.replace("'", "") if k == "c" else v
+                      for k, v in found.groupdict().items()}
+            return (vi if lang == "vi" else en).format(**values)
+    return text
+
+
+ARGUMENT_NAMES_VI = {"FILE": "TỆP", "CAMPAIGN": "MÃ_KẾ_HOẠCH", "UNIT": "MÃ_ĐƠN_VỊ",
+                     "KIND": "LOẠI_VĂN_BẢN", "YEAR": "NĂM", "PREFIX": "MÃ_TỆP"}
+
+
+def _param_name(param: click.Parameter | None, hint: Any, lang: str) -> str:
+    if param is None:
+        return str(hint or "")
+    if isinstance(param, click.Option):
+        return " / ".join(param.opts)
+    name = (param.human_readable_name or param.name or "").upper()
+    return ARGUMENT_NAMES_VI.get(name, name) if lang == "vi" else name
+
+
+def usage_text(exc: click.UsageError, lang: str) -> str:
+    """A usage error as one sentence in `lang`, with where to read the command's help."""
+    vi = lang == "vi"
+    where = exc.ctx.command_path if exc.ctx else "kiemtra"
+    if isinstance(exc, click.NoSuchOption):
+        near = ", ".join(sorted(exc.possibilities or ()))
+        text = (f"Không có tùy chọn {exc.option_name}." if vi
+                else f"There is no option {exc.option_name}.")
+        if near:
+            text += f" Có phải là {near}?" if vi else f" Did you mean {near}?"
+    elif isinstance(exc, click.MissingParameter):
+        name = _param_name(exc.param, exc.param_hint, lang)
+        kind = "tùy chọn" if isinstance(exc.param, click.Option) else "tham số"
+        text = (f"Thiếu {kind} {name}." if vi
+                else f"The {'option' if kind == 'tùy chọn' else 'argument'} {name} is missing.")
+    elif isinstance(exc, click.BadParameter):
+        name = _param_name(exc.param, exc.param_hint, lang)
+        text = (f"Giá trị không hợp lệ cho {name}: {_pair(exc.message, lang)}" if vi
+                else f"Invalid value for {name}: {_pair(exc.message, lang)}")
+    else:
+        text = _usage_message(exc.format_message(), vi)
+    text = text if text.endswith((".", "?", ":")) else text + "."
+    return text + (f" Xem «{where} --help»." if vi else f" See '{where} --help'.")
+
+
+def _usage_message(message: str, vi: bool) -> str:
+    """The other usage errors of click's parser, by their English wording."""
+    patterns = (
+        (r"^No such command '(?P<n>[^']*)'\.(?: Did you mean '(?P<m>[^']*)'\?)?$",
+         "Không có lệnh «{n}».", "There is no command '{n}'."),
+        (r"^Option '(?P<n>[^']*)' requires an argument\.$", "Tùy chọn {n} cần một giá trị.",
+         "The option {n} needs a value."),
+        (r"^Option '(?P<n>[^']*)' requires (?P<k>\d+) arguments\.$",
+         "Tùy chọn {n} cần {k} giá trị.", "The option {n} needs {k} values."),
+        (r"^Option '(?P<n>[^']*)' does not take a value\.$",
+         "Tùy chọn {n} không nhận giá trị.", "The option {n} takes no value."),
+        (r"^Got unexpected extra arguments? \((?P<a>.*)\)$", "Thừa tham số: {a}.",
+         "Unexpected extra arguments: {a}."),
+        (r"^Missing command\.$", "Thiếu tên lệnh.", "A command name is missing."),
+    )
+    for pattern, vi_text, en_text in patterns:
+        found = re.match(pattern, message)
+        if found:
+            text = (vi_text if vi else en_text).format(**found.groupdict())
+            if found.groupdict().get("m"):
+                text += (f" Có phải là «{found['m']}»?" if vi else f" Did you mean '{found['m']}'?")
+            return text
+    return message
+
+
+def language_of(argv: Sequence[str]) -> str:
+    """The language asked for, read before click has parsed anything (a usage error may
+    come before the group's options are parsed): `--lang`, else KIEMTRA_LANG, else vi."""
+    for i, arg in enumerate(argv):
+        given = argv[i + 1] if arg == "--lang" and i + 1 < len(argv) else (
+            arg.split("=", 1)[1] if arg.startswith("--lang=") else None)
+        if given in ("vi", "en"):
+            return given
+    return "en" if os.environ.get("KIEMTRA_LANG") == "en" else "vi"
+
+
 def main() -> None:
     """Console-script entry point: usage errors become one line on stderr, exit code 2."""
     try:
         code = cli.main(prog_name="kiemtra", standalone_mode=False)
     except click.UsageError as exc:
-        where = f" ({exc.ctx.command_path} --help)" if exc.ctx else ""
-        click.echo(f"Sai tham số (bad input): {exc.format_message()}{where}", err=True)
+        click.echo(usage_text(exc, language_of(sys.argv[1:])), err=True)
         sys.exit(2)
     except click.ClickException as exc:
-        click.echo(exc.format_message(), err=True)
+        click.echo(_pair(exc.format_message(), language_of(sys.argv[1:])), err=True)
         sys.exit(exc.exit_code)
     except click.Abort:
-        click.echo("Đã dừng (aborted).", err=True)
+        click.echo("Đã dừng." if language_of(sys.argv[1:]) == "vi" else "Aborted.", err=True)
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
 
@@ -490,6 +598,36 @@ def plan_import(file: str, day: date | None) -> None:
                    f"{', '.join(codes)}.",
                    f"Imported «{imported.title}» with {len(codes)} units: {', '.join(codes)}."),
                err=True)
+    warn_rules(imported)
+
+
+def warn_rules(imported: Any) -> None:
+    """One line when the plan's notice period alone can leave the unit no working day for
+    its report: notify and reschedule will then ask for a later visit."""
+    from datetime import timedelta
+
+    from kiemtra.domain.rules import notice_leaves_no_report_time
+
+    rules = imported.rules
+    worst = notice_leaves_no_report_time(rules, imported.calendar(),
+                                         imported.period_start - timedelta(days=60),
+                                         imported.period_end)
+    if worst:
+        notice = f"{rules.notice.days} " + say(
+            "ngày làm việc" if rules.notice.kind == "working" else "ngày",
+            "working days" if rules.notice.kind == "working" else "calendar days")
+        report = f"{rules.report_lead.days} " + say(
+            "ngày làm việc" if rules.report_lead.kind == "working" else "ngày",
+            "working days" if rules.report_lead.kind == "working" else "calendar days")
+        click.echo(say(
+            f"Lưu ý: với quy tắc thông báo trước {notice} và báo cáo trước {report}, thông "
+            f"báo trước đúng {notice} có thể không để đơn vị ngày làm việc nào để gửi báo "
+            f"cáo; khi đó ngày kiểm tra phải cách ngày thông báo đến {worst} ngày (notify "
+            f"sẽ nêu ngày sớm nhất được phép).",
+            f"Note: with a notice of {notice} and a report {report} before the visit, a "
+            f"notice exactly {notice} ahead can leave the unit no working day for its "
+            f"report; the visit must then be up to {worst} days after the notice (notify "
+            f"names the earliest allowed date)."), err=True)
 
 
 @plan.command("show")
@@ -1096,8 +1234,10 @@ def remind(as_of: date | None, dry_run: bool, failed: bool) -> None:
     if failed:
         emit(undelivered(s.database), print_undelivered)
         return
+    # a person asking: what waits after a temporary failure is tried now (the back-off
+    # is the scheduler's)
     report = remind_once(s.database, as_of=as_of or today(), dry_run=dry_run,
-                         claimant=claimant(s.actor))
+                         claimant=claimant(s.actor), at_once=True)
     emit(report, print_tick)
 
 

@@ -146,6 +146,26 @@ class NoticeTooLate(RuleViolation):
         return {"kind_vi": "ngày làm việc" if kind == "working" else "ngày"}
 
 
+class NoReportTime(RuleViolation):
+    rule = "report_window"
+    vi = (
+        "Với ngày kiểm tra {on_site}, hạn nộp báo cáo ({report_days} {report_kind_vi} trước "
+        "ngày kiểm tra) là {report_due}, không để cho đơn vị ít nhất 01 ngày làm việc sau "
+        "ngày thông báo {notice_date} (quy tắc: thời hạn báo cáo sau thông báo). Ngày kiểm "
+        "tra sớm nhất được phép là {earliest}."
+    )
+    en = (
+        "With an on-site date of {on_site}, the report is due ({report_days} {report_kind} "
+        "days before the visit) on {report_due}, which leaves the unit no working day after "
+        "the notice of {notice_date} (rule: time for the report after the notice). The "
+        "earliest allowed on-site date is {earliest}."
+    )
+
+    def extra_values(self, lang: str, names: Mapping[str, str]) -> dict[str, str]:
+        kind = self.params.get("report_kind")
+        return {"report_kind_vi": "ngày làm việc" if kind == "working" else "ngày"}
+
+
 class NotAWorkingDay(RuleViolation):
     rule = "on_site_working_day"
     vi = ("Ngày {day} không phải ngày làm việc ({reason}) (quy tắc: kiểm tra vào ngày làm "
@@ -311,7 +331,7 @@ class InvalidFile(InvalidInput):
     kind_vi: ClassVar[str] = "Tệp"
     kind_en: ClassVar[str] = "File"
     vi = "{kind_vi} {source} không hợp lệ ({count} lỗi): {problems}"
-    en = "{kind_en} {source} is invalid ({count} problems): {problems}"
+    en = "{kind_en} {source} is invalid ({count} {problem_word}): {problems}"
 
     def __init__(self, source: str, problems: Sequence[Problem]) -> None:
         self.problems = list(problems)
@@ -321,6 +341,7 @@ class InvalidFile(InvalidInput):
         return {
             "kind_vi": self.kind_vi,
             "kind_en": self.kind_en,
+            "problem_word": "problem" if len(self.problems) == 1 else "problems",
             "problems": "; ".join(p.text(lang) for p in self.problems),
         }
 

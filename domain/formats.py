@@ -28,15 +28,15 @@ def parse_date(text: str) -> date:
             day = date(int(m[3]), int(m[2]), int(m[1]))
         else:
             msg = (f"«{text}» không phải ngày dạng YYYY-MM-DD hoặc DD/MM/YYYY "
-                   "(expected YYYY-MM-DD or DD/MM/YYYY)")
+                   f"('{text}' is not a date as YYYY-MM-DD or DD/MM/YYYY)")
             raise ValueError(msg)
     except ValueError as exc:
         if "«" in str(exc):
             raise
-        msg = f"ngày «{text}» không tồn tại (date does not exist)"
+        msg = f"ngày «{text}» không tồn tại (the date '{text}' does not exist)"
         raise ValueError(msg) from None
     if not EARLIEST <= day <= LATEST:
-        msg = f"ngày «{text}» nằm ngoài khoảng 2000–2100 (outside 2000–2100)"
+        msg = f"ngày «{text}» nằm ngoài khoảng 2000–2100 (the date '{text}' is outside 2000–2100)"
         raise ValueError(msg)
     return day
 
@@ -50,7 +50,7 @@ def parse_moment(text: str, zone: tzinfo) -> datetime:
                   else datetime.combine(day, time.max))
     except ValueError:
         msg = (f"«{text}» không phải thời điểm dạng NGÀY [GIỜ:PHÚT[:GIÂY]] "
-               "(expected DATE [HH:MM[:SS]])")
+               f"('{text}' is not a moment as DATE [HH:MM[:SS]])")
         raise ValueError(msg) from None
     return moment.replace(tzinfo=zone)
 

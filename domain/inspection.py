@@ -126,10 +126,11 @@ class Inspection(RecordAttributes, Aggregate):
     ) -> None:
         to = self._next_state(Step.NOTIFY)
         self._check_date_order(notice_date)
-        if not allow_non_working_day:
-            r.check_working_day(on_site, calendar)
+        # the period first: the date it offers is a working day, so it is accepted whole
         r.check_notice_period(notice_date, on_site, rules, calendar,
                               working_day_required=not allow_non_working_day)
+        if not allow_non_working_day:
+            r.check_working_day(on_site, calendar)
         self._notice_issued(
             state=to, **actor_fields(actor), effective_date=notice_date, on_site=on_site,
             report_due=r.report_due(on_site, rules, calendar),
@@ -151,10 +152,10 @@ class Inspection(RecordAttributes, Aggregate):
         self._check_date_order(day)
         if on_site == self.on_site:
             raise SameOnSiteDate(on_site=on_site)
-        if not allow_non_working_day:
-            r.check_working_day(on_site, calendar)
         r.check_notice_period(day, on_site, rules, calendar,
                               working_day_required=not allow_non_working_day)
+        if not allow_non_working_day:
+            r.check_working_day(on_site, calendar)
         self._rescheduled(
             state=to, **actor_fields(actor), effective_date=day, on_site=on_site,
             previous_on_site=self.on_site, reason=reason,

@@ -49,8 +49,10 @@ def evolve_delivery(record: dict[str, Any], event: str, data: Mapping[str, Any])
             record.update(state=FAILED, last_error=data["error"])
 
 
-def may_retry(record: Mapping[str, Any], now: datetime, lease: timedelta) -> bool:
-    """A temporary failure whose back-off is over, or an attempt abandoned by a crash."""
+def may_retry(record: Mapping[str, Any], now: datetime, lease: timedelta,
+              at_once: bool = False) -> bool:
+    """A temporary failure whose back-off is over (or, `at_once`, whatever its back-off:
+    someone asked), or an attempt abandoned by a crash."""
     if record["state"] == RETRY:
-        return record["retry_after"] is None or now >= record["retry_after"]
+        return at_once or record["retry_after"] is None or now >= record["retry_after"]
     return bool(record["state"] == CLAIMED and now - record["attempt_started_at"] > lease)

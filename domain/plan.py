@@ -144,14 +144,7 @@ class Plan:
 
     @property
     def plan_reference(self) -> str:
-        """'Kế hoạch số 12/KH-UBND ngày 15/6/2026' — a number the plan does not give is a
-        marked blank, never made up."""
-        number = self.number or "KH-UBND"
-        if "/" not in number:
-            number = f"…/{number}"
-        when = f" ngày {self.issued_on.day:02d}/{self.issued_on.month:02d}/" \
-               f"{self.issued_on.year}" if self.issued_on else ""
-        return f"Kế hoạch số {number}{when}"
+        return plan_reference(self.number, self.issued_on)
 
     def calendar(self) -> WorkingCalendar:
         """One calendar per plan, so the working days it has looked up are remembered."""
@@ -176,6 +169,33 @@ class Plan:
     @property
     def leader(self) -> Member:
         return next(m for m in self.team if m.role is Role.LEADER)
+
+
+EMAIL_REASONS = (  # email_validator's reasons (English only), by their wording
+    ("must have an @-sign", "thiếu dấu @"), ("something after the @-sign", "thiếu tên miền "
+     "sau dấu @"), ("something before the @-sign", "thiếu phần trước dấu @"),
+    ("more than one @-sign", "có nhiều hơn một dấu @"),
+    ("not valid. It should include a period", "tên miền thiếu dấu chấm"),
+    ("letters that are not allowed", "có ký tự không được phép"),
+    ("characters that are not allowed", "có ký tự không được phép"),
+    ("too long", "quá dài"), ("period", "đặt dấu chấm không đúng chỗ"),
+)
+
+
+def email_reason(exc: Exception) -> str:
+    """Why email_validator refused an address, in Vietnamese."""
+    text = str(exc)
+    return next((vi for en, vi in EMAIL_REASONS if en in text), "sai định dạng")
+
+
+def plan_reference(number: str, issued_on: date | None) -> str:
+    """'Kế hoạch số 12/KH-UBND ngày 15/06/2026' — a number the plan does not give is a
+    marked blank ('…/KH-UBND'), never made up."""
+    number = number or "KH-UBND"
+    if "/" not in number:
+        number = f"…/{number}"
+    when = f" ngày {issued_on:%d/%m/%Y}" if issued_on else ""
+    return f"Kế hoạch số {number}{when}"
 
 
 def parse_plan_text(text: str, source: str = "plan") -> Plan:
@@ -583,6 +603,6 @@ class _Checker:
             return str(validate_email(text, check_deliverability=False,
                                       allow_smtputf8=False).normalized)
         except EmailNotValidError as exc:
-            self.add(where, f"địa chỉ email «{text}» không hợp lệ ({exc})",
+            self.add(where, f"địa chỉ email «{text}» không hợp lệ ({email_reason(exc)})",
                      f"email address '{text}' is invalid ({exc})")
             return text

@@ -11,7 +11,12 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from kiemtra.domain.calendar import WorkingCalendar
-from kiemtra.domain.errors import NotAWorkingDay, NoticeTooLate, RemediationDeadlineTooEarly
+from kiemtra.domain.errors import (
+    NoReportTime,
+    NotAWorkingDay,
+    NoticeTooLate,
+    RemediationDeadlineTooEarly,
+)
 
 
 class DayKind(StrEnum):
@@ -70,26 +75,58 @@ def latest_notice(on_site: date, rules: Rules, calendar: WorkingCalendar) -> dat
     """The last working day a notice can go out on for `on_site`.
 
     With working days the count runs back from the last working day on or before
-    `on_site`, since the N-th working day after a notice is always a working day.
+    `on_site`, since the N-th working day after a notice is always a working day. It
+    also leaves the unit a working day for its report (`leaves_report_time`), so a notice
+    on that day is one that `notify` accepts.
     """
+    visit = on_site
     if rules.notice.kind is DayKind.WORKING:
         on_site = calendar.previous_working_day(on_site)
-    return deadline_before(rules.notice, on_site, calendar)
+    notice = deadline_before(rules.notice, on_site, calendar)
+    while not leaves_report_time(notice, visit, rules, calendar):  # the report's day too
+        notice = calendar.previous_working_day(notice - timedelta(days=1))
+    return notice
+
+
+def leaves_report_time(notice_date: date, on_site: date, rules: Rules,
+                       calendar: WorkingCalendar) -> bool:
+    """Whether a visit on `on_site`, notified on `notice_date`, leaves the unit at least one
+    working day after the notice to send its report (due `report_lead` before the visit)."""
+    return report_due(on_site, rules, calendar) >= calendar.shift(notice_date, 1)
+
+
+def earliest_allowed_on_site(notice_date: date, rules: Rules, calendar: WorkingCalendar,
+                             *, working_day_required: bool = True) -> date:
+    """The first on-site date a notice of `notice_date` allows by both rules: the notice
+    period, and a report window of at least one working day after the notice (with the
+    defaults, 5 calendar days of notice alone would make the report due before it)."""
+    day = earliest_on_site(notice_date, rules, calendar)
+    for _ in range(800):  # the rules are at most 365 days each: always found long before
+        if (not working_day_required or calendar.is_working_day(day)) and \
+                leaves_report_time(notice_date, day, rules, calendar):
+            return day
+        day += timedelta(days=1)
+    msg = f"no on-site date found after {notice_date}"
+    raise AssertionError(msg)
 
 
 def check_notice_period(
     notice_date: date, on_site: date, rules: Rules, calendar: WorkingCalendar,
     *, working_day_required: bool = True,
 ) -> None:
-    earliest = earliest_on_site(notice_date, rules, calendar)
-    if on_site < earliest:
-        raise NoticeTooLate(
-            notice_date=notice_date,
-            on_site=on_site,
-            days=rules.notice.days,
-            kind=str(rules.notice.kind),
-            earliest=calendar.next_working_day(earliest) if working_day_required else earliest,
-        )
+    """Refuse an on-site date too soon after the notice, by the notice period or because
+    the report would be due before the unit has a working day for it; the refusal names
+    the earliest date both rules allow (which the same command then accepts)."""
+    notice_ok = on_site >= earliest_on_site(notice_date, rules, calendar)
+    if notice_ok and leaves_report_time(notice_date, on_site, rules, calendar):
+        return
+    earliest = earliest_allowed_on_site(notice_date, rules, calendar,
+                                        working_day_required=working_day_required)
+    error = NoticeTooLate if not notice_ok else NoReportTime
+    raise error(notice_date=notice_date, on_site=on_site, days=rules.notice.days,
+                kind=str(rules.notice.kind), report_days=rules.report_lead.days,
+                report_kind=str(rules.report_lead.kind),
+                report_due=report_due(on_site, rules, calendar), earliest=earliest)
 
 
 def report_due(on_site: date, rules: Rules, calendar: WorkingCalendar) -> date:
@@ -121,3 +158,19 @@ def check_remediation_deadline(remediate_by: date, conclusion_date: date) -> Non
             conclusion_date=conclusion_date,
             earliest=conclusion_date + timedelta(days=1),
         )
+
+
+def notice_leaves_no_report_time(rules: Rules, calendar: WorkingCalendar, first: date,
+                                 last: date) -> int:
+    """How many calendar days after a notice the visit must at least be, at the worst,
+    when the notice period alone would leave no working day for the report (0 when the
+    notice period is always enough): for a warning at plan import."""
+    worst = 0
+    day = first
+    while day <= last:
+        if calendar.is_working_day(day):
+            by_notice = earliest_on_site(day, rules, calendar)
+            if not leaves_report_time(day, by_notice, rules, calendar):
+                worst = max(worst, (earliest_allowed_on_site(day, rules, calendar) - day).days)
+        day += timedelta(days=1)
+    return worst

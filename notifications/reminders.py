@@ -30,40 +30,56 @@ def outbox_folder(database: Database) -> Path:
 
 
 def remind_once(database: Database, *, as_of: date, claimant: str, dry_run: bool = False,
-                retries_only: bool = False, now: datetime | None = None) -> dict[str, Any]:
+                retries_only: bool = False, now: datetime | None = None,
+                at_once: bool = False) -> dict[str, Any]:
     """One tick's report (`TickReport.as_dict`); with no database yet, nothing to send."""
     if not database.exists():
-        return {"sent": [], "already_sent": [], "failed": [], "waiting": [], "would_send": []}
+        return {"sent": [], "already_sent": [], "failed": [], "waiting": [], "would_send": [],
+                "dry_run": dry_run}
     from kiemtra.notifications.tick import run_tick  # the ledger, the letters, the mail
     from kiemtra.notifications.transports import transport_from_environment
 
     transport = transport_from_environment(outbox_folder(database))
     return run_tick(database, as_of=as_of, now=now or datetime.now(UTC),
                     transport=transport, claimant=claimant, dry_run=dry_run,
-                    retries_only=retries_only).as_dict()
+                    retries_only=retries_only, at_once=at_once).as_dict()
 
 
 def report_lines(report: dict[str, Any], lang: str) -> list[str]:
     """A tick's report for people: the counts, then one line per reminder."""
     vi = lang == "vi"
+    lines = []
+    if report["would_send"] or report.get("dry_run"):
+        lines.append("Chạy thử (--dry-run): không gửi, không ghi nhận gì." if vi else
+                     "Dry run (--dry-run): nothing is sent or recorded.")
     if "as_of" in report:
         day = format_date(date.fromisoformat(report["as_of"]), lang)
         counts = [len(report[k]) for k in ("sent", "already_sent", "failed", "waiting")]
-        lines = [(f"Nhắc việc ngày {day} qua {report['transport']}: đã gửi {counts[0]}, đã gửi "
+        lines += [(f"Nhắc việc ngày {day} qua {report['transport']}: đã gửi {counts[0]}, đã gửi "
                   f"trước đó {counts[1]}, lỗi {counts[2]}, chờ gửi lại {counts[3]}.") if vi else
                  (f"Reminders for {day} via {report['transport']}: sent {counts[0]}, already "
                   f"sent {counts[1]}, failed {counts[2]}, waiting {counts[3]}.")]
     else:
-        lines = ["Chưa có dữ liệu; không có gì để nhắc." if vi else "No data; nothing to send."]
+        lines += ["Chưa có dữ liệu; không có gì để nhắc." if vi else "No data; nothing to send."]
     if report["would_send"]:
         n = len(report["would_send"])
-        lines.append(f"Chạy thử: sẽ gửi {n} thư (không gửi, không ghi nhận):" if vi else
-                     f"Dry run: {n} would go out (nothing sent or recorded):")
+        lines.append(f"Sẽ gửi {n} thư:" if vi else f"{n} would go out:")
     for mark, key in (("→", "would_send"), ("✓", "sent"), ("✗", "failed"), ("…", "waiting")):
         for item in report[key]:
             line = f"  {mark} {item.get('subject') or item['key']} → {', '.join(item['to'])}"
             lines.append(line + (f" ({item['error']})" if item.get("error") else ""))
+            if key == "waiting" and item.get("retry_after"):
+                lines.append(("    lần gửi lại tự động tiếp theo: " if vi else
+                              "    next automatic try: ") + _local(item["retry_after"], lang))
     return lines
+
+
+def _local(moment: str, lang: str) -> str:
+    """A stored UTC moment as Vietnam's time: '06/08/2026 08:35' (ISO in English)."""
+    from kiemtra.workflow import VIETNAM
+
+    at = datetime.fromisoformat(moment).astimezone(VIETNAM)
+    return f"{at:%d/%m/%Y %H:%M}" if lang == "vi" else f"{at:%Y-%m-%d %H:%M}"
 
 
 def undelivered_lines(rows: list[dict[str, Any]], lang: str) -> list[str]:

@@ -17,7 +17,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from kiemtra.domain.deadlines import days_left
 from kiemtra.domain.formats import document_date
-from kiemtra.domain.vocabulary import WEEKDAYS_VI
+from kiemtra.domain.plan import plan_reference
+from kiemtra.domain.vocabulary import DEADLINE_KINDS, WEEKDAYS_VI
 from kiemtra.notifications.rules import Reminder
 
 
@@ -43,7 +44,27 @@ def vn_date(day: date | None) -> str:
 
 
 def weekday(day: date | None) -> str:
-    return WEEKDAYS_VI[day.weekday()] if day else ""
+    """'thứ Hai' … 'chủ nhật': the day's name as running text writes it."""
+    if not day:
+        return ""
+    name = WEEKDAYS_VI[day.weekday()]
+    return name[:1].lower() + name[1:]
+
+
+MISSED_ACTIONS = {
+    "notice": "gửi Thông báo lịch kiểm tra (kiemtra notify) hoặc điều chỉnh kế hoạch (kiemtra "
+              "plan amend); nếu không kiểm tra đơn vị, hủy cuộc kiểm tra (kiemtra cancel).",
+    "report": "ghi nhận báo cáo đã nhận (kiemtra report), hoặc kiểm tra khi chưa có báo cáo "
+              "và ghi rõ lý do (kiemtra inspect --without-report).",
+    "on_site": "nếu đã kiểm tra, ghi nhận kết quả kiểm tra trực tiếp (kiemtra inspect); nếu "
+               "lịch thay đổi, đổi lịch kiểm tra (kiemtra reschedule); nếu không kiểm tra, "
+               "hủy cuộc kiểm tra (kiemtra cancel).",
+    "minutes": "ghi nhận biên bản kiểm tra đã ký (kiemtra minutes).",
+    "conclusion": "ban hành và ghi nhận Thông báo kết luận kiểm tra (kiemtra conclude).",
+    "remediation": "đôn đốc đơn vị và ghi nhận báo cáo khắc phục khi nhận được (kiemtra "
+                   "remediate).",
+}
+"""What the leader and the secretariat can do about a step whose day passed unrecorded."""
 
 
 def context(reminder: Reminder, plan: Mapping[str, Any], record: Mapping[str, Any],
@@ -55,14 +76,12 @@ def context(reminder: Reminder, plan: Mapping[str, Any], record: Mapping[str, An
     issued = plan.get("issued_on")
     issued_day = issued if isinstance(issued, date) or issued is None else date.fromisoformat(
         issued)
-    number = plan.get("number") or ""
-    plan_ref = f"số {number}" if number else f"«{plan['title']}»"
-    if issued_day:
-        plan_ref += f" ngày {vn_date(issued_day)}"
+    plan_ref = plan_reference(plan.get("number") or "", issued_day)
     notice = (plan.get("rules") or {})
     notice_days = notice.get("notice_days", 5)
     notice_kind = "ngày làm việc" if notice.get("notice_day_kind") == "working" else "ngày"
     place = plan.get("place") or ""
+    paper = plan.get("documents") or {}
     title = plan["title"]
     return {
         "key": reminder.key, "campaign": d.campaign, "kind": d.kind, "stage": reminder.stage,
@@ -82,6 +101,11 @@ def context(reminder: Reminder, plan: Mapping[str, Any], record: Mapping[str, An
         "concluded_on": vn_date(record.get("concluded_on")),
         "finding": finding or {"number": d.finding, "text": ""},
         "notice_rule": f"{notice_days} {notice_kind}",
+        "team_name": paper.get("team_name") or "Tổ kiểm tra",
+        "leader_position": paper.get("leader_position") or "Tổ trưởng",
+        # a letter the leader receives is not signed by the leader
+        "to_leader": bool({"leader", "team"} & set(reminder.roles)),
+        "what": DEADLINE_KINDS[d.kind][0], "actions": MISSED_ACTIONS[d.kind],
     }
 
 
@@ -95,9 +119,12 @@ def _addressees(reminder: Reminder, plan: Mapping[str, Any], unit_name: str) -> 
             names.append(plan["secretariat"]["name"])
         elif role == "team":
             names.append("các thành viên Tổ kiểm tra")
-        else:
-            title = "Tổ trưởng" if role == "leader" else "Tổ phó"
-            names += [f"{m['name']}, {title} Tổ kiểm tra" for m in plan["team"]
+        else:  # the plan does not say who is Ông and who is Bà: both, as offices write
+            paper = plan.get("documents") or {}
+            team = paper.get("team_name") or "Tổ kiểm tra"
+            title = (paper.get("leader_position") or "Tổ trưởng") if role == "leader" \
+                else "Tổ phó"
+            names += [f"Ông/Bà {m['name']}, {title} {team}" for m in plan["team"]
                       if m["role"] == role]
     return "; ".join(dict.fromkeys(names))
 
@@ -105,7 +132,7 @@ def _addressees(reminder: Reminder, plan: Mapping[str, Any], unit_name: str) -> 
 def render(reminder: Reminder, plan: Mapping[str, Any], record: Mapping[str, Any],
            today: date) -> Rendered:
     values = context(reminder, plan, record, today)
-    name = reminder.deadline.kind
+    name = "missed" if reminder.missed else reminder.deadline.kind
     text_template = environment(False).get_template(f"{name}.txt.j2")
     subject = "".join(text_template.blocks["subject"](text_template.new_context(values)))
     subject = " ".join(subject.split())

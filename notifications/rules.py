@@ -93,6 +93,10 @@ class Deadline:
     due: date
 
 
+MISSED_TO = ("leader", "secretariat")
+"""Who hears of a step whose day passed with nothing recorded: those who can act on it."""
+
+
 @dataclass(frozen=True)
 class Reminder:
     deadline: Deadline
@@ -100,15 +104,18 @@ class Reminder:
     send_on: date
     recipients: tuple[tuple[str, str], ...]  # (name, email)
     roles: tuple[str, ...] = ("unit",)
+    missed: bool = False  # not a reminder: the day passed and the step is not recorded
 
     @property
     def key(self) -> str:
         d = self.deadline
-        return (f"{d.campaign}/{d.unit}/{d.kind}/{d.finding or 0}/{d.due.isoformat()}/"
-                f"{self.offset:+d}")
+        stage = "missed" if self.missed else f"{self.offset:+d}"
+        return f"{d.campaign}/{d.unit}/{d.kind}/{d.finding or 0}/{d.due.isoformat()}/{stage}"
 
     @property
     def stage(self) -> str:
+        if self.missed:
+            return "missed"
         return "before" if self.offset < 0 else "due" if self.offset == 0 else "overdue"
 
 
@@ -145,7 +152,10 @@ def recipients(plan: Mapping[str, Any], unit: str, roles: Iterable[str]
 def reminder_due(deadline: Deadline, plan: Mapping[str, Any], as_of: date,
                  calendar: WorkingCalendar, rules: Mapping[str, ReminderRule]
                  ) -> Reminder | None:
-    """The latest stage of `deadline` whose day has come by `as_of`, if any."""
+    """The latest stage of `deadline` whose day has come by `as_of`, if its purpose has not
+    passed: a reminder before the due date, or on it, is never sent after it ("the visit
+    is tomorrow" on the day after). A deadline past with no chaser to follow (the on-site
+    visit's) is raised once to the leader and the secretariat instead (`missed`)."""
     rule = rules.get(deadline.kind)
     if rule is None:
         return None
@@ -156,18 +166,29 @@ def reminder_due(deadline: Deadline, plan: Mapping[str, Any], as_of: date,
             break
         latest = Reminder(deadline, offset, send_on,
                           recipients(plan, deadline.unit, rule.to), rule.to)
-    return latest
+    if as_of <= deadline.due or (latest is not None and latest.offset > 0):
+        return latest
+    if any(offset > 0 for offset in rule.offsets()):
+        return None  # between the due date and the first chaser
+    return Reminder(deadline, 0, calendar.shift(deadline.due, 1),
+                    recipients(plan, deadline.unit, MISSED_TO), MISSED_TO, missed=True)
 
 
 def reminders_due(deadlines: Iterable[Deadline], plans: Mapping[str, Mapping[str, Any]],
-                  as_of: date) -> list[Reminder]:
+                  as_of: date, visits: Mapping[tuple[str, str], date | None] | None = None
+                  ) -> list[Reminder]:
     """Every reminder due by `as_of` for these open deadlines.
 
     While the minutes are pending, the minutes reminder also speaks for the
-    conclusion (same person, same date), so the conclusion's is left out.
+    conclusion (same person, same date), so the conclusion's is left out. Once the day
+    of the visit (`visits`: scheduled, or planned while no notice went out) has come, the
+    report's reminders ("send it before the visit") stop, and a notice never sent is
+    raised once as missed.
     """
     items = list(deadlines)
     waiting_minutes = {(d.campaign, d.unit) for d in items if d.kind == "minutes"}
+    visit_day = dict(visits or {})  # (campaign, unit) → the visit's day, scheduled or planned
+    visit_day.update({(d.campaign, d.unit): d.due for d in items if d.kind == "on_site"})
     found = []
     calendars: dict[str, WorkingCalendar] = {}
     for d in items:
@@ -176,7 +197,16 @@ def reminders_due(deadlines: Iterable[Deadline], plans: Mapping[str, Mapping[str
         plan = plans[d.campaign]
         if d.campaign not in calendars:
             calendars[d.campaign] = plan_calendar(plan)
-        reminder = reminder_due(d, plan, as_of, calendars[d.campaign], rules_for(plan))
+        visit = visit_day.get((d.campaign, d.unit))
+        if d.kind in ("notice", "report") and visit is not None and as_of >= visit:
+            # "send it before the visit" once the visit's day has come is stale: the report
+            # waits for the visit's own reminder; a notice never sent is raised as missed
+            if d.kind == "report":
+                continue
+            reminder: Reminder | None = Reminder(
+                d, 0, visit, recipients(plan, d.unit, MISSED_TO), MISSED_TO, missed=True)
+        else:
+            reminder = reminder_due(d, plan, as_of, calendars[d.campaign], rules_for(plan))
         if reminder is not None and reminder.recipients:
             found.append(reminder)
     return found

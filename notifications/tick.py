@@ -47,12 +47,13 @@ class TickReport:
     failed: list[dict[str, Any]] = field(default_factory=list)
     waiting: list[dict[str, Any]] = field(default_factory=list)  # back-off, or busy elsewhere
     would_send: list[dict[str, Any]] = field(default_factory=list)  # --dry-run
+    dry_run: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "as_of": self.as_of.isoformat(), "transport": self.transport,
             "sent": self.sent, "already_sent": self.already_sent, "failed": self.failed,
-            "waiting": self.waiting, "would_send": self.would_send,
+            "waiting": self.waiting, "would_send": self.would_send, "dry_run": self.dry_run,
         }
 
 
@@ -76,8 +77,11 @@ class Attempt:
 
 
 def run_tick(database: Database, *, as_of: date, now: datetime, transport: Transport,
-             claimant: str, dry_run: bool = False, retries_only: bool = False) -> TickReport:
-    report = TickReport(as_of=as_of, transport=transport.describe())
+             claimant: str, dry_run: bool = False, retries_only: bool = False,
+             at_once: bool = False) -> TickReport:
+    """One tick; `at_once` (a person's `kiemtra remind`, not the scheduler) retries what
+    waits after a temporary failure without waiting for its back-off."""
+    report = TickReport(as_of=as_of, transport=transport.describe(), dry_run=dry_run)
     views = Views(database).fresh()
     found = views.deadlines_between(as_of - timedelta(days=LOOKBACK_DAYS),
                                     as_of + timedelta(days=LOOKAHEAD_DAYS))
@@ -91,7 +95,10 @@ def run_tick(database: Database, *, as_of: date, now: datetime, transport: Trans
         deadlines.append(d)
         plans[d.campaign] = item["plan"]
         records[d.campaign, d.unit] = row.record
-    due = reminders_due(deadlines, plans, as_of)
+    visits = {key: record["on_site"] or record["planned_on_site"]
+              for key, record in records.items()}
+    due = reminders_due(deadlines, plans, as_of,
+                        {k: _day(v) for k, v in visits.items() if v is not None})
     if not due:
         return report
     ledger = views.deliveries(r.key for r in due)
@@ -109,7 +116,7 @@ def run_tick(database: Database, *, as_of: date, now: datetime, transport: Trans
             report.already_sent.append(line)
         elif known is not None and known["state"] == FAILED:
             report.failed.append(dict(line, error=known["last_error"]))
-        elif known is not None and not may_retry(known, now, LEASE):
+        elif known is not None and not may_retry(known, now, LEASE, at_once):
             report.waiting.append(dict(line, retry_after=_iso(known["retry_after"])))
         else:
             rendered = render(reminder, plans[d.campaign], records[d.campaign, d.unit], as_of)
@@ -189,6 +196,7 @@ def _send(attempt: Attempt, plans: dict[str, Any], transport: Transport, now: da
         message = build(sender=sender_for(plans[r.deadline.campaign]), to=list(r.recipients),
                         subject=attempt.rendered.subject, text=attempt.rendered.text,
                         html=attempt.rendered.html, message_id=delivery.message_id, date=now)
+        message["X-Kiemtra-Key"] = r.key  # what the reminder is (and its outbox file's name)
         refused = transport.send(message)
     except UnsafeHeader as exc:
         delivery.record_failure(now, str(exc), None, permanent=True)
@@ -196,6 +204,10 @@ def _send(attempt: Attempt, plans: dict[str, Any], transport: Transport, now: da
         delivery.record_failure(now, str(exc), exc.code, permanent=exc.permanent)
     else:
         delivery.record_sent(now, refused)
+
+
+def _day(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -36,14 +36,27 @@ class Transport(Protocol):
 
 
 class OutboxTransport:
-    """Writes each message as `<Message-ID>.eml`; the product works with no mail server."""
+    """Writes each message as an `.eml` file named by the day it was sent and what it is
+    (`2026-08-06_KTD-TKT-2026_kt_report_0_2026-08-11_-3.eml`: campaign, unit, kind,
+    finding, due date, stage), so a folder listing reads as a register; the product works
+    with no mail server."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
     def send(self, message: Message) -> dict[str, str]:
+        from email.utils import parsedate_to_datetime
+
+        from kiemtra.workflow import VIETNAM
+
         self.folder.mkdir(parents=True, exist_ok=True)
-        name = re.sub(r"[^A-Za-z0-9._-]", "_", str(message["Message-ID"]).strip("<>"))
+        key = message.get("X-Kiemtra-Key")
+        if key:
+            day = parsedate_to_datetime(str(message["Date"])).astimezone(VIETNAM).date()
+            name = f"{day.isoformat()}_{str(key).replace('/', '_')}"
+        else:
+            name = str(message["Message-ID"]).strip("<>")
+        name = re.sub(r"[^A-Za-z0-9._+-]", "_", name)
         target = self.folder / f"{name}.eml"
         partial = target.with_suffix(".eml.part")
         partial.write_bytes(message.as_bytes())

@@ -22,6 +22,15 @@ from tests.smtp_server import SmtpServer
 
 CODE = "KTD-TKT-2026"
 LEADER = "truong-to"
+NEW_UNIT = '''
+[[units]]
+code = "tp"
+name = "Phòng Tư pháp"
+head = "Trưởng phòng Tư pháp"
+email = "tuphap@khucthuadu.example"
+planned_on_site = 2026-09-08
+'''
+"""A unit to add to the example plan (amendments)."""
 
 
 def plan_text(**replace: str) -> str:

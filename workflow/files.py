@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +27,26 @@ class AttachmentBlob:
         return {"name": self.name, "sha256": self.sha256, "size": len(self.content)}
 
 
+OS_REASONS = {
+    errno.ENOENT: ("không có tệp này", "there is no such file"),
+    errno.EACCES: ("không có quyền truy cập", "permission denied"),
+    errno.EPERM: ("không có quyền truy cập", "permission denied"),
+    errno.EISDIR: ("đây là một thư mục, không phải tệp", "it is a folder, not a file"),
+    errno.ENOTDIR: ("đường dẫn không đúng (một phần không phải thư mục)",
+                    "a part of the path is not a folder"),
+    errno.ENOSPC: ("ổ đĩa đã đầy", "the disk is full"),
+    errno.EROFS: ("ổ đĩa chỉ cho đọc", "the disk is read-only"),
+    errno.ENAMETOOLONG: ("tên tệp quá dài", "the file name is too long"),
+}
+
+
 def _reason(exc: BaseException) -> object:
+    """Why a file could not be read or written, in both languages (vi, en)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return ("tệp không phải văn bản UTF-8", "the file is not UTF-8 text")
+    code = getattr(exc, "errno", None)
+    if code in OS_REASONS:
+        return OS_REASONS[code]
     return getattr(exc, "strerror", None) or exc
 
 

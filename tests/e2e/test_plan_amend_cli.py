@@ -11,17 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from tests.conftest import count_rows
+from tests.conftest import NEW_UNIT, count_rows
 from tests.e2e.conftest import CODE, Run, ok
-
-NEW_UNIT = '''
-[[units]]
-code = "tp"
-name = "Phòng Tư pháp"
-head = "Trưởng phòng Tư pháp"
-email = "tuphap@khucthuadu.example"
-planned_on_site = 2026-09-08
-'''
 
 
 def amended(tmp_path: Path, **replace: str) -> Path:
@@ -48,12 +39,17 @@ def test_an_amendment_is_shown_then_recorded_and_read_everywhere(imported: Run,
             in dry.out)
     assert "kt (Phòng Kinh tế): hạn báo cáo 11/08/2026 → 07/08/2026 (tính lại)" in dry.out
     assert count_rows(db) == events
+    moved = {d["unit"] for d in ok(imported(
+        "--json", "plan", "amend", path.name, "--reason", "x", "--dry-run")).json()["deadlines"]}
     before = time.time()
     time.sleep(1.1)  # `--at` is read to the second
     done = ok(imported("plan", "amend", path.name, "--reason", "QĐ số 45/QĐ-UBND",
                        "--date", "05/08/2026"))
     assert done.out.splitlines()[-1] == "Đã ghi nhận kế hoạch sửa đổi (phiên bản 2)."
-    assert count_rows(db) == events + 3  # the plan, kt's deadline, tp's inspection
+    # the plan, tp's inspection, and each inspection whose deadline moved: kt's report, and
+    # the last day for the notice of the units not yet notified (it leaves the report's
+    # time too)
+    assert "kt" in moved and count_rows(db) == events + 2 + len(moved)
     shown = ok(imported("--json", "plan", "show", CODE)).json()
     assert shown["version"] == 2 and shown["rules"]["report_lead"]["days"] == 3
     assert shown["amended"]["reason"] == "QĐ số 45/QĐ-UBND"

@@ -27,7 +27,8 @@ def test_remind_sends_once_and_lists_failures(imported: Run, smtp: SmtpServer) -
     overdue_report(imported)
     env = {"KIEMTRA_SMTP_URL": smtp.url}
     dry = ok(imported("remind", "--as-of", "06/08/2026", "--dry-run", env=env))
-    assert "Chạy thử: sẽ gửi 1 thư" in dry.out and smtp.recorder.received == []
+    assert dry.out.startswith("Chạy thử (--dry-run): không gửi, không ghi nhận gì.\n")
+    assert "Sẽ gửi 1 thư:" in dry.out and smtp.recorder.received == []
     sent = ok(imported("--json", "remind", "--as-of", "2026-08-06", env=env)).json()
     assert len(sent["sent"]) == 1 and sent["transport"] == smtp.url
     again = ok(imported("remind", "--as-of", "06/08/2026", env=env))

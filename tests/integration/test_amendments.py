@@ -21,18 +21,19 @@ from kiemtra.domain.plan import parse_plan_text
 from kiemtra.projections.audit.verify import verify_database
 from kiemtra.workflow.services import Workflow
 from kiemtra.workflow.store import EventStore
-from tests.conftest import CODE, count_rows, database_of, history, plan_text, status, views_of
+from tests.conftest import (
+    CODE,
+    NEW_UNIT,
+    count_rows,
+    database_of,
+    history,
+    plan_text,
+    status,
+    views_of,
+)
 
 D = date
 AS_OF = D(2026, 8, 20)
-NEW_UNIT = '''
-[[units]]
-code = "tp"
-name = "Phòng Tư pháp"
-head = "Trưởng phòng Tư pháp"
-email = "tuphap@khucthuadu.example"
-planned_on_site = 2026-09-08
-'''
 HCC_UNIT = '''
 [[units]]
 code = "hcc"

@@ -61,10 +61,12 @@ def test_report_reminder_content_and_encoding(wf: Workflow, db: Database,
     assert message["From"].addresses[0].addr_spec == "vhxh@khucthuadu.example"
     text, html = bodies(message)
     assert "Kính gửi: Phòng Kinh tế." in text
-    assert "chậm nhất Thứ Ba, ngày 11/08/2026" in text
+    assert "chậm nhất thứ Ba, ngày 11/08/2026" in text
     assert "gửi Tổ kiểm tra (qua Phòng Văn hóa - Xã hội" in text
-    assert "Kế hoạch số KH-UBND ngày 15/06/2026 của Ủy ban nhân dân xã Khúc Thừa Dụ" in text
+    assert "Kế hoạch số …/KH-UBND ngày 15/06/2026 của Ủy ban nhân dân xã Khúc Thừa Dụ" in text
     assert "Trân trọng./." in text and "ngày 06 tháng 8 năm 2026" in text
+    # the team's letter to a unit, signed for the team by its leader (ND 30: TM.)
+    assert "TM. TỔ KIỂM TRA\nTỔ TRƯỞNG\n\nNguyễn Văn A" in text
     assert "<strong>Kính gửi:</strong> Phòng Kinh tế." in html
     raw = smtp.recorder.received[0].as_bytes()
     assert b"Kinh t" not in raw.split(b"\n\n")[0]  # the subject travels RFC 2047-encoded
@@ -79,7 +81,7 @@ def test_each_kind_renders_in_vietnamese(wf: Workflow, db: Database,
     wf.report(CODE, "vhxh", day=D(2026, 8, 10))  # → on-site reminder
     tick(db, smtp, D(2026, 8, 13))
     assert sorted(m["Subject"] for m in smtp.recorder.received) == [
-        "[KTD-TKT-2026] Lịch kiểm tra trực tiếp tại Phòng Văn hóa - Xã hội: Thứ Sáu, 14/08/2026",
+        "[KTD-TKT-2026] Lịch kiểm tra trực tiếp tại Phòng Văn hóa - Xã hội: thứ Sáu, 14/08/2026",
         "[KTD-TKT-2026] Quá hạn gửi Thông báo lịch kiểm tra: Trung tâm Phục vụ hành chính "
         "công xã, hạn 12/08/2026",
     ]
@@ -106,7 +108,7 @@ def test_each_kind_renders_in_vietnamese(wf: Workflow, db: Database,
     text, html = bodies(remediation[0])
     assert "«Chưa niêm yết <TTHC> & phí»" in text
     assert "Chưa niêm yết &lt;TTHC&gt; &amp; phí" in html  # autoescaped
-    assert "chậm nhất Thứ Hai, ngày 21/09/2026 (còn 7 ngày)" in text
+    assert "chậm nhất thứ Hai, ngày 21/09/2026 (còn 7 ngày)" in text
 
 
 def test_each_reminder_is_delivered_once(wf: Workflow, db: Database, smtp: SmtpServer) -> None:
@@ -248,7 +250,76 @@ def test_outbox_files_are_email(wf: Workflow, db: Database, tmp_path: Path) -> N
     report = run_tick(db, as_of=D(2026, 8, 6), now=NOW, transport=OutboxTransport(outbox),
                       claimant="t")
     (path,) = outbox.glob("*.eml")
+    assert path.name == "2026-08-07_KTD-TKT-2026_kt_report_0_2026-08-11_-3.eml"  # sent 07:30
     message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
     assert message["Subject"].startswith("[KTD-TKT-2026] Nhắc hạn nộp báo cáo")
     assert message["Message-ID"].strip() == report.sent[0]["message_id"]
     assert "Kính gửi: Phòng Kinh tế." in message.get_body(("plain",)).get_content()
+
+
+def test_no_reminder_after_its_day_and_a_missed_visit_is_raised_once(
+        wf: Workflow, db: Database, smtp: SmtpServer) -> None:
+    """The visit of 12/08 passes unrecorded: no "the visit is tomorrow" and no "send your
+    report before the visit" after it, but one letter to the leader and the secretariat,
+    saying what they can do — not signed by the leader it is addressed to."""
+    only_kt(wf)
+    wf.notify(CODE, "kt", on_site=D(2026, 8, 12), day=D(2026, 8, 3))
+    late = tick(db, smtp, D(2026, 10, 27), now=NOW + timedelta(days=81))  # 76 days after
+    # not the report's last chaser either: "send it before the visit" is past
+    assert [(s["kind"], s["stage"]) for s in late.sent] == [("on_site", "missed")]
+    (message,) = smtp.recorder.received
+    assert message["Subject"] == ("[KTD-TKT-2026] Quá hạn, chưa thực hiện: Kiểm tra trực tiếp "
+                                  "— Phòng Kinh tế, hạn 12/08/2026")
+    assert sorted(a.addr_spec for a in message["To"].addresses) == [
+        "truongto@khucthuadu.example", "vhxh@khucthuadu.example"]
+    text, _ = bodies(message)
+    assert "đã quá 76 ngày" in text and "kiemtra reschedule" in text
+    assert "Kính gửi: Ông/Bà Nguyễn Văn A, Tổ trưởng Tổ kiểm tra; Phòng Văn hóa - Xã hội." in text
+    assert "PHẦN MỀM KIEMTRA" in text and "TM. TỔ KIỂM TRA" not in text
+    again = tick(db, smtp, D(2026, 10, 28), now=NOW + timedelta(days=82))
+    assert again.sent == [] and len(again.already_sent) == 1  # raised once
+
+
+def test_a_letter_to_the_leader_is_signed_by_the_secretariat(
+        wf: Workflow, db: Database, smtp: SmtpServer) -> None:
+    only_kt(wf)
+    wf.inspect(CODE, "kt", day=D(2026, 8, 12), surprise=True)  # → the minutes, to the leader
+    tick(db, smtp, D(2026, 8, 21), now=NOW + timedelta(days=14))
+    (message,) = smtp.recorder.received
+    text, html = bodies(message)
+    assert "Kính gửi: Ông/Bà Nguyễn Văn A, Tổ trưởng Tổ kiểm tra." in text
+    assert "PHÒNG VĂN HÓA - XÃ HỘI\n(Cơ quan thường trực Tổ kiểm tra)" in text
+    assert "Nguyễn Văn A\n\n---" not in text and "TM." not in html
+
+
+def test_a_notice_never_sent_is_raised_once_its_planned_visit_has_passed(
+        wf: Workflow, db: Database, smtp: SmtpServer) -> None:
+    """vp's visit was planned for Monday 10/08 and no notice went out: before that day the
+    notice is chased; from that day on, "send the notice now" would be stale."""
+    for unit in ("kt", "vhxh", "hcc"):
+        wf.cancel(CODE, unit, reason="Không kiểm tra năm nay", day=D(2026, 7, 1))
+    chased = tick(db, smtp, D(2026, 8, 7))  # notice due 05/08: the +2 chaser
+    assert [(s["kind"], s["stage"]) for s in chased.sent] == [("notice", "overdue")]
+    passed = tick(db, smtp, D(2026, 8, 10), now=NOW + timedelta(days=3))
+    assert [(s["kind"], s["stage"]) for s in passed.sent] == [("notice", "missed")]
+    assert "Quá hạn, chưa thực hiện: Thông báo lịch kiểm tra" in \
+        smtp.recorder.received[-1]["Subject"]
+    assert tick(db, smtp, D(2026, 8, 20), now=NOW + timedelta(days=13)).sent == []
+
+
+def test_a_person_asking_retries_at_once_the_scheduler_waits(
+        wf: Workflow, db: Database, smtp: SmtpServer) -> None:
+    """After an outage, `kiemtra remind` (at_once) does not wait for the back-off."""
+    from kiemtra.notifications.reminders import report_lines
+
+    only_kt(wf)
+    wf.notify(CODE, "kt", on_site=D(2026, 8, 12), day=D(2026, 8, 3))
+    smtp.stop()
+    down = tick(db, smtp, D(2026, 8, 6))
+    lines = report_lines(down.as_dict(), "vi")
+    assert any(line.startswith("    lần gửi lại tự động tiếp theo: 07/08/2026 07:35")
+               for line in lines), lines
+    smtp.start()
+    assert tick(db, smtp, D(2026, 8, 6), now=NOW + timedelta(minutes=1)).sent == []
+    asked = tick(db, smtp, D(2026, 8, 6), now=NOW + timedelta(minutes=1), at_once=True)
+    assert len(asked.sent) == 1 and len(smtp.recorder.received) == 1

@@ -16,7 +16,10 @@ from kiemtra.domain.rules import DayKind, Period, Rules
 
 CAL = WorkingCalendar()
 DEFAULT = Rules()
-WORKING_NOTICE = Rules(notice=Period(5, DayKind.WORKING))
+# Plans whose report lead (1 working day) leaves the notice period alone to decide, for the
+# examples of the notice period itself; the report window has its own below.
+NOTICE_ONLY = Rules(report_lead=Period(1, DayKind.WORKING))
+WORKING_NOTICE = Rules(notice=Period(5, DayKind.WORKING), report_lead=Period(1, DayKind.WORKING))
 
 
 def test_defaults_are_those_of_the_design() -> None:
@@ -30,20 +33,20 @@ def test_the_earliest_date_offered_is_a_working_day() -> None:
     # notice Monday 10/08 → +5 calendar days is Saturday 15/08: offer Monday 17/08,
     # unless a visit on a day off is allowed.
     with pytest.raises(NoticeTooLate) as refused:
-        r.check_notice_period(date(2026, 8, 10), date(2026, 8, 12), DEFAULT, CAL)
+        r.check_notice_period(date(2026, 8, 10), date(2026, 8, 12), NOTICE_ONLY, CAL)
     assert refused.value.params["earliest"] == date(2026, 8, 17)
     with pytest.raises(NoticeTooLate) as refused:
-        r.check_notice_period(date(2026, 8, 10), date(2026, 8, 12), DEFAULT, CAL,
+        r.check_notice_period(date(2026, 8, 10), date(2026, 8, 12), NOTICE_ONLY, CAL,
                               working_day_required=False)
     assert refused.value.params["earliest"] == date(2026, 8, 15)
 
 
 def test_calendar_notice_worked_example() -> None:
     # notice 2026-09-10 → on-site 2026-09-15 or later
-    assert r.earliest_on_site(date(2026, 9, 10), DEFAULT, CAL) == date(2026, 9, 15)
-    r.check_notice_period(date(2026, 9, 10), date(2026, 9, 15), DEFAULT, CAL)
+    assert r.earliest_on_site(date(2026, 9, 10), NOTICE_ONLY, CAL) == date(2026, 9, 15)
+    r.check_notice_period(date(2026, 9, 10), date(2026, 9, 15), NOTICE_ONLY, CAL)
     with pytest.raises(NoticeTooLate) as refused:
-        r.check_notice_period(date(2026, 9, 10), date(2026, 9, 14), DEFAULT, CAL)
+        r.check_notice_period(date(2026, 9, 10), date(2026, 9, 14), NOTICE_ONLY, CAL)
     assert refused.value.params["earliest"] == date(2026, 9, 15)
     assert "15/09/2026" in refused.value.message("vi")
     assert "2026-09-15" in refused.value.message("en")
@@ -141,10 +144,13 @@ def test_earliest_on_site_is_accepted_and_the_day_before_is_refused(
     notice: date, n: int, kind: DayKind
 ) -> None:
     rules = Rules(notice=Period(n, kind))
-    earliest = r.earliest_on_site(notice, rules, CAL)
-    r.check_notice_period(notice, earliest, rules, CAL)
-    with pytest.raises(NoticeTooLate):
-        r.check_notice_period(notice, earliest - timedelta(days=1), rules, CAL)
+    earliest = r.earliest_on_site(notice, rules, CAL)  # by the notice period alone
+    allowed = r.earliest_allowed_on_site(notice, rules, CAL, working_day_required=False)
+    assert allowed >= earliest
+    r.check_notice_period(notice, allowed, rules, CAL, working_day_required=False)
+    with pytest.raises((NoticeTooLate, r.NoReportTime)):
+        r.check_notice_period(notice, allowed - timedelta(days=1), rules, CAL,
+                              working_day_required=False)
     if kind is DayKind.CALENDAR:
         assert earliest == notice + timedelta(days=n)
     else:
@@ -158,3 +164,47 @@ def test_latest_notice_always_satisfies_the_notice_period(
 ) -> None:
     rules = Rules(notice=Period(n, kind))
     r.check_notice_period(r.latest_notice(on_site, rules, CAL), on_site, rules, CAL)
+
+
+def _notify(notice: date, on_site: date, rules: Rules) -> None:
+    """What `Inspection.notify` checks, on a fresh inspection, in its order."""
+    from kiemtra.domain.inspection import Inspection
+    from kiemtra.domain.roles import Actor, ActorRole
+
+    inspection = Inspection(campaign="K", unit="u", planned_on_site=None, notice_due=None,
+                            actor="a", actor_role="leader", effective_date=date(2026, 1, 1))
+    inspection.notify(notice_date=notice, on_site=on_site, rules=rules, calendar=CAL,
+                      actor=Actor("a", ActorRole.LEADER, "A"))
+
+
+def test_with_the_defaults_a_notice_five_days_ahead_leaves_no_time_for_the_report() -> None:
+    """Notice Monday 03/08/2026, visit Monday 10/08 (7 days: the notice period is met), but
+    the report, 5 working days before the visit, would be due Monday 03/08 — the notice's
+    own day. The earliest visit leaving the unit a working day is Tuesday 11/08."""
+    with pytest.raises(r.NoReportTime) as refused:
+        _notify(date(2026, 8, 3), date(2026, 8, 10), DEFAULT)
+    assert refused.value.params["earliest"] == date(2026, 8, 11)
+    assert "Ngày kiểm tra sớm nhất được phép là 11/08/2026" in refused.value.message("vi")
+    _notify(date(2026, 8, 3), date(2026, 8, 11), DEFAULT)
+
+
+@given(notice=st.dates(date(2026, 1, 1), date(2027, 12, 31)),
+       gap=st.integers(min_value=0, max_value=25),
+       notice_days=st.integers(min_value=1, max_value=10),
+       notice_kind=st.sampled_from(DayKind), report_days=st.integers(min_value=1, max_value=8),
+       report_kind=st.sampled_from(DayKind))
+def test_every_earliest_date_a_refusal_offers_is_accepted(
+        notice: date, gap: int, notice_days: int, notice_kind: DayKind, report_days: int,
+        report_kind: DayKind) -> None:
+    from kiemtra.domain.errors import RuleViolation
+
+    rules = Rules(notice=Period(notice_days, notice_kind),
+                  report_lead=Period(report_days, report_kind))
+    try:
+        _notify(notice, notice + timedelta(days=gap), rules)
+    except (NoticeTooLate, r.NoReportTime) as exc:
+        _notify(notice, exc.params["earliest"], rules)  # accepted as offered
+    except NotAWorkingDay as exc:
+        _notify(notice, exc.params["next_working_day"], rules)
+    except RuleViolation:
+        raise

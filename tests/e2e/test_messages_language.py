@@ -1,0 +1,61 @@
+"""Bad invocations answer in the reader's language, through the installed script: click's
+usage errors, OS errors on files, TOML syntax errors (with the DD/MM/YYYY hint), dates,
+domain refusals. Under `--lang en` no Vietnamese letter appears; under `--lang vi` no
+English word of click's or the OS's."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import CODE, Run, ok
+
+VIETNAMESE = re.compile(r"[ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợ"
+                        r"ùúủũụừứửữựỳýỷỹỵ«»]", re.IGNORECASE)
+ENGLISH = re.compile(r"\b(invalid|missing|no such|option|argument|error|usage|did you mean|"
+                     r"directory|does not|is not|not a|value|range|file|the|must|expected|"
+                     r"integer|unexpected|requires|problems?|cannot|there)\b", re.IGNORECASE)
+CASES = [
+    ("stat",), ("status", "--bogus"), ("--bogus", "status"), ("notify",),
+    ("notify", CODE, "kt", "--on-site", "32/13/2026"), ("notify", CODE, "kt", "--on-site"),
+    ("due", "--within", "-1"), ("due", "--within", "abc"), ("status", "a", "b", "c"),
+    ("status", "--at", "31.31"), ("plan", "import", "khong-co.toml"),
+    ("plan", "import", "thu-muc"), ("plan", "import", "ngay-sai.toml"),
+    ("history", "KHONG-CO"), ("notify", "KHONG-CO", "kt", "--on-site", "12/08/2026"),
+    ("notify", CODE, "kt", "--on-site", "12/08/2026", "--date", "11/08/2026"),
+    ("--lang", "xx", "status"),
+]
+
+
+@pytest.fixture
+def prepared(imported: Run, tmp_path: Path) -> Run:
+    (tmp_path / "thu-muc").mkdir()
+    template = (tmp_path / "ke-hoach.toml").read_text("utf-8")
+    (tmp_path / "ngay-sai.toml").write_text(
+        template.replace("issued_on = 2026-06-15", "issued_on = 15/06/2026"), "utf-8")
+    return imported
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_every_refusal_speaks_one_language(prepared: Run, lang: str) -> None:
+    for args in CASES:
+        chosen = ("--lang", lang) if args[:1] != ("--lang",) else ()
+        env = {"KIEMTRA_LANG": lang}
+        done = prepared(*chosen, *args, env=env)
+        assert done.code in (1, 2), (args, done.err)
+        assert done.out == "" and done.err.count("\n") == 1, (args, done.err)
+        if lang == "en":
+            assert not VIETNAMESE.search(done.err), (args, done.err)
+        else:
+            assert not ENGLISH.search(done.err), (args, done.err)
+
+
+def test_the_toml_date_hint_and_the_os_reason(prepared: Run) -> None:
+    said = prepared("plan", "amend", "ngay-sai.toml", "--reason", "x").err
+    assert "dòng 28, cột 15" in said and "2026-08-26 (không phải 26/08/2026)" in said
+    assert "không có tệp này" in prepared("plan", "import", "khong-co.toml").err
+    english = prepared("--lang", "en", "plan", "import", "khong-co.toml").err
+    assert english == "Cannot read file khong-co.toml: there is no such file.\n"
+    assert ok(prepared("status", CODE)).code == 0
