@@ -542,7 +542,9 @@ def language_of(argv: Sequence[str]) -> str:
 def main() -> None:
     """Console-script entry point: usage errors become one line on stderr, exit code 2."""
     try:
-        code = cli.main(prog_name="kiemtra", standalone_mode=False)
+        # bare `kiemtra`: its help, and success (a newcomer's first try is not an error)
+        code = cli.main(args=sys.argv[1:] or ["--help"], prog_name="kiemtra",
+                        standalone_mode=False)
     except click.UsageError as exc:
         click.echo(usage_text(exc, language_of(sys.argv[1:])), err=True)
         sys.exit(2)
@@ -750,6 +752,22 @@ def print_plan_tables(p: Row) -> None:
         Col("stages", lambda r: r["stages"], no_wrap=True),
         Col("to", lambda r: ", ".join(role_label(x, settings().lang) for x in r["to"])),
     ), p["reminders"])
+
+
+@cli.group()
+def metrics() -> None:
+    """Số liệu báo cáo của đơn vị (report --metrics): tệp mẫu có chú thích."""
+
+
+@metrics.command("template")
+def metrics_template() -> None:
+    """In ra tệp số liệu báo cáo mẫu, mỗi chỉ tiêu kèm tên tiếng Việt.
+
+    Example: kiemtra metrics template > so-lieu-hcc.toml
+    """
+    from kiemtra.workflow import metrics_text
+
+    click.echo(metrics_text(), nl=False)
 
 
 # --- steps --------------------------------------------------------------------------------
@@ -1360,7 +1378,7 @@ class AuditGroup(click.Group):
 
 @cli.group(cls=AuditGroup)
 def audit() -> None:
-    """Hồ sơ kiểm toán: ai làm gì, khi nào; kiểm tra tính toàn vẹn.
+    """Nhật ký ghi nhận: ai làm gì, khi nào; kiểm tra tính toàn vẹn.
 
     \b
     kiemtra audit [CAMPAIGN] [--unit U] [--actor ID] [--since D] [--until D]
@@ -1383,7 +1401,7 @@ def audit() -> None:
 @json_option
 def audit_trail(campaign: str | None, unit: str | None, who: str | None, since: date | None,
                 until: date | None, event: str | None, form: str) -> None:
-    """Hồ sơ kiểm toán theo thứ tự ghi nhận (ngày hiệu lực, thời điểm ghi, người, vai trò).
+    """Nhật ký ghi nhận theo thứ tự ghi (ngày thực hiện, thời điểm ghi, người, vai trò).
 
     Example: kiemtra audit KTD-TKT-2026 --unit hcc --format csv > kiem-toan.csv
     """
@@ -1430,7 +1448,8 @@ AUDIT_COLUMNS = (
 
 
 def print_audit(rows: list[Row]) -> None:
-    show_table(say("Hồ sơ kiểm toán", "Audit trail"), AUDIT_COLUMNS, rows, overflow="fold")
+    # "kiểm toán" is the State Audit's word: an office calls its record a "nhật ký"
+    show_table(say("Nhật ký ghi nhận", "Audit trail"), AUDIT_COLUMNS, rows, overflow="fold")
     back_dated = sum(1 for r in rows if r["back_dated"])
     console().print(say(
         f"{len(rows)} sự kiện; {back_dated} bước ghi lùi ngày (ngày hiệu lực trước ngày ghi).",

@@ -130,7 +130,7 @@ HEADINGS: dict[str, tuple[str, str]] = {
     "online_pct": ("Hồ sơ trực tuyến %", "Online %"),
     "metric": ("Chỉ tiêu", "Metric"), "value": ("Giá trị", "Value"),
     # kiemtra history, kiemtra audit
-    "seq": ("STT", "Seq"), "effective": ("Ngày hiệu lực", "Effective"),
+    "seq": ("STT", "Seq"), "effective": ("Ngày thực hiện", "Effective"),
     "recorded": ("Thời điểm ghi (giờ VN)", "Recorded at (UTC+7)"),
     "actor": ("Người thực hiện", "Actor"), "role": ("Vai trò", "Role"),
     "campaign_unit": ("Kế hoạch/Đơn vị", "Campaign/Unit"), "step": ("Bước", "Step"),

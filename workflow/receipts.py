@@ -62,6 +62,12 @@ def _what(step: str, row: Row, lang: str, findings: Sequence[int]) -> tuple[str,
 def receipt(step: str, row: Row, lang: str, findings: Sequence[int] = ()) -> str:
     """The sentence that confirms `step` was recorded, with the state and the next step."""
     vi, en = _what(step, row, lang, findings)
+    moved = row.get("remediate_by_moved")
+    if moved:
+        vi += (f" (hạn khắc phục {_day(moved['from'], 'vi')} là ngày nghỉ nên chuyển sang ngày "
+               f"làm việc tiếp theo {_day(moved['to'], 'vi')}, Điều 148 Bộ luật Dân sự)")
+        en += (f" (the remediation deadline {_day(moved['from'], 'en')} is a day off, so it "
+               f"moves to the next working day, {_day(moved['to'], 'en')}; Civil Code art. 148)")
     nxt, due = row["next_step"], _day(row["next_deadline"], lang)
     if lang == "vi":
         tail = (f" Bước tiếp theo: {step_label(nxt)}" + (f", hạn {due}." if row["next_deadline"]

@@ -216,11 +216,21 @@ class Workflow:
 
     def conclude(self, campaign: str, unit: str, *, day: date, findings: Sequence[str] = (),
                  remediate_by: date | None = None) -> dict[str, Any]:
+        """A deadline given on a day off ends on the next working day, as the default one
+        does (Bộ luật Dân sự 2015, Điều 148); the row says so (`remediate_by_moved`)."""
+        given = remediate_by
+        if given is not None:
+            remediate_by = self._plan(campaign).calendar().next_working_day(given)
+
         def act(ins: Inspection, plan: Plan, actor: Actor) -> None:
             ins.conclude(day=day, findings=list(findings), remediate_by=remediate_by,
                          rules=plan.rules, calendar=plan.calendar(), actor=actor)
 
-        return self._run(campaign, unit, Step.CONCLUDE, act, day)
+        row = self._run(campaign, unit, Step.CONCLUDE, act, day)
+        if given is not None and given != remediate_by:
+            row["remediate_by_moved"] = {"from": given.isoformat(),
+                                         "to": remediate_by.isoformat()}  # type: ignore[union-attr]
+        return row
 
     def remediate(self, campaign: str, unit: str, *, findings: Sequence[int], day: date,
                   note: str | None = None, attach: Sequence[str] = ()) -> dict[str, Any]:

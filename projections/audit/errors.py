@@ -18,7 +18,7 @@ class LogAltered(RuleViolation):
 
     rule = "audit_chain"
     vi = ("Hồ sơ sự kiện đã bị thay đổi tại vị trí {position}: {what} "
-          "(quy tắc: chuỗi băm kiểm toán).")
+          "(quy tắc: chuỗi băm của nhật ký).")
     en = ("The event record was altered at position {position}: {what} "
           "(rule: audit hash chain).")
     KINDS: ClassVar[dict[str, tuple[str, str]]] = {

@@ -38,7 +38,7 @@ def audited_file(database: Database) -> Path:
     """The SQLite file to audit."""
     if database.is_postgres:
         raise StorageUnavailable(db=database.label(), reason=(
-            "kiểm toán chuỗi băm chưa hỗ trợ PostgreSQL",
+            "kiểm tra chuỗi băm của nhật ký chưa hỗ trợ PostgreSQL",
             "the audit chain is not yet supported on PostgreSQL"))
     if not database.exists():
         raise StorageUnavailable(db=database.label(), reason=("tệp không tồn tại",

@@ -46,7 +46,7 @@ def test_the_trail_in_three_formats(imported: Run, tmp_path: Path) -> None:
     assert "Đúng hạn" in next(t["description"] for t in table if t["event"] == "ReportSubmitted")
 
     shown = ok(imported("audit", CODE)).out
-    assert "Hồ sơ kiểm toán" in shown and "ghi lùi ngày" in shown
+    assert "Nhật ký ghi nhận" in shown and "ghi lùi ngày" in shown
     assert "Tổ phó" in shown and "Trần Thị B (pho-to)" in shown
     assert (f"bao-cao.txt (27 byte)\n      SHA-256 {report['attachments'][0]['sha256']}"
             in shown)

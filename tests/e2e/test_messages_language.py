@@ -59,3 +59,14 @@ def test_the_toml_date_hint_and_the_os_reason(prepared: Run) -> None:
     english = prepared("--lang", "en", "plan", "import", "khong-co.toml").err
     assert english == "Cannot read file khong-co.toml: there is no such file.\n"
     assert ok(prepared("status", CODE)).code == 0
+
+
+def test_bare_kiemtra_shows_its_help_and_the_metrics_template_reads_back(
+        prepared: Run, tmp_path: Path) -> None:
+    bare = prepared()
+    assert bare.code == 0 and "Usage: kiemtra" in bare.out and bare.err == ""
+    template = ok(prepared("metrics", "template")).out
+    assert "records_received" in template and "# Tổng số hồ sơ TTHC tiếp nhận" in template
+    (tmp_path / "so-lieu.toml").write_text(template, "utf-8")
+    ok(prepared("notify", CODE, "hcc", "--on-site", "17/08/2026", "--date", "05/08/2026"))
+    ok(prepared("report", CODE, "hcc", "--date", "13/08/2026", "--metrics", "so-lieu.toml"))

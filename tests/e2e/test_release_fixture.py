@@ -104,9 +104,16 @@ def assert_same_ledger(case: str, then: str, now: str) -> None:
         assert failed and all(line in now.splitlines() for line in failed), case
 
 
+RENAMED = {"Hồ sơ kiểm toán": "Nhật ký ghi nhận", "Ngày hiệu lực": "Ngày thực hiện"}
+"""Labels renamed since 0.1.0 to the words officials use ("kiểm toán" is the State
+Audit's; the effective date is the day a step was carried out)."""
+
+
 def words(table: str) -> list[str]:
     """The words and numbers of a drawn table, without its lines and punctuation; "0/0"
     findings before a conclusion are shown as "—" since 0.2 (there is nothing to count)."""
+    for old, new in RENAMED.items():
+        table = table.replace(old, new)
     text = re.sub(r"[\u2500-\u257f]", " ", table)
     return [w for w in re.findall(r"[\w./:%+@-]*\w[\w./:%+@-]*", text) if w != "0/0"]
 

@@ -320,8 +320,8 @@ def test_remediation_deadline_must_follow_the_conclusion(wf: Workflow, campaign:
     with pytest.raises(RemediationDeadlineTooEarly):
         wf.conclude(CODE, "kt", day=D(2026, 8, 20), findings=["A"], remediate_by=D(2026, 8, 20))
     row = wf.conclude(CODE, "kt", day=D(2026, 8, 20), findings=["A"],
-                      remediate_by=D(2026, 10, 31))
-    assert row["next_deadline"] == "2026-10-31"
+                      remediate_by=D(2026, 10, 30))
+    assert row["next_deadline"] == "2026-10-30"
 
 
 def test_concurrent_change_writes_nothing(
@@ -392,3 +392,25 @@ def test_absence_needs_the_leaders_approval(store: Any, campaign: str, db_path: 
     inspected = [h for h in history(store, CODE, "vp") if h["event"] == "Inspected"][0]
     assert inspected["actor"] == "pho-to"
     assert inspected["details"]["absence_approved_by"] == "truong-to"
+
+
+def test_a_remediation_deadline_given_on_a_day_off_moves_to_the_next_working_day(
+        wf: Workflow, campaign: str) -> None:
+    """Like the default deadline (Civil Code art. 148): Saturday 19/09/2026 → Monday 21/09;
+    the receipt says so."""
+    from kiemtra.workflow.receipts import receipt
+
+    wf.inspect(CODE, "kt", day=D(2026, 8, 12), surprise=True)
+    wf.minutes(CODE, "kt", day=D(2026, 8, 12))
+    row = wf.conclude(CODE, "kt", day=D(2026, 8, 20), findings=["Chưa niêm yết TTHC"],
+                      remediate_by=D(2026, 9, 19))
+    assert row["remediate_by_moved"] == {"from": "2026-09-19", "to": "2026-09-21"}
+    assert row["next_deadline"] == "2026-09-21"
+    said = receipt("conclude", row, "vi", ("Chưa niêm yết TTHC",))
+    assert "hạn khắc phục 19/09/2026 là ngày nghỉ nên chuyển sang ngày làm việc tiếp theo " \
+           "21/09/2026" in said
+    wf.inspect(CODE, "vp", day=D(2026, 8, 10), surprise=True)
+    wf.minutes(CODE, "vp", day=D(2026, 8, 10))
+    row = wf.conclude(CODE, "vp", day=D(2026, 8, 20), findings=["x"],
+                      remediate_by=D(2026, 9, 18))  # a Friday: kept, nothing said
+    assert "remediate_by_moved" not in row and row["next_deadline"] == "2026-09-18"
