@@ -1018,10 +1018,20 @@ CAMPAIGN_COLUMNS = (
 )
 
 
+def database_shown() -> str:
+    """The database a read used, as a person finds it again: the SQLite file's full path,
+    or the server and database (no password)."""
+    database = settings().database
+    return database.label() if database.is_postgres else str(database.sqlite_path.resolve())
+
+
 def print_campaigns(rows: list[Row]) -> None:
     if not rows:
-        click.echo(say("Chưa có kế hoạch nào. Nhập bằng: kiemtra plan import TỆP.toml",
-                       "No campaigns yet. Import one: kiemtra plan import FILE.toml"))
+        where = database_shown()
+        click.echo(say(f"Chưa có kế hoạch nào trong cơ sở dữ liệu {where}. Nhập bằng: kiemtra "
+                       "plan import TỆP.toml (hoặc chọn cơ sở dữ liệu khác bằng --db).",
+                       f"No campaigns in the database {where} yet. Import one: kiemtra plan "
+                       "import FILE.toml (or choose another database with --db)."))
         return
     show_table(say("Các kế hoạch tự kiểm tra", "Campaigns"), CAMPAIGN_COLUMNS, rows)
 
@@ -1098,7 +1108,9 @@ def status_columns() -> tuple[Col, ...]:
 
 def print_status(rows: list[Row]) -> None:
     if not rows:
-        click.echo(say("Chưa có cuộc kiểm tra nào.", "No inspections yet."))
+        where = database_shown()
+        click.echo(say(f"Chưa có cuộc kiểm tra nào trong cơ sở dữ liệu {where}.",
+                       f"No inspections in the database {where} yet."))
         return
     for code in dict.fromkeys(r["campaign"] for r in rows):
         show_table(say(f"Kế hoạch {code}", f"Campaign {code}"), status_columns(),

@@ -46,7 +46,12 @@ if TYPE_CHECKING:
         existing_workflow,
         import_plan_file,
     )
-    from kiemtra.workflow.store import EventStore, open_store, read_attachment
+    from kiemtra.workflow.store import (
+        EventStore,
+        attachment_codes,
+        open_store,
+        read_attachment,
+    )
 
 _HOMES = {
     "VIETNAM": "clock", "now": "clock", "today": "clock",
@@ -61,10 +66,11 @@ _HOMES = {
     "Workflow": "services", "amend_plan_file": "services", "existing_workflow": "services",
     "import_plan_file": "services",
     "AttachmentBlob": "files", "EventStore": "store", "open_store": "store",
-    "read_attachment": "store",
+    "read_attachment": "store", "attachment_codes": "store",
 }
 __all__ = [
-    "DEMO_DOCUMENTS", "VIETNAM", "AttachmentBlob", "ConcurrentChange", "Database", "DemoStep",
+    "DEMO_DOCUMENTS", "VIETNAM", "AttachmentBlob", "attachment_codes", "ConcurrentChange",
+    "Database", "DemoStep",
     "EventStore", "InvalidSetting", "Paper", "StorageUnavailable", "UnreadableFile",
     "UnwritableFile", "Workflow", "amend_plan_file", "demo_database", "draft_document",
     "existing_workflow",

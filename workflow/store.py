@@ -201,6 +201,20 @@ def read_attachment(database: Database, sha256: str) -> bytes | None:
     return bytes(row[0]) if row else None
 
 
+def attachment_codes(database: Database, prefix: str) -> list[str]:
+    """The SHA-256 codes of the stored attachments that begin with `prefix` (hex)."""
+    store = open_store(database)
+    try:
+        store.require_attachments()
+        datastore = store.recorder.datastore  # type: ignore[attr-defined]
+        with datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT sha256 FROM {ATTACHMENTS_TABLE} WHERE substr(sha256, 1, ?) = ? "
+                      "ORDER BY sha256 LIMIT 10", (len(prefix), prefix))
+            return [str(row[0]) for row in c.fetchall()]
+    finally:
+        store.close()
+
+
 def open_store(database: Database) -> EventStore:
     """The event store of `database`, its tables created if they are missing."""
     if not database.is_postgres and not database.sqlite_path.parent.is_dir():

@@ -66,8 +66,16 @@ class UnreadableRecord(RuleViolation):
 
 class InvalidAttachmentName(InvalidInput):
     rule = "sha256"
-    vi = "«{value}» không phải mã SHA-256 (64 chữ số hệ mười sáu)."
-    en = "'{value}' is not a SHA-256 (64 hexadecimal digits)."
+    vi = ("«{value}» không phải mã SHA-256 (64 chữ số hệ mười sáu, hoặc 8 chữ số đầu trở "
+          "lên của một mã).")
+    en = ("'{value}' is not a SHA-256 (64 hexadecimal digits, or the first 8 or more of "
+          "one).")
+
+
+class AmbiguousAttachment(InvalidInput):
+    rule = "sha256"
+    vi = "Có nhiều tệp đính kèm có mã bắt đầu bằng {prefix} ({codes}); hãy gõ thêm chữ số."
+    en = "Several attachments have codes beginning {prefix} ({codes}); type more digits."
 
 
 class UnknownAttachment(InvalidInput):

@@ -20,6 +20,7 @@ from urllib.parse import quote
 from kiemtra.projections.audit.bundle import BundleVerified, Exported, export_bundle, verify_bundle
 from kiemtra.projections.audit.checkpoint import Checkpoint, read_checkpoint
 from kiemtra.projections.audit.errors import (
+    AmbiguousAttachment,
     BundleKeyRequired,
     InvalidAttachmentName,
     InvalidCheckpoint,
@@ -29,9 +30,16 @@ from kiemtra.projections.audit.errors import (
 )
 from kiemtra.projections.audit.keys import audit_key
 from kiemtra.projections.audit.verify import Verified, make_checkpoint, verify_database
-from kiemtra.workflow import Database, StorageUnavailable, read_attachment, read_text_file
+from kiemtra.workflow import (
+    Database,
+    StorageUnavailable,
+    attachment_codes,
+    read_attachment,
+    read_text_file,
+)
 
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+SHA256_PREFIX = re.compile(r"^[0-9a-f]{8,63}$")  # what a person copies from a table
 
 
 def audited_file(database: Database) -> Path:
@@ -95,6 +103,11 @@ def attachment(database: Database, sha256: str) -> bytes:
     """A stored attachment's bytes, only if they still hash to the name they were stored
     under (else the record was altered, and the first event naming it is reported)."""
     wanted = sha256.strip().lower()
+    if SHA256_PREFIX.match(wanted) and database.exists():  # a unique prefix will do
+        found = attachment_codes(database, wanted)
+        if len(found) > 1:
+            raise AmbiguousAttachment(prefix=wanted, codes=", ".join(c[:16] + "…" for c in found))
+        wanted = found[0] if found else wanted
     if not SHA256_HEX.match(wanted):
         raise InvalidAttachmentName(value=sha256)
     content = read_attachment(database, wanted) if database.exists() else None

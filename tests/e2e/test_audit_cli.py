@@ -137,6 +137,13 @@ def test_an_attachment_comes_back_byte_for_byte(imported: Run, tmp_path: Path) -
     assert (tmp_path / "lay-lai.txt").read_bytes() == (tmp_path / "bao-cao.txt").read_bytes()
     assert imported("attachment", "get", "abc", "-o", "x").code == 2
     assert imported("attachment", "get", "0" * 64, "-o", "x").code == 2
+    # the first 8 or more digits of a code, as a table shows them, name it when unique
+    ok(imported("attachment", "get", sha[:12], "-o", "tien-to.txt"))
+    assert (tmp_path / "tien-to.txt").read_bytes() == (tmp_path / "bao-cao.txt").read_bytes()
+    short = imported("attachment", "get", sha[:7], "-o", "x")
+    assert short.code == 2 and "8 chữ số đầu" in short.err
+    none = imported("attachment", "get", "0" * 10, "-o", "x")
+    assert none.code == 2 and "0000000000" in none.err and not (tmp_path / "x").exists()
     with sqlite3.connect(tmp_path / "kiemtra.db") as conn:
         conn.execute("UPDATE attachments SET content = ? WHERE sha256 = ?", (b"khac", sha))
     changed = imported("attachment", "get", sha, "-o", "x")

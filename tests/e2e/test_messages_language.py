@@ -70,3 +70,11 @@ def test_bare_kiemtra_shows_its_help_and_the_metrics_template_reads_back(
     (tmp_path / "so-lieu.toml").write_text(template, "utf-8")
     ok(prepared("notify", CODE, "hcc", "--on-site", "17/08/2026", "--date", "05/08/2026"))
     ok(prepared("report", CODE, "hcc", "--date", "13/08/2026", "--metrics", "so-lieu.toml"))
+
+
+def test_a_read_of_an_empty_database_names_it(run: Run, tmp_path: Path) -> None:
+    said = ok(run("campaigns")).out
+    assert f"trong cơ sở dữ liệu {tmp_path / 'kiemtra.db'}" in said
+    english = ok(run("--lang", "en", "status")).out
+    assert f"No inspections in the database {tmp_path / 'kiemtra.db'} yet." in english
+    assert not (tmp_path / "kiemtra.db").exists()  # a read creates nothing
