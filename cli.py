@@ -48,7 +48,14 @@ class DateParam(click.ParamType):  # type: ignore[type-arg]
         try:
             return value if isinstance(value, date) else parse_date(str(value))
         except ValueError as exc:
-            self.fail(str(exc), param, ctx)
+            self.fail(_pair(str(exc), reader_language(ctx)), param, ctx)
+
+
+def reader_language(ctx: click.Context | None) -> str:
+    """The language of the person reading: the group's setting once parsed, else what the
+    command line and the environment ask for."""
+    found = ctx.find_object(Settings) if ctx is not None else None
+    return found.lang if found is not None else language_of(sys.argv[1:])
 
 
 DATE = DateParam()
@@ -67,7 +74,7 @@ class TimestampParam(click.ParamType):  # type: ignore[type-arg]
         try:
             return parse_moment(str(value), VIETNAM)
         except ValueError as exc:
-            self.fail(str(exc), param, ctx)
+            self.fail(_pair(str(exc), reader_language(ctx)), param, ctx)
 
 
 def today() -> date:
@@ -451,11 +458,17 @@ CLICK_VALUE_MESSAGES: tuple[tuple[str, str, str], ...] = (
 
 
 def _pair(text: str, lang: str) -> str:
-    """A message kiemtra wrote as "tiếng Việt (English)": the reader's half."""
+    """A message the domain's date parser wrote as "tiếng Việt (English)": the reader's
+    half (the parser serves every front end; the language is known here)."""
     if text.endswith(")") and " (" in text:
         vi, _, en = text[:-1].rpartition(" (")
         if vi and en and "«" in vi:
             return vi if lang == "vi" else en
+    return text
+
+
+def click_value_message(text: str, lang: str) -> str:
+    """One of click's own value messages (its types'), in the reader's language."""
     for pattern, vi, en in CLICK_VALUE_MESSAGES:
         found = re.match(pattern, text)
         if found:
@@ -495,8 +508,8 @@ def usage_text(exc: click.UsageError, lang: str) -> str:
                 else f"The {'option' if kind == 'tùy chọn' else 'argument'} {name} is missing.")
     elif isinstance(exc, click.BadParameter):
         name = _param_name(exc.param, exc.param_hint, lang)
-        text = (f"Giá trị không hợp lệ cho {name}: {_pair(exc.message, lang)}" if vi
-                else f"Invalid value for {name}: {_pair(exc.message, lang)}")
+        text = (f"Giá trị không hợp lệ cho {name}: {click_value_message(exc.message, lang)}"
+                if vi else f"Invalid value for {name}: {click_value_message(exc.message, lang)}")
     else:
         text = _usage_message(exc.format_message(), vi)
     text = text if text.endswith((".", "?", ":")) else text + "."
@@ -549,7 +562,7 @@ def main() -> None:
         click.echo(usage_text(exc, language_of(sys.argv[1:])), err=True)
         sys.exit(2)
     except click.ClickException as exc:
-        click.echo(_pair(exc.format_message(), language_of(sys.argv[1:])), err=True)
+        click.echo(exc.format_message(), err=True)
         sys.exit(exc.exit_code)
     except click.Abort:
         click.echo("Đã dừng." if language_of(sys.argv[1:]) == "vi" else "Aborted.", err=True)
@@ -615,12 +628,11 @@ def warn_rules(imported: Any) -> None:
                                          imported.period_start - timedelta(days=60),
                                          imported.period_end)
     if worst:
-        notice = f"{rules.notice.days} " + say(
-            "ngày làm việc" if rules.notice.kind == "working" else "ngày",
-            "working days" if rules.notice.kind == "working" else "calendar days")
-        report = f"{rules.report_lead.days} " + say(
-            "ngày làm việc" if rules.report_lead.kind == "working" else "ngày",
-            "working days" if rules.report_lead.kind == "working" else "calendar days")
+        from kiemtra.domain.vocabulary import period_words
+
+        lang = settings().lang
+        notice = period_words(rules.notice.days, rules.notice.kind, lang)
+        report = period_words(rules.report_lead.days, rules.report_lead.kind, lang)
         click.echo(say(
             f"Lưu ý: với quy tắc thông báo trước {notice} và báo cáo trước {report}, thông "
             f"báo trước đúng {notice} có thể không để đơn vị ngày làm việc nào để gửi báo "
@@ -714,12 +726,10 @@ def print_plan(p: Row) -> None:
                              f"({p['amended']['amended_by']}): {p['amended']['reason']}"))]
                            if p.get("amended") else [])):
         out.print(f"{settings().word(label)}: {value}", highlight=False)
-    def span(days: int, working: bool) -> str:
-        unit = say("ngày làm việc" if working else "ngày",
-                   ("working day" if working else "calendar day") + ("" if days == 1 else "s"))
-        return f"{days} {unit}"
+    from kiemtra.domain.vocabulary import period_words
 
-    rules = {name: span(r["days"], r["kind"] == "working") for name, r in p["rules"].items()}
+    rules = {name: period_words(r["days"], r["kind"], settings().lang)
+             for name, r in p["rules"].items()}
     out.print(say("Quy tắc: thông báo trước {notice}; báo cáo trước {report_lead}; kết luận "
                   "trong {conclusion_within}; khắc phục trong {remediation_within}.",
                   "Rules: notice {notice} ahead; report {report_lead} ahead; conclusion "

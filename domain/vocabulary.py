@@ -65,6 +65,14 @@ def role_label(role: str, lang: str = "vi") -> str:
     return _pick(ROLES, str(role), lang)
 
 
+def period_words(days: int, kind: str, lang: str = "vi") -> str:
+    """'5 ngày làm việc', '1 working day', '30 calendar days': a rule's period in words."""
+    working = kind == "working"
+    if lang == "vi":
+        return f"{days} {'ngày làm việc' if working else 'ngày'}"
+    return f"{days} {'working' if working else 'calendar'} day{'' if days == 1 else 's'}"
+
+
 def pick(pair: tuple[str, str], lang: str) -> str:
     """The Vietnamese or the English of a (vi, en) pair."""
     return pair[0] if lang == "vi" else pair[1]

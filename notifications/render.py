@@ -17,9 +17,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from kiemtra.domain.deadlines import days_left
 from kiemtra.domain.formats import document_date
-from kiemtra.domain.plan import plan_reference
+from kiemtra.domain.plan import Paperwork, plan_reference
 from kiemtra.domain.vocabulary import DEADLINE_KINDS, WEEKDAYS_VI
 from kiemtra.notifications.rules import Reminder
+
+DEFAULT_PAPERWORK = Paperwork()  # what a plan without `[documents]` says (one home: plan.py)
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ def context(reminder: Reminder, plan: Mapping[str, Any], record: Mapping[str, An
     notice_kind = "ngày làm việc" if notice.get("notice_day_kind") == "working" else "ngày"
     place = plan.get("place") or ""
     paper = plan.get("documents") or {}
+    team_name = paper.get("team_name") or DEFAULT_PAPERWORK.team_name
+    leader_position = paper.get("leader_position") or DEFAULT_PAPERWORK.leader_position
     title = plan["title"]
     return {
         "key": reminder.key, "campaign": d.campaign, "kind": d.kind, "stage": reminder.stage,
@@ -90,7 +94,7 @@ def context(reminder: Reminder, plan: Mapping[str, Any], record: Mapping[str, An
         "place_date": (f"{place}, " if place else "") + document_date(today),
         "secretariat": plan["secretariat"], "leader": leader,
         "unit": {"code": unit["code"], "name": unit["name"], "head": unit.get("head", "")},
-        "addressees": _addressees(reminder, plan, unit["name"]),
+        "addressees": _addressees(reminder, plan, unit["name"], team_name, leader_position),
         "due": vn_date(d.due), "due_weekday": weekday(d.due),
         "days": abs(days_left(d.due, today)),
         "on_site": vn_date(record.get("on_site")),
@@ -101,15 +105,15 @@ def context(reminder: Reminder, plan: Mapping[str, Any], record: Mapping[str, An
         "concluded_on": vn_date(record.get("concluded_on")),
         "finding": finding or {"number": d.finding, "text": ""},
         "notice_rule": f"{notice_days} {notice_kind}",
-        "team_name": paper.get("team_name") or "Tổ kiểm tra",
-        "leader_position": paper.get("leader_position") or "Tổ trưởng",
+        "team_name": team_name, "leader_position": leader_position,
         # a letter the leader receives is not signed by the leader
         "to_leader": bool({"leader", "team"} & set(reminder.roles)),
         "what": DEADLINE_KINDS[d.kind][0], "actions": MISSED_ACTIONS[d.kind],
     }
 
 
-def _addressees(reminder: Reminder, plan: Mapping[str, Any], unit_name: str) -> str:
+def _addressees(reminder: Reminder, plan: Mapping[str, Any], unit_name: str, team: str,
+                leader_position: str) -> str:
     """Who the letter is addressed to, by role, as an office would write it."""
     names = []
     for role in reminder.roles:
@@ -120,10 +124,7 @@ def _addressees(reminder: Reminder, plan: Mapping[str, Any], unit_name: str) -> 
         elif role == "team":
             names.append("các thành viên Tổ kiểm tra")
         else:  # the plan does not say who is Ông and who is Bà: both, as offices write
-            paper = plan.get("documents") or {}
-            team = paper.get("team_name") or "Tổ kiểm tra"
-            title = (paper.get("leader_position") or "Tổ trưởng") if role == "leader" \
-                else "Tổ phó"
+            title = leader_position if role == "leader" else "Tổ phó"
             names += [f"Ông/Bà {m['name']}, {title} {team}" for m in plan["team"]
                       if m["role"] == role]
     return "; ".join(dict.fromkeys(names))

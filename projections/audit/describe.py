@@ -244,8 +244,6 @@ def amendment_text(c: dict[str, Any], lang: str) -> str:
 
 
 def _span(period: dict[str, Any], lang: str) -> str:
-    working = period["kind"] == "working"
-    if lang == "vi":
-        return f"{period['days']} {'ngày làm việc' if working else 'ngày'}"
-    days = period["days"]
-    return f"{days} {'working' if working else 'calendar'} day{'' if days == 1 else 's'}"
+    from kiemtra.domain.vocabulary import period_words
+
+    return period_words(int(period["days"]), str(period["kind"]), lang)
