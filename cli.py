@@ -329,32 +329,32 @@ def show_table(title: str, cols: Sequence[Col], rows: Iterable[Row],
 
 
 HINTS: dict[str, tuple[str, str]] = {
-    "notice_required": ("Hãy chạy «kiemtra notify», hoặc dùng --surprise nếu đây là kiểm tra "
+    "notice_required": ("Hãy chạy “kiemtra notify”, hoặc dùng --surprise nếu đây là kiểm tra "
                         "đột xuất.", "Run 'kiemtra notify' first, or use --surprise for a "
                         "surprise inspection."),
-    "report_required": ("Ghi nhận báo cáo bằng «kiemtra report», hoặc miễn báo cáo với "
+    "report_required": ("Ghi nhận báo cáo bằng “kiemtra report”, hoặc miễn báo cáo với "
                         "--without-report LÝ_DO.", "Record it with 'kiemtra report', or waive "
                         "it with --without-report REASON."),
     "surprise_without_notice": ("Bỏ tùy chọn --surprise.", "Drop --surprise."),
     "on_site_working_day": ("Nếu thật sự kiểm tra vào ngày nghỉ, dùng "
                             "--allow-non-working-day.", "Use --allow-non-working-day if the "
                             "visit really happens on a day off."),
-    "on_site_date": ("Nếu đổi ngày, hãy chạy «kiemtra reschedule» trước.",
+    "on_site_date": ("Nếu đổi ngày, hãy chạy “kiemtra reschedule” trước.",
                      "To change it, run 'kiemtra reschedule' first."),
-    "absence_approval": ("Tổ trưởng «{leader}» ghi nhận, hoặc thêm --approved-by {leader}.",
+    "absence_approval": ("Tổ trưởng “{leader}” ghi nhận, hoặc thêm --approved-by {leader}.",
                          "Let the leader '{leader}' record it, or add --approved-by {leader}."),
-    "campaign": ("Xem danh sách bằng «kiemtra campaigns».",
+    "campaign": ("Xem danh sách bằng “kiemtra campaigns”.",
                  "List them with 'kiemtra campaigns'."),
     "document_date": ("Ghi ngày ban hành bằng --date (từ {earliest} trở đi).",
                       "Give the issue date with --date ({earliest} or later)."),
     "undo_document": ("Thêm --void-document để ghi nhận văn bản hết hiệu lực.",
                       "Add --void-document to record the document as void."),
     "undo_date": ("Ghi ngày bằng --date.", "Give the date with --date."),
-    "campaign_code": ("Nếu đây là kế hoạch sửa đổi, dùng «kiemtra plan amend TỆP --reason "
-                      "LÝ_DO».", "If this is an amended plan, use 'kiemtra plan amend FILE "
+    "campaign_code": ("Nếu đây là kế hoạch sửa đổi, dùng “kiemtra plan amend TỆP --reason "
+                      "LÝ_DO”.", "If this is an amended plan, use 'kiemtra plan amend FILE "
                       "--reason REASON'."),
     "amend_remove_unit": ("Nếu đơn vị không còn được kiểm tra, giữ đơn vị trong kế hoạch và "
-                          "dùng «kiemtra cancel».", "If the unit is no longer inspected, keep "
+                          "dùng “kiemtra cancel”.", "If the unit is no longer inspected, keep "
                           "it in the plan and use 'kiemtra cancel'."),
 }
 """What this command line's user can do about a refusal, by the error's rule."""
@@ -442,18 +442,18 @@ def cli(ctx: click.Context, db: str, actor: str | None, json_: bool, lang: str) 
 
 CLICK_VALUE_MESSAGES: tuple[tuple[str, str, str], ...] = (
     # click's own messages of its types (click 8), as patterns → (Vietnamese, English)
-    (r"^'(?P<v>.*)' is not one of (?P<c>.*)\.$", "«{v}» không phải một trong các giá trị: {c}.",
+    (r"^'(?P<v>.*)' is not one of (?P<c>.*)\.$", "“{v}” không phải một trong các giá trị: {c}.",
      "'{v}' is not one of {c}."),
-    (r"^'(?P<v>.*)' is not a valid integer(?: range)?\.$", "«{v}» không phải một số nguyên.",
+    (r"^'(?P<v>.*)' is not a valid integer(?: range)?\.$", "“{v}” không phải một số nguyên.",
      "'{v}' is not a whole number."),
     (r"^(?P<v>.*) is not in the range (?P<r>.*)\.$", "{v} nằm ngoài khoảng cho phép ({r}).",
      "{v} is outside the allowed range ({r})."),
     (r"^(?:File|Directory|Path) '(?P<v>.*)' is a directory\.$",
-     "«{v}» là một thư mục, không phải tệp.", "'{v}' is a folder, not a file."),
-    (r"^(?:File|Directory|Path) '(?P<v>.*)' does not exist\.$", "không có tệp «{v}».",
+     "“{v}” là một thư mục, không phải tệp.", "'{v}' is a folder, not a file."),
+    (r"^(?:File|Directory|Path) '(?P<v>.*)' does not exist\.$", "không có tệp “{v}”.",
      "there is no file '{v}'."),
     (r"^(?:File|Directory|Path) '(?P<v>.*)' is not readable\.$",
-     "không có quyền đọc tệp «{v}».", "'{v}' cannot be read (no permission)."),
+     "không có quyền đọc tệp “{v}”.", "'{v}' cannot be read (no permission)."),
 )
 
 
@@ -462,7 +462,7 @@ def _pair(text: str, lang: str) -> str:
     half (the parser serves every front end; the language is known here)."""
     if text.endswith(")") and " (" in text:
         vi, _, en = text[:-1].rpartition(" (")
-        if vi and en and "«" in vi:
+        if vi and en and "“" in vi:
             return vi if lang == "vi" else en
     return text
 
@@ -513,14 +513,14 @@ def usage_text(exc: click.UsageError, lang: str) -> str:
     else:
         text = _usage_message(exc.format_message(), vi)
     text = text if text.endswith((".", "?", ":")) else text + "."
-    return text + (f" Xem «{where} --help»." if vi else f" See '{where} --help'.")
+    return text + (f" Xem “{where} --help”." if vi else f" See '{where} --help'.")
 
 
 def _usage_message(message: str, vi: bool) -> str:
     """The other usage errors of click's parser, by their English wording."""
     patterns = (
         (r"^No such command '(?P<n>[^']*)'\.(?: Did you mean '(?P<m>[^']*)'\?)?$",
-         "Không có lệnh «{n}».", "There is no command '{n}'."),
+         "Không có lệnh “{n}”.", "There is no command '{n}'."),
         (r"^Option '(?P<n>[^']*)' requires an argument\.$", "Tùy chọn {n} cần một giá trị.",
          "The option {n} needs a value."),
         (r"^Option '(?P<n>[^']*)' requires (?P<k>\d+) arguments\.$",
@@ -536,7 +536,7 @@ def _usage_message(message: str, vi: bool) -> str:
         if found:
             text = (vi_text if vi else en_text).format(**found.groupdict())
             if found.groupdict().get("m"):
-                text += (f" Có phải là «{found['m']}»?" if vi else f" Did you mean '{found['m']}'?")
+                text += (f" Có phải là “{found['m']}”?" if vi else f" Did you mean '{found['m']}'?")
             return text
     return message
 
@@ -609,9 +609,9 @@ def plan_import(file: str, day: date | None) -> None:
         emit_json({"campaign": imported.code, "units": codes})
         return
     click.echo(imported.code)
-    click.echo(say(f"Đã nhập kế hoạch «{imported.title}» với {len(codes)} đơn vị: "
+    click.echo(say(f"Đã nhập kế hoạch “{imported.title}” với {len(codes)} đơn vị: "
                    f"{', '.join(codes)}.",
-                   f"Imported «{imported.title}» with {len(codes)} units: {', '.join(codes)}."),
+                   f"Imported “{imported.title}” with {len(codes)} units: {', '.join(codes)}."),
                err=True)
     warn_rules(imported)
 
@@ -966,7 +966,7 @@ def corrected_text(r: Row) -> str:
 
     lang = settings().lang
     what = "; ".join(change_text(c, lang) for c in r["changes"])
-    return say(f"Đã sửa bước «{step_label(r['corrected_step'], lang)}» của đơn vị "
+    return say(f"Đã sửa bước “{step_label(r['corrected_step'], lang)}” của đơn vị "
                f"{r['unit']}: {what}.", f"Corrected the step "
                f"'{step_label(r['corrected_step'], lang)}' of unit {r['unit']}: {what}.")
 
@@ -996,8 +996,8 @@ def undo(campaign: str, unit: str, reason: str, day: date | None,
     lang = settings().lang
     voided = ", ".join(row["voided"])
     emit(row, lambda r: click.echo(say(
-        f"Đã thu hồi bước «{step_label(r['retracted_step'], lang)}» của đơn vị {r['unit']}; "
-        f"cuộc kiểm tra trở lại trạng thái «{state_label(r['state'], lang)}»."
+        f"Đã thu hồi bước “{step_label(r['retracted_step'], lang)}” của đơn vị {r['unit']}; "
+        f"cuộc kiểm tra trở lại trạng thái “{state_label(r['state'], lang)}”."
         + (f" Văn bản hết hiệu lực: {voided}." if voided else ""),
         f"Retracted the step '{step_label(r['retracted_step'], lang)}' of unit {r['unit']}; "
         f"the inspection is back to '{state_label(r['state'], lang)}'."
@@ -1353,7 +1353,7 @@ def describe_cell(r: Row) -> str:
     from kiemtra.projections.audit.describe import describe
 
     if r["recorded_at"] is None:
-        return say("Không đọc được sự kiện — chạy «kiemtra audit verify»",
+        return say("Không đọc được sự kiện — chạy “kiemtra audit verify”",
                    "Unreadable event — run 'kiemtra audit verify'")
     return describe(r, settings().lang)
 
@@ -1483,7 +1483,7 @@ def print_attachments(rows: list[Row]) -> None:
     """Whole SHA-256 codes under the table, one per line, for `kiemtra attachment get`."""
     files = [(r["seq"], f) for r in rows for f in r.get("attachments") or []]
     if files:
-        click.echo(say("Tệp đính kèm (lấy lại bằng «kiemtra attachment get SHA256 -o TỆP»):",
+        click.echo(say("Tệp đính kèm (lấy lại bằng “kiemtra attachment get SHA256 -o TỆP”):",
                        "Attachments (get one with 'kiemtra attachment get SHA256 -o FILE'):"))
         out = console()
         for seq, f in files:  # the code whole on a line of its own: it fits 80 columns
@@ -1570,7 +1570,7 @@ def attachment() -> None:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Where to write the file.")
 def attachment_get(sha256: str, output: str) -> None:
-    """Lấy một tệp đính kèm theo mã SHA-256 (xem «kiemtra audit» hoặc «kiemtra history»).
+    """Lấy một tệp đính kèm theo mã SHA-256 (xem “kiemtra audit” hoặc “kiemtra history”).
 
     Example: kiemtra attachment get 3f5a…c2 -o bien-ban.pdf
     """

@@ -45,7 +45,7 @@ class NothingToAmend(RuleViolation):
 
 class UnitAlreadyStarted(RuleViolation):
     rule = "amend_remove_unit"
-    vi = ("Không thể bỏ đơn vị «{unit}» khỏi kế hoạch: đã ghi nhận bước «{step_name}» cho "
+    vi = ("Không thể bỏ đơn vị “{unit}” khỏi kế hoạch: đã ghi nhận bước “{step_name}” cho "
           "đơn vị này (quy tắc: chỉ bỏ được đơn vị chưa có bước nào được ghi nhận).")
     en = ("Unit '{unit}' cannot be removed from the plan: the step '{step_name}' is recorded "
           "for it (rule: only a unit with no recorded step can be removed).")
@@ -58,15 +58,15 @@ class UnitAlreadyStarted(RuleViolation):
 
 class UnitRenamed(InvalidInput):
     rule = "amend_unit_name"
-    vi = ("units: tên của đơn vị «{unit}» không đổi được sau khi nhập kế hoạch (đang là "
-          "«{old}», tệp ghi «{new}»): tên đã in trên văn bản và trong nhật ký.")
+    vi = ("units: tên của đơn vị “{unit}” không đổi được sau khi nhập kế hoạch (đang là "
+          "“{old}”, tệp ghi “{new}”): tên đã in trên văn bản và trong nhật ký.")
     en = ("units: the name of unit '{unit}' cannot change once the plan is imported (it is "
           "'{old}', the file says '{new}'): it is printed on documents and in the trail.")
 
 
 class UnitCodeWithdrawn(InvalidInput):
     rule = "amend_unit_code"
-    vi = ("units: mã đơn vị «{unit}» đã bị bỏ khỏi kế hoạch này trước đây và không dùng lại "
+    vi = ("units: mã đơn vị “{unit}” đã bị bỏ khỏi kế hoạch này trước đây và không dùng lại "
           "được; hãy đặt mã khác.")
     en = ("units: the unit code '{unit}' was removed from this plan earlier and cannot be "
           "used again; choose another code.")

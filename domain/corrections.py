@@ -50,7 +50,7 @@ class Change:
 
 class NotCorrectable(InvalidInput):
     rule = "correct_field"
-    vi = "Bước «{step_name}» không có {what} để sửa (sửa được: {allowed})."
+    vi = "Bước “{step_name}” không có {what} để sửa (sửa được: {allowed})."
     en = "The step '{step_name}' has no {what} to correct (it has: {allowed})."
 
     def extra_values(self, lang: str, names: Any) -> dict[str, str]:
@@ -59,7 +59,7 @@ class NotCorrectable(InvalidInput):
 
 class StepNotRecorded(RuleViolation):
     rule = "correct_step"
-    vi = "Đơn vị {unit} chưa có bước «{step_name}» được ghi nhận để sửa."
+    vi = "Đơn vị {unit} chưa có bước “{step_name}” được ghi nhận để sửa."
     en = "Unit {unit} has no recorded step '{step_name}' to correct."
 
     def extra_values(self, lang: str, names: Any) -> dict[str, str]:
@@ -74,8 +74,8 @@ class FindingRequired(InvalidInput):
 
 class LaterStepBefore(RuleViolation):
     rule = "date_order"
-    vi = ("Bước «{later_name}» đã ghi nhận ngày {later_day}, sớm hơn ngày sửa của bước "
-          "«{step_name}» (quy tắc: các bước theo đúng thứ tự thời gian). Ngày muộn nhất được "
+    vi = ("Bước “{later_name}” đã ghi nhận ngày {later_day}, sớm hơn ngày sửa của bước "
+          "“{step_name}” (quy tắc: các bước theo đúng thứ tự thời gian). Ngày muộn nhất được "
           "phép là {later_day}.")
     en = ("The step '{later_name}' is recorded on {later_day}, before the corrected date of "
           "the step '{step_name}' (rule: steps in date order). The latest date allowed is "
@@ -90,7 +90,7 @@ class AbsenceCorrectedByLeader(AbsenceNotApproved):
     """Who was absent from a visit is corrected by the leader (whose approval it needs)."""
 
     rule = "absence_correction"
-    vi = ("Chỉ Tổ trưởng «{leader}» sửa được danh sách thành viên vắng mặt ({absent}) (quy "
+    vi = ("Chỉ Tổ trưởng “{leader}” sửa được danh sách thành viên vắng mặt ({absent}) (quy "
           "tắc: vắng mặt khi kiểm tra phải được Tổ trưởng đồng ý).")
     en = ("Only the leader '{leader}' may correct who was absent ({absent}) (rule: an absence "
           "from the visit needs the leader's approval).")

@@ -83,7 +83,7 @@ def series_id(body: str, series: str, year: int) -> UUID:
 
 class DocumentNotReady(RuleViolation):
     rule = "document_step"
-    vi = ("Chưa thể lập {kind_name}{for_unit}: bước «{step_name}» ({step}) chưa được ghi "
+    vi = ("Chưa thể lập {kind_name}{for_unit}: bước “{step_name}” ({step}) chưa được ghi "
           "nhận (quy tắc: văn bản chỉ lập từ các bước đã ghi nhận).")
     en = ("The {kind_name}{for_unit} cannot be made yet: the step '{step_name}' ({step}) is "
           "not recorded (rule: a document is made only from recorded steps).")

@@ -8,7 +8,7 @@ DD/MM/YYYY in Vietnamese, ISO in English.
 
 Domain messages speak of rules and facts only — never of a command, an option or an
 environment variable, which belong to a front end: the CLI appends its own hint to a
-message, keyed by the error's `rule` ("chạy «kiemtra reschedule» trước"), and names a
+message, keyed by the error's `rule` ("chạy “kiemtra reschedule” trước"), and names a
 field the way its user typed it (`names`: "--reason" for the field "reason"). The errors
 of the other layers (storage, files, keys, the audit chain) live in those layers, on
 this same base.
@@ -79,8 +79,8 @@ class RuleViolation(KiemtraError):
 class StepNotAllowed(RuleViolation):
     rule = "lifecycle"
     vi = (
-        "Không thể thực hiện bước «{step_name}» khi cuộc kiểm tra đang ở trạng thái "
-        "«{state_name}» (quy tắc: trình tự các bước). Bước tiếp theo được phép: {allowed_names}."
+        "Không thể thực hiện bước “{step_name}” khi cuộc kiểm tra đang ở trạng thái "
+        "“{state_name}” (quy tắc: trình tự các bước). Bước tiếp theo được phép: {allowed_names}."
     )
     en = (
         "Step '{step}' is not allowed while the inspection is '{state}' "
@@ -194,7 +194,7 @@ class RoleNotPermitted(RuleViolation):
 
     rule = "roles"
     vi = (
-        "«{actor}» ({role_name}) không được thực hiện bước «{step_name}» (quy tắc: phân quyền "
+        "“{actor}” ({role_name}) không được thực hiện bước “{step_name}” (quy tắc: phân quyền "
         "Tổ kiểm tra). Bước này do {allowed_names} thực hiện."
     )
     en = (
@@ -215,9 +215,9 @@ class NotOwnUnit(RuleViolation):
 
     rule = "roles"
     vi = (
-        "Đơn vị «{actor}» chỉ được thực hiện bước «{step_name}» cho chính mình, không cho đơn vị "
-        "«{unit}» (quy tắc: phân quyền Tổ kiểm tra). Bước này cho «{unit}» do Tổ trưởng, "
-        "Tổ phó, Cơ quan thường trực hoặc chính đơn vị «{unit}» thực hiện."
+        "Đơn vị “{actor}” chỉ được thực hiện bước “{step_name}” cho chính mình, không cho đơn vị "
+        "“{unit}” (quy tắc: phân quyền Tổ kiểm tra). Bước này cho “{unit}” do Tổ trưởng, "
+        "Tổ phó, Cơ quan thường trực hoặc chính đơn vị “{unit}” thực hiện."
     )
     en = (
         "Unit '{actor}' may take the step '{step}' only for itself, not for unit '{unit}' "
@@ -238,7 +238,7 @@ class SameOnSiteDate(RuleViolation):
 class DateBeforePreviousStep(RuleViolation):
     rule = "date_order"
     vi = (
-        "Ngày {day} sớm hơn ngày của bước trước «{previous_step_name}» ({previous_date}) "
+        "Ngày {day} sớm hơn ngày của bước trước “{previous_step_name}” ({previous_date}) "
         "(quy tắc: các bước theo đúng thứ tự thời gian). "
         "Ngày sớm nhất được phép là {previous_date}."
     )
@@ -292,7 +292,7 @@ class UndoBeforeStep(RuleViolation):
 
 class DocumentNotVoided(RuleViolation):
     rule = "undo_document"
-    vi = ("Bước «{step_name}» đã có văn bản ban hành ({symbols}): chỉ thu hồi được bước này khi "
+    vi = ("Bước “{step_name}” đã có văn bản ban hành ({symbols}): chỉ thu hồi được bước này khi "
           "đồng thời ghi nhận văn bản đó hết hiệu lực (quy tắc: văn bản đã ban hành).")
     en = ("The step '{step_name}' has an issued document ({symbols}): it can be retracted only "
           "together with a note that the document is void (rule: issued documents).")
@@ -360,26 +360,26 @@ class InvalidMetrics(InvalidFile):
 
 class CampaignExists(InvalidInput):
     rule = "campaign_code"
-    vi = "Kế hoạch có mã «{code}» đã có trong cơ sở dữ liệu (trường code); hãy dùng mã khác."
+    vi = "Kế hoạch có mã “{code}” đã có trong cơ sở dữ liệu (trường code); hãy dùng mã khác."
     en = "A campaign with code '{code}' already exists (field code); choose another code."
 
 
 class UnknownCampaign(InvalidInput):
     rule = "campaign"
-    vi = "Không có kế hoạch kiểm tra nào có mã «{code}»."
+    vi = "Không có kế hoạch kiểm tra nào có mã “{code}”."
     en = "No campaign has the code '{code}'."
 
 
 class UnknownUnit(InvalidInput):
     rule = "unit"
-    vi = "Kế hoạch «{campaign}» không có đơn vị «{unit}». Các đơn vị: {known}."
+    vi = "Kế hoạch “{campaign}” không có đơn vị “{unit}”. Các đơn vị: {known}."
     en = "Campaign '{campaign}' has no unit '{unit}'. Its units: {known}."
 
 
 class UnknownMember(InvalidInput):
     rule = "member"
     vi = (
-        "Tổ kiểm tra của kế hoạch «{campaign}» không có thành viên «{member}». "
+        "Tổ kiểm tra của kế hoạch “{campaign}” không có thành viên “{member}”. "
         "Thành viên: {known}."
     )
     en = "The team of campaign '{campaign}' has no member '{member}'. Members: {known}."
@@ -388,7 +388,7 @@ class UnknownMember(InvalidInput):
 class UnknownActor(InvalidInput):
     rule = "actor"
     vi = (
-        "Người thực hiện «{actor}»{actor_source} không có trong kế hoạch «{campaign}»: phải là "
+        "Người thực hiện “{actor}”{actor_source} không có trong kế hoạch “{campaign}”: phải là "
         "mã một thành viên Tổ kiểm tra ({team}), mã cơ quan thường trực ({secretariat}) hoặc "
         "mã đơn vị tự thực hiện cho mình ({units})."
     )

@@ -27,16 +27,16 @@ def parse_date(text: str) -> date:
         elif m := VN_DATE.match(text):
             day = date(int(m[3]), int(m[2]), int(m[1]))
         else:
-            msg = (f"«{text}» không phải ngày dạng YYYY-MM-DD hoặc DD/MM/YYYY "
+            msg = (f"“{text}” không phải ngày dạng YYYY-MM-DD hoặc DD/MM/YYYY "
                    f"('{text}' is not a date as YYYY-MM-DD or DD/MM/YYYY)")
             raise ValueError(msg)
     except ValueError as exc:
-        if "«" in str(exc):
+        if "“" in str(exc):
             raise
-        msg = f"ngày «{text}» không tồn tại (the date '{text}' does not exist)"
+        msg = f"ngày “{text}” không tồn tại (the date '{text}' does not exist)"
         raise ValueError(msg) from None
     if not EARLIEST <= day <= LATEST:
-        msg = f"ngày «{text}» nằm ngoài khoảng 2000–2100 (the date '{text}' is outside 2000–2100)"
+        msg = f"ngày “{text}” nằm ngoài khoảng 2000–2100 (the date '{text}' is outside 2000–2100)"
         raise ValueError(msg)
     return day
 
@@ -49,7 +49,7 @@ def parse_moment(text: str, zone: tzinfo) -> datetime:
         moment = (datetime.combine(day, time.fromisoformat(time_part)) if time_part
                   else datetime.combine(day, time.max))
     except ValueError:
-        msg = (f"«{text}» không phải thời điểm dạng NGÀY [GIỜ:PHÚT[:GIÂY]] "
+        msg = (f"“{text}” không phải thời điểm dạng NGÀY [GIỜ:PHÚT[:GIÂY]] "
                f"('{text}' is not a moment as DATE [HH:MM[:SS]])")
         raise ValueError(msg) from None
     return moment.replace(tzinfo=zone)

@@ -360,7 +360,7 @@ def _paperwork(check: _Checker, table: dict[str, Any], team: tuple[Member, ...])
     def symbol(where: str, value: Any, default: str) -> str:
         found = check.text(where, value, required=False, max_len=20)
         if found and not SYMBOL_PATTERN.match(found):
-            check.add(where, f"«{found}» không hợp lệ: chữ in hoa, số hoặc '.', tối đa 20 ký tự",
+            check.add(where, f"“{found}” không hợp lệ: chữ in hoa, số hoặc '.', tối đa 20 ký tự",
                       f"'{found}' is invalid: capital letters, digits or '.', at most 20")
         return found or default
 
@@ -380,12 +380,12 @@ def _paperwork(check: _Checker, table: dict[str, Any], team: tuple[Member, ...])
     secretary = check.text("documents.secretary", table.get("secretary"), required=False,
                            max_len=40)
     if secretary and team and secretary not in {m.id for m in team}:
-        check.add("documents.secretary", f"«{secretary}» không phải thành viên Tổ kiểm tra "
+        check.add("documents.secretary", f"“{secretary}” không phải thành viên Tổ kiểm tra "
                   f"(có: {', '.join(m.id for m in team)})",
                   f"'{secretary}' is not a team member (known: {', '.join(m.id for m in team)})")
     visit_time = text("visit_time", base.visit_time, max_len=5)
     if not TIME_PATTERN.match(visit_time):
-        check.add("documents.visit_time", f"«{visit_time}» không hợp lệ: giờ dạng HH:MM, "
+        check.add("documents.visit_time", f"“{visit_time}” không hợp lệ: giờ dạng HH:MM, "
                   "ví dụ \"08:00\"", f"'{visit_time}' is invalid: a time HH:MM, e.g. \"08:00\"")
     lists = check.table("documents.recipients", table.get("recipients"), set(DOCUMENT_KINDS),
                         required=False)
@@ -460,7 +460,7 @@ def _check_identities(
         if not ident:
             continue
         if ident in seen:
-            check.add(where, f"«{ident}» trùng với {seen[ident]}",
+            check.add(where, f"“{ident}” trùng với {seen[ident]}",
                       f"'{ident}' duplicates {seen[ident]}")
         else:
             seen[ident] = where
@@ -537,7 +537,7 @@ class _Checker:
         if len(value) > max_len:
             self.add(where, f"dài quá {max_len} ký tự", f"is longer than {max_len} characters")
         if pattern is not None and not pattern.match(value):
-            self.add(where, f"«{value}» không hợp lệ: {pattern_vi}",
+            self.add(where, f"“{value}” không hợp lệ: {pattern_vi}",
                      f"'{value}' is invalid: {pattern_en}")
         return value.strip()
 
@@ -603,6 +603,6 @@ class _Checker:
             return str(validate_email(text, check_deliverability=False,
                                       allow_smtputf8=False).normalized)
         except EmailNotValidError as exc:
-            self.add(where, f"địa chỉ email «{text}» không hợp lệ ({email_reason(exc)})",
+            self.add(where, f"địa chỉ email “{text}” không hợp lệ ({email_reason(exc)})",
                      f"email address '{text}' is invalid ({exc})")
             return text

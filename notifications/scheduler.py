@@ -95,7 +95,7 @@ class ScheduleHeld(RuleViolation):
 
 class InvalidTime(InvalidInput):
     rule = "schedule_time"
-    vi = "--at «{at}» phải có dạng HH:MM (00:00–23:59)."
+    vi = "--at “{at}” phải có dạng HH:MM (00:00–23:59)."
     en = "--at '{at}' must be HH:MM (00:00–23:59)."
 
 

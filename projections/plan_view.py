@@ -24,7 +24,7 @@ Reminders = Callable[[Mapping[str, Any]], list[dict[str, Any]]]
 
 class CampaignNotYetImported(InvalidInput):
     rule = "campaign_at"
-    vi = "Kế hoạch «{code}» chưa được nhập vào thời điểm {at} (nhập lúc {imported_at})."
+    vi = "Kế hoạch “{code}” chưa được nhập vào thời điểm {at} (nhập lúc {imported_at})."
     en = "Campaign '{code}' was not imported yet at {at} (imported at {imported_at})."
 
 

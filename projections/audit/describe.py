@@ -95,8 +95,8 @@ def _describe(row: dict[str, Any], d: dict[str, Any], vi: bool, day: Any, lang: 
 
             step = step_label(d["retracted_step"], lang)
             which = _entry(row, d["retracted_version"], vi)
-            return (f"Thu hồi bước «{step}» ({which}), trở lại trạng "
-                    f"thái «{state_label(d['state'], lang)}»; lý do: {d['reason']}" if vi else
+            return (f"Thu hồi bước “{step}” ({which}), trở lại trạng "
+                    f"thái “{state_label(d['state'], lang)}”; lý do: {d['reason']}" if vi else
                     f"Retracted the step '{step}' ({which}), back to "
                     f"'{state_label(d['state'], lang)}'; reason: {d['reason']}")
         case "Corrected":
@@ -105,7 +105,7 @@ def _describe(row: dict[str, Any], d: dict[str, Any], vi: bool, day: Any, lang: 
             step = step_label(d["corrected_step"], lang)
             what = "; ".join(change_text(c, lang) for c in d["changes"])
             which = _entry(row, d["corrected_version"], vi)
-            return (f"Sửa bước «{step}» ({which}): {what}; lý do: "
+            return (f"Sửa bước “{step}” ({which}): {what}; lý do: "
                     f"{d['reason']}" if vi else f"Corrected the step '{step}' ({which}): "
                     f"{what}; reason: {d['reason']}")
         case "PlanAmended":
@@ -178,13 +178,13 @@ def _value(value: Any, lang: str) -> str:
     if isinstance(value, bool):
         return ("có" if value else "không") if lang == "vi" else ("yes" if value else "no")
     if isinstance(value, list):
-        return ", ".join(_value(v, lang).strip("«»") for v in value)
+        return ", ".join(_value(v, lang).strip("“”") for v in value)
     if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
         try:
             return format_value(date.fromisoformat(value), lang)
         except ValueError:
             return value
-    return f"«{value}»" if isinstance(value, str) else str(value)
+    return f"“{value}”" if isinstance(value, str) else str(value)
 
 
 def _files(details: dict[str, Any], lang: str) -> str:

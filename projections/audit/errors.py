@@ -58,7 +58,7 @@ class LogAltered(RuleViolation):
 
 class UnreadableRecord(RuleViolation):
     rule = "audit_chain"
-    vi = ("Không đọc được dữ liệu đã lưu của kế hoạch «{code}»; chạy «kiemtra audit verify» "
+    vi = ("Không đọc được dữ liệu đã lưu của kế hoạch “{code}”; chạy “kiemtra audit verify” "
           "để biết vị trí bị thay đổi.")
     en = ("The stored data of campaign '{code}' cannot be read; run 'kiemtra audit verify' "
           "to find the position that was altered.")
@@ -66,7 +66,7 @@ class UnreadableRecord(RuleViolation):
 
 class InvalidAttachmentName(InvalidInput):
     rule = "sha256"
-    vi = ("«{value}» không phải mã SHA-256 (64 chữ số hệ mười sáu, hoặc 8 chữ số đầu trở "
+    vi = ("“{value}” không phải mã SHA-256 (64 chữ số hệ mười sáu, hoặc 8 chữ số đầu trở "
           "lên của một mã).")
     en = ("'{value}' is not a SHA-256 (64 hexadecimal digits, or the first 8 or more of "
           "one).")
@@ -81,7 +81,7 @@ class AmbiguousAttachment(InvalidInput):
 class UnknownAttachment(InvalidInput):
     rule = "sha256"
     vi = ("Không có tệp đính kèm nào có mã SHA-256 {sha256}. Mã của các tệp có trong "
-          "«kiemtra audit» và «kiemtra history».")
+          "“kiemtra audit” và “kiemtra history”.")
     en = ("No attachment has the SHA-256 {sha256}. The codes are listed by 'kiemtra audit' "
           "and 'kiemtra history'.")
 
@@ -90,7 +90,7 @@ class NoAuditKey(InvalidInput):
     rule = "audit_key"
     vi = (
         "Không có khóa ký điểm kiểm tra: đặt biến môi trường KIEMTRA_AUDIT_KEY, hoặc tạo khóa "
-        "bằng «kiemtra audit checkpoint» (tệp khóa {path})."
+        "bằng “kiemtra audit checkpoint” (tệp khóa {path})."
     )
     en = (
         "No checkpoint signing key: set KIEMTRA_AUDIT_KEY, or create the key with "
@@ -124,17 +124,17 @@ class BundleKeyRequired(InvalidInput):
 
 class InvalidCheckpoint(InvalidInput):
     rule = "checkpoint"
-    vi = "Tệp «{path}» không phải điểm kiểm tra hay gói xuất hợp lệ của kiemtra: {reason}."
+    vi = "Tệp “{path}” không phải điểm kiểm tra hay gói xuất hợp lệ của kiemtra: {reason}."
     en = "'{path}' is not a valid kiemtra checkpoint or bundle: {reason}."
 
 
 class UnknownUnitAnywhere(InvalidInput):
     rule = "unit"
-    vi = "Không kế hoạch nào có đơn vị «{unit}»."
+    vi = "Không kế hoạch nào có đơn vị “{unit}”."
     en = "No campaign has a unit '{unit}'."
 
 
 class UnknownEventName(InvalidInput):
     rule = "event"
-    vi = "Không có loại sự kiện hay bước «{name}». Các giá trị: {known}."
+    vi = "Không có loại sự kiện hay bước “{name}”. Các giá trị: {known}."
     en = "No event or step is called '{name}'. Known: {known}."

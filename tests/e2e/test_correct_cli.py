@@ -27,7 +27,7 @@ def test_a_correction_shows_everywhere_and_the_original_stays(imported: Run) -> 
     assert done["corrected_step"] == "conclude" and done["state"] == "concluded"
     said = ok(imported("correct", CODE, "kt", "--step", "report", "--date", "11/08/2026",
                        "--reason", "Văn thư nhận ngày 11/08", actor="kt")).out
-    assert ("Đã sửa bước «Nộp báo cáo» của đơn vị kt: ngày 12/08/2026 → 11/08/2026; báo cáo "
+    assert ("Đã sửa bước “Nộp báo cáo” của đơn vị kt: ngày 12/08/2026 → 11/08/2026; báo cáo "
             "muộn có → không (tính lại).") in said
     kt = next(r for r in ok(imported("--json", "status", CODE)).json() if r["unit"] == "kt")
     assert kt["report_late"] is False and kt["report_submitted_on"] == "2026-08-11"
@@ -44,7 +44,7 @@ def test_a_correction_shows_everywhere_and_the_original_stays(imported: Run) -> 
     concluded = next(r for r in rows if r["event"] == "Concluded")
     assert "Chưa niêm yết TTHC" in concluded["description"] and "đã sửa" in concluded["description"]
     corrections = [r for r in rows if r["event"] == "Corrected"]
-    assert "tồn tại 1: nội dung «Chưa niêm yết TTHC» → «Chưa niêm yết đầy đủ TTHC»" in \
+    assert "tồn tại 1: nội dung “Chưa niêm yết TTHC” → “Chưa niêm yết đầy đủ TTHC”" in \
         corrections[0]["description"]
     assert "lý do: Sai chính tả" in corrections[0]["description"]
     assert corrections[1]["actor"] == "kt" and corrections[1]["actor_role"] == "unit"

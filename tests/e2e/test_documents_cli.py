@@ -310,7 +310,7 @@ def test_refusals_write_nothing(walked: Run, tmp_path: Path) -> None:
     ok(walked("plan", "import", "p.toml"))
     err = refused(walked, db, "minutes", "KH-2", "hcc", code=1)
     assert "Chưa thể lập Biên bản kiểm tra của đơn vị hcc" in err
-    assert "«Kiểm tra trực tiếp» (inspect)" in err
+    assert "“Kiểm tra trực tiếp” (inspect)" in err
     err = refused(walked, db, "conclusion", "KH-2", "hcc", code=1)
     assert "(conclude)" in err
     # dated before the step it records

@@ -13,7 +13,7 @@ import pytest
 from tests.e2e.conftest import CODE, Run, ok
 
 VIETNAMESE = re.compile(r"[ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợ"
-                        r"ùúủũụừứửữựỳýỷỹỵ«»]", re.IGNORECASE)
+                        r"ùúủũụừứửữựỳýỷỹỵ“”]", re.IGNORECASE)
 ENGLISH = re.compile(r"\b(invalid|missing|no such|option|argument|error|usage|did you mean|"
                      r"directory|does not|is not|not a|value|range|file|the|must|expected|"
                      r"integer|unexpected|requires|problems?|cannot|there)\b", re.IGNORECASE)

@@ -49,7 +49,7 @@ def test_undo_returns_to_the_state_before_and_the_trail_keeps_both(imported: Run
     rows = list(csv.DictReader(io.StringIO(ok(imported(
         "audit", CODE, "--unit", "kt", "--format", "csv")).out.lstrip("\ufeff"))))
     assert rows[-2]["event"] == "Inspected" and "đã thu hồi" in rows[-2]["description"]
-    assert "Thu hồi bước «Kiểm tra trực tiếp»" in rows[-1]["description"]
+    assert "Thu hồi bước “Kiểm tra trực tiếp”" in rows[-1]["description"]
     assert "lý do: Ghi nhầm ngày kiểm tra" in rows[-1]["description"]
     assert "đã thu hồi" in ok(imported("history", CODE, "kt")).out
     # the step can be taken again, and the views equal a rebuild

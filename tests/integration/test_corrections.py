@@ -191,7 +191,7 @@ def test_who_was_absent_is_corrected_by_the_leader_only(store: EventStore, wf: W
     with pytest.raises(AbsenceCorrectedByLeader) as said:
         deputy.correct(CODE, "kt", step="inspect", reason="x", day=AS_OF,
                        change=Change(absent=("tv-kt",)))
-    assert "Chỉ Tổ trưởng «truong-to»" in said.value.message("vi")
+    assert "Chỉ Tổ trưởng “truong-to”" in said.value.message("vi")
     wf.correct(CODE, "kt", step="inspect", reason="Ghi thiếu", day=AS_OF,
                change=Change(absent=("tv-kt",)))
     assert record(store, "kt")["absent"] == ["tv-kt"]

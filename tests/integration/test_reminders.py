@@ -106,7 +106,7 @@ def test_each_kind_renders_in_vietnamese(wf: Workflow, db: Database,
     assert remediation[0]["Subject"] == ("[KTD-TKT-2026] Nhắc hạn báo cáo khắc phục tồn tại "
                                          "số 1: Phòng Kinh tế, hạn 21/09/2026")
     text, html = bodies(remediation[0])
-    assert "«Chưa niêm yết <TTHC> & phí»" in text
+    assert "“Chưa niêm yết <TTHC> & phí”" in text
     assert "Chưa niêm yết &lt;TTHC&gt; &amp; phí" in html  # autoescaped
     assert "chậm nhất thứ Hai, ngày 21/09/2026 (còn 7 ngày)" in text
 
