@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
+from inspect import cleandoc
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -59,6 +60,164 @@ def reader_language(ctx: click.Context | None) -> str:
 
 
 DATE = DateParam()
+
+
+# --- help in the reader's language --------------------------------------------------------
+#
+# Every command and option has its help in both languages: the docstring and `help=` are
+# English (click's own convention), `help_vi=` is Vietnamese. The classes below choose by
+# the reader's language and put click's own words ("Usage", "Options", "default", the
+# metavars) in it too, so `kiemtra --help` in `vi` meets no English.
+
+ARGUMENT_NAMES_VI = {"FILE": "TỆP", "CAMPAIGN": "MÃ_KẾ_HOẠCH", "UNIT": "MÃ_ĐƠN_VỊ",
+                     "KIND": "LOẠI_VĂN_BẢN", "YEAR": "NĂM", "PREFIX": "MÃ_TỆP",
+                     "SHA256": "MÃ_SHA256"}
+METAVARS_VI = {"TEXT": "NỘI_DUNG", "INTEGER": "SỐ", "INTEGER RANGE": "SỐ", "DATE": "NGÀY",
+               "TIMESTAMP": "THỜI_ĐIỂM", "PATH": "ĐƯỜNG_DẪN", "REASON": "LÝ_DO",
+               "MEMBER": "THÀNH_VIÊN", "LEADER_ID": "MÃ_TỔ_TRƯỞNG", "MINUTES": "PHÚT",
+               "HH:MM": "GIỜ:PHÚT", "DB": "CSDL", "ID": "MÃ", "OPTIONS": "TÙY_CHỌN",
+               "COMMAND": "LỆNH", "ARGS": "THAM_SỐ", **ARGUMENT_NAMES_VI}
+METAVAR_WORD = re.compile(r"HH:MM|[A-Z][A-Z0-9_]*(?: RANGE)?")
+CLICK_HELP_VI = {"Show this message and exit.": "Hiện hướng dẫn này rồi thoát."}
+
+
+def _vi(ctx: click.Context | None) -> bool:
+    return reader_language(ctx) == "vi"
+
+
+def _metavar(text: str, ctx: click.Context | None) -> str:
+    """"[OPTIONS] CAMPAIGN [UNIT]" as "[TÙY_CHỌN] MÃ_KẾ_HOẠCH [MÃ_ĐƠN_VỊ]" for a reader of
+    Vietnamese; choices ("[vi|en]") stay as typed."""
+    if not _vi(ctx):
+        return text
+    return METAVAR_WORD.sub(lambda m: METAVARS_VI.get(m[0], m[0]), text)
+
+
+class KiemtraOption(click.Option):
+    """An option whose help and metavar follow the reader's language (`help_vi`)."""
+
+    def __init__(self, *decls: Any, help_vi: str | None = None, **attrs: Any) -> None:
+        super().__init__(*decls, **attrs)
+        self.help_vi = help_vi
+
+    def make_metavar(self, ctx: click.Context) -> str:
+        return _metavar(super().make_metavar(ctx), ctx)
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        if self.hidden or not _vi(ctx):
+            return super().get_help_record(ctx)
+        extra = self.get_help_extra(ctx)
+        items = [*(["biến môi trường: " + ", ".join(extra["envvars"])]
+                   if "envvars" in extra else []),
+                 *([f"mặc định: {extra['default']}"] if "default" in extra else []),
+                 *([extra["range"]] if "range" in extra else []),
+                 *(["bắt buộc"] if "required" in extra else [])]
+        text = self.help_vi or CLICK_HELP_VI.get(self.help or "", self.help or "")
+        if items:
+            text = f"{text}  [{'; '.join(items)}]" if text else f"[{'; '.join(items)}]"
+        return self.get_help_spec(ctx), text
+
+
+class KiemtraArgument(click.Argument):
+    """An argument whose name in usage lines follows the reader's language."""
+
+    def make_metavar(self, ctx: click.Context) -> str:
+        return _metavar(super().make_metavar(ctx), ctx)
+
+
+def option(*decls: str, help: str | None = None, help_vi: str | None = None,
+           **attrs: Any) -> Callable[[F], F]:
+    """`click.option` with its help in both languages."""
+    return click.option(*decls, cls=KiemtraOption, help=help, help_vi=help_vi, **attrs)
+
+
+def argument(*decls: str, **attrs: Any) -> Callable[[F], F]:
+    return click.argument(*decls, cls=KiemtraArgument, **attrs)
+
+
+def _example(label: str, example: str, width: int = 76) -> str:
+    """An example command line under `label`, folded between its words (an option kept
+    with its value, a quoted text whole) so that help fits 80 columns."""
+    lines = [label.rstrip(" ")]
+    for word in re.findall(r'--?[\w-]+ (?:"[^"]*"|[^-\s]\S*)|\S*"[^"]*"|\S+', example):
+        joined = f"{lines[-1]} {word}"
+        if len(joined) <= width or len(lines[-1]) <= len(label):
+            lines[-1] = joined
+        else:
+            lines.append(" " * (len(label) + 4) + word)
+    return "\n".join(lines)
+
+
+class Bilingual(click.Command):
+    """A command whose help, usage line and headings follow the reader's language."""
+
+    def __init__(self, *args: Any, help_vi: str | None = None, example: str | None = None,
+                 **attrs: Any) -> None:
+        super().__init__(*args, **attrs)
+        self.help_vi = help_vi
+        self.example = example
+
+    def help_in(self, ctx: click.Context | None) -> str:
+        """The help in the reader's language, with the example under "Ví dụ"/"Example"
+        (an example is a command line: the same in both)."""
+        vi = _vi(ctx)
+        text = cleandoc((self.help_vi if vi and self.help_vi else self.help) or "")
+        if self.example:
+            text += "\n\n\b\n" + _example(f"{'Ví dụ' if vi else 'Example'}: ", self.example)
+        return text
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        text = self.help_in(ctx)
+        if text:
+            formatter.write_paragraph()
+            with formatter.indentation():
+                formatter.write_text(text)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        ctx = click.get_current_context(silent=True)
+        if self.short_help:
+            return cleandoc(self.short_help).strip()
+        first = self.help_in(ctx).split("\n\n")[0].replace("\n", " ")
+        sentence = first.split(". ")[0].rstrip(".")
+        if len(sentence) > limit:  # the words before a parenthesis, else cut at a word
+            before = sentence.split(" (")[0]
+            sentence = before if len(before) <= limit else (
+                sentence[:limit - 1].rsplit(" ", 1)[0] + "…")
+        return sentence
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        pieces = [_metavar(piece, ctx) for piece in self.collect_usage_pieces(ctx)]
+        formatter.write_usage(ctx.command_path, " ".join(pieces),
+                              "Cách dùng: " if _vi(ctx) else "Usage: ")
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        records = [r for r in (p.get_help_record(ctx) for p in self.get_params(ctx)
+                               if not isinstance(p, click.Argument)) if r]
+        if _vi(ctx):
+            records = [(spec, CLICK_HELP_VI.get(text, text)) for spec, text in records]
+        if records:
+            with formatter.section("Tùy chọn" if _vi(ctx) else "Options"):
+                formatter.write_dl(records)
+
+
+class BilingualGroup(Bilingual, click.Group):
+    """A group of commands, its listing in the reader's language; its commands and
+    subgroups are bilingual too."""
+
+    command_class = Bilingual
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        Bilingual.format_options(self, ctx, formatter)
+        self.format_commands(ctx, formatter)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        commands = [(name, cmd) for name in self.list_commands(ctx)
+                    if (cmd := self.get_command(ctx, name)) is not None and not cmd.hidden]
+        if commands:
+            limit = formatter.width - 6 - max(len(name) for name, _ in commands)
+            with formatter.section("Lệnh" if _vi(ctx) else "Commands"):
+                formatter.write_dl([(name, cmd.get_short_help_str(limit))
+                                    for name, cmd in commands])
 
 
 class TimestampParam(click.ParamType):  # type: ignore[type-arg]
@@ -137,8 +296,9 @@ def json_option(f: F) -> F:
         if value:
             ctx.ensure_object(Settings).json = True
 
-    return click.option("--json", "json_", is_flag=True, expose_value=False, callback=enable,
-                        help="Machine-readable JSON on stdout.")(f)
+    return option("--json", "json_", is_flag=True, expose_value=False, callback=enable,
+                  help="Machine-readable JSON on stdout.",
+                  help_vi="Kết quả dạng JSON (cho máy đọc) trên đầu ra chuẩn.")(f)
 
 
 def emit_json(data: Any) -> None:
@@ -374,7 +534,10 @@ def error_text(exc: KiemtraError, lang: str) -> str:
     return text
 
 
-class KiemtraGroup(click.Group):
+BilingualGroup.group_class = BilingualGroup
+
+
+class KiemtraGroup(BilingualGroup):
     """Turns every expected failure into one sentence on stderr and its exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -411,27 +574,44 @@ class KiemtraGroup(click.Group):
         ctx.exit(2)
 
 
-@click.group(cls=KiemtraGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", envvar="KIEMTRA_DB", default="kiemtra.db", show_default=True,
-              help="Database: a SQLite file path or a URL (postgresql://user@host/db).")
-@click.option("--actor", envvar="KIEMTRA_ACTOR", default=None,
-              help="Who is acting (team member id, secretariat id or unit code). "
-                   "Default: the OS user.")
-@click.option("--json", "json_", is_flag=True, help="Machine-readable JSON on stdout.")
-@click.option("--lang", envvar="KIEMTRA_LANG", type=click.Choice(["vi", "en"]), default="vi",
-              show_default=True, help="Language of labels and messages.")
-@click.version_option(package_name="kiemtra")
+@click.group(cls=KiemtraGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             help_vi="""kiemtra — tự kiểm tra công tác cải cách hành chính cấp xã.
+
+             Ghi nhận từng bước kiểm tra tại mỗi đơn vị thành sự kiện, đối chiếu các
+             thời hạn theo quy định và cho biết mỗi đơn vị đang ở bước nào.
+
+             \b
+             Bắt đầu:  kiemtra demo
+                       kiemtra plan template > ke-hoach.toml
+                       kiemtra plan import ke-hoach.toml
+             """)
+@option("--db", envvar="KIEMTRA_DB", default="kiemtra.db", show_default=True, metavar="DB",
+        help="Database: a SQLite file path or a URL (postgresql://user@host/db).",
+        help_vi="Cơ sở dữ liệu: đường dẫn tệp SQLite hoặc địa chỉ "
+                "(postgresql://người_dùng@máy_chủ/csdl).")
+@option("--actor", envvar="KIEMTRA_ACTOR", default=None, metavar="ID",
+        help="Who is acting (team member id, secretariat id or unit code). "
+             "Default: the OS user.",
+        help_vi="Người thực hiện (mã thành viên Tổ, mã thư ký hoặc mã đơn vị). Mặc định: "
+                "tên người dùng của máy.")
+@option("--json", "json_", is_flag=True, help="Machine-readable JSON on stdout.",
+        help_vi="Kết quả dạng JSON (cho máy đọc) trên đầu ra chuẩn.")
+@option("--lang", envvar="KIEMTRA_LANG", type=click.Choice(["vi", "en"]), default="vi",
+        show_default=True, help="Language of labels and messages.",
+        help_vi="Ngôn ngữ của nhãn và thông báo (vi: tiếng Việt, en: tiếng Anh).")
+@click.version_option(package_name="kiemtra", cls=KiemtraOption,
+                      help="Show the version and exit.", help_vi="Hiện số phiên bản rồi thoát.")
 @click.pass_context
 def cli(ctx: click.Context, db: str, actor: str | None, json_: bool, lang: str) -> None:
-    """kiemtra — tự kiểm tra công tác cải cách hành chính cấp xã.
+    """kiemtra — administrative-reform self-inspection of a commune.
 
     Records every step of each unit's inspection as an event, checks the
     legal deadlines, and shows where each unit stands.
 
     \b
-    Bắt đầu / start:  kiemtra demo
-                      kiemtra plan template > ke-hoach.toml
-                      kiemtra plan import ke-hoach.toml
+    Start:  kiemtra demo
+            kiemtra plan template > ke-hoach.toml
+            kiemtra plan import ke-hoach.toml
     """
     given = ctx.get_parameter_source("db") is not click.core.ParameterSource.DEFAULT
     ctx.obj = Settings(db=db, actor=actor or getpass.getuser(), json=json_, lang=lang,
@@ -476,10 +656,6 @@ def click_value_message(text: str, lang: str) -> str:
                       for k, v in found.groupdict().items()}
             return (vi if lang == "vi" else en).format(**values)
     return text
-
-
-ARGUMENT_NAMES_VI = {"FILE": "TỆP", "CAMPAIGN": "MÃ_KẾ_HOẠCH", "UNIT": "MÃ_ĐƠN_VỊ",
-                     "KIND": "LOẠI_VĂN_BẢN", "YEAR": "NĂM", "PREFIX": "MÃ_TỆP"}
 
 
 def _param_name(param: click.Parameter | None, hint: Any, lang: str) -> str:
@@ -573,33 +749,29 @@ def main() -> None:
 # --- plan ---------------------------------------------------------------------------------
 
 
-@cli.group()
+@cli.group(help_vi="Kế hoạch kiểm tra: nhập, xem, sửa đổi và tệp mẫu.")
 def plan() -> None:
-    """Kế hoạch kiểm tra: nhập, xem, sửa đổi và mẫu tệp (plan import, show, amend,
-    template)."""
+    """The inspection plan: import, show, amend, and a template file."""
 
 
-@plan.command("template")
+@plan.command("template", help_vi="In ra tệp kế hoạch mẫu có chú thích.",
+              example="kiemtra plan template > ke-hoach-2027.toml")
 def plan_template() -> None:
-    """In ra tệp kế hoạch mẫu có chú thích.
-
-    Example: kiemtra plan template > ke-hoach-2027.toml
-    """
+    """Print an annotated plan file to start from."""
     from kiemtra.workflow import template_text
 
     click.echo(template_text(), nl=False)
 
 
-@plan.command("import")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--date", "day", type=DATE, default=None,
-              help="Effective date of the import (default: today in Vietnam).")
+@plan.command("import", help_vi="Kiểm tra và ghi nhận kế hoạch từ tệp TOML; in ra mã kế "
+              "hoạch.", example="kiemtra plan import ke-hoach-2026.toml")
+@argument("file", type=click.Path(dir_okay=False))
+@option("--date", "day", type=DATE, default=None,
+        help="Effective date of the import (default: today in Vietnam).",
+        help_vi="Ngày thực hiện việc nhập (mặc định: hôm nay, giờ Việt Nam).")
 @json_option
 def plan_import(file: str, day: date | None) -> None:
-    """Kiểm tra và ghi nhận kế hoạch từ tệp TOML; in ra mã kế hoạch.
-
-    Example: kiemtra plan import ke-hoach-2026.toml
-    """
+    """Check and record the plan of a TOML file; print the campaign's code."""
     from kiemtra.workflow import import_plan_file
 
     s = settings()
@@ -644,38 +816,44 @@ def warn_rules(imported: Any) -> None:
             f"names the earliest allowed date)."), err=True)
 
 
-@plan.command("show")
-@click.argument("campaign")
-@click.option("--at", "at", type=TimestampParam(),
-              help="The plan as it stood at this moment (a date, or a date and time).")
+@plan.command("show", help_vi="Kế hoạch hiện hành: thời gian, quy tắc, lịch, Tổ kiểm tra, "
+              "đơn vị, thư nhắc.", example="kiemtra plan show KTD-TKT-2026")
+@argument("campaign")
+@option("--at", "at", type=TimestampParam(),
+        help="The plan as it stood at this moment (a date, or a date and time).",
+        help_vi="Kế hoạch như tại thời điểm này (một ngày, hoặc ngày và giờ).")
 @json_option
 def plan_show(campaign: str, at: datetime | None) -> None:
-    """Kế hoạch hiện hành: thời gian, quy tắc, lịch, Tổ kiểm tra, đơn vị, thư nhắc.
-
-    Example: kiemtra plan show KTD-TKT-2026
-    """
+    """The plan in force: period, rules, calendar, team, units, reminders."""
     from kiemtra.notifications.rules import effective_rules
     from kiemtra.projections.plan_view import plan_view
 
     emit(plan_view(settings().database, campaign, effective_rules, at), print_plan)
 
 
-@plan.command("amend")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--reason", required=True, help="Why the plan changes (kept in the trail).")
-@click.option("--date", "day", type=DATE, default=None,
-              help="Effective date of the amendment (default: today in Vietnam).")
-@click.option("--dry-run", is_flag=True, help="Only show what would change; record nothing.")
+@plan.command("amend", help_vi="""Ghi nhận kế hoạch sửa đổi (cùng mã kế hoạch): in ra
+              những gì thay đổi.
+
+              Có thể thêm đơn vị, thay thành viên, đổi quy tắc và ngày dự kiến; các thời
+              hạn chưa thực hiện được tính lại theo quy tắc mới. Chỉ bỏ được đơn vị chưa
+              có bước nào được ghi nhận (nếu đã có: kiemtra cancel).""",
+              example='kiemtra plan amend ke-hoach-2026.toml --reason "QĐ số 45/QĐ-UBND" '
+                      '--dry-run')
+@argument("file", type=click.Path(dir_okay=False))
+@option("--reason", required=True, help="Why the plan changes (kept in the trail).",
+        help_vi="Lý do sửa đổi kế hoạch (lưu trong nhật ký).")
+@option("--date", "day", type=DATE, default=None,
+        help="Effective date of the amendment (default: today in Vietnam).",
+        help_vi="Ngày thực hiện việc sửa đổi (mặc định: hôm nay, giờ Việt Nam).")
+@option("--dry-run", is_flag=True, help="Only show what would change; record nothing.",
+        help_vi="Chỉ cho xem những gì sẽ thay đổi; không ghi nhận gì.")
 @json_option
 def plan_amend(file: str, reason: str, day: date | None, dry_run: bool) -> None:
-    """Ghi nhận kế hoạch sửa đổi (cùng mã kế hoạch): in ra những gì thay đổi.
+    """Record an amended plan (same campaign code): print what changes.
 
     Units may be added, members changed, rules and planned dates changed; the open
     deadlines are derived again under the new rules. A unit leaves the plan only
     while nothing is recorded for it (otherwise: kiemtra cancel).
-
-    \b
-    Example: kiemtra plan amend ke-hoach-2026.toml --reason "QĐ số 45/QĐ-UBND" --dry-run
     """
     from kiemtra.workflow import amend_plan_file
 
@@ -764,17 +942,15 @@ def print_plan_tables(p: Row) -> None:
     ), p["reminders"])
 
 
-@cli.group()
+@cli.group(help_vi="Số liệu báo cáo của đơn vị (report --metrics): tệp mẫu có chú thích.")
 def metrics() -> None:
-    """Số liệu báo cáo của đơn vị (report --metrics): tệp mẫu có chú thích."""
+    """A unit's report figures (report --metrics): an annotated template."""
 
 
-@metrics.command("template")
+@metrics.command("template", help_vi="In ra tệp số liệu báo cáo mẫu, mỗi chỉ tiêu kèm tên "
+                 "tiếng Việt.", example="kiemtra metrics template > so-lieu-hcc.toml")
 def metrics_template() -> None:
-    """In ra tệp số liệu báo cáo mẫu, mỗi chỉ tiêu kèm tên tiếng Việt.
-
-    Example: kiemtra metrics template > so-lieu-hcc.toml
-    """
+    """Print an annotated report-figures file, each metric with its Vietnamese name."""
     from kiemtra.workflow import metrics_text
 
     click.echo(metrics_text(), nl=False)
@@ -796,155 +972,176 @@ def run_step(step: str, campaign: str, unit: str, day: date | None, **options: A
         click.echo(receipt(step, row, settings().lang, options.get("findings", ())))
 
 
-def step_command(name: str) -> Callable[[F], F]:
+def step_command(name: str, help_vi: str, example: str) -> Callable[[F], F]:
     """A workflow step: CAMPAIGN UNIT arguments, --date and --json."""
 
     def wrap(f: F) -> F:
-        f = click.option("--date", "day", type=DATE, default=None,
-                         help="Effective date of the step (default: today in Vietnam).")(f)
+        f = option("--date", "day", type=DATE, default=None,
+                   help="Effective date of the step (default: today in Vietnam).",
+                   help_vi="Ngày thực hiện bước này (mặc định: hôm nay, giờ Việt Nam).")(f)
         f = json_option(f)
-        f = click.argument("unit")(f)
-        f = click.argument("campaign")(f)
-        return cli.command(name)(f)  # type: ignore[return-value]
+        f = argument("unit")(f)
+        f = argument("campaign")(f)
+        return cli.command(name, help_vi=help_vi, example=example)(f)  # type: ignore[return-value]
 
     return wrap
 
 
-ON_SITE_DAY_OFF = "Accept an on-site day off."
+def as_of_option(f: F) -> F:
+    return option("--as-of", type=DATE, help="Judge deadlines as of this date (default: today).",
+                  help_vi="Xét thời hạn tính đến ngày này (mặc định: hôm nay).")(f)
 
 
-@step_command("notify")
-@click.option("--on-site", type=DATE, required=True, help="On-site inspection date.")
-@click.option("--allow-non-working-day", is_flag=True, help=ON_SITE_DAY_OFF)
+def day_off_option(f: F) -> F:
+    return option("--allow-non-working-day", is_flag=True, help="Accept an on-site day off.",
+                  help_vi="Chấp nhận ngày kiểm tra là ngày nghỉ.")(f)
+
+
+@step_command("notify", "Thông báo lịch kiểm tra cho đơn vị.",
+              "kiemtra notify KTD-TKT-2026 vp --on-site 10/08/2026 --date 27/07/2026")
+@option("--on-site", type=DATE, required=True, help="On-site inspection date.",
+        help_vi="Ngày kiểm tra trực tiếp tại đơn vị.")
+@day_off_option
 def notify(**options: Any) -> None:
-    """Thông báo lịch kiểm tra cho đơn vị.
-
-    Example: kiemtra notify KTD-TKT-2026 vp --on-site 10/08/2026 --date 27/07/2026
-    """
+    """Notify a unit of its inspection date."""
     run_step("notify", **options)
 
 
-@step_command("reschedule")
-@click.option("--on-site", type=DATE, required=True, help="The new on-site date.")
-@click.option("--reason", required=True, help="Why the visit moves.")
-@click.option("--allow-non-working-day", is_flag=True, help=ON_SITE_DAY_OFF)
+@step_command("reschedule", "Đổi ngày kiểm tra (thông báo lại, tính lại hạn báo cáo).",
+              'kiemtra reschedule KTD-TKT-2026 vhxh --on-site 20/08/2026 --reason "Trùng lịch"')
+@option("--on-site", type=DATE, required=True, help="The new on-site date.",
+        help_vi="Ngày kiểm tra mới.")
+@option("--reason", required=True, help="Why the visit moves.", help_vi="Lý do đổi ngày.")
+@day_off_option
 def reschedule(**options: Any) -> None:
-    """Đổi ngày kiểm tra (thông báo lại, tính lại hạn báo cáo).
-
-    Example: kiemtra reschedule KTD-TKT-2026 vhxh --on-site 20/08/2026 --reason "Trùng lịch"
-    """
+    """Move the visit (a new notice; the report deadline derived again)."""
     run_step("reschedule", **options)
 
 
-@step_command("report")
-@click.option("--attach", multiple=True, type=click.Path(dir_okay=False),
-              help="A file of the report (repeatable); stored with its SHA-256.")
-@click.option("--metrics", "metrics_file", type=click.Path(dir_okay=False),
-              help="Report figures (TOML, the report outline's metric ids).")
+@step_command("report", "Ghi nhận báo cáo của đơn vị (kèm tệp, số liệu).",
+              "kiemtra report KTD-TKT-2026 hcc --metrics so-lieu.toml --attach bao-cao.pdf")
+@option("--attach", multiple=True, type=click.Path(dir_okay=False),
+        help="A file of the report (repeatable); stored with its SHA-256.",
+        help_vi="Tệp báo cáo (có thể lặp lại); lưu kèm mã SHA-256.")
+@option("--metrics", "metrics_file", type=click.Path(dir_okay=False),
+        help="Report figures (TOML, the report outline's metric ids).",
+        help_vi="Số liệu báo cáo (tệp TOML theo đề cương; mẫu: kiemtra metrics template).")
 def report(**options: Any) -> None:
-    """Ghi nhận báo cáo của đơn vị (kèm tệp, số liệu).
-
-    Example: kiemtra report KTD-TKT-2026 hcc --metrics so-lieu.toml --attach bao-cao.pdf
-    """
+    """Record the unit's report (with files and figures)."""
     run_step("report", **options)
 
 
-@step_command("inspect")
-@click.option("--surprise", is_flag=True, help="A surprise inspection: no notice, no report.")
-@click.option("--without-report", metavar="REASON", help="Waive the unit's report, with a reason.")
-@click.option("--absent", multiple=True, metavar="MEMBER",
-              help="A team member absent with the leader's approval (repeatable).")
-@click.option("--approved-by", metavar="LEADER_ID",
-              help="The leader who approved the absences, when someone else records them.")
-@click.option("--allow-non-working-day", is_flag=True, help="The visit is on a day off.")
+@step_command("inspect", "Ghi nhận buổi kiểm tra trực tiếp tại đơn vị.",
+              "kiemtra inspect KTD-TKT-2026 vp --date 10/08/2026")
+@option("--surprise", is_flag=True, help="A surprise inspection: no notice, no report.",
+        help_vi="Kiểm tra đột xuất: không thông báo trước, không báo cáo.")
+@option("--without-report", metavar="REASON", help="Waive the unit's report, with a reason.",
+        help_vi="Miễn báo cáo của đơn vị, ghi rõ lý do.")
+@option("--absent", multiple=True, metavar="MEMBER",
+        help="A team member absent with the leader's approval (repeatable).",
+        help_vi="Thành viên vắng mặt được Tổ trưởng đồng ý (có thể lặp lại).")
+@option("--approved-by", metavar="LEADER_ID",
+        help="The leader who approved the absences, when someone else records them.",
+        help_vi="Tổ trưởng đã đồng ý cho vắng mặt, khi người khác ghi nhận.")
+@option("--allow-non-working-day", is_flag=True, help="The visit is on a day off.",
+        help_vi="Buổi kiểm tra diễn ra vào ngày nghỉ.")
 def inspect(**options: Any) -> None:
-    """Ghi nhận buổi kiểm tra trực tiếp tại đơn vị.
-
-    Example: kiemtra inspect KTD-TKT-2026 vp --date 10/08/2026
-    """
+    """Record the on-site visit at the unit."""
     run_step("inspect", **options)
 
 
-@step_command("minutes")
-@click.option("--attach", multiple=True, type=click.Path(dir_okay=False),
-              help="The signed minutes file (repeatable).")
+@step_command("minutes", "Ghi nhận biên bản kiểm tra đã ký.",
+              "kiemtra minutes KTD-TKT-2026 vp --attach bien-ban.pdf")
+@option("--attach", multiple=True, type=click.Path(dir_okay=False),
+        help="The signed minutes file (repeatable).",
+        help_vi="Tệp biên bản đã ký (có thể lặp lại).")
 def minutes(**options: Any) -> None:
-    """Ghi nhận biên bản kiểm tra đã ký.
-
-    Example: kiemtra minutes KTD-TKT-2026 vp --attach bien-ban.pdf
-    """
+    """Record the signed minutes of the visit."""
     run_step("minutes", **options)
 
 
-@step_command("conclude")
-@click.option("--finding", "findings", multiple=True, metavar="TEXT",
-              help="One finding to remediate (repeatable; numbered 1, 2, …).")
-@click.option("--remediate-by", type=DATE, help="Deadline for every finding "
-              "(default: the plan's remediation period after the conclusion).")
+@step_command("conclude", "Ghi nhận thông báo kết luận kiểm tra và các tồn tại, hạn chế.",
+              'kiemtra conclude KTD-TKT-2026 vp --finding "Chưa niêm yết TTHC" --finding "…"')
+@option("--finding", "findings", multiple=True, metavar="TEXT",
+        help="One finding to remediate (repeatable; numbered 1, 2, …).",
+        help_vi="Một tồn tại, hạn chế cần khắc phục (có thể lặp lại; đánh số 1, 2, …).")
+@option("--remediate-by", type=DATE,
+        help="Deadline for every finding (default: the plan's remediation period after the "
+             "conclusion).",
+        help_vi="Hạn khắc phục mọi tồn tại (mặc định: theo thời hạn khắc phục của kế hoạch, "
+                "tính từ ngày kết luận).")
 def conclude(**options: Any) -> None:
-    """Ghi nhận thông báo kết luận kiểm tra và các tồn tại, hạn chế.
-
-    Example: kiemtra conclude KTD-TKT-2026 vp --finding "Chưa niêm yết TTHC" --finding "…"
-    """
+    """Record the conclusion notice and its findings."""
     run_step("conclude", **options)
 
 
-@step_command("remediate")
-@click.option("--finding", "findings", multiple=True, type=click.IntRange(min=1), required=True,
-              metavar="N", help="Number of a remediated finding (repeatable).")
-@click.option("--note", help="What was done.")
-@click.option("--attach", multiple=True, type=click.Path(dir_okay=False),
-              help="Evidence file (repeatable).")
+@step_command("remediate", "Ghi nhận báo cáo kết quả khắc phục cho từng tồn tại.",
+              'kiemtra remediate KTD-TKT-2026 vp --finding 1 --finding 2 --note "Đã niêm yết"')
+@option("--finding", "findings", multiple=True, type=click.IntRange(min=1), required=True,
+        metavar="N", help="Number of a remediated finding (repeatable).",
+        help_vi="Số thứ tự của tồn tại đã khắc phục (có thể lặp lại).")
+@option("--note", help="What was done.", help_vi="Nội dung đã khắc phục.")
+@option("--attach", multiple=True, type=click.Path(dir_okay=False),
+        help="Evidence file (repeatable).",
+        help_vi="Tệp tài liệu kiểm chứng (có thể lặp lại).")
 def remediate(**options: Any) -> None:
-    """Ghi nhận báo cáo kết quả khắc phục cho từng tồn tại.
-
-    Example: kiemtra remediate KTD-TKT-2026 vp --finding 1 --finding 2 --note "Đã niêm yết"
-    """
+    """Record the remediation report, finding by finding."""
     run_step("remediate", **options)
 
 
-@step_command("cancel")
-@click.option("--reason", required=True, help="Why the inspection is cancelled.")
+@step_command("cancel", "Hủy cuộc kiểm tra tại một đơn vị (trước khi kiểm tra trực tiếp).",
+              'kiemtra cancel KTD-TKT-2026 kt --reason "Đơn vị sáp nhập"')
+@option("--reason", required=True, help="Why the inspection is cancelled.",
+        help_vi="Lý do hủy.")
 def cancel(**options: Any) -> None:
-    """Hủy cuộc kiểm tra tại một đơn vị (trước khi kiểm tra trực tiếp).
-
-    Example: kiemtra cancel KTD-TKT-2026 kt --reason "Đơn vị sáp nhập"
-    """
+    """Cancel a unit's inspection (before the visit)."""
     run_step("cancel", **options)
 
 
 # --- views --------------------------------------------------------------------------------
 
 
-@cli.command("correct")
-@click.argument("campaign")
-@click.argument("unit")
-@click.option("--step", required=True, type=click.Choice(
+@cli.command("correct", help_vi="""Sửa một bước đã ghi nhận (ngày, nội dung tồn tại, hạn
+             khắc phục, số liệu, vắng mặt).
+
+             Nhật ký giữ cả hai: bước như đã ghi lần đầu và việc sửa (ai sửa, khi nào, vì
+             sao); các thời hạn phụ thuộc vào nội dung được sửa được tính lại.""",
+             example='kiemtra correct KTD-TKT-2026 hcc --step conclude --finding 1 '
+                     '--text "Tỷ lệ hồ sơ trực tuyến còn thấp" --reason "Sai chính tả"')
+@argument("campaign")
+@argument("unit")
+@option("--step", required=True, type=click.Choice(
     ["notify", "reschedule", "report", "inspect", "minutes", "conclude", "remediate"]),
-    help="The step to correct (its latest record).")
-@click.option("--reason", required=True, help="Why it is corrected (kept in the trail).")
-@click.option("--date", "day", type=DATE, help="The step's correct effective date.")
-@click.option("--finding", type=click.IntRange(min=1), help="The finding to correct.")
-@click.option("--text", help="The finding's correct text (with --finding).")
-@click.option("--remediate-by", type=DATE, help="The finding's (or every finding's) "
-              "correct remediation deadline.")
-@click.option("--metrics", "metrics_file", type=click.Path(dir_okay=False),
-              help="The report's correct figures (a TOML file).")
-@click.option("--absent", multiple=True, metavar="MEMBER",
-              help="The members truly absent from the visit (repeat; the leader corrects).")
-@click.option("--no-absent", is_flag=True, help="Nobody was absent from the visit.")
+    help="The step to correct (its latest record).",
+    help_vi="Bước cần sửa (lần ghi nhận sau cùng của bước đó).")
+@option("--reason", required=True, help="Why it is corrected (kept in the trail).",
+        help_vi="Lý do sửa (lưu trong nhật ký).")
+@option("--date", "day", type=DATE, help="The step's correct effective date.",
+        help_vi="Ngày thực hiện đúng của bước.")
+@option("--finding", type=click.IntRange(min=1), help="The finding to correct.",
+        help_vi="Số thứ tự tồn tại cần sửa.")
+@option("--text", help="The finding's correct text (with --finding).",
+        help_vi="Nội dung đúng của tồn tại (dùng cùng --finding).")
+@option("--remediate-by", type=DATE,
+        help="The finding's (or every finding's) correct remediation deadline.",
+        help_vi="Hạn khắc phục đúng của tồn tại (hoặc của mọi tồn tại).")
+@option("--metrics", "metrics_file", type=click.Path(dir_okay=False),
+        help="The report's correct figures (a TOML file).",
+        help_vi="Số liệu đúng của báo cáo (tệp TOML).")
+@option("--absent", multiple=True, metavar="MEMBER",
+        help="The members truly absent from the visit (repeat; the leader corrects).",
+        help_vi="Các thành viên thực sự vắng mặt (có thể lặp lại; do Tổ trưởng sửa).")
+@option("--no-absent", is_flag=True, help="Nobody was absent from the visit.",
+        help_vi="Không ai vắng mặt trong buổi kiểm tra.")
 @json_option
 def correct(campaign: str, unit: str, step: str, reason: str, day: date | None,
             finding: int | None, text: str | None, remediate_by: date | None,
             metrics_file: str | None, absent: tuple[str, ...], no_absent: bool) -> None:
-    """Sửa một bước đã ghi nhận (ngày, nội dung tồn tại, hạn khắc phục, số liệu, vắng mặt).
+    """Correct a recorded step (date, finding text, remediation deadline, figures,
+    absences).
 
     The log keeps both: the step as first recorded and the correction, who, when
     and why; the deadlines that depend on the corrected fact are derived again.
-
-    \b
-    Example: kiemtra correct KTD-TKT-2026 hcc --step conclude --finding 1
-                 --text "Tỷ lệ hồ sơ trực tuyến còn thấp" --reason "Sai chính tả"
     """
     from kiemtra.domain.corrections import Change
 
@@ -971,23 +1168,29 @@ def corrected_text(r: Row) -> str:
                f"'{step_label(r['corrected_step'], lang)}' of unit {r['unit']}: {what}.")
 
 
-@cli.command("undo")
-@click.argument("campaign")
-@click.argument("unit")
-@click.option("--reason", required=True, help="Why the step is taken back (kept in the trail).")
-@click.option("--date", "day", type=DATE, default=None,
-              help="Effective date of the retraction (default: today in Vietnam).")
-@click.option("--void-document", "void_documents", is_flag=True,
-              help="Also record the documents issued from that step as void.")
+@cli.command("undo", help_vi="""Thu hồi bước ghi nhận sau cùng của một đơn vị (ghi nhầm
+             đơn vị, ghi quá sớm).
+
+             Bước đó vẫn còn trong nhật ký, được đánh dấu là đã thu hồi; cuộc kiểm tra trở
+             lại trạng thái trước bước đó.""",
+             example='kiemtra undo KTD-TKT-2026 kt --reason "Ghi nhầm đơn vị"')
+@argument("campaign")
+@argument("unit")
+@option("--reason", required=True, help="Why the step is taken back (kept in the trail).",
+        help_vi="Lý do thu hồi (lưu trong nhật ký).")
+@option("--date", "day", type=DATE, default=None,
+        help="Effective date of the retraction (default: today in Vietnam).",
+        help_vi="Ngày thực hiện việc thu hồi (mặc định: hôm nay, giờ Việt Nam).")
+@option("--void-document", "void_documents", is_flag=True,
+        help="Also record the documents issued from that step as void.",
+        help_vi="Ghi nhận luôn các văn bản đã ban hành từ bước đó là hết hiệu lực.")
 @json_option
 def undo(campaign: str, unit: str, reason: str, day: date | None,
          void_documents: bool) -> None:
-    """Thu hồi bước ghi nhận sau cùng của một đơn vị (ghi nhầm đơn vị, ghi quá sớm).
+    """Take back a unit's latest recorded step (the wrong unit, recorded too early).
 
     The step stays in the trail, marked as retracted; the inspection returns to
     the state before it.
-
-    Example: kiemtra undo KTD-TKT-2026 kt --reason "Ghi nhầm đơn vị"
     """
     from kiemtra.domain.vocabulary import state_label, step_label
 
@@ -1004,14 +1207,13 @@ def undo(campaign: str, unit: str, reason: str, day: date | None,
         + (f" Documents void: {voided}." if voided else ""))))
 
 
-@cli.command()
-@click.option("--as-of", type=DATE, help="Count overdue items as of this date (default: today).")
+@cli.command(help_vi="Danh sách kế hoạch và tiến độ.",
+             example="kiemtra campaigns --as-of 15/10/2026")
+@option("--as-of", type=DATE, help="Count overdue items as of this date (default: today).",
+        help_vi="Tính quá hạn đến ngày này (mặc định: hôm nay).")
 @json_option
 def campaigns(as_of: date | None) -> None:
-    """Danh sách kế hoạch và tiến độ.
-
-    Example: kiemtra campaigns --as-of 15/10/2026
-    """
+    """The campaigns and how far each has come."""
     views = settings().views()
     emit(views.campaigns(as_of or today()) if views else [], print_campaigns)
 
@@ -1046,19 +1248,21 @@ def print_campaigns(rows: list[Row]) -> None:
     show_table(say("Các kế hoạch tự kiểm tra", "Campaigns"), CAMPAIGN_COLUMNS, rows)
 
 
-@cli.command()
-@click.argument("campaign", required=False)
-@click.option("--as-of", type=DATE, help="Judge deadlines as of this date (default: today).")
-@click.option("--at", "at", type=TimestampParam(),
-              help="Show the state as recorded at this moment (DATE or 'DATE HH:MM').")
+@cli.command(help_vi="""Tình trạng từng cuộc kiểm tra: bước tiếp theo, hạn, quá hạn.
+
+             Với --at, chỉ tính các sự kiện đã ghi đến thời điểm đó: đúng như hệ thống
+             cho biết vào ngày ấy.""", example="kiemtra status KTD-TKT-2026 --as-of 01/09/2026")
+@argument("campaign", required=False)
+@as_of_option
+@option("--at", "at", type=TimestampParam(),
+        help="Show the state as recorded at this moment (DATE or 'DATE HH:MM').",
+        help_vi="Tình trạng như đã ghi nhận đến thời điểm này (NGÀY hoặc “NGÀY GIỜ:PHÚT”).")
 @json_option
 def status(campaign: str | None, as_of: date | None, at: datetime | None) -> None:
-    """Tình trạng từng cuộc kiểm tra: bước tiếp theo, hạn, quá hạn.
+    """Where each inspection stands: next step, deadline, overdue.
 
     With --at, only the events recorded until that moment count: what the system
     said on that day.
-
-    Example: kiemtra status KTD-TKT-2026 --as-of 01/09/2026
     """
     views = settings().views(campaign)
     if views is None:
@@ -1129,17 +1333,17 @@ def print_status(rows: list[Row]) -> None:
                         f"As of {fmt(rows[0]['as_of'])}."))
 
 
-@cli.command()
-@click.option("--as-of", type=DATE, help="Judge deadlines as of this date (default: today).")
-@click.option("--within", type=click.IntRange(min=0), default=14, show_default=True,
-              help="Deadlines up to this many days ahead (overdue ones always show).")
-@click.option("--all", "show_all", is_flag=True, help="Every open deadline, however far.")
+@cli.command(help_vi="Các thời hạn sắp đến và đã quá hạn, sắp theo ngày.",
+             example="kiemtra due --within 7")
+@as_of_option
+@option("--within", type=click.IntRange(min=0), default=14, show_default=True,
+        help="Deadlines up to this many days ahead (overdue ones always show).",
+        help_vi="Các hạn trong chừng này ngày tới (hạn đã quá luôn được liệt kê).")
+@option("--all", "show_all", is_flag=True, help="Every open deadline, however far.",
+        help_vi="Mọi thời hạn chưa thực hiện, dù xa đến đâu.")
 @json_option
 def due(as_of: date | None, within: int, show_all: bool) -> None:
-    """Các thời hạn sắp đến và đã quá hạn, sắp theo ngày.
-
-    Example: kiemtra due --within 7
-    """
+    """Deadlines coming up and overdue, by date."""
     views = settings().views()
     rows = views.due(as_of or today(), None if show_all else within) if views else []
     emit(rows, print_due)
@@ -1184,15 +1388,13 @@ def print_due(rows: list[Row]) -> None:
                    f"Deadlines as of {fmt(rows[0]['as_of'])}"), DUE_COLUMNS, rows)
 
 
-@cli.command()
-@click.argument("campaign")
-@click.option("--as-of", type=DATE, help="Judge deadlines as of this date (default: today).")
+@cli.command(help_vi="Tổng hợp kết quả kiểm tra của kế hoạch (số liệu cho Báo cáo kết quả "
+             "kiểm tra).", example="kiemtra summary KTD-TKT-2026 --json")
+@argument("campaign")
+@as_of_option
 @json_option
 def summary(campaign: str, as_of: date | None) -> None:
-    """Tổng hợp kết quả kiểm tra của kế hoạch (số liệu cho Báo cáo kết quả kiểm tra).
-
-    Example: kiemtra summary KTD-TKT-2026 --json
-    """
+    """The campaign's results (the figures of the results report)."""
     views = settings().views(campaign)
     assert views is not None
     emit(views.summary(campaign, as_of or today()), print_summary)
@@ -1254,19 +1456,22 @@ def figure_rows(totals: Row) -> list[Row]:
 # --- reminders ----------------------------------------------------------------------------
 
 
-@cli.command()
-@click.option("--as-of", type=DATE, help="Send what is due as of this date (default: today).")
-@click.option("--dry-run", is_flag=True, help="Show what would go out; send and record nothing.")
-@click.option("--failed", is_flag=True,
-              help="List reminders that failed, or wait to be retried.")
+@cli.command(help_vi="""Gửi các thư nhắc hạn đến hạn hôm nay, mỗi thư một lần.
+
+             Khi chưa đặt KIEMTRA_SMTP_URL, thư được ghi thành tệp .eml trong thư mục thư đi
+             kiemtra-outbox, cạnh cơ sở dữ liệu.""", example="kiemtra remind --dry-run")
+@option("--as-of", type=DATE, help="Send what is due as of this date (default: today).",
+        help_vi="Gửi những thư đến hạn tính đến ngày này (mặc định: hôm nay).")
+@option("--dry-run", is_flag=True, help="Show what would go out; send and record nothing.",
+        help_vi="Chạy thử: cho xem thư nào sẽ gửi; không gửi, không ghi nhận gì.")
+@option("--failed", is_flag=True, help="List reminders that failed, or wait to be retried.",
+        help_vi="Liệt kê các thư nhắc gửi lỗi hoặc đang chờ gửi lại.")
 @json_option
 def remind(as_of: date | None, dry_run: bool, failed: bool) -> None:
-    """Gửi các thư nhắc hạn đến hạn hôm nay, mỗi thư một lần.
+    """Send the reminders due today, each once.
 
     Without KIEMTRA_SMTP_URL the messages are written as .eml files into the
     kiemtra-outbox folder beside the database.
-
-    Example: kiemtra remind --dry-run
     """
     from kiemtra.notifications.reminders import claimant, remind_once, undelivered
 
@@ -1296,35 +1501,34 @@ def print_undelivered(rows: list[Row]) -> None:
     click.echo("\n".join(undelivered_lines(rows, settings().lang)))
 
 
-@cli.command()
-@click.option("--at", "at", default="07:30", show_default=True, metavar="HH:MM",
-              help="Time of the daily reminder run, on working days (Vietnam time).")
-@click.option("--retry-every", type=click.IntRange(min=5), default=60, show_default=True,
-              metavar="MINUTES", help="How often temporary failures are retried.")
-@click.option("--run-now", is_flag=True, help="Also run one tick right away.")
+@cli.command(help_vi="Chạy bộ lập lịch gửi thư nhắc cho đến khi dừng (Ctrl-C hoặc SIGTERM).",
+             example="kiemtra scheduler --at 07:30")
+@option("--at", "at", default="07:30", show_default=True, metavar="HH:MM",
+        help="Time of the daily reminder run, on working days (Vietnam time).",
+        help_vi="Giờ gửi thư nhắc hằng ngày, vào ngày làm việc (giờ Việt Nam).")
+@option("--retry-every", type=click.IntRange(min=5), default=60, show_default=True,
+        metavar="MINUTES", help="How often temporary failures are retried.",
+        help_vi="Bao lâu thì gửi lại các thư lỗi tạm thời (phút).")
+@option("--run-now", is_flag=True, help="Also run one tick right away.",
+        help_vi="Chạy ngay một lượt gửi khi khởi động.")
 def scheduler(at: str, retry_every: int, run_now: bool) -> None:
-    """Chạy bộ lập lịch gửi thư nhắc cho đến khi dừng (Ctrl-C hoặc SIGTERM).
-
-    Example: kiemtra scheduler --at 07:30
-    """
+    """Run the reminder scheduler until stopped (Ctrl-C or SIGTERM)."""
     from kiemtra.notifications.scheduler import run
 
     run(settings().database, at=at, retry_minutes=retry_every, run_now=run_now,
         say=lambda line: print(line, flush=True))
 
 
-@cli.group()
+@cli.group(help_vi="Các bảng tổng hợp dựng từ nhật ký sự kiện.")
 def projections() -> None:
-    """Các bảng tổng hợp (read models) dựng từ nhật ký sự kiện."""
+    """The views (read models) built from the event log."""
 
 
-@projections.command("rebuild")
+@projections.command("rebuild", help_vi="Xóa và dựng lại mọi bảng tổng hợp từ nhật ký sự "
+                     "kiện.", example="kiemtra projections rebuild")
 @json_option
 def projections_rebuild() -> None:
-    """Xóa và dựng lại mọi bảng tổng hợp từ nhật ký sự kiện.
-
-    Example: kiemtra projections rebuild
-    """
+    """Drop and rebuild every view from the event log."""
     views = settings().views()
     applied = views.rebuild() if views else 0
     emit({"events": applied}, lambda r: click.echo(say(
@@ -1335,15 +1539,13 @@ def projections_rebuild() -> None:
 # --- history and the audit trail ----------------------------------------------------------
 
 
-@cli.command()
-@click.argument("campaign")
-@click.argument("unit", required=False)
+@cli.command(help_vi="Dòng thời gian các bước đã ghi nhận (ai, làm gì, khi nào).",
+             example="kiemtra history KTD-TKT-2026 vhxh")
+@argument("campaign")
+@argument("unit", required=False)
 @json_option
 def history(campaign: str, unit: str | None) -> None:
-    """Dòng thời gian các bước đã ghi nhận (ai, làm gì, khi nào).
-
-    Example: kiemtra history KTD-TKT-2026 vhxh
-    """
+    """The timeline of recorded steps (who did what, when)."""
     from kiemtra.projections.audit.trail import history as timeline
 
     emit(timeline(settings().database, campaign, unit), print_history)
@@ -1388,7 +1590,7 @@ def print_history(rows: list[Row]) -> None:
     print_attachments(rows)
 
 
-class AuditGroup(click.Group):
+class AuditGroup(BilingualGroup):
     """`kiemtra audit [CAMPAIGN] [filters]` lists the trail; `audit verify|checkpoint|export`
     are subcommands. Anything that is not a subcommand goes to `audit trail`."""
 
@@ -1398,9 +1600,18 @@ class AuditGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
-@cli.group(cls=AuditGroup)
+@cli.group(cls=AuditGroup, help_vi="""Nhật ký ghi nhận: ai làm gì, khi nào; kiểm tra tính
+           toàn vẹn.
+
+           \b
+           kiemtra audit [MÃ_KẾ_HOẠCH] [--unit ĐV] [--actor MÃ] [--since NGÀY]
+                         [--until NGÀY] [--event SỰ_KIỆN] [--format table|csv|json]
+           kiemtra audit verify [--checkpoint TỆP]... | --bundle TỆP.zip
+           kiemtra audit checkpoint [-o TỆP]
+           kiemtra audit export MÃ_KẾ_HOẠCH -o TỆP.zip
+           """)
 def audit() -> None:
-    """Nhật ký ghi nhận: ai làm gì, khi nào; kiểm tra tính toàn vẹn.
+    """The audit trail: who did what, when; integrity checks.
 
     \b
     kiemtra audit [CAMPAIGN] [--unit U] [--actor ID] [--since D] [--until D]
@@ -1411,22 +1622,26 @@ def audit() -> None:
     """
 
 
-@audit.command("trail")
-@click.argument("campaign", required=False)
-@click.option("--unit", help="Only this unit's steps.")
-@click.option("--actor", "who", help="Only the steps this actor took.")
-@click.option("--since", type=DATE, help="Recorded on or after this date (Vietnam time).")
-@click.option("--until", type=DATE, help="Recorded on or before this date (Vietnam time).")
-@click.option("--event", help="An event (NoticeIssued) or a step (notify).")
-@click.option("--format", "form", type=click.Choice(["table", "csv", "json"]),
-              default="table", show_default=True)
+@audit.command("trail", help_vi="Nhật ký ghi nhận theo thứ tự ghi (ngày thực hiện, thời "
+               "điểm ghi, người, vai trò).",
+               example="kiemtra audit KTD-TKT-2026 --unit hcc --format csv > nhat-ky.csv")
+@argument("campaign", required=False)
+@option("--unit", help="Only this unit's steps.", help_vi="Chỉ các bước của đơn vị này.")
+@option("--actor", "who", help="Only the steps this actor took.",
+        help_vi="Chỉ các bước do người này thực hiện.")
+@option("--since", type=DATE, help="Recorded on or after this date (Vietnam time).",
+        help_vi="Ghi từ ngày này trở đi (giờ Việt Nam).")
+@option("--until", type=DATE, help="Recorded on or before this date (Vietnam time).",
+        help_vi="Ghi đến hết ngày này (giờ Việt Nam).")
+@option("--event", help="An event (NoticeIssued) or a step (notify).",
+        help_vi="Một loại sự kiện (NoticeIssued) hoặc một bước (notify).")
+@option("--format", "form", type=click.Choice(["table", "csv", "json"]),
+        default="table", show_default=True, help="How to show the trail.",
+        help_vi="Cách trình bày: bảng, tệp CSV hoặc JSON.")
 @json_option
 def audit_trail(campaign: str | None, unit: str | None, who: str | None, since: date | None,
                 until: date | None, event: str | None, form: str) -> None:
-    """Nhật ký ghi nhận theo thứ tự ghi (ngày thực hiện, thời điểm ghi, người, vai trò).
-
-    Example: kiemtra audit KTD-TKT-2026 --unit hcc --format csv > kiem-toan.csv
-    """
+    """The trail in the order recorded (effective date, time recorded, who, role)."""
     from kiemtra.projections.audit.trail import AuditFilter, read_trail
 
     rows = read_trail(settings().database, AuditFilter(campaign, unit, who, since, until, event))
@@ -1492,22 +1707,27 @@ def print_attachments(rows: list[Row]) -> None:
             out.print(f"      SHA-256 {f['sha256']}", markup=False, soft_wrap=True)
 
 
-@audit.command("verify")
-@click.option("--checkpoint", "checkpoints", multiple=True, type=click.Path(dir_okay=False),
-              help="A checkpoint kept outside the database (repeatable).")
-@click.option("--bundle", type=click.Path(dir_okay=False),
-              help="Verify an exported bundle instead of the database.")
-@click.option("--no-signature", is_flag=True,
-              help="With --bundle and no signing key: check only the bundle's inner "
-                   "consistency.")
+@audit.command("verify", help_vi="""Kiểm tra hồ sơ sự kiện không bị sửa, chèn, xóa hay đảo
+               thứ tự.
+
+               Mã thoát 0 kèm số sự kiện đã kiểm tra; mã thoát 1 nêu vị trí đầu tiên bị
+               thay đổi.""", example="kiemtra audit verify --checkpoint diem-kiem-tra-2026-11.json")
+@option("--checkpoint", "checkpoints", multiple=True, type=click.Path(dir_okay=False),
+        help="A checkpoint kept outside the database (repeatable).",
+        help_vi="Điểm kiểm tra lưu ngoài cơ sở dữ liệu (có thể lặp lại).")
+@option("--bundle", type=click.Path(dir_okay=False),
+        help="Verify an exported bundle instead of the database.",
+        help_vi="Kiểm tra một hồ sơ đã xuất (tệp zip) thay cho cơ sở dữ liệu.")
+@option("--no-signature", is_flag=True,
+        help="With --bundle and no signing key: check only the bundle's inner consistency.",
+        help_vi="Dùng với --bundle khi không có khóa ký: chỉ kiểm tra tính nhất quán bên "
+                "trong hồ sơ.")
 @json_option
 def audit_verify(checkpoints: tuple[str, ...], bundle: str | None, no_signature: bool) -> None:
-    """Kiểm tra hồ sơ sự kiện không bị sửa, chèn, xóa hay đảo thứ tự.
+    """Check that no event was altered, inserted, removed or reordered.
 
     Exit 0 with the number of events checked; exit 1 naming the first position
     where the record was altered.
-
-    Example: kiemtra audit verify --checkpoint diem-kiem-tra-2026-11.json
     """
     from kiemtra.projections.audit import service
 
@@ -1523,14 +1743,14 @@ def audit_verify(checkpoints: tuple[str, ...], bundle: str | None, no_signature:
         click.echo(note, err=True)
 
 
-@audit.command("checkpoint")
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Write the checkpoint to this file (default: standard output).")
+@audit.command("checkpoint", help_vi="Tạo điểm kiểm tra có chữ ký (vị trí, mã băm, thời "
+               "điểm) để lưu ngoài máy.",
+               example="kiemtra audit checkpoint -o diem-kiem-tra-2026-11.json")
+@option("-o", "--output", type=click.Path(dir_okay=False),
+        help="Write the checkpoint to this file (default: standard output).",
+        help_vi="Ghi điểm kiểm tra vào tệp này (mặc định: in ra màn hình).")
 def audit_checkpoint(output: str | None) -> None:
-    """Tạo điểm kiểm tra có chữ ký (vị trí, mã băm, thời điểm) để lưu ngoài máy.
-
-    Example: kiemtra audit checkpoint -o diem-kiem-tra-2026-11.json
-    """
+    """Make a signed checkpoint (position, hash, time) to keep off this machine."""
     from kiemtra.projections.audit.checkpoint import checkpoint_text, kept_note
     from kiemtra.projections.audit.service import take_checkpoint
     from kiemtra.workflow import now, write_file
@@ -1543,16 +1763,15 @@ def audit_checkpoint(output: str | None) -> None:
     click.echo(kept_note(checkpoint, settings().lang), err=True)
 
 
-@audit.command("export")
-@click.argument("campaign")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="The zip file to write.")
+@audit.command("export", help_vi="Xuất hồ sơ một kế hoạch (sự kiện, tệp đính kèm, chuỗi "
+               "băm, điểm kiểm tra) ra tệp zip.",
+               example="kiemtra audit export KTD-TKT-2026 -o ho-so-KTD-TKT-2026.zip")
+@argument("campaign")
+@option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+        help="The zip file to write.", help_vi="Tệp zip cần ghi.")
 @json_option
 def audit_export(campaign: str, output: str) -> None:
-    """Xuất hồ sơ một kế hoạch (sự kiện, tệp đính kèm, chuỗi băm, điểm kiểm tra) ra tệp zip.
-
-    Example: kiemtra audit export KTD-TKT-2026 -o ho-so-KTD-TKT-2026.zip
-    """
+    """Export a campaign's record (events, attachments, hash chain, checkpoint) as a zip."""
     from kiemtra.projections.audit.service import export
     from kiemtra.workflow import now
 
@@ -1560,20 +1779,20 @@ def audit_export(campaign: str, output: str) -> None:
     emit(done.to_json(), lambda _: click.echo(done.text(settings().lang)))
 
 
-@cli.group()
+@cli.group(help_vi="Tệp đính kèm lưu trong cơ sở dữ liệu theo mã SHA-256.")
 def attachment() -> None:
-    """Tệp đính kèm lưu trong cơ sở dữ liệu theo mã SHA-256."""
+    """Attachments stored in the database by their SHA-256."""
 
 
-@attachment.command("get")
-@click.argument("sha256")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="Where to write the file.")
+@attachment.command("get", help_vi="Lấy một tệp đính kèm theo mã SHA-256 (xem “kiemtra audit” "
+                    "hoặc “kiemtra history”).",
+                    example="kiemtra attachment get 3f5a9c2e -o bien-ban.pdf")
+@argument("sha256")
+@option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+        help="Where to write the file.", help_vi="Nơi ghi tệp.")
 def attachment_get(sha256: str, output: str) -> None:
-    """Lấy một tệp đính kèm theo mã SHA-256 (xem “kiemtra audit” hoặc “kiemtra history”).
-
-    Example: kiemtra attachment get 3f5a…c2 -o bien-ban.pdf
-    """
+    """Get an attachment by its SHA-256 (or 8 or more of its first hex digits), as
+    'kiemtra audit' or 'kiemtra history' show it."""
     from kiemtra.projections.audit.service import attachment as stored
     from kiemtra.workflow import write_file
 
@@ -1586,34 +1805,53 @@ def attachment_get(sha256: str, output: str) -> None:
 # --- official documents ------------------------------------------------------------------
 
 
-@cli.command("document")
-@click.argument("kind", metavar="KIND",
-                type=click.Choice(["schedule", "minutes", "conclusion", "results"]))
-@click.argument("campaign")
-@click.argument("unit", required=False)
-@click.option("-o", "--output", type=click.Path(),
-              help="A file name, or an existing folder to write into (default: here).")
-@click.option("--date", "day", type=DATE, help="The document's date (default: the date of "
-              "the step it records; for results, today). For schedule without UNIT: the "
-              "notice date whose units it lists (default: the latest).")
-@click.option("--draft", is_flag=True, help="Same layout, number left blank; records nothing.")
-@click.option("--pdf", is_flag=True, help="Also write a PDF (needs LibreOffice).")
-@click.option("--text", "text_file", type=click.Path(dir_okay=False),
-              help="A TOML file with the parts the team writes itself (see README).")
-@click.option("--force", is_flag=True, help="Replace a file already at the output path.")
+@cli.command("document", help_vi="""Lập văn bản theo Nghị định 30/2020 từ các bước đã ghi
+             nhận (DOCX, có thể kèm PDF).
+
+             \b
+             LOẠI_VĂN_BẢN:
+               schedule    Thông báo lịch kiểm tra (một đơn vị, hoặc mọi đơn vị
+                           cùng ngày thông báo)
+               minutes     Biên bản kiểm tra của một đơn vị
+               conclusion  Thông báo kết luận kiểm tra của một đơn vị
+               results     Báo cáo kết quả kiểm tra của cả kế hoạch""",
+             example="kiemtra document conclusion KTD-TKT-2026 hcc --pdf")
+@argument("kind", metavar="KIND",
+          type=click.Choice(["schedule", "minutes", "conclusion", "results"]))
+@argument("campaign")
+@argument("unit", required=False)
+@option("-o", "--output", type=click.Path(),
+        help="A file name, or an existing folder to write into (default: here).",
+        help_vi="Tên tệp, hoặc một thư mục có sẵn để ghi vào (mặc định: thư mục hiện tại).")
+@option("--date", "day", type=DATE,
+        help="The document's date (default: the date of the step it records; for results, "
+             "today). For schedule without UNIT: the notice date whose units it lists "
+             "(default: the latest).",
+        help_vi="Ngày của văn bản (mặc định: ngày của bước mà văn bản ghi lại; với results: "
+                "hôm nay). Với schedule không nêu đơn vị: ngày thông báo của các đơn vị được "
+                "liệt kê (mặc định: ngày gần nhất).")
+@option("--draft", is_flag=True, help="Same layout, number left blank; records nothing.",
+        help_vi="Bản dự thảo: cùng thể thức, để trống số; không ghi nhận gì.")
+@option("--pdf", is_flag=True, help="Also write a PDF (needs LibreOffice).",
+        help_vi="Ghi thêm bản PDF (cần LibreOffice).")
+@option("--text", "text_file", type=click.Path(dir_okay=False),
+        help="A TOML file with the parts the team writes itself (see README).",
+        help_vi="Tệp TOML chứa các phần do Tổ tự viết (xem README).")
+@option("--force", is_flag=True, help="Replace a file already at the output path.",
+        help_vi="Ghi đè tệp đã có tại nơi ghi.")
 @json_option
 def document(kind: str, campaign: str, unit: str | None, output: str | None,
              day: date | None, draft: bool, pdf: bool, text_file: str | None,
              force: bool) -> None:
-    """Lập văn bản theo Nghị định 30/2020 từ các bước đã ghi nhận (DOCX, tùy chọn PDF).
+    """Draw up an official document (Decree 30/2020) from the recorded steps (DOCX, and
+    a PDF if asked).
 
     \b
-    KIND: schedule   Thông báo lịch kiểm tra (một đơn vị, hoặc mọi đơn vị cùng ngày thông báo)
-          minutes    Biên bản kiểm tra của một đơn vị
-          conclusion Thông báo kết luận kiểm tra của một đơn vị
-          results    Báo cáo kết quả kiểm tra của cả kế hoạch
-
-    Example: kiemtra document conclusion KTD-TKT-2026 hcc --pdf
+    KIND:
+      schedule    Schedule notice (one unit, or every unit notified that day)
+      minutes     Minutes of one unit's inspection
+      conclusion  Conclusion notice of one unit's inspection
+      results     Results report of the whole campaign
     """
     from kiemtra.projections.documents.service import make_document
 
@@ -1623,14 +1861,12 @@ def document(kind: str, campaign: str, unit: str | None, output: str | None,
     emit(made.to_json(), lambda _: click.echo(made.text(s.lang)))
 
 
-@cli.command("documents")
-@click.argument("campaign", required=False)
+@cli.command("documents", help_vi="Sổ đăng ký văn bản đã ban hành (số, ngày, loại, đơn vị, "
+             "mã SHA-256).", example="kiemtra documents KTD-TKT-2026")
+@argument("campaign", required=False)
 @json_option
 def documents(campaign: str | None) -> None:
-    """Sổ đăng ký văn bản đã ban hành (số, ngày, loại, đơn vị, mã SHA-256).
-
-    Example: kiemtra documents KTD-TKT-2026
-    """
+    """The register of issued documents (number, date, kind, unit, SHA-256)."""
     from kiemtra.projections.documents.service import register
 
     emit(register(settings().database, campaign), print_register)
@@ -1674,13 +1910,14 @@ def print_register(rows: list[Row]) -> None:
 DEMO_AS_OF = date(2026, 10, 15)
 
 
-@cli.command()
+@cli.command(help_vi="""Chạy thử một kế hoạch mẫu hoàn chỉnh trong cơ sở dữ liệu mới.
+
+             Dùng --db đã cho nếu đó là cơ sở dữ liệu mới, nếu không thì một cơ sở dữ liệu
+             tạm mới.""", example="kiemtra demo")
 def demo() -> None:
-    """Chạy thử một kế hoạch mẫu hoàn chỉnh trong cơ sở dữ liệu mới.
+    """Run a complete sample campaign in a new database.
 
     Uses the given --db if it is new, else a fresh temporary database.
-
-    Example: kiemtra demo
     """
     from kiemtra.projections.audit.trail import history as timeline
     from kiemtra.projections.views import Views

@@ -188,11 +188,3 @@ def test_demo_runs_in_a_fresh_database(run: Run, tmp_path: Path) -> None:
     assert {r["unit"]: r["report_late"] for r in rows}["kt"] is True
     again = run("--db", "demo.db", "demo")
     assert again.code == 2 and "demo.db" in again.err
-
-
-def test_every_command_has_help_with_an_example(run: Run) -> None:
-    for command in ["plan import", "plan template", "campaigns", "notify", "reschedule",
-                    "report", "inspect", "minutes", "conclude", "remediate", "cancel", "status",
-                    "history", "demo"]:
-        help_text = ok(run(*command.split(), "--help")).out
-        assert "Example" in help_text, command

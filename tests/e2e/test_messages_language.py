@@ -64,7 +64,7 @@ def test_the_toml_date_hint_and_the_os_reason(prepared: Run) -> None:
 def test_bare_kiemtra_shows_its_help_and_the_metrics_template_reads_back(
         prepared: Run, tmp_path: Path) -> None:
     bare = prepared()
-    assert bare.code == 0 and "Usage: kiemtra" in bare.out and bare.err == ""
+    assert bare.code == 0 and "Cách dùng: kiemtra" in bare.out and bare.err == ""
     template = ok(prepared("metrics", "template")).out
     assert "records_received" in template and "# Tổng số hồ sơ TTHC tiếp nhận" in template
     (tmp_path / "so-lieu.toml").write_text(template, "utf-8")
@@ -78,3 +78,51 @@ def test_a_read_of_an_empty_database_names_it(run: Run, tmp_path: Path) -> None:
     english = ok(run("--lang", "en", "status")).out
     assert f"No inspections in the database {tmp_path / 'kiemtra.db'} yet." in english
     assert not (tmp_path / "kiemtra.db").exists()  # a read creates nothing
+
+
+def command_paths() -> list[tuple[str, ...]]:
+    """Every command and group of the command line, as a user types them."""
+    import click
+
+    from kiemtra.cli import cli
+
+    found: list[tuple[str, ...]] = [()]
+
+    def walk(group: click.Group, path: tuple[str, ...]) -> None:
+        for name, command in group.commands.items():
+            found.append((*path, name))
+            if isinstance(command, click.Group):
+                walk(command, (*path, name))
+
+    walk(cli, ())
+    return found
+
+
+# what a help text may hold in either language: option names, codes, file names, the
+# names of formats and programs, and the example command lines (the user's own data)
+NOT_WORDS = re.compile(r"(?m)--?[\w-]+|\[[\w|]+\]|\S*[_./@=>]\S*|HH:MM|\b[A-Z]{2,}\b|"
+                       r"^  [a-z]+(?= {2,})|^(?:Cách dùng|Usage): kiemtra(?: [a-z]+)*|"
+                       r"\b(?:kiemtra|Ctrl-C|LibreOffice|PostgreSQL|SQLite|notify|"
+                       r"NoticeIssued|schedule|minutes|conclusion|results)\b|"
+                       r"^\s*(?:Ví dụ|Example): .*(?:\n {6,}.*)*")
+ENGLISH_HELP = re.compile(r"\b(the|of|and|to|with|show|exit|usage|options?|commands?|"
+                          r"default|required|file|date|text|integer|path|this|record)\b",
+                          re.IGNORECASE)
+
+
+def test_every_help_speaks_the_readers_language(run: Run) -> None:
+    """`--help` of every command, in both languages: no word of the other language, a
+    usage line and an example in the reader's words."""
+    for path in command_paths():
+        for lang, usage in (("vi", "Cách dùng: kiemtra"), ("en", "Usage: kiemtra")):
+            shown = ok(run("--lang", lang, *path, "--help", env={"COLUMNS": "80"})).out
+            assert shown.startswith(usage), (path, shown)
+            words = NOT_WORDS.sub(" ", shown)
+            if lang == "vi":
+                assert not ENGLISH_HELP.search(words), (path, ENGLISH_HELP.search(words), shown)
+            else:
+                assert not VIETNAMESE.search(words), (path, VIETNAMESE.search(words), shown)
+            if path and path[-1] not in ("plan", "metrics", "projections", "audit",
+                                         "attachment"):
+                assert ("Ví dụ: kiemtra" if lang == "vi" else "Example: kiemtra") in shown, path
+            assert max(len(line) for line in shown.splitlines()) <= 80, path
