@@ -1441,12 +1441,11 @@ def print_summary(data: Row) -> None:
 
 
 def figure_rows(totals: Row) -> list[Row]:
-    from kiemtra.domain.metrics import METRICS_LABELS
+    from kiemtra.domain.metrics import metric_label
     from kiemtra.domain.vocabulary import RATES
 
     s = settings()
-    rows = [{"label": METRICS_LABELS.get(metric, metric) if s.vi() else metric,
-             "value": number(value)}
+    rows = [{"label": metric_label(metric, s.lang), "value": number(value)}
             for section in totals["figures"].values() for metric, value in section.items()]
     rows += [{"label": s.word(RATES[key]), "value": percent(totals["rates"], key) + " %"}
              for key, value in (totals["rates"] or {}).items() if value is not None]

@@ -310,15 +310,22 @@ class InvalidInput(KiemtraError):
 
 
 class Problem:
-    """One invalid field of a file, described in both languages."""
+    """One invalid field of a file, described in both languages.
 
-    __slots__ = ("field", "vi", "en")
+    `field` is where it is in the file, as a path ("units[1].email"); `place` says it as
+    a person would ("đơn vị thứ 2 (kt), email", "unit 2 (kt), email"; empty when the
+    sentence names it already). Without a place, the path is shown."""
 
-    def __init__(self, field: str, vi: str, en: str) -> None:
-        self.field, self.vi, self.en = field, vi, en
+    __slots__ = ("field", "vi", "en", "place")
+
+    def __init__(self, field: str, vi: str, en: str,
+                 place: tuple[str, str] | None = None) -> None:
+        self.field, self.vi, self.en, self.place = field, vi, en, place
 
     def text(self, lang: str) -> str:
-        return f"{self.field}: {self.vi if lang == 'vi' else self.en}"
+        said = self.vi if lang == "vi" else self.en
+        where = self.field if self.place is None else self.place[0 if lang == "vi" else 1]
+        return f"{where}: {said}" if where else said[:1].upper() + said[1:]
 
     def __repr__(self) -> str:
         return f"Problem({self.field!r}, {self.en!r})"
@@ -330,8 +337,8 @@ class InvalidFile(InvalidInput):
     rule = "file"
     kind_vi: ClassVar[str] = "Tệp"
     kind_en: ClassVar[str] = "File"
-    vi = "{kind_vi} {source} không hợp lệ ({count} lỗi): {problems}"
-    en = "{kind_en} {source} is invalid ({count} {problem_word}): {problems}"
+    vi = "{kind_vi} {source} không hợp lệ{problems}"
+    en = "{kind_en} {source} is invalid{problems}"
 
     def __init__(self, source: str, problems: Sequence[Problem]) -> None:
         self.problems = list(problems)
@@ -341,9 +348,16 @@ class InvalidFile(InvalidInput):
         return {
             "kind_vi": self.kind_vi,
             "kind_en": self.kind_en,
-            "problem_word": "problem" if len(self.problems) == 1 else "problems",
-            "problems": "; ".join(p.text(lang) for p in self.problems),
+            "problems": self.listed(lang),
         }
+
+    def listed(self, lang: str) -> str:
+        """One problem after a colon; several one per line, counted."""
+        if len(self.problems) == 1:
+            return f": {self.problems[0].text(lang)}"
+        count = (f"{len(self.problems)} lỗi" if lang == "vi"
+                 else f"{len(self.problems)} problems")
+        return f" ({count}):" + "".join(f"\n  - {p.text(lang)}" for p in self.problems)
 
 
 class InvalidPlan(InvalidFile):

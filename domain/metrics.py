@@ -36,6 +36,24 @@ METRICS: dict[str, dict[str, str]] = {
     },
 }
 PERCENT_METRICS = {"satisfaction_percent"}
+MAX_FIGURE = 10**9
+"""Above any count a commune's office can have: a larger figure is a typing slip."""
+METRICS_LABELS = {m: label for section in METRICS.values() for m, label in section.items()}
+METRICS_EN: dict[str, str] = {
+    "plan_tasks_total": "Tasks in the plan", "plan_tasks_done": "Tasks completed",
+    "plan_tasks_in_progress": "Tasks in progress",
+    "assigned_tasks_total": "Tasks assigned from above: total",
+    "assigned_tasks_on_time": "Assigned tasks completed on time",
+    "assigned_tasks_done_late": "Assigned tasks completed late",
+    "assigned_tasks_overdue_open": "Assigned tasks overdue and not completed",
+    "records_received": "Procedure records received",
+    "records_resolved": "Records resolved", "records_resolved_on_time": "Records resolved on time",
+    "records_overdue": "Records overdue", "records_online": "Records submitted online",
+    "feedback_received": "Feedback and petitions received",
+    "feedback_resolved": "Feedback and petitions resolved",
+    "satisfaction_percent": "Satisfaction of citizens and businesses (%)",
+}
+"""The same metrics' names in English, for `--lang en` (the report outline is Vietnamese)."""
 
 # (parts that must add up to at most the total, total)
 AT_MOST: list[tuple[tuple[str, ...], str]] = [
@@ -61,33 +79,56 @@ def parse_metrics_text(text: str, source: str = "metrics") -> dict[str, dict[str
     return validate_metrics(load_toml(text, source, InvalidMetrics), source)
 
 
+def metric_label(metric: str, lang: str) -> str:
+    """A metric as the report outline names it; an id the outline does not know, as
+    written."""
+    found = METRICS_LABELS.get(metric) if lang == "vi" else METRICS_EN.get(metric)
+    return found or metric
+
+
+def _metric(where: str, metric: str, vi: str, en: str) -> Problem:
+    """A problem of one metric, placed by its name, not its id."""
+    return Problem(where, vi, en, place=(f"“{metric_label(metric, 'vi')}”",
+                                         f"'{metric_label(metric, 'en')}'"))
+
+
 def validate_metrics(data: dict[str, Any], source: str = "metrics") -> dict[str, dict[str, Any]]:
-    """Return the figures by section, or raise `InvalidMetrics` naming each bad metric."""
+    """Return the figures by section, or raise `InvalidMetrics` naming each bad metric by
+    the outline's name for it."""
     problems: list[Problem] = []
     figures: dict[str, dict[str, int | float]] = {}
     for section, values in data.items():
         if section not in METRICS:
             problems.append(Problem(section, "mục không có trong đề cương báo cáo",
-                                    "unknown section of the report outline"))
+                                    "unknown section of the report outline",
+                                    place=(f"mục [{section}]", f"section [{section}]")))
             continue
         if not isinstance(values, dict):
-            problems.append(Problem(section, "phải là một bảng TOML", "must be a TOML table"))
+            problems.append(Problem(section, "phải là một bảng TOML", "must be a TOML table",
+                                    place=(f"mục {section}", f"section {section}")))
             continue
         for metric, value in values.items():
             where = f"{section}.{metric}"
             if metric not in METRICS[section]:
-                problems.append(Problem(where, "chỉ tiêu không có trong đề cương báo cáo",
-                                        "unknown metric of the report outline"))
+                problems.append(Problem(
+                    where, f"chỉ tiêu “{metric}” không có trong mục [{section}] của đề cương báo "
+                    "cáo (xem: kiemtra metrics template)", f"the metric '{metric}' is not in "
+                    f"the section [{section}] of the report outline (see: kiemtra metrics "
+                    "template)", place=("", "")))
             elif metric in PERCENT_METRICS:
                 if isinstance(value, bool) or not isinstance(value, int | float) \
                         or not 0 <= value <= 100:
-                    problems.append(Problem(where, f"phải là số từ 0 đến 100, không phải {value!r}",
+                    problems.append(_metric(where, metric,
+                                            f"phải là số từ 0 đến 100, không phải {value!r}",
                                             f"must be a number from 0 to 100, not {value!r}"))
                 else:
                     figures.setdefault(section, {})[metric] = float(value)
-            elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                problems.append(Problem(where, f"phải là số nguyên không âm, không phải {value!r}",
-                                        f"must be a whole number >= 0, not {value!r}"))
+            elif isinstance(value, bool) or not isinstance(value, int) \
+                    or not 0 <= value <= MAX_FIGURE:
+                problems.append(_metric(
+                    where, metric, f"phải là số nguyên từ 0 đến {format_count(MAX_FIGURE)}, "
+                    f"không phải {value!r}",
+                    f"must be a whole number from 0 to {MAX_FIGURE:,}, not {value!r}"))
             else:
                 figures.setdefault(section, {})[metric] = value
     flat = flatten(figures)
@@ -96,19 +137,24 @@ def validate_metrics(data: dict[str, Any], source: str = "metrics") -> dict[str,
         if total in flat and present:
             given = sum(flat[p] for p in present)  # a missing part only adds >= 0
             if given > flat[total]:
-                names = " + ".join(present)
+                names = {lang: " + ".join(f"“{metric_label(p, lang)}”" if lang == "vi" else
+                                          f"'{metric_label(p, lang)}'" for p in present)
+                         for lang in ("vi", "en")}
                 problems.append(Problem(
-                    names,
-                    f"{names} = {given} lớn hơn {total} = {flat[total]} "
-                    f"({METRICS_LABELS[total]})",
-                    f"{names} = {given} exceeds {total} = {flat[total]}",
-                ))
+                    " + ".join(present),
+                    f"{names['vi']} ({format_count(given)}) lớn hơn “{metric_label(total, 'vi')}” "
+                    f"({format_count(flat[total])})",
+                    f"{names['en']} ({given}) exceeds '{metric_label(total, 'en')}' "
+                    f"({flat[total]})", place=("", "")))
     if problems:
         raise InvalidMetrics(source, problems)
     return figures
 
 
-METRICS_LABELS = {m: label for section in METRICS.values() for m, label in section.items()}
+def format_count(value: float) -> str:
+    from kiemtra.domain.formats import format_number
+
+    return format_number(value, "vi")
 
 
 def flatten(figures: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -405,6 +405,7 @@ def _members(check: _Checker, value: Any) -> Iterator[Member]:
     leaders = 0
     for i, entry in enumerate(entries):
         where = f"team[{i}]"
+        check.name_item(where, ("thành viên thứ", "team member"), i, entry.get("id"))
         check.unknown_keys(where, entry, {"id", "role", "name", "title", "email"})
         role_value = entry.get("role")
         try:
@@ -429,6 +430,7 @@ def _members(check: _Checker, value: Any) -> Iterator[Member]:
 def _units(check: _Checker, value: Any, start: date | None, end: date | None) -> Iterator[Unit]:
     for i, entry in enumerate(check.array_of_tables("units", value)):
         where = f"units[{i}]"
+        check.name_item(where, ("đơn vị thứ", "unit"), i, entry.get("code"))
         check.unknown_keys(where, entry, {"code", "name", "head", "email", "planned_on_site",
                                           "place"})
         planned = check.day(f"{where}.planned_on_site", entry.get("planned_on_site"),
@@ -460,8 +462,8 @@ def _check_identities(
         if not ident:
             continue
         if ident in seen:
-            check.add(where, f"“{ident}” trùng với {seen[ident]}",
-                      f"'{ident}' duplicates {seen[ident]}")
+            check.add(where, f"“{ident}” trùng với {check.place(seen[ident], 'vi')}",
+                      f"'{ident}' duplicates {check.place(seen[ident], 'en')}")
         else:
             seen[ident] = where
 
@@ -472,9 +474,26 @@ class _Checker:
     def __init__(self, trusted: bool = False) -> None:
         self.problems: list[Problem] = []
         self.trusted = trusted
+        self.items: dict[str, tuple[str, str]] = {}
+
+    def name_item(self, where: str, words: tuple[str, str], index: int, code: Any) -> None:
+        """How a person names the entry at `where` of an array: "đơn vị thứ 2 (kt)",
+        "unit 2 (kt)" (counted from 1, with its code when it has one)."""
+        tail = f" ({code})" if isinstance(code, str) and code.strip() else ""
+        self.items[where] = (f"{words[0]} {index + 1}{tail}", f"{words[1]} {index + 1}{tail}")
+
+    def place(self, where: str, lang: str) -> str:
+        """`where` ("units[1].email") as a person says it: "đơn vị thứ 2 (kt), email"."""
+        item, dot, rest = where.partition(".")
+        named = self.items.get(item)
+        if named is None:
+            return where
+        said = named[0 if lang == "vi" else 1]
+        return f"{said}, {rest}" if dot else said
 
     def add(self, where: str, vi: str, en: str) -> None:
-        self.problems.append(Problem(where, vi, en))
+        self.problems.append(Problem(where, vi, en,
+                                     place=(self.place(where, "vi"), self.place(where, "en"))))
 
     def missing(self, where: str) -> None:
         self.add(where, "bắt buộc phải có", "is required")

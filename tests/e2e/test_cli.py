@@ -124,8 +124,10 @@ def test_invalid_plan_lists_every_field_and_writes_nothing(run: Run, tmp_path: P
     (tmp_path / "bad.toml").write_text(bad, "utf-8")
     result = run("plan", "import", "bad.toml")
     assert result.code == 2
-    for field in ("team:", "rules.notice_days", "team[3].email"):
-        assert field in result.err
+    lines = result.err.splitlines()
+    assert lines[0] == "Tệp kế hoạch bad.toml không hợp lệ (3 lỗi):", lines
+    for field in ("  - team:", "  - rules.notice_days:", "  - thành viên thứ 4 (tv-kt), email:"):
+        assert any(line.startswith(field) for line in lines), (field, lines)
     assert "Tổ trưởng" in result.err  # Vietnamese by default
     assert not (tmp_path / "kiemtra.db").exists()
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from kiemtra.domain.metrics import METRICS_EN
 from tests.e2e.conftest import kiemtra_script
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "release-0.1.0"
@@ -104,7 +105,9 @@ def assert_same_ledger(case: str, then: str, now: str) -> None:
         assert failed and all(line in now.splitlines() for line in failed), case
 
 
-RENAMED = {"Hồ sơ kiểm toán": "Nhật ký ghi nhận", "Ngày hiệu lực": "Ngày thực hiện"}
+RENAMED = {"Hồ sơ kiểm toán": "Nhật ký ghi nhận", "Ngày hiệu lực": "Ngày thực hiện",
+           # English tables named report figures by their ids until 0.2, by name since
+           **dict(sorted(METRICS_EN.items(), key=lambda item: -len(item[0])))}
 """Labels renamed since 0.1.0 to the words officials use ("kiểm toán" is the State
 Audit's; the effective date is the day a step was carried out)."""
 

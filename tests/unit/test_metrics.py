@@ -44,6 +44,8 @@ def test_real_example_file_validates() -> None:
         ("[procedures]\nrecords_received = -1", "procedures.records_received"),
         ("[procedures]\nrecords_received = 1.5", "procedures.records_received"),
         ("[procedures]\nrecords_received = true", "procedures.records_received"),
+        ("[procedures]\nrecords_received = 100000000000000000000000",
+         "procedures.records_received"),
         ("[procedures]\nrecords_recieved = 1", "procedures.records_recieved"),
         ("[finance]\nx = 1", "finance"),
         ("[procedures\n", "TOML"),
@@ -59,3 +61,15 @@ def test_violations_name_the_metric(toml: str, field: str) -> None:
 def test_missing_figures_give_no_rate() -> None:
     rates = derived_rates(parse_metrics_text("[procedures]\nrecords_received = 0"))
     assert rates["online_rate"] is None
+
+
+def test_messages_name_metrics_by_their_label_never_their_id() -> None:
+    with pytest.raises(InvalidMetrics) as refused:
+        parse_metrics_text("[procedures]\nrecords_received = 10\nrecords_resolved = 12\n"
+                           "records_online = 2000000000\n", "m.toml")
+    vi, en = refused.value.message("vi"), refused.value.message("en")
+    assert "“Số hồ sơ đã giải quyết” (12) lớn hơn “Tổng số hồ sơ TTHC tiếp nhận” (10)" in vi
+    assert "'Records resolved' (12) exceeds 'Procedure records received' (10)" in en
+    assert "“Số hồ sơ trực tuyến”: phải là số nguyên từ 0 đến 1.000.000.000" in vi
+    assert "records_" not in vi + en
+    assert vi.count("\n  - ") == en.count("\n  - ") == 2

@@ -72,9 +72,27 @@ def test_duplicate_unit_codes_and_member_ids() -> None:
     data["team"][2]["id"] = "pho-to"
     data["secretariat"]["id"] = "hcc"
     found = problems(data)
-    assert "duplicates units[0].code" in found["units[1].code"]
-    assert "duplicates team[1].id" in found["team[2].id"]
+    assert "duplicates unit 1 (vp), code" in found["units[1].code"]
+    assert "duplicates team member 2 (pho-to), id" in found["team[2].id"]
     assert "units[3].code" in found and "duplicates secretariat.id" in found["units[3].code"]
+
+
+def test_plan_problems_are_one_per_line_and_name_the_item() -> None:
+    """Positions from 1 and the entry's code, as a person finds it in the file."""
+    data = base()
+    data["units"][1]["email"] = "sai@"
+    data["team"][0]["role"] = "chief"
+    with pytest.raises(InvalidPlan) as refused:
+        parse_plan(data, "ke-hoach.toml")
+    lines = refused.value.message("vi").splitlines()
+    assert lines[0] == "Tệp kế hoạch ke-hoach.toml không hợp lệ (3 lỗi):"
+    code = data["units"][1]["code"]
+    assert any(line.startswith(f"  - đơn vị thứ 2 ({code}), email: địa chỉ email “sai@”")
+               for line in lines), lines
+    english = refused.value.message("en").splitlines()
+    assert any(line.startswith(f"  - unit 2 ({code}), email: email address 'sai@'")
+               for line in english), english
+    assert len(lines) == len(english) == 4
 
 
 @pytest.mark.parametrize("leaders", [0, 2])
