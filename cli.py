@@ -516,11 +516,15 @@ HINTS: dict[str, tuple[str, str]] = {
     "amend_remove_unit": ("Nếu đơn vị không còn được kiểm tra, giữ đơn vị trong kế hoạch và "
                           "dùng “kiemtra cancel”.", "If the unit is no longer inspected, keep "
                           "it in the plan and use 'kiemtra cancel'."),
+    **dict.fromkeys(("notice_period", "report_window", "before_plan", "outside_period"), (
+        "Nếu thật sự cần, Tổ trưởng có thể cho phép bằng --override-reason LÝ_DO.",
+        "If it must be so, the leader can accept it with --override-reason REASON.")),
 }
 """What this command line's user can do about a refusal, by the error's rule."""
 
 OPTION_NAMES = {"reason": "--reason", "finding": "--finding", "note": "--note",
-                "report_waiver": "--without-report", "actor": "--actor"}
+                "report_waiver": "--without-report", "actor": "--actor",
+                "override": "--override-reason"}
 """The fields that domain messages name, as this command line's user typed them."""
 
 
@@ -992,6 +996,16 @@ def as_of_option(f: F) -> F:
                   help_vi="Xét thời hạn tính đến ngày này (mặc định: hôm nay).")(f)
 
 
+def override_option(f: F) -> F:
+    return option("--override-reason", "override", metavar="REASON",
+                  help="The leader accepts a date outside the rules (notice period, time for "
+                       "the report, before the plan was issued, outside its period), for this "
+                       "reason (kept in the trail).",
+                  help_vi="Tổ trưởng cho phép ngày ngoài quy định (thời hạn thông báo, thời "
+                          "hạn báo cáo, trước ngày ban hành kế hoạch, ngoài thời gian kiểm "
+                          "tra), với lý do này (lưu trong nhật ký).")(f)
+
+
 def day_off_option(f: F) -> F:
     return option("--allow-non-working-day", is_flag=True, help="Accept an on-site day off.",
                   help_vi="Chấp nhận ngày kiểm tra là ngày nghỉ.")(f)
@@ -1002,6 +1016,7 @@ def day_off_option(f: F) -> F:
 @option("--on-site", type=DATE, required=True, help="On-site inspection date.",
         help_vi="Ngày kiểm tra trực tiếp tại đơn vị.")
 @day_off_option
+@override_option
 def notify(**options: Any) -> None:
     """Notify a unit of its inspection date."""
     run_step("notify", **options)
@@ -1013,6 +1028,7 @@ def notify(**options: Any) -> None:
         help_vi="Ngày kiểm tra mới.")
 @option("--reason", required=True, help="Why the visit moves.", help_vi="Lý do đổi ngày.")
 @day_off_option
+@override_option
 def reschedule(**options: Any) -> None:
     """Move the visit (a new notice; the report deadline derived again)."""
     run_step("reschedule", **options)
@@ -1045,6 +1061,7 @@ def report(**options: Any) -> None:
         help_vi="Tổ trưởng đã đồng ý cho vắng mặt, khi người khác ghi nhận.")
 @option("--allow-non-working-day", is_flag=True, help="The visit is on a day off.",
         help_vi="Buổi kiểm tra diễn ra vào ngày nghỉ.")
+@override_option
 def inspect(**options: Any) -> None:
     """Record the on-site visit at the unit."""
     run_step("inspect", **options)
@@ -1093,6 +1110,7 @@ def remediate(**options: Any) -> None:
               'kiemtra cancel KTD-TKT-2026 kt --reason "Đơn vị sáp nhập"')
 @option("--reason", required=True, help="Why the inspection is cancelled.",
         help_vi="Lý do hủy.")
+@override_option
 def cancel(**options: Any) -> None:
     """Cancel a unit's inspection (before the visit)."""
     run_step("cancel", **options)
@@ -1688,7 +1706,7 @@ def print_audit(rows: list[Row]) -> None:
     show_table(say("Nhật ký ghi nhận", "Audit trail"), AUDIT_COLUMNS, rows, overflow="fold")
     back_dated = sum(1 for r in rows if r["back_dated"])
     console().print(say(
-        f"{len(rows)} sự kiện; {back_dated} bước ghi lùi ngày (ngày hiệu lực trước ngày ghi).",
+        f"{len(rows)} sự kiện; {back_dated} bước ghi lùi ngày (ngày thực hiện trước ngày ghi).",
         f"{len(rows)} events; {back_dated} back-dated (effective before the day recorded)."))
     print_attachments(rows)
 

@@ -146,6 +146,53 @@ class NoticeTooLate(RuleViolation):
         return {"kind_vi": "ngày làm việc" if kind == "working" else "ngày"}
 
 
+class StepBeforePlan(RuleViolation):
+    rule = "before_plan"
+    vi = ("Ngày {day} trước ngày ban hành kế hoạch ({issued_on}) (quy tắc: các bước thực hiện "
+          "theo kế hoạch đã ban hành).")
+    en = ("The date {day} is before the plan was issued ({issued_on}) (rule: steps follow the "
+          "issued plan).")
+
+
+class VisitOutsidePeriod(RuleViolation):
+    rule = "outside_period"
+    vi = ("Ngày kiểm tra {on_site} nằm ngoài thời gian kiểm tra của kế hoạch ({start} – "
+          "{end}).")
+    en = "The on-site date {on_site} is outside the plan's inspection period ({start} – {end})."
+
+
+class OverrideByLeaderOnly(RuleViolation):
+    rule = "override_leader"
+    vi = ("Chỉ Tổ trưởng ({leader}) được cho phép ngoài quy định ({rules_vi}) với "
+          "{override_option}.")
+    en = ("Only the leader ({leader}) may accept a date outside the rules ({rules}) with "
+          "{override_option}.")
+
+    def extra_values(self, lang: str, names: Mapping[str, str]) -> dict[str, str]:
+        return {"override_option": names.get("override", "override"),
+                "rules_vi": ", ".join(OVERRIDE_RULES_VI.get(x, x) for x in self.params["rules"]),
+                "rules": ", ".join(OVERRIDE_RULES_EN.get(x, x) for x in self.params["rules"])}
+
+
+class OverrideNotNeeded(RuleViolation):
+    rule = "override_unneeded"
+    vi = "Ngày đã đúng quy định, không cần {override_option}; bỏ tùy chọn này."
+    en = "The dates keep every rule: {override_option} is not needed; leave it out."
+
+    def extra_values(self, lang: str, names: Mapping[str, str]) -> dict[str, str]:
+        return {"override_option": names.get("override", "override")}
+
+
+OVERRIDE_RULES_VI = {"notice_period": "thời hạn thông báo trước",
+                     "report_window": "thời hạn báo cáo sau thông báo",
+                     "before_plan": "trước ngày ban hành kế hoạch",
+                     "outside_period": "ngoài thời gian kiểm tra"}
+OVERRIDE_RULES_EN = {"notice_period": "notice period", "report_window": "time for the report",
+                     "before_plan": "before the plan was issued",
+                     "outside_period": "outside the inspection period"}
+"""The date rules the leader may set aside with a recorded reason, in words."""
+
+
 class NoReportTime(RuleViolation):
     rule = "report_window"
     vi = (

@@ -14,6 +14,7 @@ happened on paper); the library stamps the time it was recorded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -39,6 +40,7 @@ from kiemtra.domain.errors import (
 from kiemtra.domain.event_versions import WorkflowCreated, WorkflowEvent
 from kiemtra.domain.ids import inspection_id
 from kiemtra.domain.lifecycle import State, Step, StepFacts, advance
+from kiemtra.domain.overrides import Bounds, checked
 from kiemtra.domain.record import (
     EVENT_STEPS,
     Record,
@@ -123,17 +125,22 @@ class Inspection(RecordAttributes, Aggregate):
         calendar: WorkingCalendar,
         actor: Actor,
         allow_non_working_day: bool = False,
+        bounds: Bounds | None = None,
     ) -> None:
         to = self._next_state(Step.NOTIFY)
         self._check_date_order(notice_date)
+        dates = bounds.dates if bounds else None
         # the period first: the date it offers is a working day, so it is accepted whole
-        r.check_notice_period(notice_date, on_site, rules, calendar,
-                              working_day_required=not allow_non_working_day)
+        override = _date_rules(bounds, actor, (
+            lambda: r.check_after_plan(notice_date, dates),
+            lambda: r.check_in_period(on_site, dates),
+            lambda: r.check_notice_period(notice_date, on_site, rules, calendar,
+                                          working_day_required=not allow_non_working_day)))
         if not allow_non_working_day:
             r.check_working_day(on_site, calendar)
         self._notice_issued(
             state=to, **actor_fields(actor), effective_date=notice_date, on_site=on_site,
-            report_due=r.report_due(on_site, rules, calendar),
+            report_due=r.report_due(on_site, rules, calendar), override=override,
         )
 
     def reschedule(
@@ -146,20 +153,24 @@ class Inspection(RecordAttributes, Aggregate):
         calendar: WorkingCalendar,
         actor: Actor,
         allow_non_working_day: bool = False,
+        bounds: Bounds | None = None,
     ) -> None:
         to = self._next_state(Step.RESCHEDULE)
         reason = clean_text("reason", reason)
         self._check_date_order(day)
         if on_site == self.on_site:
             raise SameOnSiteDate(on_site=on_site)
-        r.check_notice_period(day, on_site, rules, calendar,
-                              working_day_required=not allow_non_working_day)
+        dates = bounds.dates if bounds else None
+        override = _date_rules(bounds, actor, (
+            lambda: r.check_in_period(on_site, dates),
+            lambda: r.check_notice_period(day, on_site, rules, calendar,
+                                          working_day_required=not allow_non_working_day)))
         if not allow_non_working_day:
             r.check_working_day(on_site, calendar)
         self._rescheduled(
             state=to, **actor_fields(actor), effective_date=day, on_site=on_site,
             previous_on_site=self.on_site, reason=reason,
-            report_due=r.report_due(on_site, rules, calendar),
+            report_due=r.report_due(on_site, rules, calendar), override=override,
         )
 
     def submit_report(
@@ -191,6 +202,7 @@ class Inspection(RecordAttributes, Aggregate):
         calendar: WorkingCalendar,
         actor: Actor,
         allow_non_working_day: bool = False,
+        bounds: Bounds | None = None,
     ) -> None:
         to = self._next_state(Step.INSPECT, StepFacts(is_surprise=surprise,
                                                       report_waived=report_waiver is not None))
@@ -201,6 +213,9 @@ class Inspection(RecordAttributes, Aggregate):
         self._check_date_order(day)
         if not surprise and self.on_site is not None and day != self.on_site:
             raise OnSiteDateMismatch(scheduled=self.on_site, given=day)
+        dates = bounds.dates if bounds else None
+        override = _date_rules(bounds, actor, (lambda: r.check_after_plan(day, dates),
+                                               lambda: r.check_in_period(day, dates)))
         if not allow_non_working_day:
             r.check_working_day(day, calendar)
         self._inspected(
@@ -208,7 +223,7 @@ class Inspection(RecordAttributes, Aggregate):
             report_waiver=report_waiver if self.state is State.NOTIFIED else None,
             absent=sorted(set(absent)), absence_approved_by=leader if absent else None,
             non_working_day=not calendar.is_working_day(day),
-            conclusion_due=r.conclusion_due(day, rules, calendar),
+            conclusion_due=r.conclusion_due(day, rules, calendar), override=override,
         )
 
     def sign_minutes(self, *, day: date, actor: Actor, attachments: list[Attachment]) -> None:
@@ -276,11 +291,15 @@ class Inspection(RecordAttributes, Aggregate):
             note=note, attachments=attachments,
         )
 
-    def cancel(self, *, day: date, reason: str, actor: Actor) -> None:
+    def cancel(self, *, day: date, reason: str, actor: Actor,
+               bounds: Bounds | None = None) -> None:
         to = self._next_state(Step.CANCEL)
         reason = clean_text("reason", reason)
         self._check_date_order(day)
-        self._cancelled(state=to, **actor_fields(actor), effective_date=day, reason=reason)
+        dates = bounds.dates if bounds else None
+        override = _date_rules(bounds, actor, (lambda: r.check_after_plan(day, dates),))
+        self._cancelled(state=to, **actor_fields(actor), effective_date=day, reason=reason,
+                        override=override)
 
     def retract(self, *, day: date, reason: str, actor: Actor) -> tuple[str, int]:
         """Retract the latest step: the inspection returns to the record it had before
@@ -358,14 +377,16 @@ class Inspection(RecordAttributes, Aggregate):
 
     @event("NoticeIssued")
     def _notice_issued(self, state: str, actor: str, actor_role: str | None,
-                       effective_date: date, on_site: date, report_due: date) -> None:
+                       effective_date: date, on_site: date, report_due: date,
+                       override: dict[str, Any] | None = None) -> None:
         self._apply("NoticeIssued", {"state": state, "effective_date": effective_date,
                                      "on_site": on_site, "report_due": report_due})
 
     @event("Rescheduled")
     def _rescheduled(self, state: str, actor: str, actor_role: str | None,
                      effective_date: date, on_site: date, previous_on_site: date | None,
-                     reason: str, report_due: date) -> None:
+                     reason: str, report_due: date,
+                     override: dict[str, Any] | None = None) -> None:
         self._apply("Rescheduled", {"state": state, "effective_date": effective_date,
                                     "on_site": on_site, "report_due": report_due})
 
@@ -380,7 +401,7 @@ class Inspection(RecordAttributes, Aggregate):
     def _inspected(self, state: str, actor: str, actor_role: str | None,
                    effective_date: date, surprise: bool, report_waiver: str | None,
                    absent: list[str], absence_approved_by: str | None, non_working_day: bool,
-                   conclusion_due: date) -> None:
+                   conclusion_due: date, override: dict[str, Any] | None = None) -> None:
         self._apply("Inspected", {"state": state, "effective_date": effective_date,
                                   "surprise": surprise, "report_waiver": report_waiver,
                                   "absent": absent, "conclusion_due": conclusion_due})
@@ -439,6 +460,15 @@ class Inspection(RecordAttributes, Aggregate):
 
     @event("Cancelled")
     def _cancelled(self, state: str, actor: str, actor_role: str | None,
-                   effective_date: date, reason: str) -> None:
+                   effective_date: date, reason: str,
+                   override: dict[str, Any] | None = None) -> None:
         self._apply("Cancelled", {"state": state, "effective_date": effective_date,
                                   "reason": reason})
+
+
+def _date_rules(bounds: Bounds | None, actor: Actor,
+                checks: tuple[Callable[[], None], ...]) -> dict[str, Any] | None:
+    """The step's date rules, with the leader's override if one was given."""
+    if bounds is None:
+        return checked(checks, None, actor, "")
+    return checked(checks, bounds.override, actor, bounds.leader)

@@ -17,7 +17,7 @@ from typing import Any
 
 from kiemtra.domain.calendar import WorkingCalendar
 from kiemtra.domain.errors import InvalidPlan, Problem, UnknownMember, UnknownUnit
-from kiemtra.domain.rules import DayKind, Period, Rules
+from kiemtra.domain.rules import DayKind, Period, PlanDates, Rules
 from kiemtra.domain.text import FORBIDDEN, decoded_words
 from kiemtra.domain.toml_file import load_toml
 
@@ -141,6 +141,10 @@ class Plan:
     @property
     def parent_body(self) -> str:
         return self.paperwork.parent_body or self.authority
+
+    @property
+    def dates(self) -> PlanDates:
+        return PlanDates(self.issued_on, self.period_start, self.period_end)
 
     @property
     def plan_reference(self) -> str:

@@ -16,6 +16,8 @@ from kiemtra.domain.errors import (
     NotAWorkingDay,
     NoticeTooLate,
     RemediationDeadlineTooEarly,
+    StepBeforePlan,
+    VisitOutsidePeriod,
 )
 
 
@@ -149,6 +151,28 @@ def check_working_day(day: date, calendar: WorkingCalendar) -> None:
             day=day, reason=reason, reason_en=calendar.day_off_reason(day, "en"),
             next_working_day=calendar.next_working_day(day),
         )
+
+
+@dataclass(frozen=True)
+class PlanDates:
+    """The plan's own dates that bound its steps: when it was issued, and the period its
+    visits fall in."""
+
+    issued_on: date | None
+    start: date
+    end: date
+
+
+def check_after_plan(day: date, dates: PlanDates | None) -> None:
+    """No step is dated before the plan it carries out was issued."""
+    if dates is not None and dates.issued_on is not None and day < dates.issued_on:
+        raise StepBeforePlan(day=day, issued_on=dates.issued_on)
+
+
+def check_in_period(on_site: date, dates: PlanDates | None) -> None:
+    """A visit falls within the plan's inspection period."""
+    if dates is not None and not dates.start <= on_site <= dates.end:
+        raise VisitOutsidePeriod(on_site=on_site, start=dates.start, end=dates.end)
 
 
 def check_remediation_deadline(remediate_by: date, conclusion_date: date) -> None:

@@ -68,6 +68,11 @@ def receipt(step: str, row: Row, lang: str, findings: Sequence[int] = ()) -> str
                f"làm việc tiếp theo {_day(moved['to'], 'vi')}, Điều 148 Bộ luật Dân sự)")
         en += (f" (the remediation deadline {_day(moved['from'], 'en')} is a day off, so it "
                f"moves to the next working day, {_day(moved['to'], 'en')}; Civil Code art. 148)")
+    if row.get("override"):
+        from kiemtra.domain.overrides import override_words
+
+        vi += override_words(row["override"], "vi")
+        en += override_words(row["override"], "en")
     nxt, due = row["next_step"], _day(row["next_deadline"], lang)
     if lang == "vi":
         tail = (f" Bước tiếp theo: {step_label(nxt)}" + (f", hạn {due}." if row["next_deadline"]

@@ -24,6 +24,7 @@ from kiemtra.domain.ids import campaign_id, inspection_id
 from kiemtra.domain.inspection import Inspection
 from kiemtra.domain.lifecycle import Step
 from kiemtra.domain.metrics import parse_metrics_text
+from kiemtra.domain.overrides import Bounds
 from kiemtra.domain.plan import Plan, parse_plan_text
 from kiemtra.domain.record import status_row
 from kiemtra.domain.roles import (
@@ -160,20 +161,24 @@ class Workflow:
     # --- steps of one inspection -----------------------------------------------------
 
     def notify(self, campaign: str, unit: str, *, on_site: date, day: date,
-               allow_non_working_day: bool = False) -> dict[str, Any]:
+               allow_non_working_day: bool = False,
+               override: str | None = None) -> dict[str, Any]:
         def act(ins: Inspection, plan: Plan, actor: Actor) -> None:
             ins.notify(notice_date=day, on_site=on_site, rules=plan.rules,
                        calendar=plan.calendar(), actor=actor,
-                       allow_non_working_day=allow_non_working_day)
+                       allow_non_working_day=allow_non_working_day,
+                       bounds=_bounds(plan, override))
 
         return self._run(campaign, unit, Step.NOTIFY, act, day)
 
     def reschedule(self, campaign: str, unit: str, *, on_site: date, reason: str, day: date,
-                   allow_non_working_day: bool = False) -> dict[str, Any]:
+                   allow_non_working_day: bool = False,
+                   override: str | None = None) -> dict[str, Any]:
         def act(ins: Inspection, plan: Plan, actor: Actor) -> None:
             ins.reschedule(day=day, on_site=on_site, reason=reason, rules=plan.rules,
                            calendar=plan.calendar(), actor=actor,
-                           allow_non_working_day=allow_non_working_day)
+                           allow_non_working_day=allow_non_working_day,
+                           bounds=_bounds(plan, override))
 
         return self._run(campaign, unit, Step.RESCHEDULE, act, day)
 
@@ -191,8 +196,8 @@ class Workflow:
 
     def inspect(self, campaign: str, unit: str, *, day: date, surprise: bool = False,
                 without_report: str | None = None, absent: Sequence[str] = (),
-                approved_by: str | None = None,
-                allow_non_working_day: bool = False) -> dict[str, Any]:
+                approved_by: str | None = None, allow_non_working_day: bool = False,
+                override: str | None = None) -> dict[str, Any]:
         plan = self._plan(campaign)
         for member in [*absent, *([approved_by] if approved_by else [])]:
             plan.member(member)
@@ -201,7 +206,8 @@ class Workflow:
             ins.inspect(day=day, surprise=surprise, report_waiver=without_report,
                         absent=list(absent), approved_by=approved_by or self.actor,
                         leader=plan.leader.id, rules=plan.rules, calendar=plan.calendar(),
-                        actor=actor, allow_non_working_day=allow_non_working_day)
+                        actor=actor, allow_non_working_day=allow_non_working_day,
+                        bounds=_bounds(plan, override))
 
         return self._run(campaign, unit, Step.INSPECT, act, day)
 
@@ -242,9 +248,10 @@ class Workflow:
 
         return self._run(campaign, unit, Step.REMEDIATE, act, day, attachments=blobs)
 
-    def cancel(self, campaign: str, unit: str, *, reason: str, day: date) -> dict[str, Any]:
+    def cancel(self, campaign: str, unit: str, *, reason: str, day: date,
+               override: str | None = None) -> dict[str, Any]:
         def act(ins: Inspection, plan: Plan, actor: Actor) -> None:
-            ins.cancel(day=day, reason=reason, actor=actor)
+            ins.cancel(day=day, reason=reason, actor=actor, bounds=_bounds(plan, override))
 
         return self._run(campaign, unit, Step.CANCEL, act, day)
 
@@ -324,8 +331,10 @@ class Workflow:
         actor = authorize(plan, self.actor, step.value, unit_info.code)
         inspection: Inspection = self.store.load(inspection_id(plan.code, unit_info.code))
         act(inspection, plan, actor)
+        override = getattr(inspection.pending_events[-1], "override", None)
         self.store.save_atomically(inspection, attachments=attachments)
-        return status_row(inspection.record, unit_info.name, as_of)
+        row = status_row(inspection.record, unit_info.name, as_of)
+        return {**row, "override": override} if override else row
 
     def _plan(self, code: str) -> Plan:
         key = code.strip().casefold()
@@ -335,3 +344,8 @@ class Workflow:
                 raise UnknownCampaign(code=code)
             self._plans[key] = campaign.plan
         return self._plans[key]
+
+
+def _bounds(plan: Plan, override: str | None) -> Bounds:
+    """The plan's dates a step is held to, and the leader's override if given."""
+    return Bounds(plan.dates, plan.leader.id, override)

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from kiemtra.domain.errors import format_value
+from kiemtra.domain.overrides import override_words
 
 
 def describe(row: dict[str, Any], lang: str = "vi") -> str:
@@ -18,6 +19,8 @@ def describe(row: dict[str, Any], lang: str = "vi") -> str:
         return format_value(date.fromisoformat(value), lang) if value else "-"
 
     text = _describe(row, d, vi, day, lang)
+    if d.get("override"):
+        text += override_words(d["override"], lang)
     if row.get("corrected_by"):
         seqs = ", ".join(f"#{s}" for s in row["corrected_by"])
         text += f" — đã sửa ({seqs})" if vi else f" — corrected ({seqs})"

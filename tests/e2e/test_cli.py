@@ -190,3 +190,21 @@ def test_demo_runs_in_a_fresh_database(run: Run, tmp_path: Path) -> None:
     assert {r["unit"]: r["report_late"] for r in rows}["kt"] is True
     again = run("--db", "demo.db", "demo")
     assert again.code == 2 and "demo.db" in again.err
+
+
+def test_the_leader_overrides_a_date_rule_with_a_reason(imported: Run, tmp_path: Path) -> None:
+    """Through the installed script: the refusal says how to override, only the leader
+    may, and the trail shows the reason beside the step."""
+    soon = ("notify", CODE, "vp", "--on-site", "13/07/2026", "--date", "10/07/2026")
+    before = events(tmp_path)
+    said = imported(*soon, actor="pho-to")
+    assert said.code == 1 and "Ngày kiểm tra sớm nhất được phép là 15/07/2026" in said.err
+    assert "Tổ trưởng có thể cho phép bằng --override-reason LÝ_DO" in said.err
+    english = imported("--lang", "en", *soon, "--override-reason", "x", actor="pho-to")
+    assert english.code == 1 and english.err.startswith("Only the leader (truong-to)")
+    assert events(tmp_path) == before
+    done = ok(imported(*soon, "--override-reason", "Theo chỉ đạo của UBND tỉnh"))
+    assert "Tổ trưởng cho phép ngoài quy định (thời hạn thông báo trước)" in done.out
+    trail = ok(imported("audit", CODE, "--unit", "vp", "--format", "json")).json()
+    assert trail[-1]["details"]["override"] == {"reason": "Theo chỉ đạo của UBND tỉnh",
+                                                "rules": ["notice_period"]}

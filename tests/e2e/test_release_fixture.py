@@ -106,6 +106,7 @@ def assert_same_ledger(case: str, then: str, now: str) -> None:
 
 
 RENAMED = {"Hồ sơ kiểm toán": "Nhật ký ghi nhận", "Ngày hiệu lực": "Ngày thực hiện",
+           "ngày hiệu lực trước": "ngày thực hiện trước",
            # English tables named report figures by their ids until 0.2, by name since
            **dict(sorted(METRICS_EN.items(), key=lambda item: -len(item[0])))}
 """Labels renamed since 0.1.0 to the words officials use ("kiểm toán" is the State
@@ -148,7 +149,7 @@ def test_new_steps_append_to_the_old_streams_and_the_chain(tmp_path: Path) -> No
           "--note", "Đã bổ sung hồ sơ lưu trữ"], "thuong-truc"),
         (["minutes", "KTD-DX-2026", "vp", "--date", "2026-10-20"], "truong-to"),
         (["inspect", "KTD-DX-2026", "vhxh", "--date", "2026-09-08"], "truong-to"),
-        (["notify", "KTD-DX-2026", "hcc", "--on-site", "2026-10-30", "--date", "2026-10-20"],
+        (["notify", "KTD-DX-2026", "hcc", "--on-site", "2026-09-29", "--date", "2026-09-15"],
          "thuong-truc"),
         (["remind", "--as-of", "2026-10-26"], "truong-to"),
     ]
@@ -171,7 +172,7 @@ def test_new_steps_append_to_the_old_streams_and_the_chain(tmp_path: Path) -> No
         kiemtra(where, "--json", "status", "--as-of", "2026-10-26").stdout)}
     assert status["KTD-TKT-2026", "vhxh"]["state"] == "remediated"
     assert status["KTD-DX-2026", "vp"]["state"] == "minuted"
-    assert status["KTD-DX-2026", "hcc"]["on_site"] == "2026-10-30"
+    assert status["KTD-DX-2026", "hcc"]["on_site"] == "2026-09-29"
     trail = json.loads(kiemtra(where, "audit", "KTD-TKT-2026", "--unit", "vhxh",
                                "--format", "json").stdout)
     assert trail[-1]["event"] == "RemediationReported" and trail[-1]["actor"] == "thuong-truc"
