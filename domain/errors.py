@@ -168,9 +168,9 @@ class NoReportTime(RuleViolation):
 
 class NotAWorkingDay(RuleViolation):
     rule = "on_site_working_day"
-    vi = ("Ngày {day} là ngày nghỉ: {reason} (quy tắc: kiểm tra vào ngày làm việc). "
-          "Ngày làm việc gần nhất sau đó là {next_working_day}.")
-    en = ("{day} is a day off: {reason_en} (rule: inspections on working days). "
+    vi = ("Ngày {day} không phải ngày làm việc: {reason} (quy tắc: kiểm tra vào ngày làm "
+          "việc). Ngày làm việc gần nhất sau đó là {next_working_day}.")
+    en = ("{day} is not a working day: {reason_en} (rule: inspections on working days). "
           "The next working day is {next_working_day}.")
 
 

@@ -118,7 +118,7 @@ def test_no_deadline_is_computed_after_2100(imported: Run, tmp_path: Path) -> No
 def test_a_day_off_refusal_names_the_holiday(imported: Run) -> None:
     refused = imported("notify", CODE, "kt", "--on-site", "02/09/2026", "--date", "10/08/2026")
     assert refused.code == 1
-    assert "Ngày 02/09/2026 là ngày nghỉ: Quốc khánh (2/9)" in refused.err, refused.err
+    assert "Ngày 02/09/2026 không phải ngày làm việc: Quốc khánh (2/9)" in refused.err, refused.err
     en = imported("--lang", "en", "notify", CODE, "kt", "--on-site", "02/09/2026", "--date",
                   "10/08/2026")
-    assert "2026-09-02 is a day off: National Day (2 September)" in en.err, en.err
+    assert "2026-09-02 is not a working day: National Day (2 September)" in en.err, en.err

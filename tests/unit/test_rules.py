@@ -261,9 +261,10 @@ def test_a_day_off_refusal_names_the_holiday() -> None:
     with pytest.raises(NotAWorkingDay) as refused:
         r.check_working_day(date(2026, 9, 2), CAL)
     assert refused.value.message("vi").startswith(
-        "Ngày 02/09/2026 là ngày nghỉ: Quốc khánh (2/9) (quy tắc: kiểm tra vào ngày làm việc)")
+        "Ngày 02/09/2026 không phải ngày làm việc: Quốc khánh (2/9) (quy tắc: kiểm tra vào "
+        "ngày làm việc)")
     assert refused.value.message("en").startswith(
-        "2026-09-02 is a day off: National Day (2 September)")
+        "2026-09-02 is not a working day: National Day (2 September)")
     with pytest.raises(NotAWorkingDay) as saturday:
         r.check_working_day(date(2026, 9, 5), CAL)
-    assert "là ngày nghỉ: thứ Bảy" in saturday.value.message("vi")
+    assert "không phải ngày làm việc: thứ Bảy" in saturday.value.message("vi")
