@@ -62,6 +62,21 @@ def reader_language(ctx: click.Context | None) -> str:
 DATE = DateParam()
 
 
+class YearParam(click.ParamType):  # type: ignore[type-arg]
+    """A year from 2000 to 2100 (`formats.parse_year`)."""
+
+    name = "YEAR"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> int:
+        from kiemtra.domain.formats import parse_year
+
+        try:
+            return value if isinstance(value, int) else parse_year(str(value))
+        except ValueError as exc:
+            self.fail(_pair(str(exc), reader_language(ctx)), param, ctx)
+
+
 # --- help in the reader's language --------------------------------------------------------
 #
 # Every command and option has its help in both languages: the docstring and `help=` are
@@ -1349,6 +1364,21 @@ def print_status(rows: list[Row]) -> None:
                    [r for r in rows if r["campaign"] == code])
     console().print(say(f"Tính đến ngày {fmt(rows[0]['as_of'])}.",
                         f"As of {fmt(rows[0]['as_of'])}."))
+    warn_estimated(rows)
+
+
+def warn_estimated(rows: list[Row]) -> None:
+    """One line under a table when some deadline in it was counted over a year whose days
+    off are the calendar's estimate (`calendar_estimated`)."""
+    years = sorted({y for r in rows for y in r.get("estimated_years") or ()})
+    if not years:
+        return
+    listed = ", ".join(str(y) for y in years)
+    console().print(say(
+        f"⚠ Một số hạn tính theo lịch nghỉ năm {listed} chưa được công bố (ước tính); "
+        f"xem: kiemtra calendar {years[0]}",
+        f"⚠ Some deadlines are counted on the {listed} holidays, not announced yet "
+        f"(estimated); see: kiemtra calendar {years[0]}"), markup=False)
 
 
 @cli.command(help_vi="Các thời hạn sắp đến và đã quá hạn, sắp theo ngày.",
@@ -1404,6 +1434,7 @@ def print_due(rows: list[Row]) -> None:
         return
     show_table(say(f"Thời hạn tính đến ngày {fmt(rows[0]['as_of'])}",
                    f"Deadlines as of {fmt(rows[0]['as_of'])}"), DUE_COLUMNS, rows)
+    warn_estimated(rows)
 
 
 @cli.command(help_vi="Tổng hợp kết quả kiểm tra của kế hoạch (số liệu cho Báo cáo kết quả "
@@ -1468,6 +1499,92 @@ def figure_rows(totals: Row) -> list[Row]:
     rows += [{"label": s.word(RATES[key]), "value": percent(totals["rates"], key) + " %"}
              for key, value in (totals["rates"] or {}).items() if value is not None]
     return rows
+
+
+# --- the calendar -------------------------------------------------------------------------
+
+
+@cli.command("calendar", help_vi="""Lịch nghỉ lễ, Tết và ngày làm bù của một năm, kèm căn
+             cứ.
+
+             Liệt kê các ngày nghỉ trong năm (kể cả ngày lễ trùng thứ Bảy, Chủ nhật; không
+             kể thứ Bảy, Chủ nhật nghỉ hằng tuần) và các ngày thứ Bảy làm bù, kèm căn cứ: Bộ
+             luật Lao động, thông báo của Chính phủ có sẵn trong kiemtra, ước tính (năm chưa
+             công bố), hoặc kế hoạch MÃ_KẾ_HOẠCH nếu có.""",
+             example="kiemtra calendar 2027 KTD-TKT-2026")
+@argument("year", type=YearParam())
+@argument("campaign", required=False)
+@json_option
+def calendar_command(year: int, campaign: str | None) -> None:
+    """The year's days off, holidays and make-up working days, with their source.
+
+    Lists the year's days off (holidays falling on a weekend included, ordinary
+    weekends not) and worked Saturdays, each with its source: the Labour Code, a
+    Government notice shipped with kiemtra, an estimate (a year not announced yet),
+    or the plan of CAMPAIGN when one is given.
+    """
+    from kiemtra.projections.plan_view import calendar_view
+
+    s = settings()
+    database = s.database if campaign is not None else None
+    emit(calendar_view(year, database, campaign), print_calendar)
+
+
+SOURCES: dict[str, tuple[str, str]] = {
+    "law": ("Bộ luật Lao động", "Labour Code"),
+    "announced": ("Thông báo của Chính phủ (có sẵn trong kiemtra)",
+                  "Government notice (shipped with kiemtra)"),
+    "estimate": ("Ước tính (chưa công bố)", "Estimate (not announced)"),
+}
+
+
+def source_cell(r: Row, data: Row) -> str:
+    if r["source"] == "plan":
+        return say(f"Kế hoạch {data['campaign']}", f"Plan {data['campaign']}")
+    if r["source"] == "estimate" and data["last_announced"] and \
+            data["year"] < data["last_announced"]:
+        return say("Ước tính (chưa đối chiếu)", "Estimate (not checked)")
+    return settings().word(SOURCES[r["source"]])
+
+
+def print_calendar(data: Row) -> None:
+    year, s = data["year"], settings()
+    title = say(f"Ngày nghỉ lễ, Tết và ngày làm bù năm {year}",
+                f"Holidays and make-up working days, {year}")
+    if data["campaign"]:
+        title += say(f" — theo Kế hoạch {data['campaign']}", f" — with plan {data['campaign']}")
+    show_table(title, (
+        Col("date", lambda r: fmt(r["date"]), no_wrap=True),
+        Col("weekday", lambda r: r["weekday"] if s.vi()
+            else date.fromisoformat(r["date"]).strftime("%a"), no_wrap=True, drop=2),
+        Col("day_type", lambda r: say("Làm việc", "Working") if r["working"]
+            else say("Nghỉ", "Day off"), no_wrap=True, drop=1),
+        Col("holiday", lambda r: r["name"] if s.vi() else r["name_en"], min_width=20),
+        Col("source", lambda r: source_cell(r, data), min_width=16),
+    ), data["days"])
+    out = console()
+    out.print(say("Không kể thứ Bảy, Chủ nhật nghỉ hằng tuần.",
+                  "Ordinary Saturdays and Sundays off are not listed."), markup=False)
+    if data["announced"]:
+        out.print(say(f"Lịch nghỉ năm {year} theo {data['announcement']}.",
+                      f"The {year} holidays follow: {data['announcement_en']}."),
+                  markup=False)
+    elif data["last_announced"] and year < data["last_announced"]:
+        out.print(say(
+            f"⚠ Lịch nghỉ năm {year} chưa được đối chiếu với thông báo của Chính phủ: các "
+            f"ngày âm lịch, ngày liền kề Quốc khánh và ngày hoán đổi là ước tính; các hạn "
+            f"tính qua năm {year} được đánh dấu là ước tính.",
+            f"⚠ The {year} holidays have not been checked against the Government's "
+            f"notice: lunar holidays, the day next to National Day and swaps are estimates; "
+            f"deadlines counted over {year} are marked as estimated."), markup=False)
+    else:
+        out.print(say(
+            f"⚠ Lịch nghỉ năm {year} chưa được công bố: các ngày ghi “Ước tính” tính theo âm "
+            f"lịch và Bộ luật Lao động, có thể khác lịch Chính phủ công bố; các hạn tính qua "
+            f"năm {year} được đánh dấu là ước tính.",
+            f"⚠ The {year} holidays are not announced yet: days marked 'Estimate' follow the "
+            f"lunar calendar and the Labour Code and may differ from the Government's "
+            f"notice; deadlines counted over {year} are marked as estimated."), markup=False)
 
 
 # --- reminders ----------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from kiemtra.domain.calendar import estimated_years
+from kiemtra.domain.formats import as_date
 from kiemtra.domain.lifecycle import State, Step
 
 Record = dict[str, Any]
@@ -27,6 +29,17 @@ RESPONSIBLE = {
     "minutes": "team",
     "conclusion": "leader",
     "remediation": "unit",
+}
+
+# The date each kind of deadline is counted from (a field of the record); the on-site
+# date is set by the notice, not counted.
+COUNTED_FROM: dict[str, str | None] = {
+    "notice": "planned_on_site",
+    "report": "on_site",
+    "on_site": None,
+    "minutes": "on_site",
+    "conclusion": "on_site",
+    "remediation": "concluded_on",
 }
 
 NEXT_STEP: dict[str, Step] = {  # by the state's name: records hold plain strings
@@ -90,3 +103,27 @@ def next_step(record: Record) -> tuple[Step | None, Any]:
         return None, None
     deadlines = open_deadlines(record)
     return step, deadlines[0][1] if deadlines else None
+
+
+def estimated_deadline(kind: str, due: Any, counted_from: Any) -> tuple[int, ...]:
+    """The unannounced years a deadline of `kind` was counted over (from `counted_from` to
+    `due`, dates or ISO text): none when it is certain. A deadline counted over any day
+    of a year whose days off the Government has not announced is the calendar's
+    estimate (`calendar.estimated_years`); the on-site date, set by the notice, never is."""
+    start, end = as_date(counted_from), as_date(due)
+    if COUNTED_FROM.get(kind) is None or start is None or end is None:
+        return ()
+    return estimated_years(start, end)
+
+
+def estimated_record(record: Record) -> tuple[int, ...]:
+    """The unannounced years any deadline the record holds was counted over: the report and
+    conclusion due dates, every finding's remediation deadline and, before the notice, the
+    last day for it."""
+    spans = [("report", record["report_due"]), ("conclusion", record["conclusion_due"])]
+    spans += [("remediation", f["remediate_by"]) for f in record["findings"]]
+    if record["state"] == State.PLANNED:
+        spans.append(("notice", record["notice_due"]))
+    years = {y for kind, due in spans
+             for y in estimated_deadline(kind, due, record[COUNTED_FROM[kind] or ""])}
+    return tuple(sorted(years))

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, ClassVar
 
-from kiemtra.domain.formats import format_date
+from kiemtra.domain.formats import YEARS, format_date
 from kiemtra.domain.vocabulary import role_label, state_label, step_label
 
 REFUSED = 1
@@ -215,9 +215,9 @@ class NoReportTime(RuleViolation):
 
 class NotAWorkingDay(RuleViolation):
     rule = "on_site_working_day"
-    vi = ("Ngày {day} không phải ngày làm việc ({reason}) (quy tắc: kiểm tra vào ngày làm "
+    vi = ("Ngày {day} không phải ngày làm việc: {reason} (quy tắc: kiểm tra vào ngày làm "
           "việc). Ngày làm việc gần nhất sau đó là {next_working_day}.")
-    en = ("{day} is not a working day ({reason_en}) (rule: inspections on working days). "
+    en = ("{day} is not a working day: {reason_en} (rule: inspections on working days). "
           "The next working day is {next_working_day}.")
 
 
@@ -417,6 +417,20 @@ class InvalidMetrics(InvalidFile):
     rule = "metrics"
     kind_vi = "Tệp số liệu báo cáo"
     kind_en = "Metrics file"
+
+
+class BeyondCalendar(InvalidInput):
+    """A deadline the rules would put after the last day the calendar knows (31/12/2100):
+    refused, never computed on a calendar no one can vouch for."""
+
+    rule = "calendar_range"
+    vi = ("{what} tính từ ngày {start} rơi vào sau ngày {latest}, ngoài khoảng thời gian "
+          "kiemtra tính được (các năm {years}).")
+    en = ("{what} counted from {start} would fall after {latest}, outside the years "
+          "kiemtra computes on ({years}).")
+
+    def extra_values(self, lang: str, names: Mapping[str, str]) -> dict[str, str]:
+        return {"years": YEARS}
 
 
 class CampaignExists(InvalidInput):

@@ -15,11 +15,14 @@ from typing import Any
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 VN_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+"""The days kiemtra accepts and computes on, everywhere: typed dates, a plan's dates, and
+every deadline the date rules derive (a later one is refused, `rules.within_calendar`)."""
+YEARS = f"{EARLIEST.year}–{LATEST.year}"
 
 
 def parse_date(text: str) -> date:
-    """A date typed as YYYY-MM-DD or as Vietnamese DD/MM/YYYY, between 2000 and 2100.
-    Raises ValueError with the reason in both languages, "vi (en)"."""
+    """A date typed as YYYY-MM-DD or as Vietnamese DD/MM/YYYY, between 2000 and 2100
+    (`EARLIEST`, `LATEST`). Raises ValueError with the reason in both languages, "vi (en)"."""
     text = text.strip()
     try:
         if ISO_DATE.match(text):
@@ -36,9 +39,22 @@ def parse_date(text: str) -> date:
         msg = f"ngày “{text}” không tồn tại (the date '{text}' does not exist)"
         raise ValueError(msg) from None
     if not EARLIEST <= day <= LATEST:
-        msg = f"ngày “{text}” nằm ngoài khoảng 2000–2100 (the date '{text}' is outside 2000–2100)"
+        msg = f"ngày “{text}” nằm ngoài khoảng {YEARS} (the date '{text}' is outside {YEARS})"
         raise ValueError(msg)
     return day
+
+
+def parse_year(text: str) -> int:
+    """A year typed as four digits, between 2000 and 2100 (the years of `parse_date`).
+    Raises ValueError with the reason in both languages, "vi (en)"."""
+    text = text.strip()
+    if not re.fullmatch(r"\d{4}", text):
+        msg = f"“{text}” không phải một năm dạng YYYY ('{text}' is not a year as YYYY)"
+        raise ValueError(msg)
+    if not EARLIEST.year <= int(text) <= LATEST.year:
+        msg = f"năm “{text}” nằm ngoài khoảng {YEARS} (the year '{text}' is outside {YEARS})"
+        raise ValueError(msg)
+    return int(text)
 
 
 def parse_moment(text: str, zone: tzinfo) -> datetime:

@@ -17,12 +17,13 @@ from typing import Any
 
 from kiemtra.domain.calendar import WorkingCalendar
 from kiemtra.domain.errors import InvalidPlan, Problem, UnknownMember, UnknownUnit
+from kiemtra.domain.formats import EARLIEST as EARLIEST_DATE
+from kiemtra.domain.formats import LATEST as LATEST_DATE
+from kiemtra.domain.formats import YEARS
 from kiemtra.domain.rules import DayKind, Period, PlanDates, Rules
 from kiemtra.domain.text import FORBIDDEN, decoded_words
 from kiemtra.domain.toml_file import load_toml
 
-EARLIEST_DATE = date(2000, 1, 1)
-LATEST_DATE = date(2100, 12, 31)
 MAX_DAYS = 365
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
@@ -591,8 +592,8 @@ class _Checker:
                      "must be a TOML date YYYY-MM-DD (no time)")
             return None
         if not EARLIEST_DATE <= value <= LATEST_DATE:
-            self.add(where, f"ngày {value:%d/%m/%Y} nằm ngoài khoảng hợp lý 2000–2100",
-                     f"{value} is outside the sensible range 2000–2100")
+            self.add(where, f"ngày {value:%d/%m/%Y} nằm ngoài khoảng hợp lý {YEARS}",
+                     f"{value} is outside the sensible range {YEARS}")
             return None
         return value
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from kiemtra.domain.deadlines import is_overdue, next_step, open_findings
+from kiemtra.domain.deadlines import estimated_record, is_overdue, next_step, open_findings
 from kiemtra.domain.formats import iso
 from kiemtra.domain.lifecycle import State, Step
 
@@ -172,6 +172,7 @@ def status_row(record: Record, unit_name: str, as_of: date) -> dict[str, Any]:
     """One row of `kiemtra status`, with the keys of the command-line contract."""
     step, deadline = next_step(record)
     findings = record["findings"]
+    estimated = estimated_record(record)
     return {
         "campaign": record["campaign"],
         "unit": record["unit"],
@@ -186,4 +187,6 @@ def status_row(record: Record, unit_name: str, as_of: date) -> dict[str, Any]:
         "overdue": is_overdue(deadline, as_of),
         "closed": step is None,
         "as_of": as_of.isoformat(),
+        "calendar_estimated": bool(estimated),  # counted over a year not announced
+        "estimated_years": list(estimated),
     }

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from kiemtra.domain.calendar import WorkingCalendar
 from kiemtra.domain.errors import (
+    BeyondCalendar,
     NoReportTime,
     NotAWorkingDay,
     NoticeTooLate,
@@ -19,6 +20,7 @@ from kiemtra.domain.errors import (
     StepBeforePlan,
     VisitOutsidePeriod,
 )
+from kiemtra.domain.formats import LATEST
 
 
 class DayKind(StrEnum):
@@ -54,6 +56,32 @@ class Rules:
     remediation_within: Period = Period(30, DayKind.CALENDAR)
 
 
+DEADLINES: dict[str, tuple[str, str]] = {
+    "notice_due": ("Hạn gửi thông báo lịch kiểm tra", "The last day for the notice"),
+    "report_due": ("Hạn nộp báo cáo", "The report due date"),
+    "conclusion_due": ("Hạn thông báo kết luận", "The conclusion due date"),
+    "remediation_due": ("Hạn khắc phục", "The remediation deadline"),
+    "earliest_on_site": ("Ngày kiểm tra sớm nhất được phép", "The earliest allowed on-site "
+                         "date"),
+    "next_working_day": ("Ngày làm việc tiếp theo", "The next working day"),
+}
+"""The dates the rules compute, as a refusal names them."""
+
+
+def within_calendar(day: date, what: str, start: date) -> date:
+    """`day`, a date the rules computed as `what` from `start`, if the calendar knows it:
+    a date after 31/12/2100 (`formats.LATEST`) is refused, never computed on."""
+    if day > LATEST:
+        raise BeyondCalendar(what=DEADLINES[what], start=start, latest=LATEST)
+    return day
+
+
+def working_day_from(day: date, calendar: WorkingCalendar, what: str) -> date:
+    """`day` if it is a working day, else the next one (a time limit given on a day off,
+    Bộ luật Dân sự 2015, Điều 148), within the calendar."""
+    return within_calendar(calendar.next_working_day(day), what, day)
+
+
 def deadline_after(period: Period, day: date, calendar: WorkingCalendar) -> date:
     """A time limit running from `day`. Counted in calendar days, a limit whose last day
     is a day off ends on the next working day (Bộ luật Dân sự 2015, Điều 148)."""
@@ -87,7 +115,7 @@ def latest_notice(on_site: date, rules: Rules, calendar: WorkingCalendar) -> dat
     notice = deadline_before(rules.notice, on_site, calendar)
     while not leaves_report_time(notice, visit, rules, calendar):  # the report's day too
         notice = calendar.previous_working_day(notice - timedelta(days=1))
-    return notice
+    return within_calendar(notice, "notice_due", visit)
 
 
 def leaves_report_time(notice_date: date, on_site: date, rules: Rules,
@@ -104,6 +132,7 @@ def earliest_allowed_on_site(notice_date: date, rules: Rules, calendar: WorkingC
     defaults, 5 calendar days of notice alone would make the report due before it)."""
     day = earliest_on_site(notice_date, rules, calendar)
     for _ in range(800):  # the rules are at most 365 days each: always found long before
+        within_calendar(day, "earliest_on_site", notice_date)
         if (not working_day_required or calendar.is_working_day(day)) and \
                 leaves_report_time(notice_date, day, rules, calendar):
             return day
@@ -133,23 +162,28 @@ def check_notice_period(
 
 def report_due(on_site: date, rules: Rules, calendar: WorkingCalendar) -> date:
     """Step back `report_lead` days from the on-site date (to a working day)."""
-    return deadline_before(rules.report_lead, on_site, calendar)
+    return within_calendar(deadline_before(rules.report_lead, on_site, calendar),
+                           "report_due", on_site)
 
 
 def conclusion_due(on_site: date, rules: Rules, calendar: WorkingCalendar) -> date:
-    return deadline_after(rules.conclusion_within, on_site, calendar)
+    return within_calendar(deadline_after(rules.conclusion_within, on_site, calendar),
+                           "conclusion_due", on_site)
 
 
 def remediation_due(conclusion_date: date, rules: Rules, calendar: WorkingCalendar) -> date:
-    return deadline_after(rules.remediation_within, conclusion_date, calendar)
+    return within_calendar(deadline_after(rules.remediation_within, conclusion_date, calendar),
+                           "remediation_due", conclusion_date)
 
 
 def check_working_day(day: date, calendar: WorkingCalendar) -> None:
+    """Refuse a day off, naming it (the holiday as officials write it, or the weekday) and
+    the next working day (which must itself be within the calendar)."""
     reason = calendar.day_off_reason(day)
     if reason is not None:
         raise NotAWorkingDay(
             day=day, reason=reason, reason_en=calendar.day_off_reason(day, "en"),
-            next_working_day=calendar.next_working_day(day),
+            next_working_day=working_day_from(day, calendar, "next_working_day"),
         )
 
 
@@ -192,9 +226,13 @@ def notice_leaves_no_report_time(rules: Rules, calendar: WorkingCalendar, first:
     worst = 0
     day = first
     while day <= last:
-        if calendar.is_working_day(day):
-            by_notice = earliest_on_site(day, rules, calendar)
-            if not leaves_report_time(day, by_notice, rules, calendar):
-                worst = max(worst, (earliest_allowed_on_site(day, rules, calendar) - day).days)
+        try:
+            if calendar.is_working_day(day):
+                by_notice = earliest_on_site(day, rules, calendar)
+                if not leaves_report_time(day, by_notice, rules, calendar):
+                    worst = max(worst,
+                                (earliest_allowed_on_site(day, rules, calendar) - day).days)
+        except BeyondCalendar:
+            break  # a notice this late could not be given at all: nothing to warn of
         day += timedelta(days=1)
     return worst

@@ -37,6 +37,15 @@ STEPS: dict[str, tuple[str, str]] = {
 }
 
 WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+"""A weekday as a cell or at the start of a line: "Thứ Bảy"."""
+WEEKDAYS_IN_TEXT = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
+"""A weekday inside a sentence: "làm bù thứ Bảy 10/01/2026" (lower-case "thứ")."""
+WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def weekday_in_text(weekday: int, lang: str = "vi") -> str:
+    """The name of a weekday (0 is Monday) inside a sentence."""
+    return WEEKDAYS_IN_TEXT[weekday] if lang == "vi" else WEEKDAYS_EN[weekday]
 
 
 def _pick(table: dict[str, tuple[str, str]], code: str, lang: str) -> str:
@@ -151,5 +160,8 @@ HEADINGS: dict[str, tuple[str, str]] = {
     "email": ("Email", "Email"), "deadline": ("Thời hạn", "Deadline"),
     "planned": ("Lịch dự kiến", "Planned"), "stages": ("Khi nhắc", "When"),
     "to": ("Gửi tới", "To"),
+    # kiemtra calendar
+    "date": ("Ngày", "Date"), "day_type": ("Loại ngày", "Type"),
+    "holiday": ("Nội dung", "What"), "source": ("Căn cứ", "Source"),
 }
 """The column headings of the command line's tables."""

@@ -98,3 +98,30 @@ def _fields(plan: Plan) -> dict[str, Any]:
             "visit_time": paper.visit_time, "filing": paper.filing,
             "recipients": {k: list(v) for k, v in paper.recipients.items()}},
     }
+
+
+def calendar_view(year: int, database: Database | None = None,
+                  code: str | None = None) -> dict[str, Any]:
+    """`kiemtra calendar YEAR [CAMPAIGN]`: the year's days off and worked weekend days,
+    each named and with its source, under the campaign's own [calendar] table if one is
+    given; whether the year is announced, and by which notice."""
+    from kiemtra.domain.calendar import WorkingCalendar, announced_days
+    from kiemtra.domain.vocabulary import WEEKDAYS_VI
+
+    campaign = None
+    calendar = WorkingCalendar()
+    if code is not None:
+        assert database is not None
+        plan = plan_from_record(plan_record(database, code)[0])
+        campaign, calendar = plan.code, plan.calendar()
+    announced = announced_days()
+    notice = announced.years.get(year)
+    return {
+        "year": year, "campaign": campaign, "announced": notice is not None,
+        "estimated": notice is None, "announcement": notice[0] if notice else None,
+        "announcement_en": notice[1] if notice else None,
+        "last_announced": max(announced.years, default=None),
+        "days": [{"date": d.day.isoformat(), "weekday": WEEKDAYS_VI[d.day.weekday()],
+                  "working": d.working, "name": d.name[0], "name_en": d.name[1],
+                  "source": str(d.source)} for d in calendar.year(year)],
+    }

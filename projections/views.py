@@ -15,7 +15,13 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from kiemtra.domain.deadlines import OVERDUE_SQL, days_left, is_overdue
+from kiemtra.domain.deadlines import (
+    COUNTED_FROM,
+    OVERDUE_SQL,
+    days_left,
+    estimated_deadline,
+    is_overdue,
+)
 from kiemtra.domain.errors import UnknownCampaign
 from kiemtra.domain.formats import as_date, iso
 from kiemtra.domain.ids import campaign_id, inspection_id
@@ -44,6 +50,8 @@ FROM view_inspections i JOIN view_campaigns c ON c.code_key = i.campaign_key
 """
 DUE_SQL = """
 SELECT d.*, i.unit_name, c.secretariat_name, c.leader_name,
+  i.planned_on_site AS i_planned_on_site, i.on_site AS i_on_site,
+  i.concluded_on AS i_concluded_on,
   (SELECT COUNT(*) FROM view_deliveries r WHERE r.campaign_key = d.campaign_key
    AND r.unit = d.unit AND r.kind = d.kind AND r.finding = d.finding AND r.due = d.due
    AND r.state = 'failed') AS reminders_failed
@@ -216,6 +224,8 @@ class Views:
         for row in rows:
             due = as_date(row["due"])
             assert due is not None
+            start = COUNTED_FROM[row["kind"]]  # the inspection's field, as DUE_SQL names it
+            estimated = estimated_deadline(row["kind"], due, row[f"i_{start}"] if start else None)
             result.append({
                 "campaign": row["campaign"], "unit": row["unit"], "unit_name": row["unit_name"],
                 "kind": row["kind"], "due": due.isoformat(), "weekday": WEEKDAYS_VI[due.weekday()],
@@ -224,6 +234,7 @@ class Views:
                 "responsible_name": _responsible_name(row),
                 "reminder_failed": bool(row["reminders_failed"]),
                 "as_of": as_of.isoformat(),
+                "calendar_estimated": bool(estimated), "estimated_years": list(estimated),
             })
         return result
 

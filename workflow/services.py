@@ -36,7 +36,7 @@ from kiemtra.domain.roles import (
     authorize,
     authorize_change,
 )
-from kiemtra.domain.rules import latest_notice
+from kiemtra.domain.rules import latest_notice, working_day_from
 from kiemtra.domain.text import clean_text
 from kiemtra.workflow.database import Database
 from kiemtra.workflow.files import AttachmentBlob, read_attachments, read_text_file
@@ -226,7 +226,8 @@ class Workflow:
         does (Bộ luật Dân sự 2015, Điều 148); the row says so (`remediate_by_moved`)."""
         given = remediate_by
         if given is not None:
-            remediate_by = self._plan(campaign).calendar().next_working_day(given)
+            remediate_by = working_day_from(given, self._plan(campaign).calendar(),
+                                            "remediation_due")
 
         def act(ins: Inspection, plan: Plan, actor: Actor) -> None:
             ins.conclude(day=day, findings=list(findings), remediate_by=remediate_by,

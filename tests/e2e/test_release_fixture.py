@@ -82,6 +82,8 @@ def test_every_read_prints_what_0_1_0_printed(
     assert done.returncode == INDEX[case]["exit"], done.stderr
     if case.startswith("remind-dry-run"):
         assert_same_ledger(case, out, done.stdout)
+    elif case in ADDED_KEYS:
+        assert_same_rows_with_added_keys(case, out, done.stdout)
     elif case.endswith(".table"):
         # A table's layout is presentation, and changes by design (columns added, widths
         # fitted to the terminal); what 0.1.0 showed in it must all still be shown.
@@ -89,6 +91,25 @@ def test_every_read_prints_what_0_1_0_printed(
     else:
         assert done.stdout == out
     assert done.stderr == err
+
+
+ADDED_KEYS_SINCE_0_1_0 = {"calendar_estimated": False, "estimated_years": []}
+"""The keys `status` and `due` rows gained since 0.1.0 (issue 14: whether a deadline was
+counted over a year whose holidays are not announced), with what they must say for the
+fixture's 2026 campaigns."""
+ADDED_KEYS = {case for case in JSON_CASES if case.startswith(("status", "due"))}
+
+
+def assert_same_rows_with_added_keys(case: str, then: str, now: str) -> None:
+    """Every row exactly as 0.1.0 printed it, plus the added keys with their values; and
+    still one compact line (a pipe), the old keys in their order."""
+    old, new = json.loads(then), json.loads(now)
+    assert len(new) == len(old), case
+    for was, row in zip(old, new, strict=True):
+        assert [k for k in row if k not in ADDED_KEYS_SINCE_0_1_0] == list(was), case
+        assert {k: v for k, v in row.items() if k not in ADDED_KEYS_SINCE_0_1_0} == was, case
+        assert {k: row[k] for k in ADDED_KEYS_SINCE_0_1_0} == ADDED_KEYS_SINCE_0_1_0, case
+    assert now.count("\n") == then.count("\n"), case
 
 
 def assert_same_ledger(case: str, then: str, now: str) -> None:
@@ -131,6 +152,9 @@ def test_a_rebuild_of_the_old_log_gives_the_same_views(tmp_path: Path) -> None:
         if case.startswith("remind-dry-run"):
             assert done.returncode == want[0], case
             assert_same_ledger(case, want[1], done.stdout)
+        elif case in ADDED_KEYS:
+            assert done.returncode == want[0], case
+            assert_same_rows_with_added_keys(case, want[1], done.stdout)
         else:
             assert (done.returncode, done.stdout) == want, case
 

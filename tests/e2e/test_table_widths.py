@@ -26,9 +26,9 @@ TABLES = [
     ("campaigns", "--as-of", AS_OF), ("status", CODE, "--as-of", AS_OF),
     ("due", "--all", "--as-of", AS_OF), ("summary", CODE, "--as-of", AS_OF),
     ("history", CODE, "hcc"), ("audit", CODE, "--unit", "hcc"), ("documents", CODE),
-    ("plan", "show", CODE),
+    ("plan", "show", CODE), ("calendar", "2026"), ("calendar", "2027", CODE),
 ]
-DATE_KEYS = ("next_deadline", "due", "on_site", "effective_date", "issued_on")
+DATE_KEYS = ("next_deadline", "due", "on_site", "effective_date", "issued_on", "date")
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def run_in(where: Path, *args: str, columns: int | None = None, lang: str = "vi"
 def shown_dates(data: Any, lang: str) -> set[str]:
     """The dates of a command's JSON, as its table writes them."""
     found: set[str] = set()
-    rows = data if isinstance(data, list) else data.get("units", [])
+    rows = data if isinstance(data, list) else data.get("units", data.get("days", []))
     for row in rows:
         for key in DATE_KEYS:
             value = row.get(key)

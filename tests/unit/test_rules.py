@@ -208,3 +208,63 @@ def test_every_earliest_date_a_refusal_offers_is_accepted(
         _notify(notice, exc.params["next_working_day"], rules)
     except RuleViolation:
         raise
+
+
+# --- the calendar ends on 31/12/2100 ------------------------------------------------------
+
+LAST = date(2100, 12, 31)
+LATE_DAYS = st.dates(min_value=date(2100, 6, 1), max_value=LAST)
+
+
+@given(day=LATE_DAYS)
+def test_no_deadline_is_computed_beyond_2100(day: date) -> None:
+    """Each deadline is computed and at most 31/12/2100, or refused as out of range (exit
+    2), naming what was counted and from when; the refusal speaks both languages."""
+    from kiemtra.domain.errors import BAD_INPUT, BeyondCalendar
+
+    for compute in (r.conclusion_due, r.remediation_due, r.report_due):
+        try:
+            due = compute(day, DEFAULT, CAL)
+        except BeyondCalendar as exc:
+            assert exc.exit_code == BAD_INPUT
+            assert "31/12/2100" in exc.message("vi") and "2100-12-31" in exc.message("en")
+            assert day.strftime("%d/%m/%Y") in exc.message("vi")
+        else:
+            assert due <= LAST
+
+
+def test_deadlines_that_would_fall_in_2101_are_refused() -> None:
+    from kiemtra.domain.errors import BeyondCalendar
+
+    with pytest.raises(BeyondCalendar) as conclusion:
+        r.conclusion_due(date(2100, 12, 20), DEFAULT, CAL)
+    assert conclusion.value.message("vi").startswith(
+        "Hạn thông báo kết luận tính từ ngày 20/12/2100 rơi vào sau ngày 31/12/2100")
+    assert conclusion.value.message("en").startswith(
+        "The conclusion due date counted from 2100-12-20 would fall after 2100-12-31")
+    with pytest.raises(BeyondCalendar):
+        r.remediation_due(date(2100, 12, 15), DEFAULT, CAL)
+    with pytest.raises(BeyondCalendar):  # the earliest on-site date a refusal would name
+        r.check_notice_period(date(2100, 12, 28), date(2100, 12, 30), DEFAULT, CAL)
+    with pytest.raises(BeyondCalendar):  # a day given on a day off moves past the end
+        r.working_day_from(date(2100, 12, 31) + timedelta(days=0), WorkingCalendar(
+            extra_days_off=[LAST]), "remediation_due")
+    assert r.conclusion_due(date(2100, 12, 1), DEFAULT, CAL) <= LAST
+    assert r.report_due(LAST, DEFAULT, CAL) < LAST
+
+
+def test_the_import_warning_stops_at_the_end_of_the_calendar() -> None:
+    assert r.notice_leaves_no_report_time(DEFAULT, CAL, date(2100, 10, 1), LAST) >= 0
+
+
+def test_a_day_off_refusal_names_the_holiday() -> None:
+    with pytest.raises(NotAWorkingDay) as refused:
+        r.check_working_day(date(2026, 9, 2), CAL)
+    assert refused.value.message("vi").startswith(
+        "Ngày 02/09/2026 không phải ngày làm việc: Quốc khánh (2/9) (quy tắc: kiểm tra vào "
+        "ngày làm việc)")
+    assert refused.value.message("en").startswith(
+        "2026-09-02 is not a working day: National Day (2 September)")
+    with pytest.raises(NotAWorkingDay) as saturday:
+        r.check_working_day(date(2026, 9, 5), CAL)
+    assert "không phải ngày làm việc: thứ Bảy" in saturday.value.message("vi")
