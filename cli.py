@@ -27,6 +27,7 @@ import click
 
 if TYPE_CHECKING:
     from kiemtra.domain.errors import KiemtraError
+    from kiemtra.projections.sheets import Sheet
     from kiemtra.projections.views import Views
     from kiemtra.workflow import Database, Workflow
 
@@ -151,15 +152,18 @@ def argument(*decls: str, **attrs: Any) -> Callable[[F], F]:
 
 
 def _example(label: str, example: str, width: int = 76) -> str:
-    """An example command line under `label`, folded between its words (an option kept
-    with its value, a quoted text whole) so that help fits 80 columns."""
-    lines = [label.rstrip(" ")]
-    for word in re.findall(r'--?[\w-]+ (?:"[^"]*"|[^-\s]\S*)|\S*"[^"]*"|\S+', example):
-        joined = f"{lines[-1]} {word}"
-        if len(joined) <= width or len(lines[-1]) <= len(label):
-            lines[-1] = joined
-        else:
-            lines.append(" " * (len(label) + 4) + word)
+    """Example command lines (one a line) under `label`, each folded between its words
+    (an option kept with its value, a quoted text whole) so that help fits 80 columns."""
+    lines: list[str] = []
+    for n, command in enumerate(example.split("\n")):
+        lines.append(label.rstrip(" ") if n == 0 else " " * (len(label) - 1))
+        for i, word in enumerate(re.findall(r'--?[\w-]+ (?:"[^"]*"|[^-\s]\S*)|\S*"[^"]*"|\S+',
+                                            command)):
+            joined = f"{lines[-1]} {word}"
+            if len(joined) <= width or i == 0:
+                lines[-1] = joined
+            else:
+                lines.append(" " * (len(label) + 4) + word)
     return "\n".join(lines)
 
 
@@ -339,10 +343,22 @@ def fmt(day: str | date | None) -> str:
 
 def moment(recorded_at: str) -> str:
     """A recording time (UTC, ISO) as Vietnam's time of day."""
+    from kiemtra.domain.formats import format_moment
+
+    at = local_moment(recorded_at)
+    assert at is not None
+    return format_moment(at, settings().lang)
+
+
+def local_moment(recorded_at: str | None) -> datetime | None:
+    """A recording time (UTC, ISO) as Vietnam's clock showed it, to the second, without a
+    zone (as a spreadsheet holds it: the headings say "giờ VN", "UTC+7")."""
     from kiemtra.workflow import VIETNAM
 
+    if not recorded_at:
+        return None
     at = datetime.fromisoformat(recorded_at).astimezone(VIETNAM)
-    return at.strftime("%d/%m/%Y %H:%M:%S" if settings().vi() else "%Y-%m-%d %H:%M:%S")
+    return at.replace(tzinfo=None, microsecond=0)
 
 
 def number(value: float, decimals: int | None = None) -> str:
@@ -374,7 +390,12 @@ class Col:
     `min_width`: how wide a text column would like to be (a table leaves other columns
     out for it before narrowing it to its longest word); `drop`: 0
     for a column always shown, else its rank among those left out when the table would
-    be wider than the terminal (the highest first)."""
+    be wider than the terminal (the highest first).
+
+    In a file for a spreadsheet (`sheet_of`: --format xlsx, the audit's CSV) the column
+    keeps its heading and gives `value`: a typed cell (a date, a moment, a number, the
+    text itself), with `number_format` (vi, en) for its numbers; without `value`, the
+    table's cell with its markup taken off, its "-" left empty."""
 
     heading: str
     cell: Callable[[Row], str]
@@ -382,6 +403,8 @@ class Col:
     no_wrap: bool = False
     justify: str = "left"
     drop: int = 0
+    value: Callable[[Row], Any] | None = None
+    number_format: tuple[str, str] | None = None
 
 
 PIPE_WIDTH = 120
@@ -498,6 +521,107 @@ def show_table(title: str, cols: Sequence[Col], rows: Iterable[Row],
     for row in cells:
         table.add_row(*(row[i] for i in widths))
     out.print(table)
+
+
+BLANKS = ("-", "—")  # how a table marks an empty cell
+
+
+def sheet_of(title: str, cols: Sequence[Col], rows: Sequence[Row]) -> Sheet:
+    """The table `cols` draws, as a sheet for a file: numbered rows (STT), then the same
+    columns under the same headings, each giving its typed `value`."""
+    from kiemtra.domain.vocabulary import HEADINGS
+    from kiemtra.projections.sheets import Sheet
+
+    s = settings()
+    headings = [s.word(HEADINGS["no"]), *(s.word(HEADINGS[col.heading]) for col in cols)]
+    cells = [[n, *(sheet_cell(col, row) for col in cols)] for n, row in enumerate(rows, 1)]
+    return Sheet(title, headings, cells, [None, *(col.number_format for col in cols)])
+
+
+def sheet_cell(col: Col, row: Row) -> Any:
+    if col.value is not None:
+        return col.value(row)
+    text = "\n".join(_lines(col.cell(row)))
+    return None if text in BLANKS else text
+
+
+def day_value(key: str) -> Callable[[Row], date | None]:
+    """A sheet's cell: the row's ISO date `key` as a date."""
+    def value(r: Row) -> date | None:
+        from kiemtra.domain.formats import as_date
+
+        return as_date(r[key])
+
+    return value
+
+
+@dataclass(frozen=True)
+class Output:
+    """Where a read goes: `form` table, json, csv or xlsx; a workbook to `path` (-o), which
+    must not exist yet unless `force`."""
+
+    form: str
+    path: str | None
+    force: bool
+
+    @classmethod
+    def checked(cls, form: str, path: str | None, force: bool) -> Output:
+        """-o goes with --format xlsx, and xlsx needs it (usage errors: exit 2)."""
+        ctx = click.get_current_context()
+        if form == "xlsx" and not path:
+            raise click.UsageError(say(
+                "Với --format xlsx, cần cho biết tệp sẽ ghi: -o TỆP.xlsx.",
+                "--format xlsx needs the file to write: -o FILE.xlsx."), ctx)
+        if path and form != "xlsx":
+            raise click.UsageError(say(
+                "Tùy chọn -o chỉ dùng cùng --format xlsx.",
+                "The option -o goes only with --format xlsx."), ctx)
+        return cls(form, path, force)
+
+    def emit(self, data: Any, show: Callable[[Any], None],
+             sheets: Callable[[Any], list[Sheet]]) -> None:
+        """JSON, the table, or the workbook of `sheets(data)`."""
+        if self.form == "xlsx":
+            self.write(sheets(data))
+        elif self.form == "json":
+            emit_json(data)
+        else:
+            emit(data, show)
+
+    def write(self, sheets: list[Sheet]) -> None:
+        from kiemtra.projections.sheets import workbook_bytes
+        from kiemtra.workflow import replace_file
+
+        assert self.path is not None
+        replace_file(self.path, workbook_bytes(sheets, settings().lang), force=self.force)
+        n = len(sheets[0].rows)
+        click.echo(say(f"Đã ghi {n} dòng vào {self.path}.",
+                       f"Wrote {n} row{'' if n == 1 else 's'} to {self.path}."), err=True)
+
+
+def output_options(*forms: str) -> Callable[[F], F]:
+    """`--format`, `-o FILE` and `--force`: the command checks them with `Output.checked`."""
+    csv = "csv" in forms
+
+    def wrap(f: F) -> F:
+        for add in (
+            option("--force", is_flag=True, help="Replace a file already at the -o path.",
+                   help_vi="Ghi đè tệp đã có tại đường dẫn -o."),
+            option("-o", "--output", type=click.Path(dir_okay=False),
+                   help="The Excel file to write (with --format xlsx).",
+                   help_vi="Tệp Excel sẽ ghi (dùng cùng --format xlsx)."),
+            option("--format", "form", type=click.Choice(forms), default="table",
+                   show_default=True,
+                   help="table for people, json (as --json), " + ("csv, " if csv else "")
+                        + "or xlsx: an Excel workbook written to -o FILE.",
+                   help_vi="table: bảng để xem; json: như --json; "
+                           + ("csv: tệp CSV mở được bằng Excel; " if csv else "")
+                           + "xlsx: tệp Excel, ghi vào -o TỆP."),
+        ):
+            f = add(f)
+        return f
+
+    return wrap
 
 
 # --- the group and its error handling ----------------------------------------------------
@@ -1284,19 +1408,23 @@ def print_campaigns(rows: list[Row]) -> None:
 @cli.command(help_vi="""Tình trạng từng cuộc kiểm tra: bước tiếp theo, hạn, quá hạn.
 
              Với --at, chỉ tính các sự kiện đã ghi đến thời điểm đó: đúng như hệ thống
-             cho biết vào ngày ấy.""", example="kiemtra status KTD-TKT-2026 --as-of 01/09/2026")
+             cho biết vào ngày ấy.""", example="kiemtra status KTD-TKT-2026 --as-of 01/09/2026\n"
+                                               "kiemtra status --format xlsx -o tinh-trang.xlsx")
 @argument("campaign", required=False)
 @as_of_option
 @option("--at", "at", type=TimestampParam(),
         help="Show the state as recorded at this moment (DATE or 'DATE HH:MM').",
         help_vi="Tình trạng như đã ghi nhận đến thời điểm này (NGÀY hoặc “NGÀY GIỜ:PHÚT”).")
+@output_options("table", "json", "xlsx")
 @json_option
-def status(campaign: str | None, as_of: date | None, at: datetime | None) -> None:
+def status(campaign: str | None, as_of: date | None, at: datetime | None, form: str,
+           output: str | None, force: bool) -> None:
     """Where each inspection stands: next step, deadline, overdue.
 
     With --at, only the events recorded until that moment count: what the system
     said on that day.
     """
+    out = Output.checked(form, output, force)
     views = settings().views(campaign)
     if views is None:
         rows: list[Row] = []
@@ -1304,7 +1432,7 @@ def status(campaign: str | None, as_of: date | None, at: datetime | None) -> Non
         rows = views.status_at(at, as_of or at.date(), campaign)
     else:
         rows = views.status(as_of or today(), campaign)
-    emit(rows, print_status)
+    out.emit(rows, print_status, status_sheets)
 
 
 def report_cell(r: Row) -> str:
@@ -1336,21 +1464,33 @@ def findings_cell(r: Row) -> str:
 
 
 def status_columns() -> tuple[Col, ...]:
+    from kiemtra.domain.formats import as_date
     from kiemtra.domain.vocabulary import state_label, step_label
 
     lang = settings().lang
     return (
         Col("code", lambda r: r["unit"], no_wrap=True),
-        Col("unit", lambda r: r["unit_name"], min_width=14),
+        Col("unit", lambda r: r["unit_name"], min_width=14, value=lambda r: r["unit_name"]),
         Col("state", lambda r: state_label(r["state"], lang), drop=2),
-        Col("on_site", lambda r: fmt(r["on_site"] or r["planned_on_site"]), no_wrap=True),
-        Col("report_due", lambda r: fmt(r["report_due"]), no_wrap=True, drop=3),
+        Col("on_site", lambda r: fmt(r["on_site"] or r["planned_on_site"]), no_wrap=True,
+            value=lambda r: as_date(r["on_site"] or r["planned_on_site"])),
+        Col("report_due", lambda r: fmt(r["report_due"]), no_wrap=True, drop=3,
+            value=day_value("report_due")),
         Col("report", report_cell, drop=4),
         Col("findings_open", findings_cell, no_wrap=True, drop=5),
         Col("next_step", lambda r: step_label(r["next_step"], lang) if r["next_step"] else "-"),
-        Col("due", lambda r: fmt(r["next_deadline"]), no_wrap=True),
+        Col("due", lambda r: fmt(r["next_deadline"]), no_wrap=True,
+            value=day_value("next_deadline")),
         Col("note", status_notes, no_wrap=True),
     )
+
+
+def status_sheets(rows: list[Row]) -> list[Sheet]:
+    """One sheet, every campaign's inspections (the table shows one per campaign)."""
+    title = say("Tình trạng", "Status") + (
+        say(f" đến {fmt(rows[0]['as_of'])}", f" as of {fmt(rows[0]['as_of'])}") if rows else "")
+    return [sheet_of(title, (Col("campaign", lambda r: r["campaign"]), *status_columns()),
+                     rows)]
 
 
 def print_status(rows: list[Row]) -> None:
@@ -1382,19 +1522,25 @@ def warn_estimated(rows: list[Row]) -> None:
 
 
 @cli.command(help_vi="Các thời hạn sắp đến và đã quá hạn, sắp theo ngày.",
-             example="kiemtra due --within 7")
+             example="kiemtra due --within 7\nkiemtra due --all --format xlsx -o thoi-han.xlsx")
 @as_of_option
 @option("--within", type=click.IntRange(min=0), default=14, show_default=True,
         help="Deadlines up to this many days ahead (overdue ones always show).",
         help_vi="Các hạn trong chừng này ngày tới (hạn đã quá luôn được liệt kê).")
 @option("--all", "show_all", is_flag=True, help="Every open deadline, however far.",
         help_vi="Mọi thời hạn chưa thực hiện, dù xa đến đâu.")
+@output_options("table", "json", "xlsx")
 @json_option
-def due(as_of: date | None, within: int, show_all: bool) -> None:
+def due(as_of: date | None, within: int, show_all: bool, form: str, output: str | None,
+        force: bool) -> None:
     """Deadlines coming up and overdue, by date."""
+    out = Output.checked(form, output, force)
     views = settings().views()
     rows = views.due(as_of or today(), None if show_all else within) if views else []
-    emit(rows, print_due)
+    out.emit(rows, print_due, lambda rows: [sheet_of(
+        say("Thời hạn", "Deadlines") + (say(f" đến {fmt(rows[0]['as_of'])}",
+                                            f" as of {fmt(rows[0]['as_of'])}") if rows else ""),
+        DUE_COLUMNS, rows)])
 
 
 def due_left(r: Row) -> str:
@@ -1417,14 +1563,22 @@ def due_what(r: Row) -> str:
     return what
 
 
+DAYS_LEFT_FORMAT = ('0 "ngày";"quá "0 "ngày";"hôm nay"', '0 "days";0 "days late";"today"')
+"""A number of days left as the table words it (5 ngày, quá 3 ngày, hôm nay), still a
+number in the cell (-3 when three days late), so a spreadsheet sorts and filters it."""
+
 DUE_COLUMNS = (
-    Col("due", lambda r: fmt(r["due"]), no_wrap=True),
+    Col("due", lambda r: fmt(r["due"]), no_wrap=True, value=day_value("due")),
     Col("weekday", lambda r: r["weekday"] if settings().vi()
         else date.fromisoformat(r["due"]).strftime("%a"), no_wrap=True, drop=3),
-    Col("left", due_left, no_wrap=True),
+    Col("left", due_left, no_wrap=True, value=lambda r: r["days_left"],
+        number_format=DAYS_LEFT_FORMAT),
     Col("campaign", lambda r: r["campaign"], no_wrap=True, drop=2),
-    Col("unit", lambda r: f"{r['unit']} — {r['unit_name']}"), Col("what", due_what),
-    Col("responsible", lambda r: r["responsible_name"], drop=1),
+    Col("unit", lambda r: f"{r['unit']} — {r['unit_name']}",
+        value=lambda r: f"{r['unit']} — {r['unit_name']}"),
+    Col("what", due_what),
+    Col("responsible", lambda r: r["responsible_name"], drop=1,
+        value=lambda r: r["responsible_name"]),
 )
 
 
@@ -1438,15 +1592,19 @@ def print_due(rows: list[Row]) -> None:
 
 
 @cli.command(help_vi="Tổng hợp kết quả kiểm tra của kế hoạch (số liệu cho Báo cáo kết quả "
-             "kiểm tra).", example="kiemtra summary KTD-TKT-2026 --json")
+             "kiểm tra).", example="kiemtra summary KTD-TKT-2026 --json\n"
+                                   "kiemtra summary KTD-TKT-2026 --format xlsx -o tong-hop.xlsx")
 @argument("campaign")
 @as_of_option
+@output_options("table", "json", "xlsx")
 @json_option
-def summary(campaign: str, as_of: date | None) -> None:
+def summary(campaign: str, as_of: date | None, form: str, output: str | None,
+            force: bool) -> None:
     """The campaign's results (the figures of the results report)."""
+    out = Output.checked(form, output, force)
     views = settings().views(campaign)
     assert views is not None
-    emit(views.summary(campaign, as_of or today()), print_summary)
+    out.emit(views.summary(campaign, as_of or today()), print_summary, summary_sheets)
 
 
 def percent(rates: dict[str, Any] | None, key: str) -> str:
@@ -1462,15 +1620,59 @@ def summary_columns() -> tuple[Col, ...]:
         Col("unit", lambda u: f"{u['unit']} — {u['unit_name']}"),
         Col("state", lambda u: state_label(u["state"], s.lang), drop=1),
         Col("report", lambda u: s.word(REPORT_STATUS[u["report"]]), drop=2),
-        Col("findings", lambda u: str(u["findings_total"]), no_wrap=True),
-        Col("remediated", lambda u: str(u["findings_remediated"]), no_wrap=True),
-        Col("open", lambda u: str(u["findings_open"]), no_wrap=True),
-        Col("late_fixes", lambda u: str(u["remediations_late"]), no_wrap=True, drop=3),
+        Col("findings", lambda u: str(u["findings_total"]), no_wrap=True,
+            value=lambda u: u["findings_total"]),
+        Col("remediated", lambda u: str(u["findings_remediated"]), no_wrap=True,
+            value=lambda u: u["findings_remediated"]),
+        Col("open", lambda u: str(u["findings_open"]), no_wrap=True,
+            value=lambda u: u["findings_open"]),
+        Col("late_fixes", lambda u: str(u["remediations_late"]), no_wrap=True, drop=3,
+            value=lambda u: u["remediations_late"]),
         Col("on_time_pct", lambda u: percent(u["rates"], "on_time_rate"), no_wrap=True,
-            drop=4),
+            drop=4, value=lambda u: (u["rates"] or {}).get("on_time_rate"),
+            number_format=PERCENT_FORMAT),
         Col("online_pct", lambda u: percent(u["rates"], "online_rate"), no_wrap=True,
-            drop=4),
+            drop=4, value=lambda u: (u["rates"] or {}).get("online_rate"),
+            number_format=PERCENT_FORMAT),
     )
+
+
+PERCENT_FORMAT = ("0.0", "0.0")  # a rate in percent (96.5), one decimal as the table shows
+
+
+def summary_sheets(data: Row) -> list[Sheet]:
+    """The results per unit; the totals, report figures and rates; the findings."""
+    from kiemtra.domain.vocabulary import TOTALS
+
+    s = settings()
+    totals = [{"label": s.word(label), "value": str(data["totals"][key]),
+               "amount": data["totals"][key], "percent": False}
+              for key, label in TOTALS.items()]
+    findings = [{**f, "unit": u["unit"], "unit_name": u["unit_name"]}
+                for u in data["units"] for f in u["findings"]]
+    return [
+        sheet_of(say("Kết quả từng đơn vị", "Results per unit"), summary_columns(),
+                 data["units"]),
+        sheet_of(say("Tổng hợp, số liệu", "Totals and figures"), FIGURE_COLUMNS,
+                 totals + figure_rows(data["totals"])),
+        sheet_of(say("Tồn tại, hạn chế", "Findings"), FINDING_COLUMNS, findings),
+    ]
+
+
+FIGURE_COLUMNS = (
+    Col("metric", lambda r: r["label"],
+        value=lambda r: r["label"] + (" (%)" if r["percent"] else "")),
+    Col("value", lambda r: r["value"], justify="right", no_wrap=True,
+        value=lambda r: r["amount"]),
+)
+FINDING_COLUMNS = (
+    Col("unit", lambda f: f"{f['unit']} — {f['unit_name']}",
+        value=lambda f: f"{f['unit']} — {f['unit_name']}"),
+    Col("finding_no", lambda f: str(f["number"]), value=lambda f: f["number"]),
+    Col("finding", lambda f: f["text"], value=lambda f: f["text"]),
+    Col("remediate_by", lambda f: fmt(f["remediate_by"]), value=day_value("remediate_by")),
+    Col("remediated_on", lambda f: fmt(f["remediated_on"]), value=day_value("remediated_on")),
+)
 
 
 def print_summary(data: Row) -> None:
@@ -1484,9 +1686,7 @@ def print_summary(data: Row) -> None:
     out.print(totals_text(t, settings().lang))
     if t["figures"]:
         show_table(say("Số liệu báo cáo (cộng các đơn vị)", "Report figures (all units)"),
-                   (Col("metric", lambda r: r["label"]),
-                    Col("value", lambda r: r["value"], justify="right", no_wrap=True)),
-                   figure_rows(t))
+                   FIGURE_COLUMNS, figure_rows(t))
 
 
 def figure_rows(totals: Row) -> list[Row]:
@@ -1494,9 +1694,11 @@ def figure_rows(totals: Row) -> list[Row]:
     from kiemtra.domain.vocabulary import RATES
 
     s = settings()
-    rows = [{"label": metric_label(metric, s.lang), "value": number(value)}
+    rows = [{"label": metric_label(metric, s.lang), "value": number(value),
+             "amount": value, "percent": False}
             for section in totals["figures"].values() for metric, value in section.items()]
-    rows += [{"label": s.word(RATES[key]), "value": percent(totals["rates"], key) + " %"}
+    rows += [{"label": s.word(RATES[key]), "value": percent(totals["rates"], key) + " %",
+              "amount": value, "percent": True}
              for key, value in (totals["rates"] or {}).items() if value is not None]
     return rows
 
@@ -1758,7 +1960,8 @@ def audit() -> None:
 
 @audit.command("trail", help_vi="Nhật ký ghi nhận theo thứ tự ghi (ngày thực hiện, thời "
                "điểm ghi, người, vai trò).",
-               example="kiemtra audit KTD-TKT-2026 --unit hcc --format csv > nhat-ky.csv")
+               example="kiemtra audit KTD-TKT-2026 --unit hcc --format csv > nhat-ky.csv\n"
+                       "kiemtra audit KTD-TKT-2026 --format xlsx -o nhat-ky.xlsx")
 @argument("campaign", required=False)
 @option("--unit", help="Only this unit's steps.", help_vi="Chỉ các bước của đơn vị này.")
 @option("--actor", "who", help="Only the steps this actor took.",
@@ -1769,25 +1972,24 @@ def audit() -> None:
         help_vi="Ghi đến hết ngày này (giờ Việt Nam).")
 @option("--event", help="An event (NoticeIssued) or a step (notify).",
         help_vi="Một loại sự kiện (NoticeIssued) hoặc một bước (notify).")
-@option("--format", "form", type=click.Choice(["table", "csv", "json"]),
-        default="table", show_default=True, help="How to show the trail.",
-        help_vi="Cách trình bày: bảng, tệp CSV hoặc JSON.")
+@output_options("table", "csv", "json", "xlsx")
 @json_option
 def audit_trail(campaign: str | None, unit: str | None, who: str | None, since: date | None,
-                until: date | None, event: str | None, form: str) -> None:
+                until: date | None, event: str | None, form: str, output: str | None,
+                force: bool) -> None:
     """The trail in the order recorded (effective date, time recorded, who, role)."""
     from kiemtra.projections.audit.trail import AuditFilter, read_trail
 
+    out = Output.checked(form, output, force)
     rows = read_trail(settings().database, AuditFilter(campaign, unit, who, since, until, event))
-    if settings().json or form == "json":
-        emit_json([{k: v for k, v in r.items() if k != "recorded_on"} for r in rows])
-    elif form == "csv":
-        from kiemtra.projections.audit.trail import trail_csv
+    if form == "csv":
+        from kiemtra.projections.sheets import csv_bytes
 
-        sys.stdout.buffer.write(trail_csv(rows, settings().lang))
+        sys.stdout.buffer.write(csv_bytes(audit_sheet(rows), settings().lang))
         sys.stdout.buffer.flush()
     else:
-        print_audit(rows)
+        out.emit([{k: v for k, v in r.items() if k != "recorded_on"} for r in rows],
+                 lambda _: print_audit(rows), lambda _: [audit_sheet(rows)])
 
 
 def audit_effective(r: Row) -> str:
@@ -1807,15 +2009,27 @@ def audit_role(r: Row) -> str:
 
 
 AUDIT_COLUMNS = (
-    Col("seq", lambda r: str(r["seq"]), no_wrap=True), Col("effective", audit_effective),
+    Col("seq", lambda r: str(r["seq"]), no_wrap=True, value=lambda r: r["seq"]),
+    Col("effective", audit_effective, value=day_value("effective_date")),
     Col("recorded", lambda r: moment(r["recorded_at"]) if r["recorded_at"] else "-",
-        no_wrap=True, drop=2),
-    Col("actor", actor_cell),
+        no_wrap=True, drop=2, value=lambda r: local_moment(r["recorded_at"])),
+    Col("actor", actor_cell, value=actor_cell),
     Col("role", audit_role, drop=1),
     Col("campaign_unit", lambda r: "/".join(x for x in (r["campaign"], r["unit"]) if x) or "-",
         no_wrap=True, drop=3),
-    Col("step", step_cell), Col("contents", describe_cell, min_width=24),
+    Col("step", step_cell), Col("contents", describe_cell, min_width=24, value=describe_cell),
 )
+
+
+def audit_sheet(rows: list[Row]) -> Sheet:
+    """The trail for a spreadsheet (xlsx, CSV): the table's columns, each row numbered, the
+    back-dating in a column of its own, and the attachments (the table lists them below)."""
+    back_dated = Col("back_dated", str, value=lambda r: None if r["recorded_at"] is None
+                     else say("Có", "Yes") if r["back_dated"] else say("Không", "No"))
+    files = Col("attachments", str, value=lambda r: "\n".join(
+        f"{f['name']} {f['sha256']}" for f in r["attachments"]) or None)
+    columns = (*AUDIT_COLUMNS[:2], back_dated, *AUDIT_COLUMNS[2:], files)
+    return sheet_of(say("Nhật ký ghi nhận", "Audit trail"), columns, rows)
 
 
 def print_audit(rows: list[Row]) -> None:

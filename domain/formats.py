@@ -92,6 +92,19 @@ def format_date(day: date, lang: str) -> str:
     return day.strftime("%d/%m/%Y") if lang == "vi" else day.isoformat()
 
 
+def format_moment(at: datetime, lang: str) -> str:
+    """A moment to the second, as its clock shows it: 'DD/MM/YYYY HH:MM:SS' in Vietnamese,
+    'YYYY-MM-DD HH:MM:SS' in English (no zone: the caller says which)."""
+    return at.strftime("%d/%m/%Y %H:%M:%S" if lang == "vi" else "%Y-%m-%d %H:%M:%S")
+
+
+SHEET_FORMATS: dict[str, tuple[str, str]] = {
+    "date": ("DD/MM/YYYY", "YYYY-MM-DD"),
+    "moment": ("DD/MM/YYYY HH:MM:SS", "YYYY-MM-DD HH:MM:SS"),
+}
+"""The same, as a spreadsheet's number formats (vi, en)."""
+
+
 def document_date(day: date) -> str:
     """'ngày 05 tháng 02 năm 2026', 'ngày 14 tháng 8 năm 2026': days below 10 and
     January and February take a leading zero on administrative documents (ND 30/2020)."""

@@ -45,3 +45,19 @@ def clean_text(field: str, value: str, *, required: bool = True,
         raise InvalidText(**where, why_vi=f"dài quá {MAX_LENGTH} ký tự",
                           why_en=f"it is longer than {MAX_LENGTH} characters")
     return text
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection")."""
+
+
+def formula_like(text: str) -> bool:
+    """Would a spreadsheet take this cell's text for a formula (`=HYPERLINK(…)`, `+1`,
+    `@SUM(…)`)? The one rule for every file kiemtra writes for a spreadsheet."""
+    return text.startswith(FORMULA_STARTS)
+
+
+def neutralised(text: str) -> str:
+    """A text cell of a CSV file, safe to open in a spreadsheet: a formula-like text gets a
+    leading single quote, as OWASP recommends (the spreadsheet then shows it as text)."""
+    return "'" + text if formula_like(text) else text

@@ -147,7 +147,9 @@ HEADINGS: dict[str, tuple[str, str]] = {
     "online_pct": ("Hồ sơ trực tuyến %", "Online %"),
     "metric": ("Chỉ tiêu", "Metric"), "value": ("Giá trị", "Value"),
     # kiemtra history, kiemtra audit
-    "seq": ("STT", "Seq"), "effective": ("Ngày thực hiện", "Effective"),
+    # "STT" is a row's number in its list; an entry's place in the log is its "Vị trí", the
+    # word `audit verify` uses (the two differ once the trail is filtered)
+    "seq": ("Vị trí", "Position"), "effective": ("Ngày thực hiện", "Effective"),
     "recorded": ("Thời điểm ghi (giờ VN)", "Recorded at (UTC+7)"),
     "actor": ("Người thực hiện", "Actor"), "role": ("Vai trò", "Role"),
     "campaign_unit": ("Kế hoạch/Đơn vị", "Campaign/Unit"), "step": ("Bước", "Step"),
@@ -163,5 +165,26 @@ HEADINGS: dict[str, tuple[str, str]] = {
     # kiemtra calendar
     "date": ("Ngày", "Date"), "day_type": ("Loại ngày", "Type"),
     "holiday": ("Nội dung", "What"), "source": ("Căn cứ", "Source"),
+    # files for a spreadsheet (--format xlsx, audit --format csv)
+    "no": ("STT", "No."), "back_dated": ("Ghi lùi ngày", "Back-dated"),
+    "attachments": ("Tệp đính kèm (tên, mã SHA-256)", "Attachments (name, SHA-256)"),
+    "finding_no": ("Số thứ tự tồn tại", "Finding no."),
+    "finding": ("Nội dung tồn tại, hạn chế", "Finding"),
+    "remediate_by": ("Hạn khắc phục", "Remediate by"),
+    "remediated_on": ("Ngày báo cáo khắc phục", "Remediation reported on"),
 }
 """The column headings of the command line's tables."""
+
+TOTALS: dict[str, tuple[str, str]] = {
+    "units": ("Số đơn vị được kiểm tra", "Units"),
+    "inspected": ("Đã kiểm tra trực tiếp", "Inspected"),
+    "surprise": ("Trong đó kiểm tra đột xuất", "Of which surprise inspections"),
+    "concluded": ("Đã có kết luận", "Concluded"),
+    "reports_on_time": ("Báo cáo đúng hạn", "Reports on time"),
+    "reports_late": ("Báo cáo muộn", "Reports late"),
+    "reports_waived": ("Được miễn báo cáo", "Reports waived"),
+    "findings_total": ("Tồn tại, hạn chế", "Findings"),
+    "findings_remediated": ("Đã khắc phục", "Findings remediated"),
+    "findings_open": ("Còn phải khắc phục", "Findings open"),
+}
+"""The summary's totals, one line each (the figures sheet of `summary --format xlsx`)."""

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from kiemtra.workflow.errors import (
         ConcurrentChange,
         InvalidSetting,
+        OutputExists,
         StorageUnavailable,
         UnreadableFile,
         UnwritableFile,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
         AttachmentBlob,
         read_attachments,
         read_text_file,
+        replace_file,
         write_file,
     )
     from kiemtra.workflow.receipts import receipt
@@ -60,8 +62,9 @@ _HOMES = {
     "DEMO_DOCUMENTS": "demo", "DemoStep": "demo", "demo_database": "demo",
     "metrics_text": "demo", "run_demo": "demo", "template_text": "demo",
     "ConcurrentChange": "errors", "InvalidSetting": "errors", "StorageUnavailable": "errors",
-    "UnreadableFile": "errors", "UnwritableFile": "errors",
+    "UnreadableFile": "errors", "UnwritableFile": "errors", "OutputExists": "errors",
     "read_attachments": "files", "read_text_file": "files", "write_file": "files",
+    "replace_file": "files",
     "receipt": "receipts",
     "Workflow": "services", "amend_plan_file": "services", "existing_workflow": "services",
     "import_plan_file": "services",
@@ -71,11 +74,12 @@ _HOMES = {
 __all__ = [
     "DEMO_DOCUMENTS", "VIETNAM", "AttachmentBlob", "attachment_codes", "ConcurrentChange",
     "Database", "DemoStep",
-    "EventStore", "InvalidSetting", "Paper", "StorageUnavailable", "UnreadableFile",
-    "UnwritableFile", "Workflow", "amend_plan_file", "demo_database", "draft_document",
-    "existing_workflow",
+    "EventStore", "InvalidSetting", "OutputExists", "Paper", "StorageUnavailable",
+    "UnreadableFile", "UnwritableFile", "Workflow", "amend_plan_file", "demo_database",
+    "draft_document", "existing_workflow",
     "import_plan_file", "issue_document", "metrics_text", "now", "open_store",
-    "read_attachment", "read_attachments", "read_text_file", "receipt", "run_demo",
+    "read_attachment", "read_attachments", "read_text_file", "receipt", "replace_file",
+    "run_demo",
     "template_text",
     "today", "write_file",
 ]

@@ -28,6 +28,12 @@ class UnwritableFile(InvalidInput):
     en = "Cannot write file {path}: {reason}."
 
 
+class OutputExists(InvalidInput):
+    rule = "output_exists"
+    vi = "Tệp {path} đã có; không ghi đè (dùng --force nếu muốn thay)."
+    en = "The file {path} exists; it is not overwritten (use --force to replace it)."
+
+
 class InvalidSetting(InvalidInput):
     rule = "setting"
     vi = "Thiết lập {name} không hợp lệ: {detail}."

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kiemtra.workflow.errors import UnreadableFile, UnwritableFile
+from kiemtra.workflow.errors import OutputExists, UnreadableFile, UnwritableFile
 
 
 @dataclass(frozen=True)
@@ -75,3 +77,36 @@ def write_file(path: str | Path, content: bytes | str) -> None:
         Path(path).write_bytes(data)
     except OSError as exc:
         raise UnwritableFile(path=str(path), reason=_reason(exc)) from None
+
+
+def replace_file(path: str | Path, content: bytes, *, force: bool) -> Path:
+    """Write `content` as the file `path`, whole or not at all: through a temporary file in
+    the same folder, renamed into place, so a reader (or a failure half-way) never sees a
+    part of it. A file already there is refused unless `force`; a folder always is."""
+    target = Path(path)
+    if target.is_dir():
+        raise UnwritableFile(path=str(target), reason=("đó là một thư mục", "it is a folder"))
+    if not target.parent.is_dir():
+        raise UnwritableFile(path=str(target), reason=(
+            "thư mục chứa tệp không tồn tại", "its folder does not exist"))
+    if target.exists() and not force:
+        raise OutputExists(path=str(target))
+    temporary: Path | None = None
+    try:
+        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".kiemtra-",
+                                         suffix=target.suffix, delete=False) as handle:
+            temporary = Path(handle.name)
+            handle.write(content)
+        os.chmod(temporary, 0o666 & ~_umask())  # as a plain open() would have made it
+        os.replace(temporary, target)
+    except OSError as exc:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+        raise UnwritableFile(path=str(target), reason=_reason(exc)) from None
+    return target
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

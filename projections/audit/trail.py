@@ -25,7 +25,6 @@ from kiemtra.domain.plan import Plan, plan_from_record
 from kiemtra.domain.record import EVENT_STEPS
 from kiemtra.domain.roles import identify
 from kiemtra.domain.topics import CAMPAIGN, INSPECTION, of_kinds
-from kiemtra.projections.audit.describe import describe
 from kiemtra.projections.audit.errors import (
     UnknownEventName,
     UnknownUnitAnywhere,
@@ -250,30 +249,6 @@ class _Trail:
                 continue
             return found.name, found.role.value
         return None, None
-
-
-CSV_COLUMNS = ("seq", "recorded_at", "effective_date", "back_dated", "actor", "actor_name",
-               "actor_role", "campaign", "unit", "event", "step", "description",
-               "attachments", "details")
-
-
-def trail_csv(rows: list[dict[str, Any]], lang: str) -> bytes:
-    """The trail as CSV: UTF-8 with a byte-order mark, so Excel shows Vietnamese right."""
-    import csv
-    import io
-    import json
-
-    text = io.StringIO()
-    out = csv.writer(text, lineterminator="\r\n")
-    out.writerow(CSV_COLUMNS)
-    for r in rows:
-        files = "; ".join(f"{f['name']} {f['sha256']}" for f in r["attachments"])
-        out.writerow([r["seq"], r["recorded_at"], r["effective_date"],
-                      "1" if r["back_dated"] else "0", r["actor"], r["actor_name"] or "",
-                      r["actor_role"] or "", r["campaign"], r["unit"] or "", r["event"],
-                      r["step"], describe(r, lang), files,
-                      json.dumps(r["details"], ensure_ascii=False)])
-    return ("\ufeff" + text.getvalue()).encode("utf-8")
 
 
 def unreadable_row(position: int, topic: Any, exc: Exception) -> dict[str, Any]:

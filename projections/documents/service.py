@@ -12,7 +12,6 @@ refused or failed command leaves neither an event nor a file.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kiemtra.domain.documents import KINDS, Kind
-from kiemtra.domain.errors import InvalidFile, InvalidInput, Problem, UnknownCampaign
+from kiemtra.domain.errors import InvalidFile, Problem, UnknownCampaign
 from kiemtra.domain.ids import campaign_id
 from kiemtra.domain.toml_file import load_toml
 from kiemtra.domain.topics import of_events
@@ -31,19 +30,15 @@ from kiemtra.projections.documents.words import TEXT_KEYS, TEXT_LABELS
 from kiemtra.workflow import (
     Database,
     EventStore,
+    OutputExists,
     Paper,
     UnwritableFile,
     draft_document,
     issue_document,
     open_store,
     read_text_file,
+    replace_file,
 )
-
-
-class OutputExists(InvalidInput):
-    rule = "output_exists"
-    vi = "Tệp {path} đã có; không ghi đè (dùng --force nếu muốn thay)."
-    en = "The file {path} exists; it is not overwritten (use --force to replace it)."
 
 
 class InvalidTexts(InvalidFile):
@@ -188,17 +183,7 @@ class Target:
         """Write through a temporary file in the same folder, renamed into place (`beside`:
         a file named `name` in that file's folder, as the PDF beside its DOCX)."""
         path = beside.with_name(name) if beside is not None else self.path(name)
-        temporary: Path | None = None
-        try:
-            with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".kiemtra-",
-                                             suffix=path.suffix, delete=False) as handle:
-                temporary = Path(handle.name)
-                handle.write(content)
-            os.replace(temporary, path)
-        except OSError as exc:
-            if temporary is not None:
-                temporary.unlink(missing_ok=True)
-            raise UnwritableFile(path=str(path), reason=exc.strerror or exc) from None
+        replace_file(path, content, force=True)  # checked before anything was numbered
         return path
 
 

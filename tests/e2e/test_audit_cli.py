@@ -42,8 +42,8 @@ def test_the_trail_in_three_formats(imported: Run, tmp_path: Path) -> None:
     raw = ok(imported("audit", CODE, "--format", "csv")).out.encode("utf-8")
     assert raw.startswith("\ufeff".encode())
     table = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert len(table) == len(rows) and table[0]["seq"] == str(rows[0]["seq"])
-    assert "Đúng hạn" in next(t["description"] for t in table if t["event"] == "ReportSubmitted")
+    assert len(table) == len(rows) and table[0]["Vị trí"] == str(rows[0]["seq"])
+    assert "Đúng hạn" in next(t["Nội dung"] for t in table if t["Bước"] == "Nộp báo cáo")
 
     shown = ok(imported("audit", CODE)).out
     assert "Nhật ký ghi nhận" in shown and "ghi lùi ngày" in shown

@@ -41,13 +41,14 @@ def test_a_correction_shows_everywhere_and_the_original_stays(imported: Run) -> 
 
     rows = list(csv.DictReader(io.StringIO(ok(imported(
         "audit", CODE, "--unit", "kt", "--format", "csv")).out.lstrip("\ufeff"))))
-    concluded = next(r for r in rows if r["event"] == "Concluded")
-    assert "Chưa niêm yết TTHC" in concluded["description"] and "đã sửa" in concluded["description"]
-    corrections = [r for r in rows if r["event"] == "Corrected"]
+    concluded = next(r for r in rows if r["Bước"] == "Thông báo kết luận")
+    assert "Chưa niêm yết TTHC" in concluded["Nội dung"] and "đã sửa" in concluded["Nội dung"]
+    corrections = [r for r in rows if r["Bước"] == "Sửa bước đã ghi"]
     assert "tồn tại 1: nội dung “Chưa niêm yết TTHC” → “Chưa niêm yết đầy đủ TTHC”" in \
-        corrections[0]["description"]
-    assert "lý do: Sai chính tả" in corrections[0]["description"]
-    assert corrections[1]["actor"] == "kt" and corrections[1]["actor_role"] == "unit"
+        corrections[0]["Nội dung"]
+    assert "lý do: Sai chính tả" in corrections[0]["Nội dung"]
+    assert corrections[1]["Người thực hiện"].endswith("(kt)")
+    assert corrections[1]["Vai trò"] == "Đơn vị được kiểm tra"
     english = ok(imported("--lang", "en", "audit", CODE, "--unit", "kt", "--format", "csv")).out
     assert "Corrected the step 'report'" in english and "Sửa bước" not in english
     after = ok(imported("--json", "status", CODE)).json()

@@ -62,13 +62,14 @@ def test_an_amendment_is_shown_then_recorded_and_read_everywhere(imported: Run,
     assert rows["kt"]["report_due"] == "2026-08-07" and rows["tp"]["state"] == "planned"
     trail = list(csv.DictReader(io.StringIO(ok(imported(
         "audit", CODE, "--format", "csv")).out.lstrip("\ufeff"))))
-    plan_rows = [r for r in trail if r["event"] == "PlanAmended"]
-    assert "Sửa đổi kế hoạch (lần 1)" in plan_rows[0]["description"]
-    assert "lý do: QĐ số 45/QĐ-UBND" in plan_rows[0]["description"]
-    kt = [r for r in trail if r["unit"] == "kt"]
-    assert [r["event"] for r in kt] == ["Planned", "NoticeIssued", "Replanned"]
-    assert "hạn báo cáo 11/08/2026 → 07/08/2026" in kt[-1]["description"]
-    assert "hạn nộp báo cáo 11/08/2026" in kt[1]["description"]  # as first recorded
+    plan_rows = [r for r in trail if r["Bước"] == "Sửa đổi kế hoạch"]
+    assert "Sửa đổi kế hoạch (lần 1)" in plan_rows[0]["Nội dung"]
+    assert "lý do: QĐ số 45/QĐ-UBND" in plan_rows[0]["Nội dung"]
+    kt = [r for r in trail if r["Kế hoạch/Đơn vị"] == f"{CODE}/kt"]
+    assert [r["Bước"] for r in kt] == ["Lập lịch dự kiến", "Thông báo lịch kiểm tra",
+                                       "Tính lại hạn theo kế hoạch sửa đổi"]
+    assert "hạn báo cáo 11/08/2026 → 07/08/2026" in kt[-1]["Nội dung"]
+    assert "hạn nộp báo cáo 11/08/2026" in kt[1]["Nội dung"]  # as first recorded
     again = imported("--lang", "en", "plan", "amend", path.name, "--reason", "x")
     assert again.code == 1
     assert again.err == "The plan file is the same as the plan in force: nothing would change.\n"

@@ -84,6 +84,8 @@ def test_every_read_prints_what_0_1_0_printed(
         assert_same_ledger(case, out, done.stdout)
     elif case in ADDED_KEYS:
         assert_same_rows_with_added_keys(case, out, done.stdout)
+    elif case.endswith(".csv"):
+        assert_same_trail_csv(out, done.stdout)
     elif case.endswith(".table"):
         # A table's layout is presentation, and changes by design (columns added, widths
         # fitted to the terminal); what 0.1.0 showed in it must all still be shown.
@@ -126,12 +128,47 @@ def assert_same_ledger(case: str, then: str, now: str) -> None:
         assert failed and all(line in now.splitlines() for line in failed), case
 
 
+def assert_same_trail_csv(then: str, now: str) -> None:
+    """The audit CSV is for people since issue 14 (Vietnamese headings, a row number, Vietnam
+    time to the second, words instead of codes; machines read `--format json`): each row
+    of 0.1.0's CSV is still there, in the same order, saying the same in those words."""
+    import csv
+    import io
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from kiemtra.domain.vocabulary import role_label, step_label
+
+    assert then.startswith("\ufeff") and now.startswith("\ufeff")  # Excel reads it right
+    old = list(csv.DictReader(io.StringIO(then.lstrip("\ufeff"))))
+    new = list(csv.DictReader(io.StringIO(now.lstrip("\ufeff"))))
+    assert len(new) == len(old)
+    for n, (o, r) in enumerate(zip(old, new, strict=True), start=1):
+        recorded = datetime.fromisoformat(o["recorded_at"]).astimezone(
+            ZoneInfo("Asia/Ho_Chi_Minh"))
+        effective = datetime.strptime(o["effective_date"], "%Y-%m-%d")
+        assert r == {
+            "STT": str(n), "Vị trí": o["seq"],
+            "Ngày thực hiện": effective.strftime("%d/%m/%Y"),
+            "Ghi lùi ngày": "Có" if o["back_dated"] == "1" else "Không",
+            "Thời điểm ghi (giờ VN)": recorded.strftime("%d/%m/%Y %H:%M:%S"),
+            "Người thực hiện": f"{o['actor_name']} ({o['actor']})" if o["actor_name"]
+            else o["actor"],
+            "Vai trò": role_label(o["actor_role"]) if o["actor_role"] else "-",
+            "Kế hoạch/Đơn vị": "/".join(x for x in (o["campaign"], o["unit"]) if x),
+            "Bước": step_label(o["step"]), "Nội dung": o["description"],
+            "Tệp đính kèm (tên, mã SHA-256)": o["attachments"].replace("; ", "\n"),
+        }, (n, o)
+
+
 RENAMED = {"Hồ sơ kiểm toán": "Nhật ký ghi nhận", "Ngày hiệu lực": "Ngày thực hiện",
-           "ngày hiệu lực trước": "ngày thực hiện trước",
+           "ngày hiệu lực trước": "ngày thực hiện trước", "STT": "Vị trí", "Seq": "Position",
            # English tables named report figures by their ids until 0.2, by name since
            **dict(sorted(METRICS_EN.items(), key=lambda item: -len(item[0])))}
 """Labels renamed since 0.1.0 to the words officials use ("kiểm toán" is the State
-Audit's; the effective date is the day a step was carried out)."""
+Audit's; the effective date is the day a step was carried out; an entry's place in the
+log is its "vị trí", as `audit verify` says, since "STT" numbers the rows of a list —
+the audit's spreadsheet files have both, issue 14)."""
 
 
 def words(table: str) -> list[str]:

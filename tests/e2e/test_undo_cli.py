@@ -48,9 +48,9 @@ def test_undo_returns_to_the_state_before_and_the_trail_keeps_both(imported: Run
     assert "restored" not in retraction["details"]
     rows = list(csv.DictReader(io.StringIO(ok(imported(
         "audit", CODE, "--unit", "kt", "--format", "csv")).out.lstrip("\ufeff"))))
-    assert rows[-2]["event"] == "Inspected" and "đã thu hồi" in rows[-2]["description"]
-    assert "Thu hồi bước “Kiểm tra trực tiếp”" in rows[-1]["description"]
-    assert "lý do: Ghi nhầm ngày kiểm tra" in rows[-1]["description"]
+    assert rows[-2]["Bước"] == "Kiểm tra trực tiếp" and "đã thu hồi" in rows[-2]["Nội dung"]
+    assert "Thu hồi bước “Kiểm tra trực tiếp”" in rows[-1]["Nội dung"]
+    assert "lý do: Ghi nhầm ngày kiểm tra" in rows[-1]["Nội dung"]
     assert "đã thu hồi" in ok(imported("history", CODE, "kt")).out
     # the step can be taken again, and the views equal a rebuild
     ok(imported("inspect", CODE, "kt", "--date", "12/08/2026"))
