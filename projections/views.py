@@ -76,14 +76,17 @@ SELECT c.code, c.title, c.authority, c.period_start, c.period_end,
   SUM(CASE WHEN i.state = 'cancelled' THEN 1 ELSE 0 END) AS cancelled,
   SUM(CASE WHEN i.state IN ('concluded', 'remediated') THEN 1 ELSE 0 END) AS concluded,
   SUM(i.findings_open) AS findings_open,
-  SUM(CASE WHEN {overdue} THEN 1 ELSE 0 END) AS overdue,
+  (SELECT COUNT(*) FROM view_deadlines d
+   WHERE d.campaign_key = c.code_key AND {overdue}) AS overdue,
   SUM(CASE WHEN i.report_late THEN 1 ELSE 0 END
       + CASE WHEN i.conclusion_late THEN 1 ELSE 0 END) AS late_steps,
   SUM(CASE WHEN i.next_step IS NULL THEN 1 ELSE 0 END) AS finished
 FROM view_campaigns c JOIN view_inspections i ON i.campaign_key = c.code_key
 GROUP BY c.code_key, c.code, c.title, c.authority, c.period_start, c.period_end, c.position
 ORDER BY c.position
-""".replace("{overdue}", OVERDUE_SQL.format(due="i.next_deadline", as_of=":as_of"))
+""".replace("{overdue}", OVERDUE_SQL.format(due="d.due", as_of=":as_of"))
+"""The campaign list; its overdue count is that of the deadlines `due` lists as overdue
+(each finding's remediation deadline counts, as `due` shows it)."""
 
 
 class Views:

@@ -84,6 +84,8 @@ def test_every_read_prints_what_0_1_0_printed(
         assert_same_ledger(case, out, done.stdout)
     elif case in ADDED_KEYS:
         assert_same_rows_with_added_keys(case, out, done.stdout)
+    elif case.startswith("campaigns@"):
+        assert_overdue_counted_as_due_lists(case, out, done.stdout, where)
     elif case.endswith(".csv"):
         assert_same_trail_csv(out, done.stdout)
     elif case.endswith(".table"):
@@ -100,6 +102,23 @@ ADDED_KEYS_SINCE_0_1_0 = {"calendar_estimated": False, "estimated_years": []}
 counted over a year whose holidays are not announced), with what they must say for the
 fixture's 2026 campaigns."""
 ADDED_KEYS = {case for case in JSON_CASES if case.startswith(("status", "due"))}
+
+
+def assert_overdue_counted_as_due_lists(case: str, then: str, now: str, where: Path) -> None:
+    """0.1.0's campaign list counted the inspections whose next step was overdue; since
+    0.2 it counts the overdue lines of `due` (a finding's deadline counts, as due shows
+    it). Everything else is as 0.1.0 printed it, and the new count is due's."""
+    as_of = case.split("@")[1].split(".")[0]
+    listed = json.loads(kiemtra(where, "--json", "due", "--all", "--as-of", as_of).stdout)
+    counted = Counter(r["campaign"] for r in listed if r["overdue"])
+    lang = case.split(".")[1]
+    old = json.loads(expected(f"campaigns@{as_of}.{lang}.json", where)[0])
+    if case.endswith(".json"):
+        assert json.loads(now) == [{**c, "overdue": counted[c["code"]]} for c in old], case
+        return
+    gone = Counter(words(then)) - Counter(words(now))
+    assert not gone - Counter(str(c["overdue"]) for c in old), case  # only the old counts
+    assert not Counter(str(counted[c["code"]]) for c in old) - Counter(words(now)), case
 
 
 def assert_same_rows_with_added_keys(case: str, then: str, now: str) -> None:
@@ -192,6 +211,9 @@ def test_a_rebuild_of_the_old_log_gives_the_same_views(tmp_path: Path) -> None:
         elif case in ADDED_KEYS:
             assert done.returncode == want[0], case
             assert_same_rows_with_added_keys(case, want[1], done.stdout)
+        elif case.startswith("campaigns@"):
+            assert done.returncode == want[0], case
+            assert_overdue_counted_as_due_lists(case, want[1], done.stdout, where)
         else:
             assert (done.returncode, done.stdout) == want, case
 

@@ -81,3 +81,17 @@ def test_campaigns_rebuild_and_time_travel(imported: Run, tmp_path: Path) -> Non
     assert ok(imported("--json", "status", "--at", vn)).json() == then
     bad: Result = imported("status", "--at", "hôm qua")
     assert bad.code == 2 and "hôm qua" in bad.err
+
+
+def test_campaigns_count_overdue_items_as_due_lists_them(run: Run) -> None:
+    """One count of "overdue" everywhere: the campaign list's is the number of overdue
+    lines of `due --all` (a finding's remediation deadline counts, as due shows it)."""
+    ok(run("--db", "demo.db", "demo"))
+    seen = set()
+    for as_of in ("2026-08-01", "2026-08-20", "2026-09-15", "2026-10-15", "2026-12-31"):
+        listed = ok(run("--db", "demo.db", "--json", "due", "--all", "--as-of", as_of)).json()
+        counted = ok(run("--db", "demo.db", "--json", "campaigns", "--as-of", as_of)).json()
+        overdue = sum(1 for r in listed if r["overdue"])
+        assert [c["overdue"] for c in counted] == [overdue], as_of
+        seen.add(overdue)
+    assert len(seen) > 1  # the dates chosen do tell counts apart
