@@ -148,7 +148,50 @@ def option(*decls: str, help: str | None = None, help_vi: str | None = None,
 
 
 def argument(*decls: str, **attrs: Any) -> Callable[[F], F]:
+    """`click.argument`, named in the reader's language; a campaign or a unit code
+    completes from the database in the shell (`shell_complete`)."""
+    completer = COMPLETERS.get(decls[0])
+    if completer is not None:
+        attrs.setdefault("shell_complete", completer)
     return click.argument(*decls, cls=KiemtraArgument, **attrs)
+
+
+# --- shell completion: the codes in the database ------------------------------------------
+
+
+def _known(ctx: click.Context) -> list[Row]:
+    """The inspections of the database the command line names (--db or KIEMTRA_DB), for
+    completing codes; nothing when there is no database yet, or it cannot be read (a
+    completion never fails loudly, nor creates a database)."""
+    from kiemtra.projections.views import Views
+    from kiemtra.workflow import Database
+
+    try:
+        database = Database(str(ctx.find_root().params.get("db") or "kiemtra.db"))
+        views = Views.for_reading(database)
+        return views.status(today()) if views else []
+    except Exception:  # noqa: BLE001 - a shell's completion must stay quiet
+        return []
+
+
+def complete_campaign(ctx: click.Context, param: click.Parameter,
+                      incomplete: str) -> list[Any]:
+    from click.shell_completion import CompletionItem
+
+    codes = dict.fromkeys(r["campaign"] for r in _known(ctx))
+    return [CompletionItem(code) for code in codes if code.lower().startswith(incomplete.lower())]
+
+
+def complete_unit(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    from click.shell_completion import CompletionItem
+
+    campaign = str(ctx.params.get("campaign") or "").casefold()
+    return [CompletionItem(r["unit"], help=r["unit_name"]) for r in _known(ctx)
+            if r["campaign"].casefold() == campaign and r["unit"].startswith(incomplete.lower())]
+
+
+COMPLETERS: dict[str, Callable[..., list[Any]]] = {"campaign": complete_campaign,
+                                                   "unit": complete_unit}
 
 
 def _example(label: str, example: str, width: int = 76) -> str:

@@ -208,3 +208,24 @@ def test_the_leader_overrides_a_date_rule_with_a_reason(imported: Run, tmp_path:
     trail = ok(imported("audit", CODE, "--unit", "vp", "--format", "json")).json()
     assert trail[-1]["details"]["override"] == {"reason": "Theo chỉ đạo của UBND tỉnh",
                                                 "rules": ["notice_period"]}
+
+
+def test_the_shell_completes_commands_and_codes_from_the_database(
+        imported: Run, tmp_path: Path) -> None:
+    """click's completion (`_KIEMTRA_COMPLETE`, as the README's line installs it) offers
+    commands, then the campaign codes and the unit codes of the database named."""
+
+    def complete(words: str, db: str = "kiemtra.db") -> list[str]:
+        env = {"_KIEMTRA_COMPLETE": "bash_complete", "COMP_WORDS": words,
+               "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1)),
+               "KIEMTRA_DB": db}
+        done = imported(env=env)
+        assert done.code == 0 and done.err == "", done.err
+        return [line.split(",", 1)[1] for line in done.out.splitlines() if line]
+
+    assert complete("kiemtra sta") == ["status"]
+    assert complete("kiemtra status K") == [CODE]
+    assert complete(f"kiemtra history {CODE} ") == ["vp", "kt", "vhxh", "hcc"]
+    assert complete(f"kiemtra notify {CODE} v") == ["vp", "vhxh"]
+    assert complete("kiemtra status K", db="khong-co.db") == []
+    assert not (tmp_path / "khong-co.db").exists()
