@@ -15,6 +15,7 @@ import json
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -723,10 +724,105 @@ def error_text(exc: KiemtraError, lang: str) -> str:
 BilingualGroup.group_class = BilingualGroup
 
 
+PROGRESS_WORDS = {"rebuild": ("Đang dựng lại các bảng tổng hợp", "Rebuilding the views"),
+                  "catch_up": ("Đang cập nhật các bảng tổng hợp", "Updating the views"),
+                  "verify": ("Đang kiểm tra chuỗi băm", "Checking the hash chain"),
+                  "export": ("Đang xuất hồ sơ", "Exporting the record")}
+PROGRESS_AFTER = 0.5
+"""Seconds of work before a bar appears, so a quick command shows none (KIEMTRA_PROGRESS_AFTER
+sets another: 0 shows every bar, as the tests need)."""
+
+
+class TerminalProgress:
+    """How far a long read is, on the terminal's stderr (rich's progress bar, gone when
+    the command ends); nothing under --json. Installed only when stderr is a terminal."""
+
+    def __init__(self, ctx: click.Context) -> None:
+        import time
+
+        self.ctx, self.clock, self.started = ctx, time.monotonic, time.monotonic()
+        given = os.environ.get("KIEMTRA_PROGRESS_AFTER", "")
+        self.after = float(given) if given.replace(".", "", 1).isdigit() else PROGRESS_AFTER
+        self.bar: Any = None
+        self.tasks: dict[str, Any] = {}
+        self.lock = threading.Lock()
+        self.timer: threading.Timer | None = None
+        self.closed = False
+
+    def __call__(self, what: str, done: int, total: int | None) -> None:
+        found = self.ctx.find_object(Settings)
+        if found is None or found.json:
+            return
+        with self.lock:
+            if total is not None and done >= total:  # finished: gone before the result
+                self._stop()
+                return
+            if total is None and self.bar is None and self.after > 0:  # if it lasts
+                self.timer = threading.Timer(self.after, self._show, (what, found, None))
+                self.timer.daemon = True
+                self.timer.start()
+                return
+            if self.bar is None and self.clock() - self.started < self.after:
+                return
+        self._show(what, found, total, done)
+
+    def _show(self, what: str, found: Settings, total: int | None, done: int = 0) -> None:
+        with self.lock:
+            if self.closed:
+                return
+            if self.bar is None:
+                from rich.console import Console
+                from rich.progress import (
+                    BarColumn,
+                    Progress,
+                    SpinnerColumn,
+                    TextColumn,
+                    TimeElapsedColumn,
+                )
+
+                # a bar and its percentage when the size is known, else the time it takes
+                measured = ((BarColumn(), TextColumn("{task.percentage:>3.0f} %"))
+                            if total is not None else (TimeElapsedColumn(),))
+                self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                                    *measured, console=Console(stderr=True), transient=True)
+                self.bar.start()
+            if what not in self.tasks:
+                words = PROGRESS_WORDS.get(what, (what, what))
+                self.tasks[what] = self.bar.add_task(words[0] if found.vi() else words[1],
+                                                     total=total)
+            self.bar.update(self.tasks[what], completed=done, total=total)
+
+    def _stop(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+            self.tasks.clear()
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+            self._stop()
+
+
 class KiemtraGroup(BilingualGroup):
     """Turns every expected failure into one sentence on stderr and its exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        if ctx.parent is not None or not sys.stderr.isatty():
+            return self._invoke(ctx)
+        from kiemtra.projections.progress import reporting
+
+        shown = TerminalProgress(ctx)
+        try:
+            with reporting(shown):
+                return self._invoke(ctx)
+        finally:
+            shown.close()
+
+    def _invoke(self, ctx: click.Context) -> Any:
         from kiemtra.domain.errors import KiemtraError
 
         try:

@@ -24,6 +24,7 @@ from kiemtra.domain.topics import DELIVERY, INSPECTION, kind_of
 from kiemtra.projections import schema
 from kiemtra.projections.backends import LAYOUT, STATUS, Session
 from kiemtra.projections.fold import Event, Fold, Hook
+from kiemtra.projections.progress import finished, report
 
 # `refresh` rebuilds views that trail the log by REBUILD_FROM events or more, when that
 # is also a REBUILD_SHARE-th of the log or more; fewer new events are caught up.
@@ -64,13 +65,16 @@ class Projector:
         while True:
             marks, head = self.backend.marks_and_head()
             if _current(marks) and marks.get(STATUS, 0) >= head:
+                finished("catch_up")
                 return applied
+            report("catch_up", applied, applied + head - (marks or {}).get(STATUS, 0))
             with self.backend.locked() as session:
                 if not _current(session.marks()):
                     session.reset()
                 start = (session.marks() or {}).get(STATUS, 0)  # again, under the lock
                 events = list(session.events_after(start, self.batch_size))
                 if not events:
+                    finished("catch_up")
                     return applied
                 self.apply(session, start, events)
                 applied += len(events)
@@ -108,6 +112,7 @@ class Projector:
         session.move(start, events[-1][0])
 
     def _rebuild(self, session: Session) -> int:
+        report("rebuild", 0)  # folded in one pass, on two cores: a spinner, not a bar
         with session.loading(), _gc_paused():
             session.reset()
             head = session.head()
@@ -116,6 +121,7 @@ class Projector:
             with session.without_indexes():
                 count = session.fold_log(head)
         session.move(0, head)
+        finished("rebuild")
         return count
 
 

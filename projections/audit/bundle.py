@@ -53,6 +53,7 @@ from kiemtra.projections.audit.verify import (
     walk,
 )
 from kiemtra.projections.flat_json import flat_decode
+from kiemtra.projections.progress import EVERY, finished, report
 from kiemtra.workflow import UnwritableFile
 
 BUNDLE_FORMAT = "kiemtra-audit-bundle/1"
@@ -144,6 +145,8 @@ def _write_log(z: zipfile.ZipFile, conn: sqlite3.Connection, start: int, head: i
                 f"SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, "
                 f"c.hash FROM {EVENTS} e JOIN {CHAIN} c ON c.position = e.rowid "
                 "WHERE e.rowid BETWEEN ? AND ? ORDER BY e.rowid", (start, head)):
+            if not position % EVERY:
+                report("export", position, head)
             stored = {"position": position, "originator_id": oid,
                       "originator_version": version, "topic": topic}
             chain.write(_line({**stored, "payload_sha256": hashlib.sha256(payload).hexdigest(),
@@ -155,6 +158,7 @@ def _write_log(z: zipfile.ZipFile, conn: sqlite3.Connection, start: int, head: i
                 event_lines.append(_line(line))
                 campaign_events[position] = line
                 wanted.update(referenced_attachments(payload))
+    finished("export")
     z.writestr("events.jsonl", b"".join(event_lines))
     for sha in sorted(wanted):
         found = conn.execute("SELECT content FROM attachments WHERE sha256 = ?",
@@ -275,7 +279,8 @@ def verify_bundle(path: Path, key: bytes | None,
                 f"bundle holds (from position {after + 1})"))
     wanted = frozenset(cp.position for _, cp in checkpoints or [])
     walked = walk(_bundle_entries(links, events, streams), previous=start_hash, after=after,
-                  wanted=wanted | {signed.position})
+                  wanted=wanted | {signed.position},
+                  total=int(links[-1]["position"]) if links else None)
     walked.at[after] = start_hash
     check_checkpoint("manifest.json", signed, walked, None)
     if walked.head != signed.position:

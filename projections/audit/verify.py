@@ -22,6 +22,7 @@ from typing import Any
 from kiemtra.domain.chain import GENESIS, canonical_bytes, link, payload_digest
 from kiemtra.projections.audit.checkpoint import Checkpoint, key_id
 from kiemtra.projections.audit.errors import KeyMismatch, LogAltered
+from kiemtra.projections.progress import EVERY, finished, report
 
 EVENTS = "stored_events"
 CHAIN = "event_chain"
@@ -46,11 +47,14 @@ class ChainWalk:
 
 
 def walk(entries: Iterable[Entry], previous: bytes = GENESIS, after: int = 0,
-         wanted: frozenset[int] = frozenset()) -> ChainWalk:
-    """Recompute each link from `previous`; LogAltered at the first that fails."""
+         wanted: frozenset[int] = frozenset(), total: int | None = None) -> ChainWalk:
+    """Recompute each link from `previous`; LogAltered at the first that fails. `total`,
+    the last position, is for the progress shown on a terminal."""
     found = ChainWalk(head=after, head_hash=previous)
     last = after
     for position, canonical, stored in entries:
+        if not position % EVERY:
+            report("verify", position, total)
         if stored is None:
             raise LogAltered(position=position, kind="inserted")
         if canonical is None:
@@ -67,6 +71,7 @@ def walk(entries: Iterable[Entry], previous: bytes = GENESIS, after: int = 0,
         found.events += 1
         if position in wanted:
             found.at[position] = expected
+    finished("verify")
     found.head, found.head_hash = last, previous
     return found
 
@@ -171,7 +176,8 @@ def verify_database(path: Path, checkpoints: Sequence[tuple[str, Checkpoint]] = 
             walked = ChainWalk()
         else:
             wanted = frozenset(cp.position for _, cp in checkpoints)
-            walked = walk(_database_entries(conn), wanted=wanted)
+            head = conn.execute(f"SELECT MAX(rowid) FROM {EVENTS}").fetchone()[0]
+            walked = walk(_database_entries(conn), wanted=wanted, total=head)
             if has_table(conn, CHAIN_ORIGIN):
                 origin = conn.execute(f"SELECT chained_through, chained_at FROM {CHAIN_ORIGIN} "
                                       "ORDER BY chained_through DESC LIMIT 1").fetchone()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import pty
 import re
+import select
 import struct
 import subprocess
 import termios
@@ -144,3 +145,43 @@ def test_a_pipe_without_columns_is_120_wide(imported: Run) -> None:
     """In a pipe or a file, without COLUMNS, tables are drawn 120 columns wide at most."""
     out = ok(imported("status", CODE, env={"COLUMNS": ""})).out
     assert max(cell_len(line) for line in out.splitlines()) <= 120
+
+
+def on_a_terminal(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[str, str]:
+    """Run the script with its stderr on a real terminal (a pty) and stdout in a pipe:
+    (stdout, what the terminal received)."""
+    from tests.e2e.conftest import kiemtra_script
+
+    leader, follower = pty.openpty()
+    done = subprocess.Popen([kiemtra_script(), *args], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=follower, env={**os.environ, **env})
+    os.close(follower)
+    out = done.communicate(timeout=60)[0].decode()
+    seen = b""
+    while select.select([leader], [], [], 0.2)[0]:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the other end is closed: all has been read
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    return out, seen.decode("utf-8", "replace")
+
+
+def test_long_work_shows_progress_on_a_terminal_only(run: Run, tmp_path: Path) -> None:
+    """A rebuild shows its spinner on a terminal, and is gone before the result; nothing
+    in a pipe, nothing under --json (the bar's delay set to 0 so a small log shows it)."""
+    ok(run("--db", "demo.db", "demo"))
+    env = {"KIEMTRA_PROGRESS_AFTER": "0", "COLUMNS": "80"}
+    out, seen = on_a_terminal(["--db", "demo.db", "projections", "rebuild"], tmp_path, env)
+    assert "Đang dựng lại các bảng tổng hợp" in seen and out.startswith("Đã dựng lại")
+    _, english = on_a_terminal(["--lang", "en", "--db", "demo.db", "projections", "rebuild"],
+                               tmp_path, env)
+    assert "Rebuilding the views" in english
+    out, seen = on_a_terminal(["--db", "demo.db", "--json", "projections", "rebuild"],
+                              tmp_path, env)
+    assert seen == "" and out.startswith("{")
+    piped = run("--db", "demo.db", "projections", "rebuild", env=env)
+    assert piped.err == "" and piped.out.startswith("Đã dựng lại")
