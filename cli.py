@@ -420,10 +420,21 @@ def console() -> Any:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise SystemExit(0)
 
-    # A terminal gives its own width (rich asks it, or reads COLUMNS); a pipe or a file
-    # gets COLUMNS if set, else PIPE_WIDTH.
-    given = sys.stdout.isatty() or os.environ.get("COLUMNS", "").isdigit()
-    return PipeFriendlyConsole(width=None if given else PIPE_WIDTH, highlight=False)
+    return PipeFriendlyConsole(width=table_width(), highlight=False)
+
+
+def table_width() -> int | None:
+    """The width tables are drawn to; None lets rich ask the terminal (or read COLUMNS).
+    A pipe read at a terminal (`kiemtra audit | less`) takes that terminal's width, from
+    stderr; a pipe or a file with no terminal at all (cron) takes COLUMNS, else
+    PIPE_WIDTH."""
+    if sys.stdout.isatty() or os.environ.get("COLUMNS", "").isdigit():
+        return None
+    try:
+        columns = os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError):
+        return PIPE_WIDTH
+    return columns if columns > 0 else PIPE_WIDTH  # a terminal that does not say: a pipe
 
 
 @dataclass(frozen=True)

@@ -147,6 +147,24 @@ def test_a_pipe_without_columns_is_120_wide(imported: Run) -> None:
     assert max(cell_len(line) for line in out.splitlines()) <= 120
 
 
+def test_a_pipe_read_at_a_terminal_takes_its_width(demo: Path) -> None:
+    """`kiemtra audit | less` at an 80-column terminal: stdout is a pipe, stderr the
+    terminal, whose width the tables take."""
+    main, child = pty.openpty()
+    ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 80, 0, 0))
+    environ = {k: v for k, v in os.environ.items()
+               if not k.startswith("KIEMTRA_") and k not in ("COLUMNS", "LINES")}
+    environ.update({"KIEMTRA_DB": "demo.db"})
+    done = subprocess.run([kiemtra_script(), "audit", CODE, "--unit", "hcc"], cwd=demo,
+                          env=environ, stdin=child, stderr=child, capture_output=False,
+                          stdout=subprocess.PIPE, text=True, timeout=60)
+    os.close(child)
+    os.close(main)
+    assert done.returncode == 0
+    widths = [cell_len(line) for line in done.stdout.splitlines()]
+    assert max(widths) <= 80 and max(widths) > 60, done.stdout
+
+
 def on_a_terminal(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[str, str]:
     """Run the script with its stderr on a real terminal (a pty) and stdout in a pipe:
     (stdout, what the terminal received)."""
