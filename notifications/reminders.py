@@ -45,6 +45,15 @@ def remind_once(database: Database, *, as_of: date, claimant: str, dry_run: bool
                     retries_only=retries_only, at_once=at_once).as_dict()
 
 
+def transport_words(transport: str, lang: str) -> str:
+    """Where the messages went, in words: the outbox folder ("thư mục thư đi") or the mail
+    server (its URL, which never holds a password)."""
+    kind, _, where = transport.partition(" ")
+    if kind == "outbox":
+        return f"thư mục thư đi {where}" if lang == "vi" else f"the outbox folder {where}"
+    return f"máy chủ thư {transport}" if lang == "vi" else f"the mail server {transport}"
+
+
 def report_lines(report: dict[str, Any], lang: str) -> list[str]:
     """A tick's report for people: the counts, then one line per reminder."""
     vi = lang == "vi"
@@ -55,9 +64,10 @@ def report_lines(report: dict[str, Any], lang: str) -> list[str]:
     if "as_of" in report:
         day = format_date(date.fromisoformat(report["as_of"]), lang)
         counts = [len(report[k]) for k in ("sent", "already_sent", "failed", "waiting")]
-        lines += [(f"Nhắc việc ngày {day} qua {report['transport']}: đã gửi {counts[0]}, đã gửi "
+        via = transport_words(report["transport"], lang)
+        lines += [(f"Nhắc việc ngày {day} qua {via}: đã gửi {counts[0]}, đã gửi "
                   f"trước đó {counts[1]}, lỗi {counts[2]}, chờ gửi lại {counts[3]}.") if vi else
-                 (f"Reminders for {day} via {report['transport']}: sent {counts[0]}, already "
+                 (f"Reminders for {day} via {via}: sent {counts[0]}, already "
                   f"sent {counts[1]}, failed {counts[2]}, waiting {counts[3]}.")]
     else:
         lines += ["Chưa có dữ liệu; không có gì để nhắc." if vi else "No data; nothing to send."]

@@ -61,7 +61,9 @@ def test_three_concurrent_reminders_send_one_copy(imported: Run, tmp_path: Path,
 def test_offline_outbox_beside_the_database(imported: Run, tmp_path: Path) -> None:
     overdue_report(imported)
     out = ok(imported("remind", "--as-of", "06/08/2026")).out
-    assert f"outbox {tmp_path / 'kiemtra-outbox'}" in out
+    assert f"qua thư mục thư đi {tmp_path / 'kiemtra-outbox'}:" in out
+    english = ok(imported("--lang", "en", "remind", "--as-of", "06/08/2026")).out
+    assert f"via the outbox folder {tmp_path / 'kiemtra-outbox'}:" in english
     assert len(list((tmp_path / "kiemtra-outbox").glob("*.eml"))) == 1
 
 
