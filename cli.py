@@ -710,10 +710,12 @@ HINTS: dict[str, tuple[str, str]] = {
     "amend_remove_unit": ("Nếu đơn vị không còn được kiểm tra, giữ đơn vị trong kế hoạch và "
                           "dùng “kiemtra cancel”.", "If the unit is no longer inspected, keep "
                           "it in the plan and use 'kiemtra cancel'."),
-    **dict.fromkeys(("notice_period", "report_window", "before_plan", "outside_period"), (
-        "Nếu thật sự cần, Tổ trưởng có thể cho phép bằng --override-reason LÝ_DO.",
-        "If it must be so, the leader can accept it with --override-reason REASON.")),
 }
+OVERRIDE_HINT = ("Nếu thật sự cần, Tổ trưởng có thể chấp thuận bằng --override-reason LÝ_DO.",
+                 "If it must be so, the leader can accept it with --override-reason REASON.")
+OVERRIDE_COMMANDS = frozenset({"notify", "reschedule", "inspect", "cancel"})
+"""The commands that take --override-reason: only their refusals of a rule the leader may
+set aside (`domain/overrides.py`) suggest it."""
 """What this command line's user can do about a refusal, by the error's rule."""
 
 OPTION_NAMES = {"reason": "--reason", "finding": "--finding", "note": "--note",
@@ -722,11 +724,16 @@ OPTION_NAMES = {"reason": "--reason", "finding": "--finding", "note": "--note",
 """The fields that domain messages name, as this command line's user typed them."""
 
 
-def error_text(exc: KiemtraError, lang: str) -> str:
+def error_text(exc: KiemtraError, lang: str, command: str | None = None) -> str:
+    """The refusal's sentence, and what `command`'s user can do about it."""
     names = dict(OPTION_NAMES, actor_source="--actor hoặc KIEMTRA_ACTOR" if lang == "vi"
                  else "--actor or KIEMTRA_ACTOR")
     text = exc.message(lang, names)
+    from kiemtra.domain.overrides import OVERRIDABLE
+
     hint = HINTS.get(exc.rule)
+    if exc.rule in OVERRIDABLE:
+        hint = OVERRIDE_HINT if command in OVERRIDE_COMMANDS else None
     if hint is not None:
         text += " " + (hint[0] if lang == "vi" else hint[1]).format(**exc.values(lang, names))
     return text
@@ -841,7 +848,8 @@ class KiemtraGroup(BilingualGroup):
         except KiemtraError as exc:
             if os.environ.get("KIEMTRA_DEBUG"):
                 raise
-            click.echo(error_text(exc, getattr(ctx.find_object(Settings), "lang", "vi")),
+            click.echo(error_text(exc, getattr(ctx.find_object(Settings), "lang", "vi"),
+                                  ctx.invoked_subcommand),
                        err=True)
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):

@@ -115,7 +115,8 @@ FIELD_WORDS = {"day": ("ngày", "date"), "metrics": ("số liệu báo cáo", "r
 
 
 def correct(campaign: str, unit: str, steps: Steps, before: Record, step: str,
-            change: Change, rules: r.Rules, calendar: WorkingCalendar
+            change: Change, rules: r.Rules, calendar: WorkingCalendar,
+            dates: r.PlanDates | None = None
             ) -> tuple[Steps, int, Record, list[dict[str, Any]]]:
     """The steps with the correction made and all derived again (`steps` and the record
     `before` them are left as they are); the corrected event's version, the record the
@@ -141,7 +142,7 @@ def correct(campaign: str, unit: str, steps: Steps, before: Record, step: str,
     first = next(i for i, ((_, _, d), (_, _, was)) in enumerate(zip(new, steps, strict=True))
                  if d != was or i == index)
     try:
-        record = refold(campaign, unit, new, rules, calendar, start=first)
+        record = refold(campaign, unit, new, rules, calendar, start=first, dates=dates)
     except DateBeforePreviousStep as exc:
         if change.day is None or exc.params["day"] == change.day:
             raise  # the corrected step itself comes before the step it follows
@@ -198,35 +199,48 @@ def _move_schedule(steps: Steps, index: int, day: date) -> None:
 
 
 def refold(campaign: str, unit: str, steps: Steps, rules: r.Rules,
-           calendar: WorkingCalendar, start: int = 0) -> Record:
+           calendar: WorkingCalendar, start: int = 0, dates: r.PlanDates | None = None
+           ) -> Record:
     """Fold `steps` again, deriving the derived values of each step from `start` on (the
-    first one a correction changed) and checking the date rules on them; the steps before
-    keep what was derived when they were taken (under the rules then in force, which an
-    amendment may since have changed). The data in `steps` is updated in place."""
+    first one a correction changed) and checking the date rules on them — those of the
+    plan's `dates` too; the steps before keep what was derived when they were taken (under
+    the rules then in force, which an amendment may since have changed). The data in
+    `steps` is updated in place."""
     record = new_record(campaign, unit)
     for i, (_, name, data) in enumerate(steps):
         if i >= start and name != "Planned":
-            _derive(name, data, record, rules, calendar)
+            _derive(name, data, record, rules, calendar, dates)
         evolve(record, name, data)
     return record
 
 
 def _derive(name: str, data: dict[str, Any], rec: Record, rules: r.Rules,
-            calendar: WorkingCalendar) -> None:
+            calendar: WorkingCalendar, dates: r.PlanDates | None = None) -> None:
+    """A corrected step meets the rules a new one meets, save those the leader set aside
+    when it was recorded (its `override`): a correction does not take that back."""
     day: date = data["effective_date"]
     if rec["last_date"] is not None and day < rec["last_date"]:
         raise DateBeforePreviousStep(day=day, previous_step=rec["last_step"],
                                      previous_date=rec["last_date"])
+    accepted = set((data.get("override") or {}).get("rules", ()))
+    if name in ("NoticeIssued", "Inspected", "Cancelled") and "before_plan" not in accepted:
+        r.check_after_plan(day, dates)
     if name in ("NoticeIssued", "Rescheduled"):
         on_site: date = data["on_site"]
-        working = calendar.is_working_day(on_site)
-        r.check_notice_period(day, on_site, rules, calendar, working_day_required=working)
-        data["report_due"] = r.report_due(on_site, rules, calendar)
+        if "outside_period" not in accepted:
+            r.check_in_period(on_site, dates)
+        if not accepted & {"notice_period", "report_window"}:
+            working = calendar.is_working_day(on_site)
+            r.check_notice_period(day, on_site, rules, calendar, working_day_required=working,
+                                  dates=dates)
+        data["report_due"] = r.report_due_after_notice(day, on_site, rules, calendar)
     elif name == "ReportSubmitted":
         data["late"] = rec["report_due"] is not None and day > rec["report_due"]
     elif name == "Inspected":
         if not data["surprise"] and rec["on_site"] is not None and day != rec["on_site"]:
             raise OnSiteDateMismatch(scheduled=rec["on_site"], given=day)
+        if data["surprise"] and "outside_period" not in accepted:
+            r.check_in_period(day, dates)
         data["conclusion_due"] = r.conclusion_due(day, rules, calendar)
     elif name == "Concluded":
         for finding in data["findings"]:

@@ -146,10 +146,26 @@ class NoticeTooLate(RuleViolation):
         return {"kind_vi": "ngày làm việc" if kind == "working" else "ngày"}
 
 
+class NoDateLeftInPeriod(RuleViolation):
+    rule = "notice_period"
+    vi = ("Thông báo ngày {notice_date} không còn để được ngày kiểm tra nào trong thời gian "
+          "kiểm tra của kế hoạch (đến {end}): theo quy tắc thông báo trước {days} {kind_vi} và "
+          "báo cáo trước {report_days} {report_kind_vi}, ngày kiểm tra sớm nhất là {earliest}, "
+          "sau thời gian kiểm tra.")
+    en = ("A notice on {notice_date} leaves no on-site date within the plan's period (until "
+          "{end}): with a notice of {days} {kind} days and the report {report_days} "
+          "{report_kind} days before, the earliest visit is {earliest}, after the period.")
+
+    def extra_values(self, lang: str, names: Mapping[str, str]) -> dict[str, str]:
+        return {"kind_vi": "ngày làm việc" if self.params.get("kind") == "working" else "ngày",
+                "report_kind_vi": "ngày làm việc" if self.params.get("report_kind") == "working"
+                else "ngày"}
+
+
 class StepBeforePlan(RuleViolation):
     rule = "before_plan"
-    vi = ("Ngày {day} trước ngày ban hành kế hoạch ({issued_on}) (quy tắc: các bước thực hiện "
-          "theo kế hoạch đã ban hành).")
+    vi = ("Ngày {day} sớm hơn ngày ban hành kế hoạch ({issued_on}) (quy tắc: các bước thực "
+          "hiện theo kế hoạch đã ban hành).")
     en = ("The date {day} is before the plan was issued ({issued_on}) (rule: steps follow the "
           "issued plan).")
 
@@ -163,8 +179,8 @@ class VisitOutsidePeriod(RuleViolation):
 
 class OverrideByLeaderOnly(RuleViolation):
     rule = "override_leader"
-    vi = ("Chỉ Tổ trưởng ({leader}) được cho phép ngoài quy định ({rules_vi}) với "
-          "{override_option}.")
+    vi = ("Chỉ Tổ trưởng ({leader}) mới được dùng {override_option} để chấp thuận ngày ngoài "
+          "quy định ({rules_vi}).")
     en = ("Only the leader ({leader}) may accept a date outside the rules ({rules}) with "
           "{override_option}.")
 

@@ -134,13 +134,16 @@ class Inspection(RecordAttributes, Aggregate):
         override = _date_rules(bounds, actor, (
             lambda: r.check_after_plan(notice_date, dates),
             lambda: r.check_in_period(on_site, dates),
-            lambda: r.check_notice_period(notice_date, on_site, rules, calendar,
-                                          working_day_required=not allow_non_working_day)))
+            lambda: r.check_notice_period(notice_date, on_site, rules, calendar, dates=dates,
+                                          working_day_required=not allow_non_working_day),
+            lambda: r.check_report_window(notice_date, on_site, rules, calendar)))
         if not allow_non_working_day:
             r.check_working_day(on_site, calendar)
+        r.conclusion_due(on_site, rules, calendar)  # a visit whose steps fit the calendar
         self._notice_issued(
             state=to, **actor_fields(actor), effective_date=notice_date, on_site=on_site,
-            report_due=r.report_due(on_site, rules, calendar), override=override,
+            report_due=r.report_due_after_notice(notice_date, on_site, rules, calendar),
+            override=override,
         )
 
     def reschedule(
@@ -163,14 +166,17 @@ class Inspection(RecordAttributes, Aggregate):
         dates = bounds.dates if bounds else None
         override = _date_rules(bounds, actor, (
             lambda: r.check_in_period(on_site, dates),
-            lambda: r.check_notice_period(day, on_site, rules, calendar,
-                                          working_day_required=not allow_non_working_day)))
+            lambda: r.check_notice_period(day, on_site, rules, calendar, dates=dates,
+                                          working_day_required=not allow_non_working_day),
+            lambda: r.check_report_window(day, on_site, rules, calendar)))
         if not allow_non_working_day:
             r.check_working_day(on_site, calendar)
+        r.conclusion_due(on_site, rules, calendar)  # a visit whose steps fit the calendar
         self._rescheduled(
             state=to, **actor_fields(actor), effective_date=day, on_site=on_site,
             previous_on_site=self.on_site, reason=reason,
-            report_due=r.report_due(on_site, rules, calendar), override=override,
+            report_due=r.report_due_after_notice(day, on_site, rules, calendar),
+            override=override,
         )
 
     def submit_report(
@@ -214,8 +220,11 @@ class Inspection(RecordAttributes, Aggregate):
         if not surprise and self.on_site is not None and day != self.on_site:
             raise OnSiteDateMismatch(scheduled=self.on_site, given=day)
         dates = bounds.dates if bounds else None
-        override = _date_rules(bounds, actor, (lambda: r.check_after_plan(day, dates),
-                                               lambda: r.check_in_period(day, dates)))
+        # the visit on the date the leader accepted at the notice needs no second override
+        accepted = self.scheduled_overrides() if not surprise and day == self.on_site else []
+        override = _date_rules(bounds, actor, (
+            lambda: None if "before_plan" in accepted else r.check_after_plan(day, dates),
+            lambda: None if "outside_period" in accepted else r.check_in_period(day, dates)))
         if not allow_non_working_day:
             r.check_working_day(day, calendar)
         self._inspected(
@@ -319,7 +328,8 @@ class Inspection(RecordAttributes, Aggregate):
         return step, version
 
     def correct(self, *, day: date, step: str, change: Change, reason: str, rules: r.Rules,
-                calendar: WorkingCalendar, actor: Actor) -> list[dict[str, Any]]:
+                calendar: WorkingCalendar, actor: Actor,
+                dates: r.PlanDates | None = None) -> list[dict[str, Any]]:
         """Correct the latest recorded `step` (a command name) with `change`; refuses a
         correction that breaks a rule or changes nothing. Returns what changed."""
         reason = clean_text("reason", reason)
@@ -327,7 +337,8 @@ class Inspection(RecordAttributes, Aggregate):
             change = replace(change, text=clean_text("finding", change.text,
                                                      number=change.finding))
         steps, version, record, changes = correct(self.campaign, self.unit, self.steps,
-                                                  self.record, step, change, rules, calendar)
+                                                  self.record, step, change, rules, calendar,
+                                                  dates)
         edited = [[v, d] for (v, _, d), (_, _, old) in zip(steps, self.steps, strict=True)
                   if d != old]
         self._corrected(state=record["state"], **actor_fields(actor), effective_date=day,
@@ -358,6 +369,14 @@ class Inspection(RecordAttributes, Aggregate):
         self._withdrawn(**actor_fields(actor), effective_date=day, reason=reason,
                         plan_version=plan_version)
 
+    def scheduled_overrides(self) -> list[str]:
+        """The rules the leader set aside for the on-site date in force (at its notice or
+        reschedule)."""
+        for _, name, data in reversed(self.steps):
+            if name in ("NoticeIssued", "Rescheduled"):
+                return list((data.get("override") or {}).get("rules", []))
+        return []
+
     def latest_step(self) -> str | None:
         """The step a retraction would take back (its command name), if any."""
         return str(EVENT_STEPS[self.steps[-1][1]]) if len(self.steps) > 1 else None
@@ -380,7 +399,8 @@ class Inspection(RecordAttributes, Aggregate):
                        effective_date: date, on_site: date, report_due: date,
                        override: dict[str, Any] | None = None) -> None:
         self._apply("NoticeIssued", {"state": state, "effective_date": effective_date,
-                                     "on_site": on_site, "report_due": report_due})
+                                     "on_site": on_site, "report_due": report_due,
+                                     "override": override})
 
     @event("Rescheduled")
     def _rescheduled(self, state: str, actor: str, actor_role: str | None,
@@ -388,7 +408,8 @@ class Inspection(RecordAttributes, Aggregate):
                      reason: str, report_due: date,
                      override: dict[str, Any] | None = None) -> None:
         self._apply("Rescheduled", {"state": state, "effective_date": effective_date,
-                                    "on_site": on_site, "report_due": report_due})
+                                    "on_site": on_site, "report_due": report_due,
+                                    "override": override})
 
     @event("ReportSubmitted")
     def _report_submitted(self, state: str, actor: str, actor_role: str | None,

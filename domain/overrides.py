@@ -53,7 +53,8 @@ def checked(checks: Sequence[Check], override: str | None, actor: Actor,
         except RuleViolation as exc:
             if override is None or exc.rule not in OVERRIDABLE:
                 raise
-            refused.append(exc.rule)
+            if exc.rule not in refused:  # two checks may find the same rule broken
+                refused.append(exc.rule)
     if override is None:
         return None
     reason = clean_text("override", override)

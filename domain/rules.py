@@ -13,10 +13,12 @@ from enum import StrEnum
 from kiemtra.domain.calendar import WorkingCalendar
 from kiemtra.domain.errors import (
     BeyondCalendar,
+    NoDateLeftInPeriod,
     NoReportTime,
     NotAWorkingDay,
     NoticeTooLate,
     RemediationDeadlineTooEarly,
+    RuleViolation,
     StepBeforePlan,
     VisitOutsidePeriod,
 )
@@ -143,21 +145,45 @@ def earliest_allowed_on_site(notice_date: date, rules: Rules, calendar: WorkingC
 
 def check_notice_period(
     notice_date: date, on_site: date, rules: Rules, calendar: WorkingCalendar,
-    *, working_day_required: bool = True,
+    *, working_day_required: bool = True, dates: PlanDates | None = None,
 ) -> None:
     """Refuse an on-site date too soon after the notice, by the notice period or because
     the report would be due before the unit has a working day for it; the refusal names
-    the earliest date both rules allow (which the same command then accepts)."""
+    the earliest date both rules allow (which the same command then accepts) — or, when
+    that date is past the plan's period, says that no date within it is left."""
     notice_ok = on_site >= earliest_on_site(notice_date, rules, calendar)
     if notice_ok and leaves_report_time(notice_date, on_site, rules, calendar):
         return
     earliest = earliest_allowed_on_site(notice_date, rules, calendar,
                                         working_day_required=working_day_required)
-    error = NoticeTooLate if not notice_ok else NoReportTime
+    error: type[RuleViolation] = NoticeTooLate if not notice_ok else NoReportTime
+    if dates is not None and earliest > dates.end:
+        error = NoDateLeftInPeriod
     raise error(notice_date=notice_date, on_site=on_site, days=rules.notice.days,
                 kind=str(rules.notice.kind), report_days=rules.report_lead.days,
                 report_kind=str(rules.report_lead.kind),
-                report_due=report_due(on_site, rules, calendar), earliest=earliest)
+                report_due=report_due(on_site, rules, calendar), earliest=earliest,
+                **({"end": dates.end} if dates is not None else {}))
+
+
+def check_report_window(notice_date: date, on_site: date, rules: Rules,
+                        calendar: WorkingCalendar) -> None:
+    """The report's working day after the notice, on its own: so that an override of the
+    notice period also records this rule when it too is set aside."""
+    if not leaves_report_time(notice_date, on_site, rules, calendar):
+        raise NoReportTime(notice_date=notice_date, on_site=on_site, days=rules.notice.days,
+                           kind=str(rules.notice.kind), report_days=rules.report_lead.days,
+                           report_kind=str(rules.report_lead.kind),
+                           report_due=report_due(on_site, rules, calendar),
+                           earliest=earliest_allowed_on_site(notice_date, rules, calendar))
+
+
+def report_due_after_notice(notice_date: date, on_site: date, rules: Rules,
+                            calendar: WorkingCalendar) -> date:
+    """The report's deadline for a visit the leader let come sooner than the rules allow:
+    never before the working day after the notice (nor after the visit itself)."""
+    due = report_due(on_site, rules, calendar)
+    return max(due, min(calendar.shift(notice_date, 1), on_site))
 
 
 def report_due(on_site: date, rules: Rules, calendar: WorkingCalendar) -> date:

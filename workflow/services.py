@@ -300,7 +300,8 @@ class Workflow:
                                            leader=plan.leader.id)
         inspection: Inspection = self.store.load(inspection_id(plan.code, unit_info.code))
         changes = inspection.correct(day=day, step=step, change=change, reason=reason,
-                                     rules=plan.rules, calendar=plan.calendar(), actor=actor)
+                                     rules=plan.rules, calendar=plan.calendar(), actor=actor,
+                                     dates=plan.dates)
         self.store.save_atomically(inspection)
         return {**status_row(inspection.record, unit_info.name, day), "corrected_step": step,
                 "changes": changes}

@@ -199,15 +199,16 @@ def test_the_leader_overrides_a_date_rule_with_a_reason(imported: Run, tmp_path:
     before = events(tmp_path)
     said = imported(*soon, actor="pho-to")
     assert said.code == 1 and "Ngày kiểm tra sớm nhất được phép là 15/07/2026" in said.err
-    assert "Tổ trưởng có thể cho phép bằng --override-reason LÝ_DO" in said.err
+    assert "Tổ trưởng có thể chấp thuận bằng --override-reason LÝ_DO" in said.err
     english = imported("--lang", "en", *soon, "--override-reason", "x", actor="pho-to")
     assert english.code == 1 and english.err.startswith("Only the leader (truong-to)")
     assert events(tmp_path) == before
     done = ok(imported(*soon, "--override-reason", "Theo chỉ đạo của UBND tỉnh"))
-    assert "Tổ trưởng cho phép ngoài quy định (thời hạn thông báo trước)" in done.out
+    assert "Tổ trưởng cho phép ngoài quy định (thời hạn thông báo trước, thời hạn báo cáo " \
+           "sau thông báo)" in done.out
     trail = ok(imported("audit", CODE, "--unit", "vp", "--format", "json")).json()
     assert trail[-1]["details"]["override"] == {"reason": "Theo chỉ đạo của UBND tỉnh",
-                                                "rules": ["notice_period"]}
+                                                "rules": ["notice_period", "report_window"]}
 
 
 def test_the_shell_completes_commands_and_codes_from_the_database(

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from kiemtra.domain.corrections import Change
 from kiemtra.domain.errors import (
     KiemtraError,
+    NoDateLeftInPeriod,
     NoticeTooLate,
     OverrideByLeaderOnly,
     OverrideNotNeeded,
@@ -33,24 +35,24 @@ def refused(db_path: Path, error: type[KiemtraError], run: object) -> KiemtraErr
     return caught.value
 
 
-@pytest.mark.parametrize(("dates", "error", "rule"), [
-    ({"on_site": date(2026, 7, 6), "day": date(2026, 6, 10)}, StepBeforePlan, "before_plan"),
+@pytest.mark.parametrize(("dates", "error", "rules"), [
+    ({"on_site": date(2026, 7, 6), "day": date(2026, 6, 10)}, StepBeforePlan, ["before_plan"]),
     ({"on_site": date(2026, 10, 6), "day": date(2026, 7, 10)}, VisitOutsidePeriod,
-     "outside_period"),
-    (TOO_SOON, NoticeTooLate, "notice_period"),
+     ["outside_period"]),
+    (TOO_SOON, NoticeTooLate, ["notice_period", "report_window"]),  # both rules, both kept
 ])
 def test_a_date_outside_the_rules_needs_the_leaders_reason(
         store: EventStore, campaign: str, db_path: Path, dates: dict[str, date],
-        error: type[KiemtraError], rule: str) -> None:
+        error: type[KiemtraError], rules: list[str]) -> None:
     deputy, leader = Workflow(store, "pho-to"), Workflow(store, "truong-to")
     refused(db_path, error, lambda: deputy.notify(CODE, "vp", **dates))
     said = refused(db_path, OverrideByLeaderOnly,
                    lambda: deputy.notify(CODE, "vp", **dates, override="Sáp nhập"))
     assert "truong-to" in said.message("vi")
     row = leader.notify(CODE, "vp", **dates, override="  Theo chỉ đạo của UBND tỉnh ")
-    assert row["override"] == {"reason": "Theo chỉ đạo của UBND tỉnh", "rules": [rule]}
+    assert row["override"] == {"reason": "Theo chỉ đạo của UBND tỉnh", "rules": rules}
     notice = history(store, CODE, "vp")[-1]
-    assert notice["details"]["override"]["rules"] == [rule]
+    assert notice["details"]["override"]["rules"] == rules
     assert "Tổ trưởng cho phép ngoài quy định" in describe(notice, "vi")
     assert "the leader accepted it outside the rules" in describe(notice, "en")
 
@@ -86,3 +88,50 @@ def test_a_reschedule_outside_the_period_needs_the_reason(wf: Workflow, store: E
     row = wf.reschedule(CODE, "vp", on_site=date(2026, 10, 5), reason="Trùng lịch",
                         day=date(2026, 9, 2), override="UBND xã đồng ý lùi lịch")
     assert row["on_site"] == "2026-10-05" and row["override"]["rules"] == ["outside_period"]
+
+
+def test_a_refusal_never_offers_a_date_after_the_period(store: EventStore, campaign: str,
+                                                        db_path: Path) -> None:
+    """Near the period's end, no date within it is left: the refusal says so rather than
+    offer a date that the period rule then refuses; the leader may still accept it."""
+    leader = Workflow(store, "truong-to")
+    said = refused(db_path, NoDateLeftInPeriod, lambda: leader.notify(
+        CODE, "hcc", on_site=date(2026, 9, 30), day=date(2026, 9, 28)))
+    assert "không còn để được ngày kiểm tra nào" in said.message("vi")
+    assert "05/10/2026, sau thời gian kiểm tra" in said.message("vi")
+    row = leader.notify(CODE, "hcc", on_site=date(2026, 9, 30), day=date(2026, 9, 28),
+                        override="Theo chỉ đạo của UBND tỉnh")
+    assert row["override"]["rules"] == ["notice_period"]
+
+
+def test_an_override_records_every_rule_and_never_dates_the_report_before_the_notice(
+        store: EventStore, campaign: str) -> None:
+    leader = Workflow(store, "truong-to")
+    row = leader.notify(CODE, "kt", on_site=date(2026, 8, 3), day=date(2026, 7, 31),
+                        override="Gấp")
+    assert row["override"]["rules"] == ["notice_period", "report_window"]
+    assert row["report_due"] == "2026-08-03"  # the rules alone would say 31/07, the notice day
+
+
+def test_the_visit_the_leader_accepted_needs_no_second_override(
+        store: EventStore, campaign: str, db_path: Path) -> None:
+    leader, deputy = Workflow(store, "truong-to"), Workflow(store, "pho-to")
+    leader.notify(CODE, "vp", on_site=date(2026, 10, 12), day=date(2026, 9, 28),
+                  override="Lùi lịch theo đề nghị của đơn vị")
+    deputy.report(CODE, "vp", day=date(2026, 10, 5))
+    row = deputy.inspect(CODE, "vp", day=date(2026, 10, 12))
+    assert row["state"] == "inspected" and "override" not in row
+
+
+def test_a_correction_keeps_to_the_plan_and_to_the_leaders_override(
+        wf: Workflow, store: EventStore, campaign: str, db_path: Path) -> None:
+    """A corrected date meets the plan's dates like a new step; a step the leader let
+    through keeps its override when another of its facts is corrected."""
+    wf.notify(CODE, "vp", on_site=date(2026, 8, 10), day=date(2026, 7, 27))
+    refused(db_path, StepBeforePlan, lambda: wf.correct(
+        CODE, "vp", step="notify", reason="Sai ngày", day=date(2026, 12, 1),
+        change=Change(day=date(2026, 6, 10))))
+    wf.notify(CODE, "kt", on_site=date(2026, 8, 3), day=date(2026, 7, 31), override="Gấp")
+    row = wf.correct(CODE, "kt", step="notify", reason="Sai ngày", day=date(2026, 12, 1),
+                     change=Change(day=date(2026, 7, 30)))
+    assert row["report_due"] == "2026-07-31"  # the working day after the corrected notice
