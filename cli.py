@@ -93,7 +93,7 @@ METAVARS_VI = {"TEXT": "NỘI_DUNG", "INTEGER": "SỐ", "INTEGER RANGE": "SỐ",
                "TIMESTAMP": "THỜI_ĐIỂM", "PATH": "ĐƯỜNG_DẪN", "REASON": "LÝ_DO",
                "MEMBER": "THÀNH_VIÊN", "LEADER_ID": "MÃ_TỔ_TRƯỞNG", "MINUTES": "PHÚT",
                "HH:MM": "GIỜ:PHÚT", "DB": "CSDL", "ID": "MÃ", "OPTIONS": "TÙY_CHỌN",
-               "COMMAND": "LỆNH", "ARGS": "THAM_SỐ", **ARGUMENT_NAMES_VI}
+               "COMMAND": "LỆNH", "ARGS": "THAM_SỐ", "EVENT": "SỰ_KIỆN", **ARGUMENT_NAMES_VI}
 METAVAR_WORD = re.compile(r"HH:MM|[A-Z][A-Z0-9_]*(?: RANGE)?")
 CLICK_HELP_VI = {"Show this message and exit.": "Hiện hướng dẫn này rồi thoát."}
 
@@ -162,17 +162,35 @@ def argument(*decls: str, **attrs: Any) -> Callable[[F], F]:
 
 def _known(ctx: click.Context) -> list[Row]:
     """The inspections of the database the command line names (--db or KIEMTRA_DB), for
-    completing codes; nothing when there is no database yet, or it cannot be read (a
-    completion never fails loudly, nor creates a database)."""
+    completing codes, read from the views as they stand: a Tab does not catch them up nor
+    rebuild them (seconds at a province's scale), and never creates a database. Only
+    views never made (a plan just imported) are made, as the first read would. Quiet when
+    there is nothing to read."""
     from kiemtra.projections.views import Views
     from kiemtra.workflow import Database
 
     try:
         database = Database(str(ctx.find_root().params.get("db") or "kiemtra.db"))
-        views = Views.for_reading(database)
-        return views.status(today()) if views else []
+        if not database.exists():
+            return []
+        try:
+            return Views(database).status(today())
+        except Exception:  # noqa: BLE001 - no views yet, or of an older layout
+            if database.is_postgres or _has_views(database):
+                return []
+            fresh = Views.for_reading(database)
+            return fresh.status(today()) if fresh else []
     except Exception:  # noqa: BLE001 - a shell's completion must stay quiet
         return []
+
+
+def _has_views(database: Database) -> bool:
+    import sqlite3
+
+    uri = f"{database.sqlite_path.resolve().as_uri()}?mode=ro"
+    with sqlite3.connect(uri, uri=True) as conn:
+        return conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'view_inspections'"
+                            ).fetchone() is not None
 
 
 def complete_campaign(ctx: click.Context, param: click.Parameter,
@@ -249,7 +267,8 @@ class Bilingual(click.Command):
         return sentence
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        pieces = [_metavar(piece, ctx) for piece in self.collect_usage_pieces(ctx)]
+        pieces = [_metavar(piece, ctx) if piece in (self.options_metavar, "COMMAND [ARGS]...")
+                  else piece for piece in self.collect_usage_pieces(ctx)]  # args: their own
         formatter.write_usage(ctx.command_path, " ".join(pieces),
                               "Cách dùng: " if _vi(ctx) else "Usage: ")
 
@@ -361,7 +380,7 @@ def json_option(f: F) -> F:
 
     return option("--json", "json_", is_flag=True, expose_value=False, callback=enable,
                   help="Machine-readable JSON on stdout.",
-                  help_vi="Kết quả dạng JSON (cho máy đọc) trên đầu ra chuẩn.")(f)
+                  help_vi="In kết quả dạng JSON (cho phần mềm khác đọc).")(f)
 
 
 def emit_json(data: Any) -> None:
@@ -621,8 +640,16 @@ class Output:
 
     @classmethod
     def checked(cls, form: str, path: str | None, force: bool) -> Output:
-        """-o goes with --format xlsx, and xlsx needs it (usage errors: exit 2)."""
+        """-o goes with --format xlsx, and xlsx needs it; --json is --format json, and
+        contradicts csv or xlsx (usage errors: exit 2)."""
         ctx = click.get_current_context()
+        s = settings()
+        if s.json and form in ("csv", "xlsx"):
+            raise click.UsageError(say(
+                f"--json và --format {form} không dùng cùng nhau: chọn một cách trình bày.",
+                f"--json and --format {form} exclude each other: choose one."), ctx)
+        if form == "json" or s.json:
+            form, s.json = "json", True  # one switch: the progress bar stays away, too
         if form == "xlsx" and not path:
             raise click.UsageError(say(
                 "Với --format xlsx, cần cho biết tệp sẽ ghi: -o TỆP.xlsx.",
@@ -752,19 +779,26 @@ sets another: 0 shows every bar, as the tests need)."""
 
 
 class TerminalProgress:
-    """How far a long read is, on the terminal's stderr (rich's progress bar, gone when
-    the command ends); nothing under --json. Installed only when stderr is a terminal."""
+    """How far a long read is, on the terminal's stderr (rich's progress bar, gone when the
+    work ends); nothing under --json. Installed only when stderr is a terminal.
+
+    Each piece of work (a rebuild, a verify…) is timed from its own first report, and
+    shown only once it has lasted `after` seconds; a spinner (work of unknown size) is
+    started by a timer. `generation` counts the pieces of work, so that a timer that fires
+    late, after its work has finished, shows nothing."""
 
     def __init__(self, ctx: click.Context) -> None:
         import time
 
-        self.ctx, self.clock, self.started = ctx, time.monotonic, time.monotonic()
+        self.ctx, self.clock = ctx, time.monotonic
         given = os.environ.get("KIEMTRA_PROGRESS_AFTER", "")
         self.after = float(given) if given.replace(".", "", 1).isdigit() else PROGRESS_AFTER
         self.bar: Any = None
         self.tasks: dict[str, Any] = {}
+        self.first_seen: dict[str, float] = {}
         self.lock = threading.Lock()
         self.timer: threading.Timer | None = None
+        self.generation = 0
         self.closed = False
 
     def __call__(self, what: str, done: int, total: int | None) -> None:
@@ -775,19 +809,24 @@ class TerminalProgress:
             if total is not None and done >= total:  # finished: gone before the result
                 self._stop()
                 return
-            if total is None and self.bar is None and self.after > 0:  # if it lasts
-                self.timer = threading.Timer(self.after, self._show, (what, found, None))
-                self.timer.daemon = True
-                self.timer.start()
+            if what not in self.first_seen:
+                self.first_seen[what] = self.clock()
+                if total is None and self.after > 0:  # a spinner, if the work lasts
+                    self.timer = threading.Timer(self.after, self._show,
+                                                 (self.generation, what, found, None))
+                    self.timer.daemon = True
+                    self.timer.start()
+                    return
+            if self.bar is None and self.clock() - self.first_seen[what] < self.after:
                 return
-            if self.bar is None and self.clock() - self.started < self.after:
-                return
-        self._show(what, found, total, done)
+            generation = self.generation
+        self._show(generation, what, found, total, done)
 
-    def _show(self, what: str, found: Settings, total: int | None, done: int = 0) -> None:
+    def _show(self, generation: int, what: str, found: Settings, total: int | None,
+              done: int = 0) -> None:
         with self.lock:
-            if self.closed:
-                return
+            if self.closed or generation != self.generation:
+                return  # its work has finished meanwhile
             if self.bar is None:
                 from rich.console import Console
                 from rich.progress import (
@@ -802,7 +841,8 @@ class TerminalProgress:
                 measured = ((BarColumn(), TextColumn("{task.percentage:>3.0f} %"))
                             if total is not None else (TimeElapsedColumn(),))
                 self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                                    *measured, console=Console(stderr=True), transient=True)
+                                    *measured, console=Console(stderr=True), transient=True,
+                                    redirect_stdout=False, redirect_stderr=False)
                 self.bar.start()
             if what not in self.tasks:
                 words = PROGRESS_WORDS.get(what, (what, what))
@@ -811,6 +851,9 @@ class TerminalProgress:
             self.bar.update(self.tasks[what], completed=done, total=total)
 
     def _stop(self) -> None:
+        """The work has finished (the lock held): no bar, no pending spinner."""
+        self.generation += 1
+        self.first_seen.clear()
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
@@ -893,15 +936,16 @@ class KiemtraGroup(BilingualGroup):
 @option("--actor", envvar="KIEMTRA_ACTOR", default=None, metavar="ID",
         help="Who is acting (team member id, secretariat id or unit code). "
              "Default: the OS user.",
-        help_vi="Người thực hiện (mã thành viên Tổ, mã thư ký hoặc mã đơn vị). Mặc định: "
-                "tên người dùng của máy.")
+        help_vi="Người thực hiện (mã thành viên Tổ, mã cơ quan thường trực hoặc mã đơn vị). "
+                "Mặc định: tên người dùng của máy.")
 @option("--json", "json_", is_flag=True, help="Machine-readable JSON on stdout.",
-        help_vi="Kết quả dạng JSON (cho máy đọc) trên đầu ra chuẩn.")
+        help_vi="In kết quả dạng JSON (cho phần mềm khác đọc).")
 @option("--lang", envvar="KIEMTRA_LANG", type=click.Choice(["vi", "en"]), default="vi",
         show_default=True, help="Language of labels and messages.",
         help_vi="Ngôn ngữ của nhãn và thông báo (vi: tiếng Việt, en: tiếng Anh).")
-@click.version_option(package_name="kiemtra", cls=KiemtraOption,
-                      help="Show the version and exit.", help_vi="Hiện số phiên bản rồi thoát.")
+@option("--version", is_flag=True, expose_value=False, is_eager=True,
+        callback=lambda ctx, _, given: show_version(ctx) if given else None,
+        help="Show the version and exit.", help_vi="Hiện số phiên bản rồi thoát.")
 @click.pass_context
 def cli(ctx: click.Context, db: str, actor: str | None, json_: bool, lang: str) -> None:
     """kiemtra — administrative-reform self-inspection of a commune.
@@ -917,6 +961,14 @@ def cli(ctx: click.Context, db: str, actor: str | None, json_: bool, lang: str) 
     given = ctx.get_parameter_source("db") is not click.core.ParameterSource.DEFAULT
     ctx.obj = Settings(db=db, actor=actor or getpass.getuser(), json=json_, lang=lang,
                        db_given=given)
+
+
+def show_version(ctx: click.Context) -> None:
+    from importlib.metadata import version
+
+    number = version("kiemtra")
+    click.echo(f"kiemtra, phiên bản {number}" if _vi(ctx) else f"kiemtra, version {number}")
+    ctx.exit()
 
 
 # --- usage errors in the reader's language -----------------------------------------------
@@ -1684,7 +1736,8 @@ def warn_estimated(rows: list[Row]) -> None:
 @as_of_option
 @option("--within", type=click.IntRange(min=0), default=14, show_default=True,
         help="Deadlines up to this many days ahead (overdue ones always show).",
-        help_vi="Các hạn trong chừng này ngày tới (hạn đã quá luôn được liệt kê).")
+        help_vi="Các thời hạn đến trong số ngày này, kể từ hôm nay (hạn đã quá luôn được "
+                "liệt kê).")
 @option("--all", "show_all", is_flag=True, help="Every open deadline, however far.",
         help_vi="Mọi thời hạn chưa thực hiện, dù xa đến đâu.")
 @output_options("table", "json", "xlsx")
@@ -2002,7 +2055,7 @@ def print_undelivered(rows: list[Row]) -> None:
         help_vi="Giờ gửi thư nhắc hằng ngày, vào ngày làm việc (giờ Việt Nam).")
 @option("--retry-every", type=click.IntRange(min=5), default=60, show_default=True,
         metavar="MINUTES", help="How often temporary failures are retried.",
-        help_vi="Bao lâu thì gửi lại các thư lỗi tạm thời (phút).")
+        help_vi="Số phút giữa hai lần gửi lại thư bị lỗi tạm thời.")
 @option("--run-now", is_flag=True, help="Also run one tick right away.",
         help_vi="Chạy ngay một lượt gửi khi khởi động.")
 def scheduler(at: str, retry_every: int, run_now: bool) -> None:
@@ -2099,7 +2152,8 @@ class AuditGroup(BilingualGroup):
 
            \b
            kiemtra audit [MÃ_KẾ_HOẠCH] [--unit ĐV] [--actor MÃ] [--since NGÀY]
-                         [--until NGÀY] [--event SỰ_KIỆN] [--format table|csv|json]
+                         [--until NGÀY] [--event SỰ_KIỆN]
+                         [--format table|csv|json|xlsx [-o TỆP.xlsx]]
            kiemtra audit verify [--checkpoint TỆP]... | --bundle TỆP.zip
            kiemtra audit checkpoint [-o TỆP]
            kiemtra audit export MÃ_KẾ_HOẠCH -o TỆP.zip
@@ -2109,7 +2163,7 @@ def audit() -> None:
 
     \b
     kiemtra audit [CAMPAIGN] [--unit U] [--actor ID] [--since D] [--until D]
-                  [--event E] [--format table|csv|json]
+                  [--event E] [--format table|csv|json|xlsx [-o FILE.xlsx]]
     kiemtra audit verify [--checkpoint FILE]... | --bundle FILE.zip
     kiemtra audit checkpoint [-o FILE]
     kiemtra audit export CAMPAIGN -o FILE.zip
@@ -2121,14 +2175,15 @@ def audit() -> None:
                example="kiemtra audit KTD-TKT-2026 --unit hcc --format csv > nhat-ky.csv\n"
                        "kiemtra audit KTD-TKT-2026 --format xlsx -o nhat-ky.xlsx")
 @argument("campaign", required=False)
-@option("--unit", help="Only this unit's steps.", help_vi="Chỉ các bước của đơn vị này.")
-@option("--actor", "who", help="Only the steps this actor took.",
+@option("--unit", metavar="UNIT", help="Only this unit's steps.",
+        help_vi="Chỉ các bước của đơn vị này.")
+@option("--actor", "who", metavar="ID", help="Only the steps this actor took.",
         help_vi="Chỉ các bước do người này thực hiện.")
 @option("--since", type=DATE, help="Recorded on or after this date (Vietnam time).",
         help_vi="Ghi từ ngày này trở đi (giờ Việt Nam).")
 @option("--until", type=DATE, help="Recorded on or before this date (Vietnam time).",
         help_vi="Ghi đến hết ngày này (giờ Việt Nam).")
-@option("--event", help="An event (NoticeIssued) or a step (notify).",
+@option("--event", metavar="EVENT", help="An event (NoticeIssued) or a step (notify).",
         help_vi="Một loại sự kiện (NoticeIssued) hoặc một bước (notify).")
 @output_options("table", "csv", "json", "xlsx")
 @json_option

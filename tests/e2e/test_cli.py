@@ -230,3 +230,7 @@ def test_the_shell_completes_commands_and_codes_from_the_database(
     assert complete(f"kiemtra notify {CODE} v") == ["vp", "vhxh"]
     assert complete("kiemtra status K", db="khong-co.db") == []
     assert not (tmp_path / "khong-co.db").exists()
+    ok(imported("notify", CODE, "vp", "--on-site", "10/08/2026", "--date", "27/07/2026"))
+    before = (tmp_path / "kiemtra.db").read_bytes()
+    assert complete("kiemtra status K") == [CODE]  # the views as they stand: no write
+    assert (tmp_path / "kiemtra.db").read_bytes() == before

@@ -126,3 +126,6 @@ def test_every_help_speaks_the_readers_language(run: Run) -> None:
                                          "attachment"):
                 assert ("Ví dụ: kiemtra" if lang == "vi" else "Example: kiemtra") in shown, path
             assert max(len(line) for line in shown.splitlines()) <= 80, path
+            assert "MÃ_MÃ" not in shown and "TỆP_TỆP" not in shown, path  # named once
+    assert ok(run("--version")).out.startswith("kiemtra, phiên bản ")
+    assert ok(run("--lang", "en", "--version")).out.startswith("kiemtra, version ")

@@ -211,3 +211,15 @@ def test_json_by_format_is_json_by_flag(walked: Run) -> None:
             == ok(walked("--json", "status", "--as-of", "25/08/2026")).json())
     assert isinstance(date.fromisoformat(ok(walked("due", "--format", "json", "--all")).json()[0]
                                          ["due"]), date)
+
+
+def test_json_is_one_switch_with_format(walked: Run, tmp_path: Path) -> None:
+    """--json is --format json: the two agree, and --json with csv or xlsx is refused."""
+    for form in ("xlsx", "csv"):
+        extra = ("-o", "x.xlsx") if form == "xlsx" else ()
+        said = walked("--json", "audit", CODE, "--format", form, *extra)
+        assert said.code == 2 and said.out == "", said.err
+        assert said.err.startswith(f"--json và --format {form} không dùng cùng nhau"), said.err
+    assert not (tmp_path / "x.xlsx").exists()
+    assert ok(walked("--json", "status", "--format", "table")).json() == \
+        ok(walked("status", "--format", "json")).json()
