@@ -613,10 +613,10 @@ def sheet_of(title: str, cols: Sequence[Col], rows: Sequence[Row]) -> Sheet:
 
 
 def sheet_cell(col: Col, row: Row) -> Any:
-    if col.value is not None:
-        return col.value(row)
-    text = "\n".join(_lines(col.cell(row)))
-    return None if text in BLANKS else text
+    """The cell of a file: the column's typed value, or its table text; a table's mark
+    for nothing (`BLANKS`) is an empty cell either way."""
+    value = col.value(row) if col.value is not None else "\n".join(_lines(col.cell(row)))
+    return None if isinstance(value, str) and value in BLANKS else value
 
 
 def day_value(key: str) -> Callable[[Row], date | None]:
@@ -1760,7 +1760,7 @@ def due_left(r: Row) -> str:
         return say(f"[bold red]quá {-left} ngày[/]", f"[bold red]{-left} days late[/]")
     if left == 0:
         return say("[yellow]hôm nay[/]", "[yellow]today[/]")
-    return say(f"{left} ngày", f"{left} days")
+    return say(f"{left} ngày", f"{left} day" if left == 1 else f"{left} days")
 
 
 def due_what(r: Row) -> str:

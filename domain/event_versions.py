@@ -10,6 +10,13 @@ Version history of the workflow events (campaign and inspection):
   2 — adds `actor_role`: the actor's role in the plan when they acted
       (leader, deputy, member, secretariat, unit). Version 1 events predate the
       role check; they read as `actor_role = None` ("not recorded").
+
+Fields added to single events without a new version, because an older event reads the
+same without them (the method's default applies, nothing to upcast):
+  NoticeIssued, Rescheduled, Inspected, Cancelled — `override` (0.2): the leader's
+      reason and the date rules set aside (`overrides.py`); absent or None: none.
+A kiemtra older than an event cannot read it (its method does not take the field): the
+log is read by the release that wrote it or a later one.
 """
 
 from __future__ import annotations

@@ -118,17 +118,17 @@ def validate_metrics(data: dict[str, Any], source: str = "metrics") -> dict[str,
             elif metric in PERCENT_METRICS:
                 if isinstance(value, bool) or not isinstance(value, int | float) \
                         or not 0 <= value <= 100:
-                    problems.append(_metric(where, metric,
-                                            f"phải là số từ 0 đến 100, không phải {value!r}",
-                                            f"must be a number from 0 to 100, not {value!r}"))
+                    problems.append(_metric(
+                        where, metric, f"phải là số từ 0 đến 100, không phải {_shown(value, 'vi')}",
+                        f"must be a number from 0 to 100, not {_shown(value, 'en')}"))
                 else:
                     figures.setdefault(section, {})[metric] = float(value)
             elif isinstance(value, bool) or not isinstance(value, int) \
                     or not 0 <= value <= MAX_FIGURE:
                 problems.append(_metric(
                     where, metric, f"phải là số nguyên từ 0 đến {format_count(MAX_FIGURE)}, "
-                    f"không phải {value!r}",
-                    f"must be a whole number from 0 to {MAX_FIGURE:,}, not {value!r}"))
+                    f"không phải {_shown(value, 'vi')}",
+                    f"must be a whole number from 0 to {MAX_FIGURE:,}, not {_shown(value, 'en')}"))
             else:
                 figures.setdefault(section, {})[metric] = value
     flat = flatten(figures)
@@ -144,11 +144,25 @@ def validate_metrics(data: dict[str, Any], source: str = "metrics") -> dict[str,
                     " + ".join(present),
                     f"{names['vi']} ({format_count(given)}) lớn hơn “{metric_label(total, 'vi')}” "
                     f"({format_count(flat[total])})",
-                    f"{names['en']} ({given}) exceeds '{metric_label(total, 'en')}' "
-                    f"({flat[total]})", place=("", "")))
+                    f"{names['en']} ({given}) {'exceed' if len(present) > 1 else 'exceeds'} "
+                    f"'{metric_label(total, 'en')}' ({flat[total]})", place=("", "")))
     if problems:
         raise InvalidMetrics(source, problems)
     return figures
+
+
+def _shown(value: Any, lang: str) -> str:
+    """A value as the file gave it, written for the reader: a number as numbers are
+    written in `lang`, a text in quotes, true/false as TOML writes them."""
+    from kiemtra.domain.formats import format_number
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return format_number(value, lang)
+    if isinstance(value, str):
+        return f"“{value}”" if lang == "vi" else f"'{value}'"
+    return "một bảng hoặc danh sách" if lang == "vi" else "a table or a list"
 
 
 def format_count(value: float) -> str:
