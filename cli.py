@@ -1945,8 +1945,8 @@ def calendar_command(year: int, campaign: str | None) -> None:
 
 SOURCES: dict[str, tuple[str, str]] = {
     "law": ("Bộ luật Lao động", "Labour Code"),
-    "announced": ("Thông báo của Chính phủ (có sẵn trong kiemtra)",
-                  "Government notice (shipped with kiemtra)"),
+    "announced": ("Thông báo nghỉ lễ, Tết (có sẵn trong kiemtra)",
+                  "Holiday notice (shipped with kiemtra)"),
     "estimate": ("Ước tính (chưa công bố)", "Estimate (not announced)"),
 }
 

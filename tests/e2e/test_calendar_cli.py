@@ -15,7 +15,7 @@ def test_calendar_2026_in_vietnamese_and_english(run: Run, tmp_path: Path) -> No
     for words in ("02/09/2026", "Quốc khánh (2/9)", "Tết Nguyên đán (mùng 1)",
                   "Nghỉ bù dịp Tết Dương lịch 2026 (làm bù thứ Bảy 10/01/2026)",
                   "Làm bù cho ngày nghỉ thứ Hai 31/08/2026", "Bộ luật Lao động",
-                  "Thông báo của Chính phủ (có sẵn trong kiemtra)", "Căn cứ",
+                  "Thông báo nghỉ lễ, Tết (có sẵn trong kiemtra)", "Căn cứ",
                   "Lịch nghỉ năm 2026 theo Thông báo của Bộ Nội vụ"):
         assert words in vi, words
     assert "Ước tính" not in vi and "⚠" not in vi
