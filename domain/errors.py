@@ -232,9 +232,16 @@ class NoReportTime(RuleViolation):
 class NotAWorkingDay(RuleViolation):
     rule = "on_site_working_day"
     vi = ("Ngày {day} không phải ngày làm việc: {reason} (quy tắc: kiểm tra vào ngày làm "
-          "việc). Ngày làm việc gần nhất sau đó là {next_working_day}.")
+          "việc). Ngày làm việc gần nhất {side_vi} là {next_working_day}.")
     en = ("{day} is not a working day: {reason_en} (rule: inspections on working days). "
-          "The next working day is {next_working_day}.")
+          "The {side_en} working day is {next_working_day}.")
+
+    def extra_values(self, lang: str, names: Mapping[str, str]) -> dict[str, str]:
+        """The nearest working day offered is the next one, or, at the end of the plan's
+        period, the one before."""
+        after = self.params["next_working_day"] > self.params["day"]
+        return {"side_vi": "sau đó" if after else "trước đó (trong thời gian kiểm tra)",
+                "side_en": "next" if after else "nearest earlier (within the period)"}
 
 
 class OnSiteDateMismatch(RuleViolation):

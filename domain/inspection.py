@@ -138,7 +138,8 @@ class Inspection(RecordAttributes, Aggregate):
                                           working_day_required=not allow_non_working_day),
             lambda: r.check_report_window(notice_date, on_site, rules, calendar)))
         if not allow_non_working_day:
-            r.check_working_day(on_site, calendar)
+            r.check_visit_day(notice_date, on_site, rules, calendar,
+                              None if override else dates)
         r.conclusion_due(on_site, rules, calendar)  # a visit whose steps fit the calendar
         self._notice_issued(
             state=to, **actor_fields(actor), effective_date=notice_date, on_site=on_site,
@@ -170,7 +171,7 @@ class Inspection(RecordAttributes, Aggregate):
                                           working_day_required=not allow_non_working_day),
             lambda: r.check_report_window(day, on_site, rules, calendar)))
         if not allow_non_working_day:
-            r.check_working_day(on_site, calendar)
+            r.check_visit_day(day, on_site, rules, calendar, None if override else dates)
         r.conclusion_due(on_site, rules, calendar)  # a visit whose steps fit the calendar
         self._rescheduled(
             state=to, **actor_fields(actor), effective_date=day, on_site=on_site,

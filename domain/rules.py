@@ -202,6 +202,36 @@ def remediation_due(conclusion_date: date, rules: Rules, calendar: WorkingCalend
                            "remediation_due", conclusion_date)
 
 
+def check_visit_day(notice_date: date, on_site: date, rules: Rules, calendar: WorkingCalendar,
+                    dates: PlanDates | None = None) -> None:
+    """A notified visit on a working day. The date a refusal offers is one `notify`
+    accepts: the next working day, or, when that is past the plan's period, the working
+    day before (if the notice still allows it); else no date in the period is left."""
+    try:
+        check_working_day(on_site, calendar)
+    except NotAWorkingDay as exc:
+        if dates is None or exc.params["next_working_day"] <= dates.end:
+            raise
+        before = calendar.previous_working_day(on_site)
+        if before >= dates.start and check_allows(notice_date, before, rules, calendar):
+            raise NotAWorkingDay(day=on_site, reason=exc.params["reason"],
+                                 reason_en=exc.params["reason_en"],
+                                 next_working_day=before) from None
+        raise NoDateLeftInPeriod(
+            notice_date=notice_date, on_site=on_site, days=rules.notice.days,
+            kind=str(rules.notice.kind), report_days=rules.report_lead.days,
+            report_kind=str(rules.report_lead.kind), report_due=report_due(on_site, rules,
+                                                                           calendar),
+            earliest=exc.params["next_working_day"], end=dates.end) from None
+
+
+def check_allows(notice_date: date, on_site: date, rules: Rules,
+                 calendar: WorkingCalendar) -> bool:
+    """Whether a notice of `notice_date` allows a visit on `on_site` by both rules."""
+    return on_site >= earliest_on_site(notice_date, rules, calendar) and \
+        leaves_report_time(notice_date, on_site, rules, calendar)
+
+
 def check_working_day(day: date, calendar: WorkingCalendar) -> None:
     """Refuse a day off, naming it (the holiday as officials write it, or the weekday) and
     the next working day (which must itself be within the calendar)."""

@@ -11,8 +11,15 @@ from hypothesis import strategies as st
 
 from kiemtra.domain import rules as r
 from kiemtra.domain.calendar import WorkingCalendar
-from kiemtra.domain.errors import NotAWorkingDay, NoticeTooLate, RemediationDeadlineTooEarly
-from kiemtra.domain.rules import DayKind, Period, Rules
+from kiemtra.domain.errors import (
+    NoDateLeftInPeriod,
+    NotAWorkingDay,
+    NoticeTooLate,
+    RemediationDeadlineTooEarly,
+    VisitOutsidePeriod,
+)
+from kiemtra.domain.overrides import Bounds
+from kiemtra.domain.rules import DayKind, Period, PlanDates, Rules
 
 CAL = WorkingCalendar()
 DEFAULT = Rules()
@@ -166,15 +173,16 @@ def test_latest_notice_always_satisfies_the_notice_period(
     r.check_notice_period(r.latest_notice(on_site, rules, CAL), on_site, rules, CAL)
 
 
-def _notify(notice: date, on_site: date, rules: Rules) -> None:
-    """What `Inspection.notify` checks, on a fresh inspection, in its order."""
+def _notify(notice: date, on_site: date, rules: Rules, bounds: Bounds | None = None) -> None:
+    """What `Inspection.notify` checks, on a fresh inspection, in its order (with the
+    plan's dates when `bounds` gives them)."""
     from kiemtra.domain.inspection import Inspection
     from kiemtra.domain.roles import Actor, ActorRole
 
     inspection = Inspection(campaign="K", unit="u", planned_on_site=None, notice_due=None,
                             actor="a", actor_role="leader", effective_date=date(2026, 1, 1))
     inspection.notify(notice_date=notice, on_site=on_site, rules=rules, calendar=CAL,
-                      actor=Actor("a", ActorRole.LEADER, "A"))
+                      actor=Actor("a", ActorRole.LEADER, "A"), bounds=bounds)
 
 
 def test_with_the_defaults_a_notice_five_days_ahead_leaves_no_time_for_the_report() -> None:
@@ -192,18 +200,26 @@ def test_with_the_defaults_a_notice_five_days_ahead_leaves_no_time_for_the_repor
        gap=st.integers(min_value=0, max_value=25),
        notice_days=st.integers(min_value=1, max_value=10),
        notice_kind=st.sampled_from(DayKind), report_days=st.integers(min_value=1, max_value=8),
-       report_kind=st.sampled_from(DayKind))
+       report_kind=st.sampled_from(DayKind),
+       period_left=st.one_of(st.none(), st.integers(min_value=0, max_value=40)))
 def test_every_earliest_date_a_refusal_offers_is_accepted(
         notice: date, gap: int, notice_days: int, notice_kind: DayKind, report_days: int,
-        report_kind: DayKind) -> None:
+        report_kind: DayKind, period_left: int | None) -> None:
+    """Whatever the rules and however near the plan's period ends (`period_left` days
+    after the notice), a date a refusal offers is one the same command accepts."""
     rules = Rules(notice=Period(notice_days, notice_kind),
                   report_lead=Period(report_days, report_kind))
+    bounds = None if period_left is None else Bounds(
+        PlanDates(notice - timedelta(days=20), notice - timedelta(days=10),
+                  notice + timedelta(days=period_left)), leader="a")
     try:
-        _notify(notice, notice + timedelta(days=gap), rules)
+        _notify(notice, notice + timedelta(days=gap), rules, bounds)
     except (NoticeTooLate, r.NoReportTime) as exc:
-        _notify(notice, exc.params["earliest"], rules)  # accepted as offered
+        _notify(notice, exc.params["earliest"], rules, bounds)  # accepted as offered
     except NotAWorkingDay as exc:
-        _notify(notice, exc.params["next_working_day"], rules)
+        _notify(notice, exc.params["next_working_day"], rules, bounds)
+    except (NoDateLeftInPeriod, VisitOutsidePeriod):
+        pass  # these offer no date: there is none within the period
 
 
 # --- the calendar ends on 31/12/2100 ------------------------------------------------------
