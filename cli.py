@@ -681,14 +681,30 @@ class Output:
                        f"Wrote {n} row{'' if n == 1 else 's'} to {self.path}."), err=True)
 
 
+def force_option(f: F) -> F:
+    return option("--force", is_flag=True, help="Replace a file already at the -o path.",
+                  help_vi="Ghi đè tệp đã có tại đường dẫn -o.")(f)
+
+
+def write_output(path: str, content: bytes, force: bool) -> None:
+    """A file the user asked for with -o: whole or not at all, an existing one kept unless
+    --force (`replace_file`); "-" is standard output."""
+    from kiemtra.workflow import replace_file
+
+    if path == "-":
+        sys.stdout.buffer.write(content)
+        sys.stdout.buffer.flush()
+    else:
+        replace_file(path, content, force=force)
+
+
 def output_options(*forms: str) -> Callable[[F], F]:
     """`--format`, `-o FILE` and `--force`: the command checks them with `Output.checked`."""
     csv = "csv" in forms
 
     def wrap(f: F) -> F:
         for add in (
-            option("--force", is_flag=True, help="Replace a file already at the -o path.",
-                   help_vi="Ghi đè tệp đã có tại đường dẫn -o."),
+            force_option,
             option("-o", "--output", type=click.Path(dir_okay=False),
                    help="The Excel file to write (with --format xlsx).",
                    help_vi="Tệp Excel sẽ ghi (dùng cùng --format xlsx)."),
@@ -1355,6 +1371,11 @@ def override_option(f: F) -> F:
                           "tra), với lý do này (lưu trong nhật ký).")(f)
 
 
+MAX_FINDINGS = 999
+"""No conclusion numbers its findings beyond this: a larger number is a typing slip (and
+every integer option has an upper bound, so none overflows)."""
+
+
 def day_off_option(f: F) -> F:
     return option("--allow-non-working-day", is_flag=True, help="Accept an on-site day off.",
                   help_vi="Chấp nhận ngày kiểm tra là ngày nghỉ.")(f)
@@ -1443,8 +1464,8 @@ def conclude(**options: Any) -> None:
 
 @step_command("remediate", "Ghi nhận báo cáo kết quả khắc phục cho từng tồn tại.",
               'kiemtra remediate KTD-TKT-2026 vp --finding 1 --finding 2 --note "Đã niêm yết"')
-@option("--finding", "findings", multiple=True, type=click.IntRange(min=1), required=True,
-        metavar="N", help="Number of a remediated finding (repeatable).",
+@option("--finding", "findings", multiple=True, type=click.IntRange(min=1, max=MAX_FINDINGS),
+        required=True, metavar="N", help="Number of a remediated finding (repeatable).",
         help_vi="Số thứ tự của tồn tại đã khắc phục (có thể lặp lại).")
 @option("--note", help="What was done.", help_vi="Nội dung đã khắc phục.")
 @option("--attach", multiple=True, type=click.Path(dir_okay=False),
@@ -1485,7 +1506,7 @@ def cancel(**options: Any) -> None:
         help_vi="Lý do sửa (lưu trong nhật ký).")
 @option("--date", "day", type=DATE, help="The step's correct effective date.",
         help_vi="Ngày thực hiện đúng của bước.")
-@option("--finding", type=click.IntRange(min=1), help="The finding to correct.",
+@option("--finding", type=click.IntRange(min=1, max=MAX_FINDINGS), help="The finding to correct.",
         help_vi="Số thứ tự tồn tại cần sửa.")
 @option("--text", help="The finding's correct text (with --finding).",
         help_vi="Nội dung đúng của tồn tại (dùng cùng --finding).")
@@ -1734,7 +1755,7 @@ def warn_estimated(rows: list[Row]) -> None:
 @cli.command(help_vi="Các thời hạn sắp đến và đã quá hạn, sắp theo ngày.",
              example="kiemtra due --within 7\nkiemtra due --all --format xlsx -o thoi-han.xlsx")
 @as_of_option
-@option("--within", type=click.IntRange(min=0), default=14, show_default=True,
+@option("--within", type=click.IntRange(min=0, max=36600), default=14, show_default=True,
         help="Deadlines up to this many days ahead (overdue ones always show).",
         help_vi="Các thời hạn đến trong số ngày này, kể từ hôm nay (hạn đã quá luôn được "
                 "liệt kê).")
@@ -2053,7 +2074,7 @@ def print_undelivered(rows: list[Row]) -> None:
 @option("--at", "at", default="07:30", show_default=True, metavar="HH:MM",
         help="Time of the daily reminder run, on working days (Vietnam time).",
         help_vi="Giờ gửi thư nhắc hằng ngày, vào ngày làm việc (giờ Việt Nam).")
-@option("--retry-every", type=click.IntRange(min=5), default=60, show_default=True,
+@option("--retry-every", type=click.IntRange(min=5, max=1440), default=60, show_default=True,
         metavar="MINUTES", help="How often temporary failures are retried.",
         help_vi="Số phút giữa hai lần gửi lại thư bị lỗi tạm thời.")
 @option("--run-now", is_flag=True, help="Also run one tick right away.",
@@ -2310,17 +2331,18 @@ def audit_verify(checkpoints: tuple[str, ...], bundle: str | None, no_signature:
 @option("-o", "--output", type=click.Path(dir_okay=False),
         help="Write the checkpoint to this file (default: standard output).",
         help_vi="Ghi điểm kiểm tra vào tệp này (mặc định: in ra màn hình).")
-def audit_checkpoint(output: str | None) -> None:
+@force_option
+def audit_checkpoint(output: str | None, force: bool) -> None:
     """Make a signed checkpoint (position, hash, time) to keep off this machine."""
     from kiemtra.projections.audit.checkpoint import checkpoint_text, kept_note
     from kiemtra.projections.audit.service import take_checkpoint
-    from kiemtra.workflow import now, write_file
+    from kiemtra.workflow import now
 
     checkpoint = take_checkpoint(settings().database, now())
     if output is None:
         click.echo(checkpoint_text(checkpoint), nl=False)
     else:
-        write_file(output, checkpoint_text(checkpoint))
+        write_output(output, checkpoint_text(checkpoint).encode("utf-8"), force)
     click.echo(kept_note(checkpoint, settings().lang), err=True)
 
 
@@ -2330,13 +2352,14 @@ def audit_checkpoint(output: str | None) -> None:
 @argument("campaign")
 @option("-o", "--output", required=True, type=click.Path(dir_okay=False),
         help="The zip file to write.", help_vi="Tệp zip cần ghi.")
+@force_option
 @json_option
-def audit_export(campaign: str, output: str) -> None:
+def audit_export(campaign: str, output: str, force: bool) -> None:
     """Export a campaign's record (events, attachments, hash chain, checkpoint) as a zip."""
     from kiemtra.projections.audit.service import export
     from kiemtra.workflow import now
 
-    done = export(settings().database, campaign, output, now())
+    done = export(settings().database, campaign, output, now(), force=force)
     emit(done.to_json(), lambda _: click.echo(done.text(settings().lang)))
 
 
@@ -2350,15 +2373,16 @@ def attachment() -> None:
                     example="kiemtra attachment get 3f5a9c2e -o bien-ban.pdf")
 @argument("sha256")
 @option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-        help="Where to write the file.", help_vi="Nơi ghi tệp.")
-def attachment_get(sha256: str, output: str) -> None:
+        help="Where to write the file ('-': standard output).",
+        help_vi="Nơi ghi tệp (“-”: in ra đầu ra).")
+@force_option
+def attachment_get(sha256: str, output: str, force: bool) -> None:
     """Get an attachment by its SHA-256 (or 8 or more of its first hex digits), as
     'kiemtra audit' or 'kiemtra history' show it."""
     from kiemtra.projections.audit.service import attachment as stored
-    from kiemtra.workflow import write_file
 
     content = stored(settings().database, sha256)
-    write_file(output, content)
+    write_output(output, content, force)
     click.echo(say(f"Đã ghi {len(content)} byte vào {output}; mã SHA-256 khớp.",
                    f"Wrote {len(content)} bytes to {output}; the SHA-256 matches."), err=True)
 

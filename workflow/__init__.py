@@ -39,7 +39,6 @@ if TYPE_CHECKING:
         read_attachments,
         read_text_file,
         replace_file,
-        write_file,
     )
     from kiemtra.workflow.receipts import receipt
     from kiemtra.workflow.services import (
@@ -63,7 +62,7 @@ _HOMES = {
     "metrics_text": "demo", "run_demo": "demo", "template_text": "demo",
     "ConcurrentChange": "errors", "InvalidSetting": "errors", "StorageUnavailable": "errors",
     "UnreadableFile": "errors", "UnwritableFile": "errors", "OutputExists": "errors",
-    "read_attachments": "files", "read_text_file": "files", "write_file": "files",
+    "read_attachments": "files", "read_text_file": "files",
     "replace_file": "files",
     "receipt": "receipts",
     "Workflow": "services", "amend_plan_file": "services", "existing_workflow": "services",
@@ -81,7 +80,7 @@ __all__ = [
     "read_attachment", "read_attachments", "read_text_file", "receipt", "replace_file",
     "run_demo",
     "template_text",
-    "today", "write_file",
+    "today",
 ]
 _ALIASES = {"draft_document": "draft", "issue_document": "issue"}  # name here → in its home
 assert set(__all__) == set(_HOMES)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import stat
 import tempfile
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,31 +54,76 @@ def _reason(exc: BaseException) -> object:
     return getattr(exc, "strerror", None) or exc
 
 
-def read_text_file(path: str | Path) -> str:
+MAX_TEXT_FILE = 1024 * 1024
+"""A plan or a report-figures file is a few kilobytes: one larger is not one of them."""
+MAX_ATTACHMENT_MB = 50
+"""The default limit of one attachment (KIEMTRA_MAX_ATTACHMENT_MB sets another)."""
+NAME_CHARACTERS = frozenset({"Cc", "Cf", "Zl", "Zp"})
+"""Unicode categories never accepted in an attachment's name: control characters, and
+the invisible formatting ones — bidirectional overrides (a name shown as "fdp.exe" that
+is "exe.pdf"), zero-width joiners."""
+
+
+def _regular(path: Path, limit: int, limit_words: tuple[str, str]) -> int:
+    """The size of `path`, a regular file within `limit` bytes; refused before it is
+    opened otherwise (opening a FIFO would wait for a writer forever, a device never
+    ends)."""
     try:
-        return Path(path).read_text("utf-8")
+        found = path.stat()
+    except OSError as exc:
+        raise UnreadableFile(path=str(path), reason=_reason(exc)) from None
+    if stat.S_ISDIR(found.st_mode):
+        raise UnreadableFile(path=str(path), reason=OS_REASONS[errno.EISDIR])
+    if not stat.S_ISREG(found.st_mode):
+        raise UnreadableFile(path=str(path), reason=(
+            "đây không phải một tệp thông thường (ống dẫn, thiết bị…)",
+            "it is not a regular file (a pipe, a device…)"))
+    if found.st_size > limit:
+        raise UnreadableFile(path=str(path), reason=limit_words)
+    return found.st_size
+
+
+def read_text_file(path: str | Path) -> str:
+    """A plan or figures file: a regular UTF-8 file of at most 1 MB (a byte-order mark, as
+    Windows' Notepad writes one, is accepted)."""
+    target = Path(path)
+    _regular(target, MAX_TEXT_FILE, ("tệp lớn hơn 1 MB, không phải tệp kế hoạch hay số liệu",
+                                     "it is larger than 1 MB: not a plan or figures file"))
+    try:
+        return target.read_text("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise UnreadableFile(path=str(path), reason=_reason(exc)) from None
 
 
+def attachment_limit() -> int:
+    """The largest attachment accepted, in bytes (KIEMTRA_MAX_ATTACHMENT_MB, default 50)."""
+    given = os.environ.get("KIEMTRA_MAX_ATTACHMENT_MB", "").strip()
+    megabytes = int(given) if given.isdigit() and 0 < int(given) <= 4096 else MAX_ATTACHMENT_MB
+    return megabytes * 1024 * 1024
+
+
 def read_attachments(paths: Sequence[str | Path]) -> list[AttachmentBlob]:
+    """Regular files within the size limit, whose names show what they are."""
     blobs = []
+    limit = attachment_limit()
     for path in paths:
+        target = Path(path)
+        bad = sorted({f"U+{ord(c):04X}" for c in target.name
+                      if unicodedata.category(c) in NAME_CHARACTERS})
+        if bad:
+            raise UnreadableFile(path=repr(str(path)), reason=(
+                f"tên tệp chứa ký tự ẩn hoặc ký tự điều khiển ({', '.join(bad)}); hãy đổi tên "
+                "tệp", f"its name holds invisible or control characters ({', '.join(bad)}); "
+                "rename the file"))
+        mb = limit // (1024 * 1024)
+        _regular(target, limit, (f"tệp lớn hơn {mb} MB (giới hạn KIEMTRA_MAX_ATTACHMENT_MB)",
+                                 f"it is larger than {mb} MB (the KIEMTRA_MAX_ATTACHMENT_MB "
+                                 "limit)"))
         try:
-            blobs.append(AttachmentBlob(name=Path(path).name, content=Path(path).read_bytes()))
+            blobs.append(AttachmentBlob(name=target.name, content=target.read_bytes()))
         except OSError as exc:
             raise UnreadableFile(path=str(path), reason=_reason(exc)) from None
     return blobs
-
-
-def write_file(path: str | Path, content: bytes | str) -> None:
-    """Write `content` to the file `path` names (a new file, or an existing one, a device
-    such as /dev/stdout included), with the user's umask."""
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    try:
-        Path(path).write_bytes(data)
-    except OSError as exc:
-        raise UnwritableFile(path=str(path), reason=_reason(exc)) from None
 
 
 def replace_file(path: str | Path, content: bytes, *, force: bool) -> Path:

@@ -92,9 +92,18 @@ def take_checkpoint(database: Database, now: datetime) -> Checkpoint:
     return make_checkpoint(audited_file(database), lambda: audit_key(create=True), now)
 
 
-def export(database: Database, code: str, out: str, now: datetime) -> Exported:
-    """`audit export`: the campaign's bundle, signed like a checkpoint, at `out`."""
-    done = export_bundle(audited_file(database), code, Path(out),
+def export(database: Database, code: str, out: str, now: datetime,
+           force: bool = False) -> Exported:
+    """`audit export`: the campaign's bundle, signed like a checkpoint, at `out` (a file
+    already there is kept unless `force`: the bundle is renamed into place when whole)."""
+    from kiemtra.workflow.errors import OutputExists, UnwritableFile
+
+    target = Path(out)
+    if target.is_dir():
+        raise UnwritableFile(path=out, reason=("đó là một thư mục", "it is a folder"))
+    if target.exists() and not force:
+        raise OutputExists(path=out)
+    done = export_bundle(audited_file(database), code, target,
                          lambda: audit_key(create=True), now)
     return replace(done, file=out)  # as the user named it
 

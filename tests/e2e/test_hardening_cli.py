@@ -1,0 +1,100 @@
+"""Bad files and bad numbers, through the installed script (issue 15, items 2 and 3): a
+pipe, a device, a huge or oddly named file is refused before it is opened, in a plain
+sentence of the reader's language, exit 2, nothing written; a file kiemtra writes never
+replaces one already there unless --force."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import CODE, Run, ok
+
+
+def events(tmp_path: Path) -> int:
+    with sqlite3.connect(tmp_path / "kiemtra.db") as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0])
+
+
+def refused(run: Run, tmp_path: Path, *args: str, said: tuple[str, str],
+            env: dict[str, str] | None = None) -> None:
+    """Refused with exit 2 in both languages, one plain line, nothing recorded."""
+    before = events(tmp_path)
+    for lang, words in zip(("vi", "en"), said, strict=True):
+        done = run("--lang", lang, *args, env=env)
+        assert done.code == 2 and done.out == "", done.err
+        assert words in done.err and done.err.count("\n") == 1, done.err
+        assert "Traceback" not in done.err and "unexpected" not in done.err
+    assert events(tmp_path) == before
+
+
+@pytest.fixture
+def notified(imported: Run) -> Run:
+    ok(imported("notify", CODE, "hcc", "--on-site", "17/08/2026", "--date", "05/08/2026"))
+    return imported
+
+
+def test_a_pipe_or_a_device_is_refused_before_it_is_opened(notified: Run,
+                                                          tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "ong-dan")  # opening it would wait for a writer forever
+    not_regular = ("không phải một tệp thông thường", "not a regular file")
+    refused(notified, tmp_path, "report", CODE, "hcc", "--date", "13/08/2026",
+            "--attach", "ong-dan", said=not_regular)
+    refused(notified, tmp_path, "report", CODE, "hcc", "--date", "13/08/2026",
+            "--metrics", "ong-dan", said=not_regular)
+    refused(notified, tmp_path, "report", CODE, "hcc", "--date", "13/08/2026",
+            "--attach", "/dev/zero", said=not_regular)
+    refused(notified, tmp_path, "plan", "amend", "ong-dan", "--reason", "x", said=not_regular)
+
+
+def test_sizes_are_bounded(notified: Run, tmp_path: Path) -> None:
+    with open(tmp_path / "lon.pdf", "wb") as sparse:  # 60 MB that take no disk
+        sparse.truncate(60 * 1024 * 1024)
+    refused(notified, tmp_path, "report", CODE, "hcc", "--date", "13/08/2026", "--attach",
+            "lon.pdf", said=("lớn hơn 50 MB", "larger than 50 MB"))
+    (tmp_path / "nho.pdf").write_bytes(b"%PDF" * 300_000)  # 1.2 MB
+    refused(notified, tmp_path, "report", CODE, "hcc", "--date", "13/08/2026", "--attach",
+            "nho.pdf", said=("lớn hơn 1 MB", "larger than 1 MB"),
+            env={"KIEMTRA_MAX_ATTACHMENT_MB": "1"})
+    (tmp_path / "ke-hoach-lon.toml").write_text("# " + "x" * 2_000_000 + "\n", "utf-8")
+    refused(notified, tmp_path, "plan", "amend", "ke-hoach-lon.toml", "--reason", "x",
+            said=("lớn hơn 1 MB", "larger than 1 MB"))
+    refused(notified, tmp_path, "due", "--within", "100000000000000000000",
+            said=("nằm ngoài khoảng cho phép", "outside the allowed range"))
+    refused(notified, tmp_path, "remediate", CODE, "hcc", "--finding", "10000",
+            said=("nằm ngoài khoảng cho phép", "outside the allowed range"))
+
+
+def test_a_name_that_hides_what_the_file_is_is_refused(notified: Run, tmp_path: Path) -> None:
+    (tmp_path / "bao-cao\u202efdp.exe").write_bytes(b"MZ")  # shown as "bao-caoexe.pdf"
+    refused(notified, tmp_path, "report", CODE, "hcc", "--date", "13/08/2026", "--attach",
+            "bao-cao\u202efdp.exe", said=("U+202E", "U+202E"))
+
+
+def test_a_plan_saved_with_a_byte_order_mark_reads(run: Run, tmp_path: Path) -> None:
+    template = ok(run("plan", "template")).out
+    (tmp_path / "ke-hoach.toml").write_bytes(b"\xef\xbb\xbf" + template.encode("utf-8"))
+    assert ok(run("plan", "import", "ke-hoach.toml")).out.strip() == CODE
+
+
+def test_outputs_never_replace_a_file_unless_forced(notified: Run, tmp_path: Path) -> None:
+    (tmp_path / "bao-cao.txt").write_text("Báo cáo của Trung tâm.\n", "utf-8")
+    ok(notified("report", CODE, "hcc", "--date", "13/08/2026", "--attach", "bao-cao.txt",
+                actor="hcc"))
+    trail = ok(notified("audit", CODE, "--unit", "hcc", "--format", "json")).json()
+    sha = trail[-1]["details"]["attachments"][0]["sha256"]
+    kept = "tệp của người dùng\n"
+    for args in (("attachment", "get", sha, "-o", "co-san.txt"),
+                 ("audit", "checkpoint", "-o", "co-san.txt"),
+                 ("audit", "export", CODE, "-o", "co-san.txt")):
+        (tmp_path / "co-san.txt").write_text(kept, "utf-8")
+        done = notified(*args)
+        assert done.code == 2 and "co-san.txt đã có; không ghi đè" in done.err, done.err
+        assert (tmp_path / "co-san.txt").read_text("utf-8") == kept
+        ok(notified(*args, "--force"))
+        assert (tmp_path / "co-san.txt").read_bytes() != kept.encode("utf-8")
+    assert ok(notified("attachment", "get", sha, "-o", "-")).out == "Báo cáo của Trung tâm.\n"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".kiemtra-")]
