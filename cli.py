@@ -461,6 +461,8 @@ class Col:
     """A table column: its heading (a key of `vocabulary.HEADINGS`) and its cell.
 
     `no_wrap`: a date, code or number, shown whole on one line or not at all;
+    `markup`: the cell is rich markup kiemtra wrote (colours); any other cell is shown
+    literally, so a finding with "[/]" in it is text, never markup;
     `min_width`: how wide a text column would like to be (a table leaves other columns
     out for it before narrowing it to its longest word); `drop`: 0
     for a column always shown, else its rank among those left out when the table would
@@ -477,6 +479,7 @@ class Col:
     no_wrap: bool = False
     justify: str = "left"
     drop: int = 0
+    markup: bool = False
     value: Callable[[Row], Any] | None = None
     number_format: tuple[str, str] | None = None
 
@@ -565,6 +568,18 @@ def _spread(cols: Sequence[Col], sizes: list[tuple[int, int]], widths: dict[int,
     return widths
 
 
+CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def literal(text: str) -> str:
+    """Stored text as a table shows it: never read as rich markup ("[/]" stays "[/]"), and
+    a control character (a tampered or very old record: kiemtra refuses them on input) as
+    its visible code, so it cannot move the cursor or colour the terminal."""
+    from rich.markup import escape
+
+    return escape(CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", text))
+
+
 def show_table(title: str, cols: Sequence[Col], rows: Iterable[Row],
                overflow: str = "fold") -> None:
     """The one way kiemtra draws a table: fitted to the terminal's width (`fit_columns`),
@@ -576,16 +591,17 @@ def show_table(title: str, cols: Sequence[Col], rows: Iterable[Row],
 
     out = console()
     headings = [settings().word(HEADINGS[col.heading]) for col in cols]
-    cells = [[col.cell(row) for col in cols] for row in rows]
+    cells = [[col.cell(row) if col.markup else literal(col.cell(row)) for col in cols]
+             for row in rows]
     widths = fit_columns(cols, headings, cells, out.width)
     if widths is None:
-        out.print(f"[italic]{title}[/]")
+        out.print(f"[italic]{literal(title)}[/]")
         for row in cells:
             out.print("")
             for head, cell in zip(headings, row, strict=True):
                 out.print(f"[bold]{head}:[/] {cell}", overflow="fold")
         return
-    table = Table(title=title, title_justify="left")
+    table = Table(title=literal(title), title_justify="left")
     for i, width in widths.items():
         col = cols[i]
         # a heading wraps at its spaces even over a column that never wraps
@@ -615,7 +631,10 @@ def sheet_of(title: str, cols: Sequence[Col], rows: Sequence[Row]) -> Sheet:
 def sheet_cell(col: Col, row: Row) -> Any:
     """The cell of a file: the column's typed value, or its table text; a table's mark
     for nothing (`BLANKS`) is an empty cell either way."""
-    value = col.value(row) if col.value is not None else "\n".join(_lines(col.cell(row)))
+    if col.value is not None:
+        value = col.value(row)
+    else:  # the table's text without its colours; a plain column's text as it is
+        value = "\n".join(_lines(col.cell(row))) if col.markup else col.cell(row)
     return None if isinstance(value, str) and value in BLANKS else value
 
 
@@ -1243,13 +1262,13 @@ def print_amendment(r: Row) -> None:
     out.print(say(f"Kế hoạch {r['campaign']}, sửa đổi lần {r['version'] - 1}:",
                   f"Plan {r['campaign']}, amendment {r['version'] - 1}:"), highlight=False)
     for change in r["changes"]:
-        out.print(f"  - {amendment_text(change, lang)}", highlight=False)
+        out.print(f"  - {amendment_text(change, lang)}", highlight=False, markup=False)
     if r["deadlines"]:
         out.print(say("Ngày và hạn thay đổi:", "Dates and deadlines that change:"),
                   highlight=False)
         for moved in r["deadlines"]:
             out.print(f"  - {moved['unit']} ({moved['unit_name']}): {change_text(moved, lang)}",
-                      highlight=False)
+                      highlight=False, markup=False)
     if not r["dry_run"]:
         out.print(say(f"Đã ghi nhận kế hoạch sửa đổi (phiên bản {r['version']}).",
                       f"Recorded the amended plan (version {r['version']})."), highlight=False)
@@ -1259,7 +1278,7 @@ def print_plan(p: Row) -> None:
 
     out = console()
     period = f"{fmt(p['period']['start'])} – {fmt(p['period']['end'])}"
-    out.print(f"[bold]{p['campaign']}[/] — {p['title']}", highlight=False)
+    out.print(f"{p['campaign']} — {p['title']}", style="bold", highlight=False, markup=False)
     for label, value in ((("Cơ quan ban hành", "Authority"), p["authority"]),
                          (("Thời gian kiểm tra", "Period"), period),
                          (("Số liệu từ ngày", "Figures from"), fmt(p["data_from"])),
@@ -1272,7 +1291,7 @@ def print_plan(p: Row) -> None:
                              f"{fmt(p['amended']['amended_on'])} "
                              f"({p['amended']['amended_by']}): {p['amended']['reason']}"))]
                            if p.get("amended") else [])):
-        out.print(f"{settings().word(label)}: {value}", highlight=False)
+        out.print(f"{settings().word(label)}: {value}", highlight=False, markup=False)
     from kiemtra.domain.vocabulary import period_words
 
     rules = {name: period_words(r["days"], r["kind"], settings().lang)
@@ -1712,7 +1731,7 @@ def status_columns() -> tuple[Col, ...]:
         Col("next_step", lambda r: step_label(r["next_step"], lang) if r["next_step"] else "-"),
         Col("due", lambda r: fmt(r["next_deadline"]), no_wrap=True,
             value=day_value("next_deadline")),
-        Col("note", status_notes, no_wrap=True),
+        Col("note", status_notes, no_wrap=True, markup=True),
     )
 
 
@@ -1803,12 +1822,12 @@ DUE_COLUMNS = (
     Col("due", lambda r: fmt(r["due"]), no_wrap=True, value=day_value("due")),
     Col("weekday", lambda r: r["weekday"] if settings().vi()
         else date.fromisoformat(r["due"]).strftime("%a"), no_wrap=True, drop=3),
-    Col("left", due_left, no_wrap=True, value=lambda r: r["days_left"],
+    Col("left", due_left, no_wrap=True, markup=True, value=lambda r: r["days_left"],
         number_format=DAYS_LEFT_FORMAT),
     Col("campaign", lambda r: r["campaign"], no_wrap=True, drop=2),
     Col("unit", lambda r: f"{r['unit']} — {r['unit_name']}",
         value=lambda r: f"{r['unit']} — {r['unit_name']}"),
-    Col("what", due_what),
+    Col("what", due_what, markup=True),
     Col("responsible", lambda r: r["responsible_name"], drop=1,
         value=lambda r: r["responsible_name"]),
 )
@@ -1911,7 +1930,8 @@ def print_summary(data: Row) -> None:
     from kiemtra.projections.views import totals_text
 
     out = console()
-    out.print(f"[bold]{data['title']}[/] ({data['campaign']}) — {data['authority']}")
+    out.print(f"{data['title']} ({data['campaign']}) — {data['authority']}", style="bold",
+              markup=False)
     show_table(say("Kết quả kiểm tra từng đơn vị", "Results per unit"), summary_columns(),
                data["units"])
     t = data["totals"]

@@ -98,3 +98,20 @@ def test_outputs_never_replace_a_file_unless_forced(notified: Run, tmp_path: Pat
         assert (tmp_path / "co-san.txt").read_bytes() != kept.encode("utf-8")
     assert ok(notified("attachment", "get", sha, "-o", "-")).out == "Báo cáo của Trung tâm.\n"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".kiemtra-")]
+
+
+def test_stored_text_is_shown_as_written_never_as_markup(imported: Run, tmp_path: Path) -> None:
+    """A finding that looks like rich's markup ("[/]" crashed `history` before) is shown
+    literally in every table and file; a control character stored by an old or altered
+    record is shown as its code, never sent to the terminal."""
+    ok(imported("inspect", CODE, "vp", "--surprise", "--date", "10/08/2026"))
+    ok(imported("minutes", CODE, "vp", "--date", "10/08/2026"))
+    ok(imported("conclude", CODE, "vp", "--date", "14/08/2026",
+                "--finding", "Thiếu [bold]hồ sơ[/] mục [1]", "--finding", "Đóng [/] thẻ"))
+    for args in (("history", CODE, "vp"), ("audit", CODE, "--unit", "vp")):
+        shown = ok(imported(*args)).out
+        assert "Đóng [/] thẻ" in shown and "Thiếu [bold]hồ sơ[/] mục [1]" in shown, shown
+    ok(imported("audit", CODE, "--format", "xlsx", "-o", "nhat-ky.xlsx"))
+    from kiemtra.cli import literal
+
+    assert literal("a\x1b[31mb") == "a\\x1b[31mb"  # the code shown, the terminal untouched
