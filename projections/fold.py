@@ -68,6 +68,11 @@ def finished(record: dict[str, Any]) -> bool:
 Route = Callable[[int, str, int, bytes], None]  # (position, stream, version, payload)
 
 
+UNREADABLE = (ValueError, KeyError, TypeError, AttributeError)
+"""What a stored event that no longer decodes raises when folded (orjson's error is a
+ValueError): a reader skips it and goes on; `audit verify` names its position."""
+
+
 class Fold:
     def __init__(self, sink: Sink, *, rows: dict[str, Row] | None = None,
                  deliveries: dict[str, Delivery] | None = None, evict: bool = False,
@@ -88,6 +93,7 @@ class Fold:
         self.plans = 0  # PlanImported events read
         self.campaign_rows: dict[str, dict[str, Any]] = {}  # by code_key: the latest plan's
         self.amended_rows: dict[str, dict[str, Any]] = {}  # amended, imported before
+        self.unreadable: list[int] = []  # positions of events that no longer decode
 
     def feed(self, events: Iterable[Event], hook: Hook | None = None) -> int:
         """Fold `events`; returns how many were read (other streams' events included).
@@ -98,7 +104,10 @@ class Fold:
             route = routes.get(topic)
             if route is None:
                 route = routes[topic] = self._route(topic)
-            route(position, oid, version, state)
+            try:
+                route(position, oid, version, state)
+            except UNREADABLE:  # an altered or damaged event: the views go on without it
+                self.unreadable.append(position)
             count += 1
             if hook is not None:
                 hook("event", count)

@@ -115,3 +115,20 @@ def test_stored_text_is_shown_as_written_never_as_markup(imported: Run, tmp_path
     from kiemtra.cli import literal
 
     assert literal("a\x1b[31mb") == "a\\x1b[31mb"  # the code shown, the terminal untouched
+
+
+def test_an_event_that_no_longer_decodes_never_stops_a_reader(imported: Run,
+                                                              tmp_path: Path) -> None:
+    """A damaged event (its JSON broken in the file): the views are rebuilt without it,
+    the trail shows it as unreadable and points to `audit verify`, which names it."""
+    ok(imported("notify", CODE, "kt", "--on-site", "12/08/2026", "--date", "03/08/2026"))
+    with sqlite3.connect(tmp_path / "kiemtra.db") as conn:
+        position = conn.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0]
+        conn.execute("UPDATE stored_events SET state = ? WHERE rowid = ?",
+                     (b"{not json", position))
+    assert ok(imported("projections", "rebuild")).out.startswith("Đã dựng lại")
+    assert ok(imported("status", CODE)).code == 0
+    trail = ok(imported("history", CODE, "kt")).out
+    assert "Không đọc được sự kiện" in trail and "kiemtra audit verify" in trail
+    verified = imported("audit", "verify")
+    assert verified.code == 1 and f"vị trí {position}" in verified.err
