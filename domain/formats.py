@@ -12,8 +12,8 @@ import re
 from datetime import date, datetime, time, tzinfo
 from typing import Any
 
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-VN_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+VN_DATE = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")  # ASCII digits only
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 """The days kiemtra accepts and computes on, everywhere: typed dates, a plan's dates, and
 every deadline the date rules derive (a later one is refused, `rules.within_calendar`)."""
@@ -60,8 +60,10 @@ def parse_year(text: str) -> int:
 def parse_moment(text: str, zone: tzinfo) -> datetime:
     """A moment typed as a date (its end) or 'DATE HH:MM[:SS]', in `zone`."""
     day_part, _, time_part = text.strip().replace("T", " ").partition(" ")
+    day = parse_date(day_part)  # a bad date: the same message as every date option's
     try:
-        day = parse_date(day_part)
+        if time_part and not re.fullmatch(r"[0-9]{2}:[0-9]{2}(:[0-9]{2})?", time_part):
+            raise ValueError(time_part)
         moment = (datetime.combine(day, time.fromisoformat(time_part)) if time_part
                   else datetime.combine(day, time.max))
     except ValueError:

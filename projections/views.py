@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,7 @@ from kiemtra.domain.metrics import derived_rates
 from kiemtra.domain.record import status_row
 from kiemtra.domain.vocabulary import WEEKDAYS_VI
 from kiemtra.projections.flat_json import deep_flat_decode, flat_decode
+from kiemtra.projections.fold import UNREADABLE
 from kiemtra.projections.reader import EngineReader, Reader, SqliteReader
 from kiemtra.projections.rows import Row, as_json
 from kiemtra.projections.schema import SCHEMA_VERSION
@@ -406,8 +407,12 @@ def _batches(read: Any) -> Iterable[list[Any]]:
 
 
 def _recorded_at(state: bytes) -> datetime:
-    """When an event was recorded, from its stored payload."""
-    return datetime.fromisoformat(flat_decode(state)["timestamp"])
+    """When an event was recorded, from its stored payload; an event that no longer
+    decodes counts as recorded at the very start (the fold then skips it)."""
+    try:
+        return datetime.fromisoformat(flat_decode(state)["timestamp"])
+    except UNREADABLE:
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def _report_status(row: dict[str, Any]) -> str:

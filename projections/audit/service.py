@@ -96,7 +96,7 @@ def export(database: Database, code: str, out: str, now: datetime,
            force: bool = False) -> Exported:
     """`audit export`: the campaign's bundle, signed like a checkpoint, at `out` (a file
     already there is kept unless `force`: the bundle is renamed into place when whole)."""
-    from kiemtra.workflow.errors import OutputExists, UnwritableFile
+    from kiemtra.workflow import OutputExists, UnwritableFile
 
     target = Path(out)
     if target.is_dir():

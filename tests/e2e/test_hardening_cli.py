@@ -128,7 +128,23 @@ def test_an_event_that_no_longer_decodes_never_stops_a_reader(imported: Run,
                      (b"{not json", position))
     assert ok(imported("projections", "rebuild")).out.startswith("Đã dựng lại")
     assert ok(imported("status", CODE)).code == 0
+    assert ok(imported("status", CODE, "--at", "31/12/2100")).code == 0  # folded from the log
     trail = ok(imported("history", CODE, "kt")).out
     assert "Không đọc được sự kiện" in trail and "kiemtra audit verify" in trail
     verified = imported("audit", "verify")
     assert verified.code == 1 and f"vị trí {position}" in verified.err
+
+
+def test_a_moment_is_refused_as_a_date_is(run: Run) -> None:
+    """--at refuses a bad date with the words of every date option; digits other than
+    ASCII are refused by every date format alike."""
+    for lang in ("vi", "en"):
+        at = run("--lang", lang, "status", "--at", "32/13/2026")
+        as_of = run("--lang", lang, "status", "--as-of", "32/13/2026")
+        assert at.code == as_of.code == 2
+        assert at.err.split(": ", 1)[1] == as_of.err.split(": ", 1)[1], (at.err, as_of.err)
+    for option in ("--at", "--as-of"):
+        said = run("status", option, "٢٠٢٦-٠٨-١٠")
+        assert said.code == 2 and "không phải ngày dạng YYYY-MM-DD hoặc DD/MM/YYYY" in said.err
+    bad_time = run("status", "--at", "10/08/2026 25:99")
+    assert bad_time.code == 2 and "không phải thời điểm dạng" in bad_time.err
