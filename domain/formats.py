@@ -60,15 +60,20 @@ def parse_year(text: str) -> int:
 def parse_moment(text: str, zone: tzinfo) -> datetime:
     """A moment typed as a date (its end) or 'DATE HH:MM[:SS]', in `zone`."""
     day_part, _, time_part = text.strip().replace("T", " ").partition(" ")
-    day = parse_date(day_part)  # a bad date: the same message as every date option's
+    msg = (f"“{text}” không phải thời điểm dạng NGÀY [GIỜ:PHÚT[:GIÂY]] "
+           f"('{text}' is not a moment as DATE [HH:MM[:SS]])")
+    try:
+        day = parse_date(day_part)
+    except ValueError:
+        if time_part:  # the whole of what was typed, named
+            raise ValueError(msg) from None
+        raise  # a date alone: the same words as every date option's
     try:
         if time_part and not re.fullmatch(r"[0-9]{2}:[0-9]{2}(:[0-9]{2})?", time_part):
             raise ValueError(time_part)
         moment = (datetime.combine(day, time.fromisoformat(time_part)) if time_part
                   else datetime.combine(day, time.max))
     except ValueError:
-        msg = (f"“{text}” không phải thời điểm dạng NGÀY [GIỜ:PHÚT[:GIÂY]] "
-               f"('{text}' is not a moment as DATE [HH:MM[:SS]])")
         raise ValueError(msg) from None
     return moment.replace(tzinfo=zone)
 
