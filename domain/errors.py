@@ -128,7 +128,17 @@ class NothingToRemediate(RuleViolation):
     en = "The conclusion has no open findings to remediate (rule: remediation of open findings)."
 
 
-class NoticeTooLate(RuleViolation):
+class NoticeRule(RuleViolation):
+    """A refusal that names the notice and report periods: their kinds in Vietnamese."""
+
+    def extra_values(self, lang: str, names: Mapping[str, str]) -> dict[str, str]:
+        def kind(key: str) -> str:
+            return "ngày làm việc" if self.params.get(key) == "working" else "ngày"
+
+        return {"kind_vi": kind("kind"), "report_kind_vi": kind("report_kind")}
+
+
+class NoticeTooLate(NoticeRule):
     rule = "notice_period"
     vi = (
         "Thông báo ngày {notice_date} quá muộn cho ngày kiểm tra {on_site} "
@@ -141,12 +151,8 @@ class NoticeTooLate(RuleViolation):
         "The earliest allowed on-site date is {earliest}."
     )
 
-    def extra_values(self, lang: str, names: Mapping[str, str]) -> dict[str, str]:
-        kind = self.params.get("kind")
-        return {"kind_vi": "ngày làm việc" if kind == "working" else "ngày"}
 
-
-class NoDateLeftInPeriod(RuleViolation):
+class NoDateLeftInPeriod(NoticeRule):
     rule = "notice_period"
     vi = ("Thông báo ngày {notice_date} không còn để được ngày kiểm tra nào trong thời gian "
           "kiểm tra của kế hoạch (đến {end}): theo quy tắc thông báo trước {days} {kind_vi} và "
@@ -155,11 +161,6 @@ class NoDateLeftInPeriod(RuleViolation):
     en = ("A notice on {notice_date} leaves no on-site date within the plan's period (until "
           "{end}): with a notice of {days} {kind} days and the report {report_days} "
           "{report_kind} days before, the earliest visit is {earliest}, after the period.")
-
-    def extra_values(self, lang: str, names: Mapping[str, str]) -> dict[str, str]:
-        return {"kind_vi": "ngày làm việc" if self.params.get("kind") == "working" else "ngày",
-                "report_kind_vi": "ngày làm việc" if self.params.get("report_kind") == "working"
-                else "ngày"}
 
 
 class StepBeforePlan(RuleViolation):
@@ -209,7 +210,7 @@ OVERRIDE_RULES_EN = {"notice_period": "notice period", "report_window": "time fo
 """The date rules the leader may set aside with a recorded reason, in words."""
 
 
-class NoReportTime(RuleViolation):
+class NoReportTime(NoticeRule):
     rule = "report_window"
     vi = (
         "Với ngày kiểm tra {on_site}, hạn nộp báo cáo ({report_days} {report_kind_vi} trước "
@@ -223,10 +224,6 @@ class NoReportTime(RuleViolation):
         "the notice of {notice_date} (rule: time for the report after the notice). The "
         "earliest allowed on-site date is {earliest}."
     )
-
-    def extra_values(self, lang: str, names: Mapping[str, str]) -> dict[str, str]:
-        kind = self.params.get("report_kind")
-        return {"report_kind_vi": "ngày làm việc" if kind == "working" else "ngày"}
 
 
 class NotAWorkingDay(RuleViolation):

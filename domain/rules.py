@@ -159,11 +159,17 @@ def check_notice_period(
     error: type[RuleViolation] = NoticeTooLate if not notice_ok else NoReportTime
     if dates is not None and earliest > dates.end:
         error = NoDateLeftInPeriod
-    raise error(notice_date=notice_date, on_site=on_site, days=rules.notice.days,
-                kind=str(rules.notice.kind), report_days=rules.report_lead.days,
-                report_kind=str(rules.report_lead.kind),
-                report_due=report_due(on_site, rules, calendar), earliest=earliest,
+    raise error(**_notice_facts(notice_date, on_site, rules, calendar), earliest=earliest,
                 **({"end": dates.end} if dates is not None else {}))
+
+
+def _notice_facts(notice_date: date, on_site: date, rules: Rules,
+                  calendar: WorkingCalendar) -> dict[str, object]:
+    """What a refusal of a notice names: the dates, both periods, the report's due date."""
+    return {"notice_date": notice_date, "on_site": on_site, "days": rules.notice.days,
+            "kind": str(rules.notice.kind), "report_days": rules.report_lead.days,
+            "report_kind": str(rules.report_lead.kind),
+            "report_due": report_due(on_site, rules, calendar)}
 
 
 def check_report_window(notice_date: date, on_site: date, rules: Rules,
@@ -171,10 +177,7 @@ def check_report_window(notice_date: date, on_site: date, rules: Rules,
     """The report's working day after the notice, on its own: so that an override of the
     notice period also records this rule when it too is set aside."""
     if not leaves_report_time(notice_date, on_site, rules, calendar):
-        raise NoReportTime(notice_date=notice_date, on_site=on_site, days=rules.notice.days,
-                           kind=str(rules.notice.kind), report_days=rules.report_lead.days,
-                           report_kind=str(rules.report_lead.kind),
-                           report_due=report_due(on_site, rules, calendar),
+        raise NoReportTime(**_notice_facts(notice_date, on_site, rules, calendar),
                            earliest=earliest_allowed_on_site(notice_date, rules, calendar))
 
 
@@ -217,12 +220,9 @@ def check_visit_day(notice_date: date, on_site: date, rules: Rules, calendar: Wo
             raise NotAWorkingDay(day=on_site, reason=exc.params["reason"],
                                  reason_en=exc.params["reason_en"],
                                  next_working_day=before) from None
-        raise NoDateLeftInPeriod(
-            notice_date=notice_date, on_site=on_site, days=rules.notice.days,
-            kind=str(rules.notice.kind), report_days=rules.report_lead.days,
-            report_kind=str(rules.report_lead.kind), report_due=report_due(on_site, rules,
-                                                                           calendar),
-            earliest=exc.params["next_working_day"], end=dates.end) from None
+        raise NoDateLeftInPeriod(**_notice_facts(notice_date, on_site, rules, calendar),
+                                 earliest=exc.params["next_working_day"],
+                                 end=dates.end) from None
 
 
 def check_allows(notice_date: date, on_site: date, rules: Rules,
