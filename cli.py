@@ -705,13 +705,14 @@ def force_option(f: F) -> F:
                   help_vi="Ghi đè tệp đã có tại đường dẫn -o.")(f)
 
 
-def write_output(path: str, content: bytes, force: bool) -> None:
+def write_output(path: str, content: bytes | Iterable[bytes], force: bool) -> None:
     """A file the user asked for with -o: whole or not at all, an existing one kept unless
-    --force (`replace_file`); "-" is standard output."""
+    --force (`replace_file`); "-" is standard output. `content` may come in pieces."""
     from kiemtra.workflow import replace_file
 
     if path == "-":
-        sys.stdout.buffer.write(content)
+        for piece in [content] if isinstance(content, bytes) else content:
+            sys.stdout.buffer.write(piece)
         sys.stdout.buffer.flush()
     else:
         replace_file(path, content, force=force)
@@ -2401,10 +2402,10 @@ def attachment_get(sha256: str, output: str, force: bool) -> None:
     'kiemtra audit' or 'kiemtra history' show it."""
     from kiemtra.projections.audit.service import attachment as stored
 
-    content = stored(settings().database, sha256)
-    write_output(output, content, force)
-    click.echo(say(f"Đã ghi {len(content)} byte vào {output}; mã SHA-256 khớp.",
-                   f"Wrote {len(content)} bytes to {output}; the SHA-256 matches."), err=True)
+    found = stored(settings().database, sha256)
+    write_output(output, found.pieces(), force)
+    click.echo(say(f"Đã ghi {found.size} byte vào {output}; mã SHA-256 khớp.",
+                   f"Wrote {found.size} bytes to {output}; the SHA-256 matches."), err=True)
 
 
 # --- official documents ------------------------------------------------------------------

@@ -101,8 +101,8 @@ FINDINGS = (
     "Chưa ban hành kế hoạch tuyên truyền cải cách hành chính",
     "Tỷ lệ hồ sơ trực tuyến toàn trình còn thấp",
 )
-REPORT = AttachmentBlob("bao-cao.pdf", b"%PDF-1.4 bao cao ket qua cai cach hanh chinh\n")
-MINUTES = AttachmentBlob("bien-ban.pdf", b"%PDF-1.4 bien ban kiem tra\n")
+REPORT = AttachmentBlob.of_bytes("bao-cao.pdf", b"%PDF-1.4 bao cao ket qua cai cach hanh chinh\n")
+MINUTES = AttachmentBlob.of_bytes("bien-ban.pdf", b"%PDF-1.4 bien ban kiem tra\n")
 Action = tuple[date, Step, dict[str, Any]]  # (effective date, step, arguments)
 
 

@@ -13,6 +13,8 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from kiemtra.workflow.attachments import pieces as attachment_pieces
+    from kiemtra.workflow.attachments import stored_codes, stored_digest
     from kiemtra.workflow.clock import VIETNAM, now, today
     from kiemtra.workflow.database import Database
     from kiemtra.workflow.demo import (
@@ -35,10 +37,12 @@ if TYPE_CHECKING:
         UnwritableFile,
     )
     from kiemtra.workflow.files import (
+        CHUNK,
         AttachmentBlob,
         read_attachments,
         read_text_file,
         replace_file,
+        replacing,
     )
     from kiemtra.workflow.receipts import receipt
     from kiemtra.workflow.services import (
@@ -55,6 +59,8 @@ if TYPE_CHECKING:
     )
 
 _HOMES = {
+    "attachment_pieces": "attachments", "stored_codes": "attachments",
+    "stored_digest": "attachments", "CHUNK": "files",
     "VIETNAM": "clock", "now": "clock", "today": "clock",
     "Database": "database",
     "Paper": "documents", "draft_document": "documents", "issue_document": "documents",
@@ -63,7 +69,7 @@ _HOMES = {
     "ConcurrentChange": "errors", "InvalidSetting": "errors", "StorageUnavailable": "errors",
     "UnreadableFile": "errors", "UnwritableFile": "errors", "OutputExists": "errors",
     "read_attachments": "files", "read_text_file": "files",
-    "replace_file": "files",
+    "replace_file": "files", "replacing": "files",
     "receipt": "receipts",
     "Workflow": "services", "amend_plan_file": "services", "existing_workflow": "services",
     "import_plan_file": "services",
@@ -71,6 +77,7 @@ _HOMES = {
     "read_attachment": "store", "attachment_codes": "store",
 }
 __all__ = [
+    "CHUNK", "attachment_pieces", "stored_codes", "stored_digest",
     "DEMO_DOCUMENTS", "VIETNAM", "AttachmentBlob", "attachment_codes", "ConcurrentChange",
     "Database", "DemoStep",
     "EventStore", "InvalidSetting", "OutputExists", "Paper", "StorageUnavailable",
@@ -78,11 +85,13 @@ __all__ = [
     "draft_document", "existing_workflow",
     "import_plan_file", "issue_document", "metrics_text", "now", "open_store",
     "read_attachment", "read_attachments", "read_text_file", "receipt", "replace_file",
+    "replacing",
     "run_demo",
     "template_text",
     "today",
 ]
-_ALIASES = {"draft_document": "draft", "issue_document": "issue"}  # name here → in its home
+_ALIASES = {"draft_document": "draft", "issue_document": "issue",
+            "attachment_pieces": "pieces"}  # name here → in its home
 assert set(__all__) == set(_HOMES)
 
 

@@ -52,7 +52,7 @@ class Paper:
 
     @property
     def sha256(self) -> str:
-        return AttachmentBlob(self.name, self.content).sha256
+        return AttachmentBlob.of_bytes(self.name, self.content).sha256
 
 
 def issuer(plan: Plan, kind: Kind) -> tuple[str, str]:
@@ -96,7 +96,7 @@ def issue(store: EventStore, actor_id: str, code: str, kind: Kind, unit: str | N
                       unit=unit)
         printed = document_symbol(number, series, tail)
         name, content = render(number, printed)
-        blob = AttachmentBlob(name, content)
+        blob = AttachmentBlob.of_bytes(name, content)
         campaign.issue_document(kind=kind.value, unit=unit, number=number, symbol=printed,
                                 series=series, issued_on=issued_on, name=name,
                                 sha256=blob.sha256, size=len(content),

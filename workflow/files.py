@@ -8,27 +8,72 @@ import os
 import stat
 import tempfile
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from kiemtra.workflow.errors import OutputExists, UnreadableFile, UnwritableFile
+
+CHUNK = 1024 * 1024
+"""Attachments are read, hashed, stored and written back this many bytes at a time, so
+a 200 MB file costs a megabyte of memory, not several copies of itself."""
 
 
 @dataclass(frozen=True)
 class AttachmentBlob:
-    """A file to store beside the events: its name travels in the event, its bytes here."""
+    """A file to store beside the events: its name travels in the event, its bytes here.
+
+    The bytes are not held: `chunks()` reads them again from where they are (a file the
+    user named, or a document made in memory), and a file that no longer hashes to what
+    was recorded in the event is refused before the transaction commits."""
 
     name: str
-    content: bytes
+    sha256: str
+    size: int
+    path: Path | None = None
+    content: bytes | None = None
 
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.content).hexdigest()
+    @classmethod
+    def of_bytes(cls, name: str, content: bytes) -> AttachmentBlob:
+        return cls(name, hashlib.sha256(content).hexdigest(), len(content), content=content)
+
+    @classmethod
+    def of_file(cls, path: Path, limit: int) -> AttachmentBlob | None:
+        """Hashed as it is read; None if it holds more than `limit` bytes (it grew after
+        its size was checked)."""
+        digest, size = hashlib.sha256(), 0
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(CHUNK), b""):
+                digest.update(chunk)
+                size += len(chunk)
+                if size > limit:
+                    return None
+        return cls(path.name, digest.hexdigest(), size, path=path)
+
+    def chunks(self) -> Iterator[bytes]:
+        """The bytes, CHUNK at a time; UnreadableFile if the file changed since it was
+        hashed (the event names the first hash: storing other bytes would break it)."""
+        if self.path is None:
+            content = self.content or b""
+            yield from (content[i:i + CHUNK] for i in range(0, len(content), CHUNK))
+            return
+        digest = hashlib.sha256()
+        try:
+            with self.path.open("rb") as handle:
+                for chunk in iter(lambda: handle.read(CHUNK), b""):
+                    digest.update(chunk)
+                    yield chunk
+        except OSError as exc:
+            raise UnreadableFile(path=str(self.path), reason=_reason(exc)) from None
+        if digest.hexdigest() != self.sha256:
+            raise UnreadableFile(path=str(self.path), reason=(
+                "tệp đã thay đổi trong khi đang được lưu; hãy chạy lại lệnh",
+                "the file changed while it was being stored; run the command again"))
 
     def reference(self) -> dict[str, Any]:
-        return {"name": self.name, "sha256": self.sha256, "size": len(self.content)}
+        return {"name": self.name, "sha256": self.sha256, "size": self.size}
 
 
 OS_REASONS = {
@@ -41,6 +86,9 @@ OS_REASONS = {
     errno.ENOSPC: ("ổ đĩa đã đầy", "the disk is full"),
     errno.EROFS: ("ổ đĩa chỉ cho đọc", "the disk is read-only"),
     errno.ENAMETOOLONG: ("tên tệp quá dài", "the file name is too long"),
+    errno.EFBIG: ("tệp vượt quá kích thước tối đa được phép ghi", "the file is larger than the "
+                  "system allows to be written"),
+    errno.EDQUOT: ("đã hết dung lượng được cấp trên ổ đĩa", "the disk quota is used up"),
 }
 
 
@@ -116,20 +164,35 @@ def read_attachments(paths: Sequence[str | Path]) -> list[AttachmentBlob]:
                 "tệp", f"its name holds invisible or control characters ({', '.join(bad)}); "
                 "rename the file"))
         mb = limit // (1024 * 1024)
-        _regular(target, limit, (f"tệp lớn hơn {mb} MB (giới hạn KIEMTRA_MAX_ATTACHMENT_MB)",
-                                 f"it is larger than {mb} MB (the KIEMTRA_MAX_ATTACHMENT_MB "
-                                 "limit)"))
+        too_large = (f"tệp lớn hơn {mb} MB (giới hạn KIEMTRA_MAX_ATTACHMENT_MB)",
+                     f"it is larger than {mb} MB (the KIEMTRA_MAX_ATTACHMENT_MB limit)")
+        _regular(target, limit, too_large)
         try:
-            blobs.append(AttachmentBlob(name=target.name, content=target.read_bytes()))
+            blob = AttachmentBlob.of_file(target, limit)
         except OSError as exc:
             raise UnreadableFile(path=str(path), reason=_reason(exc)) from None
+        if blob is None:
+            raise UnreadableFile(path=str(path), reason=too_large)
+        blobs.append(blob)
     return blobs
 
 
-def replace_file(path: str | Path, content: bytes, *, force: bool) -> Path:
-    """Write `content` as the file `path`, whole or not at all: through a temporary file in
-    the same folder, renamed into place, so a reader (or a failure half-way) never sees a
-    part of it. A file already there is refused unless `force`; a folder always is."""
+def replace_file(path: str | Path, content: bytes | Iterable[bytes], *, force: bool) -> Path:
+    """Write `content` (bytes, or pieces of them read one at a time) as the file `path`,
+    whole or not at all (`replacing`)."""
+    with replacing(path, force=force) as handle:
+        for piece in [content] if isinstance(content, bytes) else content:
+            handle.write(piece)
+    return Path(path)
+
+
+@contextmanager
+def replacing(path: str | Path, *, force: bool) -> Iterator[IO[bytes]]:
+    """A file to write that takes the name `path` only once it is whole: a temporary file
+    in the same folder, on disk, then renamed into place; so a reader (or a failure half
+    way, a full disk) never sees a part of it and a file already there stays as it was.
+    A file already there is refused unless `force`; a folder always is. A failure of the
+    operating system (a full disk, no permission) is UnwritableFile in plain words."""
     target = Path(path)
     if target.is_dir():
         raise UnwritableFile(path=str(target), reason=("đó là một thư mục", "it is a folder"))
@@ -143,14 +206,17 @@ def replace_file(path: str | Path, content: bytes, *, force: bool) -> Path:
         with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".kiemtra-",
                                          suffix=target.suffix, delete=False) as handle:
             temporary = Path(handle.name)
-            handle.write(content)
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())  # on disk before it takes the name: a crash keeps one
         os.chmod(temporary, 0o666 & ~_umask())  # as a plain open() would have made it
         os.replace(temporary, target)
-    except OSError as exc:
+    except BaseException as exc:  # a full disk, or the writer refused: no trace left
         if temporary is not None:
             temporary.unlink(missing_ok=True)
-        raise UnwritableFile(path=str(target), reason=_reason(exc)) from None
-    return target
+        if isinstance(exc, OSError):
+            raise UnwritableFile(path=str(target), reason=_reason(exc)) from None
+        raise
 
 
 def _umask() -> int:

@@ -14,9 +14,11 @@ it, so there is never an event without its link nor a link without its event.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -30,12 +32,17 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from kiemtra.domain import campaign, delivery, inspection  # noqa: F401  (their topics)
 from kiemtra.domain.chain import GENESIS, event_link
+from kiemtra.workflow.attachments import (
+    ATTACHMENTS_TABLE,
+    CHUNKS_TABLE,
+    has_table,
+    pieces,
+)
 from kiemtra.workflow.database import Database
 from kiemtra.workflow.errors import ConcurrentChange, StorageUnavailable
 from kiemtra.workflow.files import AttachmentBlob
 from kiemtra.workflow.transcoding import register_transcodings
 
-ATTACHMENTS_TABLE = "attachments"
 CHAIN_TABLE = "event_chain"
 CHAIN_ORIGIN_TABLE = "event_chain_origin"
 
@@ -49,6 +56,11 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             f"CREATE TABLE IF NOT EXISTS {ATTACHMENTS_TABLE} ("
             "sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, content BLOB NOT NULL) "
             "WITHOUT ROWID",
+            # since 0.2: the bytes in pieces of files.CHUNK, `content` left empty (a
+            # database of 0.1 keeps each file whole in `content`; both read alike)
+            f"CREATE TABLE IF NOT EXISTS {CHUNKS_TABLE} ("
+            "sha256 TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, "
+            "PRIMARY KEY (sha256, seq)) WITHOUT ROWID",
             f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} ("
             "position INTEGER PRIMARY KEY, hash BLOB NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {CHAIN_ORIGIN_TABLE} ("
@@ -81,13 +93,21 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
         assert ids is not None and len(ids) == len(stored_events)
         self._extend_chain(c, [(position, s.originator_id, s.originator_version, s.topic, s.state)
                                for position, s in zip(ids, stored_events, strict=True)])
-        blobs: Sequence[AttachmentBlob] = kwargs.get("attachments", ())
-        if blobs:
-            c.executemany(
-                f"INSERT OR IGNORE INTO {ATTACHMENTS_TABLE} VALUES (?, ?, ?)",
-                [(b.sha256, len(b.content), b.content) for b in blobs],
-            )
+        for blob in kwargs.get("attachments", ()):
+            self._store_attachment(c, blob)
         return ids
+
+    @staticmethod
+    def _store_attachment(c: SQLiteCursor, blob: AttachmentBlob) -> None:
+        """A file not stored yet, a piece at a time (its row first: the same file named
+        twice, or stored before, is stored once)."""
+        c.execute(f"SELECT 1 FROM {ATTACHMENTS_TABLE} WHERE sha256 = ?", (blob.sha256,))
+        if c.fetchone() is not None:
+            return
+        c.execute(f"INSERT INTO {ATTACHMENTS_TABLE} VALUES (?, ?, ?)",
+                  (blob.sha256, blob.size, b""))
+        for seq, piece in enumerate(blob.chunks()):
+            c.execute(f"INSERT INTO {CHUNKS_TABLE} VALUES (?, ?, ?)", (blob.sha256, seq, piece))
 
     def _extend_chain(self, c: SQLiteCursor, events: Sequence[tuple[Any, ...]]) -> None:
         """Link (position, stream, version, topic, payload) rows after the chain's head."""
@@ -152,13 +172,8 @@ class EventStore(Application[UUID]):
             raise
 
     def require_attachments(self) -> None:
-        """Attachments live in a table of kiemtra's SQLite recorder only, so far."""
         if not isinstance(self.recorder, SQLiteRecorder):
-            raise StorageUnavailable(
-                db="PostgreSQL",
-                reason="tệp đính kèm chưa được hỗ trợ trên PostgreSQL "
-                       "(attachments are not supported on PostgreSQL yet)",
-            )
+            raise _no_attachments()
 
     def event_count(self) -> int:
         return int(self.recorder.max_notification_id() or 0)
@@ -187,32 +202,50 @@ class EventStore(Application[UUID]):
         return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in rows]
 
 
-def read_attachment(database: Database, sha256: str) -> bytes | None:
-    """The stored bytes of an attachment, as stored (SQLite store)."""
-    store = open_store(database)
-    try:
-        store.require_attachments()
-        datastore = store.recorder.datastore  # type: ignore[attr-defined]
-        with datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT content FROM {ATTACHMENTS_TABLE} WHERE sha256 = ?", (sha256,))
-            row = c.fetchone()
-    finally:
-        store.close()
-    return bytes(row[0]) if row else None
+def _no_attachments() -> StorageUnavailable:
+    """Attachments live in a table of kiemtra's SQLite recorder only, so far."""
+    return StorageUnavailable(db="PostgreSQL",
+                              reason="tệp đính kèm chưa được hỗ trợ trên PostgreSQL "
+                                     "(attachments are not supported on PostgreSQL yet)")
+
+
+def read_attachment(database: Database, sha256: str) -> Iterator[bytes] | None:
+    """The stored bytes of an attachment, as stored, a piece at a time (None if no file
+    is stored under `sha256`). Read from the file as it is: nothing is created."""
+    if database.is_postgres:
+        raise _no_attachments()
+    with closing(_read_only(database)) as conn:
+        if (not has_table(conn, ATTACHMENTS_TABLE) or conn.execute(
+                f"SELECT 1 FROM {ATTACHMENTS_TABLE} WHERE sha256 = ?", (sha256,)
+        ).fetchone() is None):
+            return None
+
+    def read() -> Iterator[bytes]:
+        with closing(_read_only(database)) as conn:
+            yield from pieces(conn, sha256)
+
+    return read()
 
 
 def attachment_codes(database: Database, prefix: str) -> list[str]:
     """The SHA-256 codes of the stored attachments that begin with `prefix` (hex)."""
-    store = open_store(database)
+    if database.is_postgres:
+        raise _no_attachments()
+    with closing(_read_only(database)) as conn:
+        if not has_table(conn, ATTACHMENTS_TABLE):
+            return []
+        found = conn.execute(f"SELECT sha256 FROM {ATTACHMENTS_TABLE} WHERE "
+                             "substr(sha256, 1, ?) = ? ORDER BY sha256 LIMIT 10",
+                             (len(prefix), prefix))
+        return [str(row[0]) for row in found]
+
+
+def _read_only(database: Database) -> sqlite3.Connection:
     try:
-        store.require_attachments()
-        datastore = store.recorder.datastore  # type: ignore[attr-defined]
-        with datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT sha256 FROM {ATTACHMENTS_TABLE} WHERE substr(sha256, 1, ?) = ? "
-                      "ORDER BY sha256 LIMIT 10", (len(prefix), prefix))
-            return [str(row[0]) for row in c.fetchall()]
-    finally:
-        store.close()
+        return sqlite3.connect(f"file:{quote(str(database.sqlite_path))}?mode=ro", uri=True,
+                               timeout=10)
+    except sqlite3.Error as exc:
+        raise StorageUnavailable(db=database.label(), reason=str(exc)) from None
 
 
 def open_store(database: Database) -> EventStore:

@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -54,7 +52,7 @@ from kiemtra.projections.audit.verify import (
 )
 from kiemtra.projections.flat_json import flat_decode
 from kiemtra.projections.progress import EVERY, finished, report
-from kiemtra.workflow import UnwritableFile
+from kiemtra.workflow import CHUNK, attachment_pieces, replacing
 
 BUNDLE_FORMAT = "kiemtra-audit-bundle/1"
 
@@ -93,26 +91,18 @@ def export_bundle(db: Path, code: str, out: Path, key: bytes | Callable[[], byte
     try:
         plan, start, after, start_hash = _campaign_start(conn, code)
         checkpoint = sign_head(walked, key() if callable(key) else key, now)
-        try:
-            tmp = Path(tempfile.NamedTemporaryFile(dir=out.parent, prefix=".kiemtra-",
-                                                   suffix=".zip", delete=False).name)
-        except OSError as exc:
-            raise UnwritableFile(path=str(out), reason=exc.strerror or exc) from None
-        try:
-            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
-                events, links, files, documents = _write_log(
-                    z, conn, start, walked.head, campaign_streams(str(plan["code"]), plan))
-                z.writestr("manifest.json", json.dumps({
-                    "format": BUNDLE_FORMAT, "campaign": plan["code"],
-                    "exported_at": now.isoformat(timespec="seconds"),
-                    "start": {"after_position": after, "hash": start_hash.hex()},
-                    "events": events, "links": links, "attachments": files,
-                    "documents": documents,
-                    "checkpoint": checkpoint.to_json(),
-                }, ensure_ascii=False, indent=2))
-            os.replace(tmp, out)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with replacing(out, force=True) as handle, zipfile.ZipFile(
+                handle, "w", compression=zipfile.ZIP_DEFLATED) as z:  # checked by the caller
+            events, links, files, documents = _write_log(
+                z, conn, start, walked.head, campaign_streams(str(plan["code"]), plan))
+            z.writestr("manifest.json", json.dumps({
+                "format": BUNDLE_FORMAT, "campaign": plan["code"],
+                "exported_at": now.isoformat(timespec="seconds"),
+                "start": {"after_position": after, "hash": start_hash.hex()},
+                "events": events, "links": links, "attachments": files,
+                "documents": documents,
+                "checkpoint": checkpoint.to_json(),
+            }, ensure_ascii=False, indent=2))
     finally:
         conn.close()
     return Exported(str(plan["code"]), events, links, len(files), checkpoint, str(out))
@@ -161,9 +151,9 @@ def _write_log(z: zipfile.ZipFile, conn: sqlite3.Connection, start: int, head: i
     finished("export")
     z.writestr("events.jsonl", b"".join(event_lines))
     for sha in sorted(wanted):
-        found = conn.execute("SELECT content FROM attachments WHERE sha256 = ?",
-                             (sha,)).fetchone()
-        z.writestr(f"attachments/{sha}", bytes(found[0]))
+        with z.open(f"attachments/{sha}", "w", force_zip64=True) as entry:
+            for piece in attachment_pieces(conn, sha):
+                entry.write(piece)
     return len(event_lines), links, sorted(wanted), issued_documents(campaign_events)
 
 
@@ -250,7 +240,7 @@ def verify_bundle(path: Path, key: bytes | None,
             links = list(_jsonl(z.read("chain.jsonl")))
             for ln in links:
                 int(ln["position"])
-            files = {n.removeprefix("attachments/"): z.read(n) for n in z.namelist()
+            files = {n.removeprefix("attachments/"): _digest(z, n) for n in z.namelist()
                      if n.startswith("attachments/") and not n.endswith("/")}
     except (OSError, zipfile.BadZipFile, KeyError, ValueError, TypeError,
             AttributeError) as exc:
@@ -355,9 +345,19 @@ def _check_versions(events: dict[int, dict[str, Any]], streams: set[UUID]) -> No
             f"{len(missing)} stream(s) of the plan have no events"))
 
 
-def _check_files(events: dict[int, dict[str, Any]], files: dict[str, bytes]) -> None:
+def _digest(z: zipfile.ZipFile, name: str) -> str:
+    """The SHA-256 of one entry, read a piece at a time."""
+    digest = hashlib.sha256()
+    with z.open(name) as entry:
+        for piece in iter(lambda: entry.read(CHUNK), b""):
+            digest.update(piece)
+    return digest.hexdigest()
+
+
+def _check_files(events: dict[int, dict[str, Any]], files: dict[str, str]) -> None:
+    """`files`: each attachment's name in the bundle → the SHA-256 of its bytes."""
     for sha, content in files.items():
-        if hashlib.sha256(content).hexdigest() != sha:
+        if content != sha:
             position = min((p for p, e in events.items() if sha in e["state"]), default=0)
             raise LogAltered(position=position, kind="attachment", detail=sha)
     for position in sorted(events):

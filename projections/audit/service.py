@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -108,9 +108,19 @@ def export(database: Database, code: str, out: str, now: datetime,
     return replace(done, file=out)  # as the user named it
 
 
-def attachment(database: Database, sha256: str) -> bytes:
-    """A stored attachment's bytes, only if they still hash to the name they were stored
-    under (else the record was altered, and the first event naming it is reported)."""
+@dataclass(frozen=True)
+class StoredAttachment:
+    """An attachment whose stored bytes hash to its name; `pieces()` reads them again."""
+
+    sha256: str
+    size: int
+    pieces: Callable[[], Iterator[bytes]]
+
+
+def attachment(database: Database, sha256: str) -> StoredAttachment:
+    """A stored attachment, only if its bytes still hash to the name they were stored
+    under (else the record was altered, and the first event naming it is reported).
+    Read twice, a piece at a time: once to check, once to hand over."""
     wanted = sha256.strip().lower()
     if SHA256_PREFIX.match(wanted) and database.exists():  # a unique prefix will do
         found = attachment_codes(database, wanted)
@@ -122,7 +132,21 @@ def attachment(database: Database, sha256: str) -> bytes:
     content = read_attachment(database, wanted) if database.exists() else None
     if content is None:
         raise UnknownAttachment(sha256=wanted)
-    if hashlib.sha256(content).hexdigest() != wanted:
+    size = sum(len(piece) for piece in _checked(database, wanted, content))
+
+    def again() -> Iterator[bytes]:  # checked again as it is handed over
+        return _checked(database, wanted, read_attachment(database, wanted) or iter(()))
+
+    return StoredAttachment(wanted, size, again)
+
+
+def _checked(database: Database, wanted: str, content: Iterator[bytes]) -> Iterator[bytes]:
+    """The pieces, then LogAltered if together they do not hash to `wanted`."""
+    digest = hashlib.sha256()
+    for piece in content:
+        digest.update(piece)
+        yield piece
+    if digest.hexdigest() != wanted:
         conn = sqlite3.connect(f"file:{quote(str(database.sqlite_path))}?mode=ro", uri=True)
         try:
             position = conn.execute("SELECT MIN(rowid) FROM stored_events WHERE "
@@ -131,4 +155,3 @@ def attachment(database: Database, sha256: str) -> bytes:
         finally:
             conn.close()
         raise LogAltered(position=position, kind="attachment", detail=wanted)
-    return content

@@ -10,7 +10,6 @@ their SHA-256 names. Reads use the standard library's sqlite3 only.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -23,6 +22,7 @@ from kiemtra.domain.chain import GENESIS, canonical_bytes, link, payload_digest
 from kiemtra.projections.audit.checkpoint import Checkpoint, key_id
 from kiemtra.projections.audit.errors import KeyMismatch, LogAltered
 from kiemtra.projections.progress import EVERY, finished, report
+from kiemtra.workflow import stored_codes, stored_digest
 
 EVENTS = "stored_events"
 CHAIN = "event_chain"
@@ -219,8 +219,8 @@ def check_signature(label: tuple[str, str], checkpoint: Checkpoint, key: bytes) 
 def _check_attachments(conn: sqlite3.Connection) -> int:
     """Each stored file still hashes to its name, and each referenced file is stored."""
     stored = set()
-    for sha, content in conn.execute(f"SELECT sha256, content FROM {ATTACHMENTS}"):
-        if hashlib.sha256(bytes(content)).hexdigest() != sha:
+    for sha in stored_codes(conn):
+        if stored_digest(conn, sha) != sha:
             raise LogAltered(position=_first_reference(conn, sha), kind="attachment", detail=sha)
         stored.add(sha)
     for position, payload in conn.execute(

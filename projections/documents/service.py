@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kiemtra.domain.documents import KINDS, Kind
-from kiemtra.domain.errors import InvalidFile, Problem, UnknownCampaign
+from kiemtra.domain.errors import InvalidFile, InvalidInput, Problem, UnknownCampaign
 from kiemtra.domain.ids import campaign_id
 from kiemtra.domain.toml_file import load_toml
 from kiemtra.domain.topics import of_events
@@ -119,10 +119,29 @@ def make_document(database: Database, actor: str, kind: str, code: str, unit: st
                                    facts_through=facts.facts_through, render=render)
     finally:
         store.close()
-    path = target.write(paper.name, paper.content)
-    pdf_path = (target.write(str(path.with_suffix(".pdf").name), pdfs[paper.name],
-                             beside=path) if pdf else None)
+    try:
+        path = target.write(paper.name, paper.content)
+        pdf_path = (target.write(str(path.with_suffix(".pdf").name), pdfs[paper.name],
+                                 beside=path) if pdf else None)
+    except UnwritableFile as exc:
+        if paper.number is None:
+            raise
+        raise IssuedButNotWritten(symbol=paper.symbol, sha256=paper.sha256,
+                                  path=exc.params["path"], reason=exc.params["reason"]) from None
     return Made(paper, str(path), str(pdf_path) if pdf_path else None)
+
+
+class IssuedButNotWritten(InvalidInput):
+    """A numbered document is recorded with its original before its file is written; a
+    full disk then loses only the copy, and says where the original is."""
+
+    rule = "file"
+    vi = ("Văn bản số {symbol} đã được ban hành và bản gốc đã lưu trong cơ sở dữ liệu, nhưng "
+          "không ghi được tệp {path}: {reason}. Lấy lại bản gốc bằng "
+          "“kiemtra attachment get {sha256} -o TỆP”.")
+    en = ("Document {symbol} was issued and its original stored in the database, but the "
+          "file {path} could not be written: {reason}. Get the original with "
+          "'kiemtra attachment get {sha256} -o FILE'.")
 
 
 def _summary(database: Database) -> Callable[[str, date], dict[str, Any]]:

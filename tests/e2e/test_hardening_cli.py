@@ -5,8 +5,12 @@ replaces one already there unless --force."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -148,3 +152,173 @@ def test_a_moment_is_refused_as_a_date_is(run: Run) -> None:
         assert said.code == 2 and "không phải ngày dạng YYYY-MM-DD hoặc DD/MM/YYYY" in said.err
     bad_time = run("status", "--at", "10/08/2026 25:99")
     assert bad_time.code == 2 and "không phải thời điểm dạng" in bad_time.err
+
+
+MEASURED = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss // 1024)
+"""
+"""Runs a command and reports its exit code and largest resident memory (MB), as the
+operating system accounts it (wait4). From a small interpreter of its own: a process
+forked from pytest would count pytest's memory, held until the exec."""
+
+
+def peak(tmp_path: Path, *args: str, env: dict[str, str]) -> tuple[int, int]:
+    """(exit code, peak resident MB) of one run of the installed script."""
+    from tests.e2e.conftest import kiemtra_script
+
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("KIEMTRA_")}
+    environ.update({"KIEMTRA_ACTOR": "truong-to", **env})
+    done = subprocess.run([sys.executable, "-S", "-c", MEASURED, kiemtra_script(), *args],
+                          cwd=tmp_path, env=environ, capture_output=True, text=True,
+                          timeout=300, check=True)
+    code, megabytes = done.stdout.split()[-2:]
+    return int(code), int(megabytes)
+
+
+def test_a_large_attachment_never_has_to_fit_in_memory(notified: Run, tmp_path: Path) -> None:
+    """A 120 MB file is read, hashed, stored, checked, exported and handed back a piece at
+    a time: no command holds it whole (before, storing 200 MB peaked at 629 MB and each
+    read at 429 MB)."""
+    size = 120 * 1024 * 1024
+    with open(tmp_path / "ho-so-scan.pdf", "wb") as sparse:
+        sparse.write(b"%PDF-1.7\n")
+        sparse.seek(size - 6)
+        sparse.write(b"%%EOF\n")
+    with open(tmp_path / "ho-so-scan.pdf", "rb") as scan:
+        digest = hashlib.file_digest(scan, "sha256").hexdigest()
+    raised = {"KIEMTRA_MAX_ATTACHMENT_MB": "150"}
+    for args in (("report", CODE, "hcc", "--date", "13/08/2026", "--attach", "ho-so-scan.pdf"),
+                 ("attachment", "get", digest, "-o", "lay-lai.pdf"),
+                 ("audit", "verify"),
+                 ("audit", "export", CODE, "-o", "goi.zip"),
+                 ("audit", "verify", "--bundle", "goi.zip")):
+        code, megabytes = peak(tmp_path, *args, env=raised)
+        assert code == 0, args
+        assert megabytes < 100, (args, megabytes)  # the file is 120 MB
+    with open(tmp_path / "lay-lai.pdf", "rb") as back:
+        assert hashlib.file_digest(back, "sha256").hexdigest() == digest
+    with sqlite3.connect(tmp_path / "kiemtra.db") as conn:
+        whole, pieces, largest = conn.execute(
+            "SELECT length(a.content), COUNT(*), MAX(length(c.data)) FROM attachments a "
+            "JOIN attachment_chunks c ON c.sha256 = a.sha256 WHERE a.sha256 = ?",
+            (digest,)).fetchone()
+    assert (whole, pieces, largest) == (0, 120, 1024 * 1024)
+
+
+def test_an_altered_or_missing_piece_is_found(notified: Run, tmp_path: Path) -> None:
+    (tmp_path / "bao-cao.txt").write_bytes(b"Bao cao. " * 300_000)  # 2.7 MB: three pieces
+    ok(notified("report", CODE, "hcc", "--date", "13/08/2026", "--attach", "bao-cao.txt"))
+    digest = hashlib.sha256((tmp_path / "bao-cao.txt").read_bytes()).hexdigest()
+    ok(notified("audit", "verify"))
+    for change in ("UPDATE attachment_chunks SET data = zeroblob(10) WHERE seq = 1",
+                   "DELETE FROM attachment_chunks WHERE seq = 2"):
+        copy = tmp_path / "truoc.db"
+        copy.write_bytes((tmp_path / "kiemtra.db").read_bytes())
+        with sqlite3.connect(tmp_path / "kiemtra.db") as conn:
+            conn.execute(change)
+        for lang, words in (("vi", "không còn khớp mã SHA-256"), ("en", "no longer matches")):
+            verified = notified("--lang", lang, "audit", "verify")
+            assert verified.code == 1 and words in verified.err and digest in verified.err
+            got = notified("--lang", lang, "attachment", "get", digest, "-o", "lay-lai.txt")
+            assert got.code == 1 and words in got.err, got.err
+            assert not (tmp_path / "lay-lai.txt").exists()
+        (tmp_path / "kiemtra.db").write_bytes(copy.read_bytes())
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real filesystem of 4 MB (tmpfs), to be filled: needs root and mount(2), as
+    `.ci/run` has; elsewhere the test skips and the file-size limit test still runs."""
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    if os.geteuid() != 0 or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(usb)],
+            capture_output=True).returncode != 0:
+        pytest.skip("mounting a small filesystem needs root and mount(2)")
+    try:
+        yield usb
+    finally:
+        subprocess.run(["umount", "-l", str(usb)], check=False)
+
+
+def fill(folder: Path) -> None:
+    """Write until the filesystem says it is full."""
+    with open(folder / "day.bin", "wb") as filler:
+        try:
+            while True:
+                filler.write(b"\xff" * 65536)
+                filler.flush()
+        except OSError:
+            pass
+
+
+def test_a_full_disk_keeps_the_old_file_and_says_so(notified: Run, tmp_path: Path,
+                                                    small_disk: Path) -> None:
+    """Every output written to a full disk: exit 2 in plain words, the file already there
+    as it was, no temporary left. A numbered document is recorded with its original
+    before its copy is written: the message says how to get the original back."""
+    (tmp_path / "bao-cao.bin").write_bytes(os.urandom(2 * 1024 * 1024))
+    ok(notified("report", CODE, "hcc", "--date", "13/08/2026", "--attach", "bao-cao.bin"))
+    sha = hashlib.sha256((tmp_path / "bao-cao.bin").read_bytes()).hexdigest()
+    kept = {"goi.zip": b"ban cu cua goi", "bang.xlsx": b"ban cu cua bang",
+            "lay-lai.bin": b"ban cu"}
+    for name, content in kept.items():
+        (small_disk / name).write_bytes(content)
+    fill(small_disk)
+    usb = small_disk.name
+    for args in (("audit", "export", CODE, "-o", f"{usb}/goi.zip", "--force"),
+                 ("attachment", "get", sha, "-o", f"{usb}/lay-lai.bin", "--force"),
+                 ("status", "--format", "xlsx", "-o", f"{usb}/bang.xlsx", "--force"),
+                 ("audit", "checkpoint", "-o", f"{usb}/diem.json")):
+        for lang, words in (("vi", "ổ đĩa đã đầy"), ("en", "the disk is full")):
+            done = notified("--lang", lang, *args)
+            assert done.code == 2 and words in done.err, (args, done.err)
+            assert done.err.count("\n") == 1 and "unexpected" not in done.err, done.err
+    assert {p.name: p.read_bytes() for p in small_disk.iterdir()
+            if p.name != "day.bin"} == kept
+    before = events(tmp_path)
+    issued = notified("document", "schedule", CODE, "hcc", "-o", usb)
+    assert issued.code == 2 and "đã được ban hành" in issued.err, issued.err
+    assert "ổ đĩa đã đầy" in issued.err and "kiemtra attachment get" in issued.err
+    with sqlite3.connect(tmp_path / "kiemtra.db") as conn:
+        recorded = [t for (t,) in conn.execute(
+            "SELECT topic FROM stored_events WHERE rowid > ? ORDER BY rowid", (before,))]
+    assert recorded == ["kiemtra:DocumentSeries.Opened", "kiemtra:DocumentSeries.NumberTaken",
+                        "kiemtra:Campaign.DocumentIssued"]  # the number and the document
+    original = issued.err.split("attachment get ")[1].split()[0]
+    ok(notified("attachment", "get", original, "-o", "thong-bao.docx"))
+    assert (tmp_path / "thong-bao.docx").read_bytes()[:2] == b"PK"
+    ok(notified("audit", "verify"))
+
+
+LIMITED = """
+import os, resource, sys
+resource.setrlimit(resource.RLIMIT_FSIZE, (1024 * 1024, 1024 * 1024))
+os.execv(sys.argv[1], sys.argv[1:])
+"""
+"""Runs a command that may write no file beyond 1 MB (the shell's `ulimit -f`): the
+operating system refuses the write (EFBIG), as a disk with no room refuses it."""
+
+
+def test_a_write_the_system_refuses_keeps_the_old_file(notified: Run, tmp_path: Path) -> None:
+    from tests.e2e.conftest import kiemtra_script
+
+    (tmp_path / "bao-cao.bin").write_bytes(os.urandom(2 * 1024 * 1024))
+    ok(notified("report", CODE, "hcc", "--date", "13/08/2026", "--attach", "bao-cao.bin"))
+    sha = hashlib.sha256((tmp_path / "bao-cao.bin").read_bytes()).hexdigest()
+    (tmp_path / "lay-lai.bin").write_bytes(b"ban cu")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("KIEMTRA_")}
+    for lang, words in (("vi", "vượt quá kích thước tối đa"), ("en", "larger than the system")):
+        done = subprocess.run([sys.executable, "-S", "-c", LIMITED, kiemtra_script(), "--lang",
+                               lang, "attachment", "get", sha, "-o", "lay-lai.bin", "--force"],
+                              cwd=tmp_path, env=environ, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 2 and words in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
+    assert (tmp_path / "lay-lai.bin").read_bytes() == b"ban cu"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".kiemtra-")]

@@ -8,6 +8,7 @@ read command printed then. Each test works on a copy, through the installed scri
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -320,3 +321,36 @@ def test_a_plan_imported_by_0_1_0_issues_documents_with_the_defaults(tmp_path: P
                      for r in t.rows for c in r.cells for p in c.paragraphs)
     assert "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\n" in text and "……" in text  # signer's name blank
     assert kiemtra(where, "audit", "verify", "--checkpoint", "checkpoint.json").returncode == 0
+
+
+def test_files_stored_whole_by_0_1_0_read_beside_files_stored_in_pieces(
+        tmp_path: Path) -> None:
+    """0.1.0 kept each attachment whole in one row; since 0.2 new ones are kept in pieces.
+    Both are handed back byte for byte and checked by `audit verify`, and an old file
+    attached again is not stored a second time."""
+    where = copy_fixture(tmp_path)
+    with sqlite3.connect(where / DB) as conn:
+        old = {sha: bytes(content) for sha, content in
+               conn.execute("SELECT sha256, content FROM attachments")}
+    assert old and all(old.values())
+    (where / "bo-sung.txt").write_bytes("Hồ sơ bổ sung. ".encode() * 100_000)  # 1.7 MB
+    old_name, old_bytes = next(iter(old.items()))
+    (where / "lai.txt").write_bytes(old_bytes)
+    done = kiemtra(where, "remediate", "KTD-TKT-2026", "vhxh", "--finding", "2", "--date",
+                   "2026-10-20", "--attach", "bo-sung.txt", "--attach", "lai.txt",
+                   actor="thuong-truc")
+    assert done.returncode == 0, done.stderr
+    new = hashlib.sha256((where / "bo-sung.txt").read_bytes()).hexdigest()
+    for sha, content in [*old.items(), (new, (where / "bo-sung.txt").read_bytes())]:
+        got = kiemtra(where, "attachment", "get", sha, "-o", f"{sha[:8]}.bin")
+        assert got.returncode == 0, got.stderr
+        assert (where / f"{sha[:8]}.bin").read_bytes() == content
+    with sqlite3.connect(where / DB) as conn:
+        rows = dict(conn.execute("SELECT sha256, length(content) FROM attachments"))
+        pieces = conn.execute("SELECT COUNT(*) FROM attachment_chunks WHERE sha256 = ?",
+                              (new,)).fetchone()[0]
+    assert rows == {**{sha: len(c) for sha, c in old.items()}, new: 0} and pieces == 2
+    assert rows[old_name] == len(old_bytes)  # the old row is the old row
+    verified = kiemtra(where, "--json", "audit", "verify")
+    assert verified.returncode == 0, verified.stderr
+    assert json.loads(verified.stdout)["attachments"] == len(old) + 1

@@ -161,7 +161,37 @@ def test_attachments_and_metrics_are_stored(wf: Workflow, campaign: str, tmp_pat
     assert event["details"]["attachments"] == [{"name": "bao-cao.pdf", "sha256": sha, "size": 16}]
     assert event["details"]["metrics"] == {"procedures": {"records_received": 10,
                                                           "records_online": 4}}
-    assert read_attachment(database_of(wf.store), sha) == pdf.read_bytes()
+    assert b"".join(read_attachment(database_of(wf.store), sha) or []) == pdf.read_bytes()
+
+
+def test_a_file_changed_while_it_is_stored_is_refused_whole(
+        wf: Workflow, campaign: str, db_path: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The event names the file's hash as first read; the bytes are read again as they
+    are stored. Another program writing to the file in between (a scanner still saving
+    it) makes them differ: the step is refused and neither event nor piece is kept."""
+    from kiemtra.workflow import services
+
+    notified(wf)
+    scan = tmp_path / "bien-ban.pdf"
+    scan.write_bytes(b"%PDF-1.7 " * 400_000)  # 3.6 MB: four pieces, the change in the last
+    read = services.read_attachments
+
+    def read_then_changed(paths: Any) -> Any:
+        blobs = read(paths)
+        with scan.open("ab") as still_saving:
+            still_saving.write(b"%%EOF")
+        return blobs
+
+    monkeypatch.setattr(services, "read_attachments", read_then_changed)
+    before = [count_rows(db_path, t) for t in ("stored_events", "attachments",
+                                                "attachment_chunks")]
+    with pytest.raises(UnreadableFile) as refused:
+        wf.report(CODE, "kt", day=D(2026, 8, 10), attach=[str(scan)])
+    assert "thay đổi trong khi đang được lưu" in refused.value.message("vi")
+    assert "changed while it was being stored" in refused.value.message("en")
+    assert [count_rows(db_path, t) for t in ("stored_events", "attachments",
+                                             "attachment_chunks")] == before
 
 
 def test_history_records_actor_effective_date_and_recorded_time(
