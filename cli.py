@@ -1684,6 +1684,22 @@ def status(campaign: str | None, as_of: date | None, at: datetime | None, form: 
     else:
         rows = views.status(as_of or today(), campaign)
     out.emit(rows, print_status, status_sheets)
+    warn_unreadable(views.unreadable() if views is not None else [])
+
+
+def warn_unreadable(skipped: list[int]) -> None:
+    """One line on stderr, whatever the format, when the views were folded without some
+    stored event that no longer decodes (`skipped`: their positions): what is shown
+    leaves those steps out."""
+    if not skipped:
+        return
+    listed = ", ".join(str(p) for p in skipped[:5]) + (", …" if len(skipped) > 5 else "")
+    click.echo(say(
+        f"⚠ Đã bỏ qua {len(skipped)} sự kiện không đọc được (vị trí {listed}): dữ liệu đã "
+        "bị sửa hoặc hỏng. Chạy “kiemtra audit verify” để kiểm tra.",
+        f"⚠ Left out {len(skipped)} stored event{'s' if len(skipped) > 1 else ''} that can "
+        f"no longer be read (position {listed}): the data was altered or damaged. Run "
+        "'kiemtra audit verify'."), err=True)
 
 
 def report_cell(r: Row) -> str:
@@ -1793,6 +1809,7 @@ def due(as_of: date | None, within: int, show_all: bool, form: str, output: str 
         say("Thời hạn", "Deadlines") + (say(f" đến {fmt(rows[0]['as_of'])}",
                                             f" as of {fmt(rows[0]['as_of'])}") if rows else ""),
         DUE_COLUMNS, rows)])
+    warn_unreadable(views.unreadable() if views else [])
 
 
 def due_left(r: Row) -> str:
@@ -2120,9 +2137,11 @@ def projections_rebuild() -> None:
     """Drop and rebuild every view from the event log."""
     views = settings().views()
     applied = views.rebuild() if views else 0
-    emit({"events": applied}, lambda r: click.echo(say(
+    skipped = views.unreadable() if views else []
+    emit({"events": applied, "unreadable": skipped}, lambda r: click.echo(say(
         f"Đã dựng lại các bảng tổng hợp từ {r['events']} sự kiện.",
         f"Rebuilt the views from {r['events']} events.")))
+    warn_unreadable(skipped)
 
 
 # --- history and the audit trail ----------------------------------------------------------

@@ -200,6 +200,9 @@ class SqliteSink:
     def delivery(self, row: dict[str, Any]) -> None:
         self._add(schema.DELIVERIES.name, row)
 
+    def unreadable(self, row: dict[str, Any]) -> None:
+        self._add(schema.UNREADABLE.name, row)
+
     def _add(self, table: str, row: dict[str, Any]) -> None:
         pending = self.pending[table]
         pending.append(COLUMNS[table](row))
@@ -404,6 +407,7 @@ class EngineSink:
         self.campaigns: dict[str, dict[str, Any]] = {}
         self.deliveries: dict[str, dict[str, Any]] = {}
         self.written: set[str] = set()  # streams flushed by this (rebuilding) sink
+        self.skipped: list[dict[str, Any]] = []  # events that no longer decode
 
     def inspection(self, row: Row) -> None:
         self.inspections[row.originator_id] = (
@@ -439,6 +443,9 @@ class EngineSink:
     def delivery(self, row: dict[str, Any]) -> None:
         self.deliveries[row["originator_id"]] = _typed(schema.DELIVERIES, row)
 
+    def unreadable(self, row: dict[str, Any]) -> None:
+        self.skipped.append(row)
+
     def flush(self) -> None:
         from sqlalchemy import delete, insert
 
@@ -455,13 +462,15 @@ class EngineSink:
         rows = {tables.campaigns: list(self.campaigns.values()),
                 tables.inspections: [r for r, _ in self.inspections.values()],
                 tables.deadlines: [d for _, ds in self.inspections.values() for d in ds],
-                tables.deliveries: list(self.deliveries.values())}
+                tables.deliveries: list(self.deliveries.values()),
+                tables.unreadable: self.skipped}
         for table, values in rows.items():
             if values:
                 self.conn.execute(insert(table), values)
         if not self.replace:
             self.written |= streams
         self.inspections, self.campaigns, self.deliveries = {}, {}, {}
+        self.skipped = []
 
 
 def _typed(view: schema.View, row: dict[str, Any]) -> dict[str, Any]:

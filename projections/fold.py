@@ -24,7 +24,7 @@ import orjson
 
 from kiemtra.domain.ledger import FAILED, SENT, evolve_delivery, new_delivery
 from kiemtra.domain.record import evolver
-from kiemtra.domain.topics import CAMPAIGN, DELIVERY, INSPECTION, kind_of
+from kiemtra.domain.topics import CAMPAIGN, DELIVERY, INSPECTION, kind_of, of_events
 from kiemtra.projections.flat_json import flat_decode, flat_decoder
 from kiemtra.projections.rows import Row, campaign_row, delivery_to_row, orphan_row, plan_rows
 
@@ -43,6 +43,9 @@ class Sink(Protocol):
     def campaign(self, row: dict[str, Any]) -> None: ...
 
     def delivery(self, row: dict[str, Any]) -> None: ...
+
+    def unreadable(self, row: dict[str, Any]) -> None:
+        """An event skipped because it no longer decodes (position, stream, topic)."""
 
     def campaign_amended(self, row: dict[str, Any]) -> None:
         """The campaign's row (written before) takes `row`'s values but its position."""
@@ -67,6 +70,9 @@ def finished(record: dict[str, Any]) -> bool:
 
 Route = Callable[[int, str, int, bytes], None]  # (position, stream, version, payload)
 
+
+PLAN_TOPICS = of_events("PlanImported", "PlanAmended")
+"""The events every fold reads, whichever streams it owns (`parts.py`)."""
 
 UNREADABLE = (ValueError, KeyError, TypeError, AttributeError)
 """What a stored event that no longer decodes raises when folded (orjson's error is a
@@ -107,11 +113,19 @@ class Fold:
             try:
                 route(position, oid, version, state)
             except UNREADABLE:  # an altered or damaged event: the views go on without it
-                self.unreadable.append(position)
+                self._skipped(position, oid, topic)
             count += 1
             if hook is not None:
                 hook("event", count)
         return count
+
+    def _skipped(self, position: int, oid: str, topic: str) -> None:
+        """Recorded once: a plan is read by both processes of a rebuild on two cores, and
+        counted by the one writing the campaigns (`parts.py`)."""
+        self.unreadable.append(position)
+        if self.campaigns or topic not in PLAN_TOPICS:
+            self.sink.unreadable({"position": position, "originator_id": oid,
+                                  "topic": str(topic)})
 
     def close(self) -> None:
         """Write the rows still open (or, catching up, every row touched)."""
@@ -144,15 +158,15 @@ class Fold:
         """Not a view's: other streams' events are read and counted, nothing more."""
 
     def _plan_imported(self, position: int, oid: str, version: int, state: bytes) -> None:
+        self.plans += 1  # counted first: a plan that no longer decodes was read too
         data = orjson.loads(state)  # the few dates it uses are read as their text
-        self.plans += 1
         self._plan(position, data, data["plan"]["units"])
 
     def _plan_amended(self, position: int, oid: str, version: int, state: bytes) -> None:
         """A new version of a plan: the campaign's row points at it, its new units get
         their rows (a unit that left the plan goes with its own `Withdrawn` event)."""
-        data = orjson.loads(state)
         self.plans += 1  # read by both processes of a parallel rebuild, like an import
+        data = orjson.loads(state)
         self._plan(position, data, data["plan"]["units"], set(data["added"]),
                    base=AMENDED_SEQ * (int(data["plan_version"]) - 1))
 

@@ -23,16 +23,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from kiemtra.domain.topics import of_events
 from kiemtra.projections import schema
-from kiemtra.projections.fold import Fold, Sink
+from kiemtra.projections.fold import PLAN_TOPICS, Fold, Sink
 
 PARALLEL_FROM = 50_000  # events: a shorter log is folded by the rebuild alone
 SPLIT = "88"  # the helper owns the streams whose id ends below this (53%: the rebuild
 # also copies the helper's rows in; balanced by measurement, bench/national_scale.py)
 Share = tuple[str, str | None]  # (first, end): stream ids ending in [first, end)
 EVERY: Share = ("", None)
-PLAN_TOPICS = of_events("PlanImported", "PlanAmended")
 EVENTS = ("SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
           "WHERE rowid <= ? AND (topic IN ({plans}) OR (substr(originator_id, -2) >= ?{end}))"
           " ORDER BY rowid")

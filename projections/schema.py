@@ -18,8 +18,9 @@ from typing import NamedTuple
 
 # Raise when a view's columns or indexes change: views of another version are rebuilt on
 # first use. 6: no index on view_inspections.next_deadline (no query used it). 7:
-# view_campaigns.plan_position, where the plan in force is (amendments).
-SCHEMA_VERSION = 7
+# view_campaigns.plan_position, where the plan in force is (amendments). 8:
+# view_unreadable, the events the fold had to skip.
+SCHEMA_VERSION = 8
 
 TEXT, CODE, NAME, TAG, STREAM = "text", "code", "name", "tag", "stream"
 INT, DATE, BOOL, JSON = "int", "date", "bool", "json"
@@ -113,5 +114,11 @@ DELIVERIES = View("view_deliveries", _columns(
     Index("ix_view_deliveries_deadline", ("campaign_key", "unit", "kind", "finding", "due")),
     Index("ix_view_deliveries_state", ("state",))))
 
-VIEWS = (CAMPAIGNS, INSPECTIONS, DEADLINES, DELIVERIES)
+UNREADABLE = View("view_unreadable", _columns(
+    "position int", "originator_id stream", "topic text",
+), (Index("ux_view_unreadable", ("position",), unique=True),))
+"""The stored events that no longer decode (altered or damaged in the file), which every
+view was folded without: what `status` and a rebuild must say they left out."""
+
+VIEWS = (CAMPAIGNS, INSPECTIONS, DEADLINES, DELIVERIES, UNREADABLE)
 """The derived tables (without the tracking table, which says how far they are)."""

@@ -32,6 +32,7 @@ campaigns = _table(schema.CAMPAIGNS)
 inspections = _table(schema.INSPECTIONS)
 deadlines = _table(schema.DEADLINES)
 deliveries = _table(schema.DELIVERIES)
+unreadable = _table(schema.UNREADABLE)
 
-VIEWS = (campaigns, inspections, deadlines, deliveries)
+VIEWS = (campaigns, inspections, deadlines, deliveries, unreadable)
 BY_NAME = {t.name: t for t in (tracking, *VIEWS)}

@@ -169,6 +169,13 @@ class Views:
     def rebuild(self) -> int:
         return self.projector.rebuild()
 
+    def unreadable(self) -> list[int]:
+        """The positions of the stored events that no longer decode, which the views were
+        folded without (none, unless the file was altered or damaged)."""
+        with self.reader() as r:
+            return [int(x["position"]) for x in
+                    r.rows("SELECT position FROM view_unreadable ORDER BY position")]
+
     # --- status ---------------------------------------------------------------------
 
     def status(self, as_of: date, code: str | None = None) -> list[dict[str, Any]]:

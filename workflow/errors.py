@@ -34,6 +34,15 @@ class OutputExists(InvalidInput):
     en = "The file {path} exists; it is not overwritten (use --force to replace it)."
 
 
+class UnreadableEvent(InvalidInput):
+    rule = "unreadable_event"
+    vi = ("Không đọc được sự kiện đã lưu ở vị trí {position} (dữ liệu đã bị sửa hoặc hỏng), "
+          "nên không ghi gì thêm vào hồ sơ này. Chạy “kiemtra audit verify” để kiểm tra.")
+    en = ("The stored event at position {position} can no longer be read (the data was "
+          "altered or damaged), so nothing was written to this record. Run 'kiemtra audit "
+          "verify'.")
+
+
 class InvalidSetting(InvalidInput):
     rule = "setting"
     vi = "Thiết lập {name} không hợp lệ: {detail}."

@@ -39,7 +39,7 @@ from kiemtra.workflow.attachments import (
     pieces,
 )
 from kiemtra.workflow.database import Database
-from kiemtra.workflow.errors import ConcurrentChange, StorageUnavailable
+from kiemtra.workflow.errors import ConcurrentChange, StorageUnavailable, UnreadableEvent
 from kiemtra.workflow.files import AttachmentBlob
 from kiemtra.workflow.transcoding import register_transcodings
 
@@ -124,6 +124,11 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
         c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?, ?)", links)
 
 
+READ_FAULTS = (ValueError, KeyError, TypeError, AttributeError)
+"""What decoding or applying a stored event that was altered raises (the library's
+MapperDeserialisationError is a ValueError; an event missing a field, a TypeError)."""
+
+
 def replay(aggregate: Any, events: Iterable[Any]) -> Any:
     """Apply stored events in order: the library's `project_aggregate` without its
     per-event `isinstance(event, CanMutateProtocol)` assertion, which on Python 3.11
@@ -143,8 +148,31 @@ class EventStore(Application[UUID]):
         register_transcodings(transcoder)
 
     def load(self, aggregate_id: UUID) -> Any:
-        """The aggregate rebuilt from its events; AggregateNotFoundError if none."""
-        return self.repository.get(aggregate_id, projector_func=replay)
+        """The aggregate rebuilt from its events; AggregateNotFoundError if none, and
+        UnreadableEvent if one of them no longer decodes: a step is never decided on a
+        record read in part."""
+        try:
+            return self.repository.get(aggregate_id, projector_func=replay)
+        except AggregateNotFoundError:
+            raise
+        except READ_FAULTS:
+            position = self._first_unreadable(aggregate_id)
+            if position is None:  # every event reads alone: a fault of the code, not the data
+                raise
+            raise UnreadableEvent(position=position) from None
+
+    def _first_unreadable(self, aggregate_id: UUID) -> int | None:
+        """The position of the first event of the stream that cannot be decoded or
+        applied, each read again on its own."""
+        aggregate = None
+        for position, oid, version, topic, payload in self.stored_rows([aggregate_id]):
+            try:
+                stored = StoredEvent(originator_id=oid, originator_version=version,
+                                     topic=topic, state=bytes(payload))
+                aggregate = replay(aggregate, [self.mapper.to_domain_event(stored)])
+            except READ_FAULTS:
+                return int(position)
+        return None
 
     def get(self, aggregate_id: UUID) -> Any | None:
         try:

@@ -130,9 +130,23 @@ def test_an_event_that_no_longer_decodes_never_stops_a_reader(imported: Run,
         position = conn.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0]
         conn.execute("UPDATE stored_events SET state = ? WHERE rowid = ?",
                      (b"{not json", position))
-    assert ok(imported("projections", "rebuild")).out.startswith("Đã dựng lại")
-    assert ok(imported("status", CODE)).code == 0
-    assert ok(imported("status", CODE, "--at", "31/12/2100")).code == 0  # folded from the log
+    for lang, words in (("vi", f"Đã bỏ qua 1 sự kiện không đọc được (vị trí {position})"),
+                        ("en", f"Left out 1 stored event that can no longer be read (position "
+                               f"{position})")):
+        for args in (("projections", "rebuild"), ("status", CODE), ("--json", "status"),
+                     ("due", "--all"), ("status", CODE, "--at", "31/12/2100")):
+            shown = ok(imported("--lang", lang, *args))
+            assert words in shown.err and "kiemtra audit verify" in shown.err, (args, shown.err)
+    assert ok(imported("--json", "projections", "rebuild")).json()["unreadable"] == [position]
+    before = events(tmp_path)
+    for lang, words in (("vi", f"Không đọc được sự kiện đã lưu ở vị trí {position}"),
+                        ("en", f"The stored event at position {position} can no longer be "
+                               "read")):
+        refused_write = imported("--lang", lang, "report", CODE, "kt", "--date", "10/08/2026")
+        assert refused_write.code == 2 and words in refused_write.err, refused_write.err
+        assert refused_write.err.count("\n") == 1 and "unexpected" not in refused_write.err
+    assert events(tmp_path) == before
+    ok(imported("notify", CODE, "hcc", "--on-site", "17/08/2026", "--date", "05/08/2026"))
     trail = ok(imported("history", CODE, "kt")).out
     assert "Không đọc được sự kiện" in trail and "kiemtra audit verify" in trail
     verified = imported("audit", "verify")

@@ -514,3 +514,37 @@ def test_the_layout_in_schema_is_the_tables_layout() -> None:
         assert {i.name for i in table.indexes} == {i.name for i in view.indexes}
     columns = {c.name: c.kind for c in schema.INSPECTIONS.columns}
     assert set(rows.RECORD_COLUMNS) <= set(columns)
+
+
+def test_the_events_left_out_are_listed_however_the_views_were_folded(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An event that no longer decodes is skipped by every fold and listed once in
+    `view_unreadable`: caught up batch by batch, rebuilt by one process or on two cores
+    (a plan is read by both processes; a stream's event by its owner only)."""
+    from kiemtra.projections import parts
+    from kiemtra.projections.fold import PLAN_TOPICS
+
+    db = demo_with_reminders(tmp_path)
+    with sqlite3.connect(db.url) as conn:
+        rows = conn.execute("SELECT rowid, originator_id, topic FROM stored_events "
+                            "ORDER BY rowid").fetchall()
+        plan = next(p for p, _, topic in rows if topic in PLAN_TOPICS)
+        endings = sorted({oid[-2:] for _, oid, t in rows if t not in PLAN_TOPICS})
+        split = endings[len(endings) // 2]  # streams on both sides, whatever their ids
+        low = next(p for p, oid, t in rows if oid[-2:] < split and t not in PLAN_TOPICS)
+        high = next(p for p, oid, t in rows if oid[-2:] >= split and t not in PLAN_TOPICS)
+        damaged = sorted({plan, low, high})
+        conn.executemany("UPDATE stored_events SET state = ? WHERE rowid = ?",
+                         [(b'{"broken', p) for p in damaged])
+        conn.execute("DROP TABLE view_tracking")  # the views start again, batch by batch
+    caught_up = views(db, batch_size=7)
+    caught_up.projector.catch_up()
+    listed = caught_up.unreadable()
+    # the events of the campaign whose plan is lost cannot be folded either: listed too
+    assert set(damaged) <= set(listed) and len(set(listed)) == len(listed)
+    assert caught_up.rebuild() == len(rows)  # by this process alone: a short log
+    assert caught_up.unreadable() == listed
+    monkeypatch.setattr(parts, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(parts, "SPLIT", split)
+    assert caught_up.rebuild() == len(rows)
+    assert caught_up.unreadable() == listed
