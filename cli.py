@@ -349,7 +349,10 @@ class Settings:
     def views(self, campaign: str | None = None) -> Views | None:
         from kiemtra.projections.views import Views
 
-        return Views.for_reading(self.database, campaign)
+        views = Views.for_reading(self.database, campaign)
+        if views is not None and views.note is not None:  # a newer kiemtra's database
+            click.echo(views.note.message(self.lang), err=True)
+        return views
 
     def vi(self) -> bool:
         return self.lang == "vi"
@@ -773,6 +776,18 @@ HINTS: dict[str, tuple[str, str]] = {
     "amend_remove_unit": ("Nếu đơn vị không còn được kiểm tra, giữ đơn vị trong kế hoạch và "
                           "dùng “kiemtra cancel”.", "If the unit is no longer inspected, keep "
                           "it in the plan and use 'kiemtra cancel'."),
+    "database_name": ("Hãy ghi đường dẫn tệp sau --db (hoặc trong KIEMTRA_DB), hoặc bỏ --db để "
+                      "dùng kiemtra.db trong thư mục hiện tại.", "Give a file path after --db "
+                      "(or in KIEMTRA_DB), or leave --db out to use kiemtra.db in the current "
+                      "folder."),
+    "database_folder": ("Hãy ghi cả tên tệp, ví dụ --db {db}/kiemtra.db.",
+                        "Name the file too, for example --db {db}/kiemtra.db."),
+    "database_foreign": ("Hãy chọn một tệp khác bằng --db (kiemtra tạo tệp mới nếu chưa có).",
+                         "Choose another file with --db (kiemtra makes a new one if there is "
+                         "none)."),
+    "database_read_only": ("Các lệnh chỉ xem (status, due, history, audit verify…) vẫn dùng "
+                           "được.", "Commands that only read (status, due, history, audit "
+                           "verify…) still work."),
 }
 OVERRIDE_HINT = ("Nếu thật sự cần, Tổ trưởng có thể chấp thuận bằng --override-reason LÝ_DO.",
                  "If it must be so, the leader can accept it with --override-reason REASON.")
@@ -943,12 +958,16 @@ class KiemtraGroup(BilingualGroup):
 
     @staticmethod
     def _unexpected(ctx: click.Context, exc: Exception) -> None:
-        if "database is locked" in str(exc) or "database is busy" in str(exc):
-            from kiemtra.workflow import ConcurrentChange
+        from kiemtra.workflow import database_fault
 
-            lang = getattr(ctx.find_object(Settings), "lang", "vi")
-            click.echo(ConcurrentChange().message(lang), err=True)
-            ctx.exit(ConcurrentChange.exit_code)
+        found = ctx.find_object(Settings)
+        # a database fault wherever it surfaced (a full disk, a damaged or read-only file,
+        # a server that cannot be reached, a lock held too long): its plain sentence
+        fault = database_fault(exc, found.database) if found is not None else None
+        if fault is not None:
+            click.echo(error_text(fault, found.lang if found else "vi",
+                                  ctx.invoked_subcommand), err=True)
+            ctx.exit(fault.exit_code)
         click.echo(f"Lỗi không mong đợi (unexpected error): {type(exc).__name__}: {exc}. "
                    "Chạy lại với KIEMTRA_DEBUG=1 để xem chi tiết.", err=True)
         ctx.exit(2)
@@ -2135,7 +2154,9 @@ def projections() -> None:
 @json_option
 def projections_rebuild() -> None:
     """Drop and rebuild every view from the event log."""
-    views = settings().views()
+    from kiemtra.projections.views import Views
+
+    views = Views.for_rebuilding(settings().database)
     applied = views.rebuild() if views else 0
     skipped = views.unreadable() if views else []
     emit({"events": applied, "unreadable": skipped}, lambda r: click.echo(say(

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import orjson
 
 from kiemtra.projections import schema
+from kiemtra.projections.log import SQLITE_EVENTS, has_events
 from kiemtra.projections.rows import Row, delivery_from_row
 
 if TYPE_CHECKING:
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     from kiemtra.projections.fold import Delivery, Event, Sink
 
 STATUS, LAYOUT = "status", "schema"  # the tracking rows: the projector's position, the layout
-SQLITE_EVENTS = "stored_events"  # the library's SQLite module's table
 POSTGRES_EVENTS = "kiemtra_events"  # its PostgreSQL module's: the application's name + _events
 IN_CHUNK = 500  # ids per IN (…) list
 CHUNK = 1000  # rows per executemany
@@ -251,11 +251,12 @@ class SqliteSession(RowLoader):
                 self.db.execute(f"SELECT name, position FROM {schema.TRACKING.name}")}
 
     def _has(self, table: str) -> bool:
-        return self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+        """Whether the views' file (`main`) has this table."""
+        return self.db.execute("SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND "
                                "name = ?", (table,)).fetchone() is not None
 
     def head(self) -> int:
-        if not self._has(SQLITE_EVENTS):
+        if not has_events(self.db):
             return 0
         return int(self.db.execute(f"SELECT MAX(rowid) FROM {SQLITE_EVENTS}").fetchone()[0]
                    or 0)
@@ -301,7 +302,7 @@ class SqliteSession(RowLoader):
 
     def reset(self) -> None:
         for name, statements in _ddl().items():
-            self.db.execute(f"DROP TABLE IF EXISTS {name}")
+            self.db.execute(f"DROP TABLE IF EXISTS main.{name}")  # never an attached log's
             for statement in statements:
                 self.db.execute(statement)
         self.db.executemany(f"INSERT INTO {schema.TRACKING.name} VALUES (?, ?)",
@@ -356,11 +357,11 @@ class SqliteSession(RowLoader):
         rolls the drop back with everything else."""
         views = [view.name for view in schema.VIEWS]
         marks = ", ".join("?" for _ in views)
-        indexes = self.db.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' "
-                                  f"AND sql IS NOT NULL AND tbl_name IN ({marks})",
+        indexes = self.db.execute(f"SELECT name, sql FROM main.sqlite_master WHERE type = "
+                                  f"'index' AND sql IS NOT NULL AND tbl_name IN ({marks})",
                                   views).fetchall()
         for name, _ in indexes:
-            self.db.execute(f'DROP INDEX "{name}"')
+            self.db.execute(f'DROP INDEX main."{name}"')
         yield
         for _, sql in indexes:
             self.db.execute(sql)

@@ -34,7 +34,7 @@ def plan_record(database: Database, code: str, at: datetime | None = None
     amendment if any), as of `at` if given."""
     if not database.exists():
         raise UnknownCampaign(code=code)
-    store = open_store(database)
+    store = open_store(database, write=False)
     try:
         events: list[Any] = list(store.events.get(campaign_id(code.strip())))
     finally:

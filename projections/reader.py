@@ -55,15 +55,15 @@ class SqliteReader:
         return bytes(found[0])
 
     def marks_and_head(self) -> tuple[dict[str, int], int]:
+        from kiemtra.projections.log import has_events
         from kiemtra.projections.schema import TRACKING
 
-        tables = {name for (name,) in self.conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)",
-            (TRACKING.name, "stored_events"))}
+        tracked = self.conn.execute("SELECT 1 FROM main.sqlite_master WHERE type = 'table' "
+                                    "AND name = ?", (TRACKING.name,)).fetchone()
         marks = ({name: int(p) for name, p in self.conn.execute(
-            f"SELECT name, position FROM {TRACKING.name}")} if TRACKING.name in tables else {})
+            f"SELECT name, position FROM main.{TRACKING.name}")} if tracked else {})
         head = (self.conn.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0]
-                if "stored_events" in tables else 0)
+                if has_events(self.conn) else 0)
         return marks, int(head or 0)
 
     def events_of(self, streams: list[str]) -> list[Any]:

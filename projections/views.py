@@ -37,8 +37,9 @@ from kiemtra.projections.schema import SCHEMA_VERSION
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from kiemtra.domain.errors import KiemtraError
     from kiemtra.projections.projector import Projector
-    from kiemtra.workflow import Database
+    from kiemtra.workflow import Database, Found
 
 CONCLUDED = ("concluded", "remediated")
 
@@ -95,20 +96,23 @@ class Views:
 
     def __init__(self, database: Database | None = None, *,
                  connection: sqlite3.Connection | None = None) -> None:
-        """Views of `database`, or of one open SQLite `connection` (views in memory)."""
+        """Views of `database`, or of one open SQLite `connection` (views in memory, or a
+        database read without writing; `database` then only names it)."""
         self.database = database
         self.connection = connection
+        self.note: KiemtraError | None = None  # what a reader should know beside the answer
 
     @classmethod
     def for_reading(cls, database: Database, campaign: str | None = None) -> Views | None:
         """The views of `database`, caught up; None when nothing was ever recorded there
         (no database: reading never creates one). Asking for a campaign in a database
         that does not exist is asking for an unknown campaign."""
-        if not database.exists():
+        found = database.found()
+        if not found.holds_data:
             if campaign:
                 raise UnknownCampaign(code=campaign)
             return None
-        return cls(database).fresh()
+        return cls(database).fresh(found)
 
     @cached_property
     def engine(self) -> Engine:
@@ -146,12 +150,70 @@ class Views:
         finally:
             reader.close()
 
-    def fresh(self) -> Views:
+    def fresh(self, found: Found | None = None) -> Views:
         """Make the view tables if needed and apply the events not yet applied.
 
         Views written by an older kiemtra (another layout), or far behind the log, are
         rebuilt in one pass (`Projector.refresh`); a few new events are caught up.
+
+        A SQLite database that may not be written — read-only, on a full disk, or written
+        by a newer kiemtra — is read without writing anything (`unwritten`). `found`: what
+        `Database.found` said of it just now, if the caller asked.
         """
+        if self.connection is not None or self.database is None or self.database.is_postgres:
+            return self._fresh()
+        found = found or self.database.found()
+        if not found.writable:
+            return self.unwritten(found)
+        try:
+            return self._fresh()
+        except sqlite3.Error as exc:
+            from kiemtra.workflow import write_refused
+
+            if not write_refused(exc, self.database):
+                raise
+        return self.unwritten(self.database.found())
+
+    def unwritten(self, found: Found, *, rebuild: bool = False) -> Views:
+        """The views of a database read without writing to it: as they stand when they are
+        up to date with the log; otherwise caught up (or rebuilt) in memory, from a copy
+        of them (or from the log alone), so the answer is never stale and the file never
+        touched. `rebuild`: always from the log alone (what a rebuild would write). The
+        views returned hold a connection of their own (`close`)."""
+        from kiemtra.projections import schema
+        from kiemtra.projections.log import has_events
+
+        assert self.database is not None
+        note = found.note(self.database)
+        stored = sqlite3.connect(found.read_uri, uri=True, timeout=10)
+        marks, head = SqliteReader(connection=stored).marks_and_head()
+        current = marks.get("schema") == SCHEMA_VERSION and not rebuild
+        if current and marks.get("status", 0) >= head:
+            views = Views(self.database, connection=stored)
+            views.note = note
+            return views
+        stored.close()
+        memory = sqlite3.connect("file::memory:", uri=True, isolation_level=None)
+        memory.execute("ATTACH DATABASE ? AS log", (found.read_uri,))
+        views = Views(self.database, connection=memory)
+        views.note = note
+        views.projector.ensure_tables()
+        if current:
+            with views.backend().locked():
+                for view in schema.VIEWS:
+                    memory.execute(f"INSERT INTO main.{view.name} SELECT * FROM log.{view.name}")
+                memory.execute(f"UPDATE main.{schema.TRACKING.name} SET position = ? WHERE "
+                               "name = 'status'", (marks.get("status", 0),))
+        if has_events(memory):
+            views._fresh()
+        return views
+
+    def close(self) -> None:
+        """Close the connection these views hold (views from `unwritten`)."""
+        if self.connection is not None:
+            self.connection.close()
+
+    def _fresh(self) -> Views:
         with self.reader() as r:
             marks, head = r.marks_and_head()
         position = marks.get("status", 0)
@@ -166,7 +228,23 @@ class Views:
             self.projector.refresh()
         return self
 
+    @classmethod
+    def for_rebuilding(cls, database: Database) -> Views | None:
+        """The views of `database`, to be dropped and folded again (`rebuild`): None where
+        nothing was recorded; refused where this release may not write, before any work."""
+        found = database.found()
+        if not found.holds_data:
+            return None
+        if not database.is_postgres:
+            found.require_writable(database)
+        return cls(database)
+
     def rebuild(self) -> int:
+        """Drop the views of the database and fold its log again (a write: refused where
+        this release may not write)."""
+        if self.database is not None and self.connection is not None:  # read unwritten
+            self.database.found().require_writable(self.database)
+            return Views(self.database).rebuild()
         return self.projector.rebuild()
 
     def unreadable(self) -> list[int]:

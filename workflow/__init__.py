@@ -17,6 +17,13 @@ if TYPE_CHECKING:
     from kiemtra.workflow.attachments import stored_codes, stored_digest
     from kiemtra.workflow.clock import VIETNAM, now, today
     from kiemtra.workflow.database import Database
+    from kiemtra.workflow.dbfile import (
+        DATA_FORMAT,
+        Found,
+        database_fault,
+        read_uri,
+        write_refused,
+    )
     from kiemtra.workflow.demo import (
         DEMO_DOCUMENTS,
         DemoStep,
@@ -63,6 +70,8 @@ _HOMES = {
     "stored_digest": "attachments", "CHUNK": "files",
     "VIETNAM": "clock", "now": "clock", "today": "clock",
     "Database": "database",
+    "DATA_FORMAT": "dbfile", "Found": "dbfile", "database_fault": "dbfile", "read_uri": "dbfile",
+    "write_refused": "dbfile",
     "Paper": "documents", "draft_document": "documents", "issue_document": "documents",
     "DEMO_DOCUMENTS": "demo", "DemoStep": "demo", "demo_database": "demo",
     "metrics_text": "demo", "run_demo": "demo", "template_text": "demo",
@@ -78,7 +87,8 @@ _HOMES = {
 }
 __all__ = [
     "CHUNK", "attachment_pieces", "stored_codes", "stored_digest",
-    "DEMO_DOCUMENTS", "VIETNAM", "AttachmentBlob", "attachment_codes", "ConcurrentChange",
+    "DATA_FORMAT", "DEMO_DOCUMENTS", "Found", "VIETNAM", "database_fault", "read_uri",
+    "write_refused", "AttachmentBlob", "attachment_codes", "ConcurrentChange",
     "Database", "DemoStep",
     "EventStore", "InvalidSetting", "OutputExists", "Paper", "StorageUnavailable",
     "UnreadableFile", "UnwritableFile", "Workflow", "amend_plan_file", "demo_database",

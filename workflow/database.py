@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from kiemtra.workflow.dbfile import Found, inspect
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
@@ -32,7 +34,16 @@ class Database:
         return Path(self.url)
 
     def exists(self) -> bool:
-        return self.is_postgres or self.sqlite_path.exists()
+        """Whether kiemtra's data is there to read: a PostgreSQL URL, or a SQLite file with
+        kiemtra's tables. No file, an empty one (0 bytes, or SQLite with no table) is not;
+        a folder, a file that is not SQLite, a damaged one or another application's
+        database is refused (`found`)."""
+        return self.found().holds_data
+
+    def found(self) -> Found:
+        """What is at the path (`dbfile.inspect`): the plain refusal when it is nothing
+        kiemtra may use."""
+        return inspect(self)
 
     def label(self) -> str:
         if self.is_postgres:

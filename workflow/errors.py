@@ -11,9 +11,113 @@ from kiemtra.domain.errors import CONCURRENT_CHANGE, InvalidInput, KiemtraError
 
 
 class StorageUnavailable(InvalidInput):
+    """A database that cannot be used for a reason given in both languages, a (vi, en)
+    pair (a feature PostgreSQL lacks so far, a path that is no regular file…). The faults
+    a person meets most (below) have a class and a sentence of their own."""
+
     rule = "database"
     vi = "Không mở được cơ sở dữ liệu {db}: {reason}."
     en = "Cannot open the database {db}: {reason}."
+
+
+# --- what is at the path --db names (workflow/dbfile.py decides) ------------------------
+
+
+class NoDatabaseNamed(InvalidInput):
+    rule = "database_name"
+    vi = "Tên cơ sở dữ liệu để trống, nên không biết đọc, ghi ở đâu."
+    en = "The database name is empty, so there is nowhere to read or write."
+
+
+class DatabaseIsFolder(InvalidInput):
+    rule = "database_folder"
+    vi = "{db} là một thư mục, không phải tệp cơ sở dữ liệu."
+    en = "{db} is a folder, not a database file."
+
+
+class DatabaseFolderMissing(InvalidInput):
+    rule = "database_path"
+    vi = "Không có thư mục {folder} để chứa cơ sở dữ liệu {db}."
+    en = "There is no folder {folder} to hold the database {db}."
+
+
+class NotADatabase(InvalidInput):
+    rule = "database_not_sqlite"
+    vi = ("Tệp {db} không phải là cơ sở dữ liệu SQLite (có thể là một tệp khác mang tên "
+          "này); kiemtra không đọc, không ghi tệp này.")
+    en = ("The file {db} is not a SQLite database (another kind of file under that name, "
+          "perhaps); kiemtra neither reads nor writes it.")
+
+
+class DamagedDatabase(InvalidInput):
+    rule = "database_damaged"
+    vi = ("Tệp cơ sở dữ liệu {db} bị hỏng ({why}); không có gì được ghi. Hãy khôi phục từ "
+          "bản sao lưu.")
+    en = ("The database file {db} is damaged ({why}); nothing was written. Restore it from "
+          "a backup.")
+
+
+class ForeignDatabase(InvalidInput):
+    rule = "database_foreign"
+    vi = ("Tệp {db} là cơ sở dữ liệu của một phần mềm khác, không phải của kiemtra; kiemtra "
+          "không đọc và không ghi vào đó.")
+    en = ("The file {db} is another application's database, not kiemtra's; kiemtra neither "
+          "reads nor writes it.")
+
+
+class NewerDatabase(InvalidInput):
+    rule = "database_newer"
+    vi = ("Cơ sở dữ liệu {db} đã được ghi bởi phiên bản mới hơn của kiemtra (định dạng dữ "
+          "liệu {found}; phiên bản {version} này chỉ biết đến {known}), nên không ghi được vào "
+          "đó. Hãy cập nhật kiemtra.")
+    en = ("The database {db} was written by a newer version of kiemtra (data format {found}; "
+          "this version, {version}, knows up to {known}), so it cannot be written. Update "
+          "kiemtra.")
+
+
+class NewerDatabaseNote(NewerDatabase):
+    """Not raised: what a read of a newer database says beside its answer."""
+
+    vi = ("Lưu ý: cơ sở dữ liệu {db} do phiên bản mới hơn của kiemtra ghi (định dạng dữ liệu "
+          "{found}); phiên bản {version} này chỉ đọc, và có thể không hiện những gì nó chưa "
+          "biết.")
+    en = ("Note: the database {db} was written by a newer version of kiemtra (data format "
+          "{found}); this version, {version}, only reads it, and may not show what it does "
+          "not know.")
+
+
+class ReadOnlyDatabase(InvalidInput):
+    rule = "database_read_only"
+    vi = "Cơ sở dữ liệu {db} chỉ đọc được ({why}); không ghi được."
+    en = "The database {db} is read-only ({why}); nothing can be written to it."
+
+
+class DatabaseNotCreated(InvalidInput):
+    rule = "database_not_created"
+    vi = "Không tạo được cơ sở dữ liệu {db}: {why}; không có gì được ghi."
+    en = "Cannot create the database {db}: {why}; nothing was written."
+
+
+class DatabaseFull(InvalidInput):
+    rule = "database_full"
+    vi = ("Ổ đĩa chứa cơ sở dữ liệu {db} đã đầy; không có gì được ghi. Hãy giải phóng dung "
+          "lượng rồi chạy lại lệnh.")
+    en = ("The disk holding the database {db} is full; nothing was written. Free some space "
+          "and run the command again.")
+
+
+class DatabaseIOError(InvalidInput):
+    rule = "database_io"
+    vi = ("Ổ đĩa báo lỗi khi đọc, ghi cơ sở dữ liệu {db}; không có gì được ghi. Hãy kiểm "
+          "tra ổ đĩa rồi chạy lại lệnh.")
+    en = ("The disk reported an error while reading or writing the database {db}; nothing "
+          "was written. Check the disk and run the command again.")
+
+
+class DatabaseUnreachable(InvalidInput):
+    rule = "database_unreachable"
+    vi = "Không kết nối được cơ sở dữ liệu {db}: {why}."
+    en = "Cannot connect to the database {db}: {why}."
 
 
 class UnreadableFile(InvalidInput):

@@ -18,14 +18,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
-    OperationalError,
+    PersistenceError,
     StoredEvent,
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
@@ -39,6 +38,7 @@ from kiemtra.workflow.attachments import (
     pieces,
 )
 from kiemtra.workflow.database import Database
+from kiemtra.workflow.dbfile import CANNOT_OPEN, database_fault, mark, write_refused
 from kiemtra.workflow.errors import ConcurrentChange, StorageUnavailable, UnreadableEvent
 from kiemtra.workflow.files import AttachmentBlob
 from kiemtra.workflow.transcoding import register_transcodings
@@ -66,6 +66,12 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             f"CREATE TABLE IF NOT EXISTS {CHAIN_ORIGIN_TABLE} ("
             "chained_through INTEGER NOT NULL, chained_at TEXT NOT NULL)",
         ]
+
+    def _create_table(self, c: SQLiteCursor) -> None:
+        """The tables, and the file's mark as kiemtra's of this data format (`dbfile.mark`),
+        in one transaction."""
+        super()._create_table(c)
+        mark(c)
 
     def create_table(self) -> None:
         """Create the tables. A database from before the chain gets its chain computed
@@ -143,6 +149,7 @@ class EventStore(Application[UUID]):
     """kiemtra's eventsourcing application: repository, event store, notification log."""
 
     name = "kiemtra"
+    database: Database | None = None  # where it was opened (`open_store`), for its faults
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         register_transcodings(transcoder)
@@ -194,9 +201,14 @@ class EventStore(Application[UUID]):
             self.events.put(events, attachments=list(attachments))
         except IntegrityError:
             raise ConcurrentChange() from None
-        except OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise ConcurrentChange() from None
+        except PersistenceError as exc:
+            # a full disk, a file gone read-only or damaged: SQLite rolled the whole
+            # transaction back, so nothing was written
+            fault = database_fault(exc, self.database) if self.database else None
+            if fault is None and ("locked" in str(exc) or "busy" in str(exc)):
+                fault = ConcurrentChange()
+            if fault is not None:
+                raise fault from None
             raise
 
     def require_attachments(self) -> None:
@@ -232,9 +244,9 @@ class EventStore(Application[UUID]):
 
 def _no_attachments() -> StorageUnavailable:
     """Attachments live in a table of kiemtra's SQLite recorder only, so far."""
-    return StorageUnavailable(db="PostgreSQL",
-                              reason="tệp đính kèm chưa được hỗ trợ trên PostgreSQL "
-                                     "(attachments are not supported on PostgreSQL yet)")
+    return StorageUnavailable(db="PostgreSQL", reason=(
+        "tệp đính kèm chưa được hỗ trợ trên PostgreSQL",
+        "attachments are not supported on PostgreSQL yet"))
 
 
 def read_attachment(database: Database, sha256: str) -> Iterator[bytes] | None:
@@ -269,19 +281,46 @@ def attachment_codes(database: Database, prefix: str) -> list[str]:
 
 
 def _read_only(database: Database) -> sqlite3.Connection:
+    """The file opened to read only (immutable on a read-only disk: `Database.found`)."""
+    uri = database.found().read_uri
     try:
-        return sqlite3.connect(f"file:{quote(str(database.sqlite_path))}?mode=ro", uri=True,
-                               timeout=10)
+        return sqlite3.connect(uri, uri=True, timeout=10)
     except sqlite3.Error as exc:
-        raise StorageUnavailable(db=database.label(), reason=str(exc)) from None
+        raise database_fault(exc, database) or StorageUnavailable(
+            db=database.label(), reason=CANNOT_OPEN) from None
 
 
-def open_store(database: Database) -> EventStore:
-    """The event store of `database`, its tables created if they are missing."""
-    if not database.is_postgres and not database.sqlite_path.parent.is_dir():
-        raise StorageUnavailable(db=database.label(), reason="thư mục không tồn tại"
-                                 " (folder does not exist)")
+def open_store(database: Database, *, write: bool = True) -> EventStore:
+    """The event store of `database`. For a command that records (`write`), its tables
+    are created if they are missing, and a database this release may not write — read-only,
+    or of a newer kiemtra — is refused before anything is opened. For a read, the same,
+    except that such a database is opened read-only, nothing created: a read never writes
+    where it may not. What is at the path is checked first (`Database.found`): a folder,
+    a file that is not SQLite, a damaged one or another application's database is refused,
+    nothing added to it."""
+    env = database.env()
+    if not database.is_postgres:
+        found = database.found()
+        if write:
+            found.require_writable(database)
+        elif not found.writable:
+            env = _read_only_env(env, found.read_uri)
     try:
-        return EventStore(env=database.env())
-    except (OperationalError, sqlite3.Error, OSError) as exc:
-        raise StorageUnavailable(db=database.label(), reason=str(exc)) from None
+        store = EventStore(env=env)
+    except (sqlite3.Error, OSError, PersistenceError) as exc:
+        if write or database.is_postgres or not write_refused(exc, database):
+            raise database_fault(exc, database) or StorageUnavailable(
+                db=database.label(), reason=CANNOT_OPEN) from None
+        # a read on a full disk (SQLite could not even make its shared-memory file)
+        env = _read_only_env(env, database.found().read_uri)
+        store = EventStore(env=env)
+    store.database = database
+    if env.get("CREATE_TABLE") == "false":
+        # the library turns WAL on when it opens a file; a read-only one stays as it is
+        store.recorder.datastore.pool.is_journal_mode_wal = True  # type: ignore[attr-defined]
+    return store
+
+
+def _read_only_env(env: dict[str, str], uri: str) -> dict[str, str]:
+    """The library's settings for opening the file at `uri` to read only, creating nothing."""
+    return {**env, "SQLITE_DBNAME": uri, "CREATE_TABLE": "false"}

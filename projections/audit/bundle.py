@@ -42,6 +42,7 @@ from kiemtra.projections.audit.verify import (
     UNREADABLE,
     ChainWalk,
     Entry,
+    Source,
     check_checkpoint,
     check_signature,
     connect,
@@ -82,7 +83,7 @@ class Exported:
                 f"it elsewhere with: kiemtra audit verify --bundle {self.file}")
 
 
-def export_bundle(db: Path, code: str, out: Path, key: bytes | Callable[[], bytes],
+def export_bundle(db: Source, code: str, out: Path, key: bytes | Callable[[], bytes],
                   now: datetime) -> Exported:
     """Write the campaign's bundle to `out`, after checking the whole database (`key`
     as for `make_checkpoint`: a function is called only when there is a bundle to sign)."""

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import quote
 
 from kiemtra.projections.audit.bundle import BundleVerified, Exported, export_bundle, verify_bundle
 from kiemtra.projections.audit.checkpoint import Checkpoint, read_checkpoint
@@ -42,8 +41,9 @@ SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 SHA256_PREFIX = re.compile(r"^[0-9a-f]{8,63}$")  # what a person copies from a table
 
 
-def audited_file(database: Database) -> Path:
-    """The SQLite file to audit."""
+def audited_file(database: Database) -> str:
+    """The SQLite file to audit, as the URI that opens it read-only (immutable on a
+    read-only disk): the audit only reads."""
     if database.is_postgres:
         raise StorageUnavailable(db=database.label(), reason=(
             "kiểm tra chuỗi băm của nhật ký chưa hỗ trợ PostgreSQL",
@@ -51,7 +51,7 @@ def audited_file(database: Database) -> Path:
     if not database.exists():
         raise StorageUnavailable(db=database.label(), reason=("tệp không tồn tại",
                                                               "no such file"))
-    return database.sqlite_path
+    return database.found().read_uri
 
 
 def read_checkpoints(paths: Sequence[str]) -> list[tuple[str, Checkpoint]]:
@@ -147,7 +147,7 @@ def _checked(database: Database, wanted: str, content: Iterator[bytes]) -> Itera
         digest.update(piece)
         yield piece
     if digest.hexdigest() != wanted:
-        conn = sqlite3.connect(f"file:{quote(str(database.sqlite_path))}?mode=ro", uri=True)
+        conn = sqlite3.connect(database.found().read_uri, uri=True)
         try:
             position = conn.execute("SELECT MIN(rowid) FROM stored_events WHERE "
                                     "instr(state, ?) > 0", (wanted.encode("ascii"),)

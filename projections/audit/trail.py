@@ -70,7 +70,7 @@ def read_trail(database: Database, where: AuditFilter = AuditFilter()) -> list[d
         if where.campaign:
             raise UnknownCampaign(code=where.campaign)
         return []
-    store = open_store(database)
+    store = open_store(database, write=False)
     try:
         return audit_rows(store, where)
     finally:

@@ -22,7 +22,7 @@ from kiemtra.domain.chain import GENESIS, canonical_bytes, link, payload_digest
 from kiemtra.projections.audit.checkpoint import Checkpoint, key_id
 from kiemtra.projections.audit.errors import KeyMismatch, LogAltered
 from kiemtra.projections.progress import EVERY, finished, report
-from kiemtra.workflow import stored_codes, stored_digest
+from kiemtra.workflow import read_uri, stored_codes, stored_digest
 
 EVENTS = "stored_events"
 CHAIN = "event_chain"
@@ -150,8 +150,14 @@ class Verified:
                 "the chain vouches for them only since then.")
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+Source = Path | str
+"""The database to check: a file, or the URI that opens it read-only (`read_uri`: on a
+read-only disk, immutable)."""
+
+
+def connect(source: Source) -> sqlite3.Connection:
+    uri = source if isinstance(source, str) else read_uri(source)
+    conn = sqlite3.connect(uri, uri=True, timeout=10)
     conn.execute("BEGIN")  # one snapshot for the whole check
     return conn
 
@@ -161,7 +167,7 @@ def has_table(conn: sqlite3.Connection, name: str) -> bool:
                         (name,)).fetchone() is not None
 
 
-def verify_database(path: Path, checkpoints: Sequence[tuple[str, Checkpoint]] = (),
+def verify_database(path: Source, checkpoints: Sequence[tuple[str, Checkpoint]] = (),
                     key: bytes | None = None) -> Verified:
     """Check every event, attachment and given checkpoint; LogAltered at the first fault."""
     conn = connect(path)
@@ -248,7 +254,7 @@ def _first_reference(conn: sqlite3.Connection, sha: str) -> int:
     return int(row[0] or 0)
 
 
-def make_checkpoint(path: Path, key: bytes | Callable[[], bytes], now: datetime) -> Checkpoint:
+def make_checkpoint(path: Source, key: bytes | Callable[[], bytes], now: datetime) -> Checkpoint:
     """A signed checkpoint of the log's head, after checking the whole chain. `key` may
     be a function, called only once the log is found intact (it may create a key file,
     which a refused command must not leave behind)."""

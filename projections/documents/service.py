@@ -93,7 +93,7 @@ def make_document(database: Database, actor: str, kind: str, code: str, unit: st
     texts = read_texts(text_file, which) if text_file else {}
     if pdf:
         require_soffice()
-    store = open_store(database)
+    store = open_store(database, write=not draft)  # a draft records nothing
     try:
         facts = gather(store, _summary(database), code, which, unit, day, today)
         target = Target(output, force)
@@ -243,7 +243,7 @@ def register(database: Database, code: str | None) -> list[dict[str, Any]]:
         if code:
             raise UnknownCampaign(code=code)
         return []
-    store = open_store(database)
+    store = open_store(database, write=False)
     try:
         return register_rows(store, code)
     finally:

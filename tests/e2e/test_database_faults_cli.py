@@ -1,0 +1,479 @@
+"""Database faults through the installed script (issue 15, item 4): a folder or an empty
+name as --db, a damaged file, a file that is not SQLite, another application's database,
+a database of a newer kiemtra, a read-only file or disk, a full disk — each answered in
+one or two plain sentences of the reader's language, exit 2, nothing written; reads of a
+database that may not be written still work."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import CODE, Result, Run, kiemtra_script, ok
+
+VIETNAMESE = re.compile(r"[ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợ"
+                        r"ùúủũụừứửữựỳýỷỹỵ“”]", re.IGNORECASE)
+NOTIFY = ("notify", CODE, "kt", "--on-site", "12/08/2026", "--date", "03/08/2026")
+READS = (("status",), ("due", "--all"), ("campaigns",), ("history", CODE),
+         ("summary", CODE), ("audit",), ("plan", "show", CODE), ("audit", "verify"))
+KIEMTRA_APPLICATION_ID = 0x6B747261
+
+
+Rights = Callable[[], None] | None
+"""What the child process runs before kiemtra: fewer rights than the test's (or None)."""
+
+
+def kiemtra(cwd: Path, *args: str, rights: Rights = None, lang: str | None = None
+            ) -> Result:
+    """`kiemtra ARGS` in `cwd`, with `rights` (a user who may not write a file, say)."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("KIEMTRA_")}
+    environ.update({"KIEMTRA_ACTOR": "truong-to", "XDG_CONFIG_HOME": str(cwd / "config"),
+                    "COLUMNS": "250"})
+    chosen = ("--lang", lang) if lang else ()
+    done = subprocess.run([kiemtra_script(), *chosen, *args], cwd=cwd, env=environ,
+                          capture_output=True, text=True, timeout=120, preexec_fn=rights)
+    assert "Traceback" not in done.stderr, done.stderr
+    return Result(done.returncode, done.stdout, done.stderr)
+
+
+def plain(err: str, lang: str) -> None:
+    """One or two plain sentences in `lang`: no traceback, no 'unexpected error', no URL."""
+    assert err.strip() and err.count("\n") == 1, err
+    assert "unexpected" not in err and "không mong đợi" not in err, err
+    assert "http" not in err and "sqlite3." not in err and "Error" not in err, err
+    assert len(re.findall(r"[.!?](?:\s|$)", err.strip())) <= 2, err
+    if lang == "en":
+        assert not VIETNAMESE.search(err), err
+
+
+def refused(cwd: Path, *args: str, said: tuple[str, str], code: int = 2,
+            rights: Rights = None) -> dict[str, str]:
+    """Refused with `code` in both languages, in plain words, each with its `said` words;
+    returns what was said, by language."""
+    heard = {}
+    for lang, words in zip(("vi", "en"), said, strict=True):
+        done = kiemtra(cwd, *args, rights=rights, lang=lang)
+        assert done.code == code, (args, done.err)
+        assert done.out == "", done.out
+        plain(done.err, lang)
+        assert words in done.err, done.err
+        heard[lang] = done.err.strip()
+    return heard
+
+
+def state(folder: Path, *, side_files: bool = True) -> dict[str, tuple[bytes, int]]:
+    """Every file of a folder: its bytes and modification time (nothing written?). Without
+    `side_files`, the `-wal` and `-shm` files a read-only SQLite connection leaves beside a
+    database in WAL mode are not counted (it cannot remove them: the next writer does)."""
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())
+            if p.is_file() and (side_files or not p.name.endswith(("-wal", "-shm")))}
+
+
+def events(db: Path) -> int:
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0])
+
+
+def marks(db: Path) -> tuple[int, int]:
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+        return (int(conn.execute("PRAGMA application_id").fetchone()[0]),
+                int(conn.execute("PRAGMA user_version").fetchone()[0]))
+
+
+def checkpointed(db: Path) -> None:
+    """Fold the write-ahead log back into the file, so a copy of the file alone is whole."""
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+@pytest.fixture
+def recorded(imported: Run, tmp_path: Path) -> Path:
+    """A real database: the example plan, one unit notified, its views caught up."""
+    ok(imported(*NOTIFY))
+    ok(imported("status"))
+    db = tmp_path / "kiemtra.db"
+    checkpointed(db)
+    return db
+
+
+def another_folder(tmp_path: Path, name: str) -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    return folder
+
+
+# --- what --db names ----------------------------------------------------------------------
+
+
+def test_a_folder_as_the_database(run: Run, tmp_path: Path) -> None:
+    folder = another_folder(tmp_path, "thu-muc")
+    (tmp_path / "ke-hoach.toml").write_text(ok(run("plan", "template")).out, "utf-8")
+    for args in (("status",), ("plan", "import", "ke-hoach.toml"), ("audit", "verify")):
+        refused(tmp_path, "--db", "thu-muc", *args,
+                said=("thu-muc là một thư mục, không phải tệp cơ sở dữ liệu. Hãy ghi cả tên "
+                      "tệp, ví dụ --db thu-muc/kiemtra.db.",
+                      "thu-muc is a folder, not a database file. Name the file too, for "
+                      "example --db thu-muc/kiemtra.db."))
+    assert list(folder.iterdir()) == []
+
+
+def test_an_empty_name_as_the_database(run: Run, tmp_path: Path) -> None:
+    template = ok(run("plan", "template")).out
+    (tmp_path / "ke-hoach.toml").write_text(template, "utf-8")
+    before = state(tmp_path)
+    for args in (("status",), ("plan", "import", "ke-hoach.toml")):
+        refused(tmp_path, "--db", "", *args,
+                said=("Tên cơ sở dữ liệu để trống", "The database name is empty"))
+    assert state(tmp_path) == before
+
+
+def test_a_folder_that_does_not_exist(imported: Run, tmp_path: Path) -> None:
+    refused(tmp_path, "--db", "khong-co/kiemtra.db", "plan", "import", "ke-hoach.toml",
+            said=("Không có thư mục khong-co để chứa cơ sở dữ liệu khong-co/kiemtra.db.",
+                  "There is no folder khong-co to hold the database khong-co/kiemtra.db."))
+    assert not (tmp_path / "khong-co").exists()
+
+
+def test_a_truncated_copy(recorded: Path, tmp_path: Path) -> None:
+    cut = tmp_path / "cat-ngan.db"
+    cut.write_bytes(recorded.read_bytes()[: recorded.stat().st_size // 2])
+    before = state(tmp_path)
+    for args in (("status",), ("audit", "verify"), NOTIFY, ("history", CODE)):
+        refused(tmp_path, "--db", cut.name, *args,
+                said=("Tệp cơ sở dữ liệu cat-ngan.db bị hỏng (tệp ngắn hơn kích thước",
+                      "The database file cat-ngan.db is damaged (the file is shorter than "))
+    assert state(tmp_path) == before
+
+
+def test_a_damaged_page(recorded: Path, tmp_path: Path) -> None:
+    """Whole in length, but a page of the events table overwritten: SQLite's own finding."""
+    damaged = tmp_path / "hong.db"
+    content = bytearray(recorded.read_bytes())
+    page = 4096
+    for start in range(page, len(content), page):  # every page but the header's
+        content[start:start + page] = os.urandom(page)
+    damaged.write_bytes(bytes(content))
+    before = state(tmp_path)
+    for args in (("status",), NOTIFY):
+        refused(tmp_path, "--db", damaged.name, *args,
+                said=("Tệp cơ sở dữ liệu hong.db bị hỏng", "The database file hong.db is "
+                      "damaged"))
+    assert state(tmp_path) == before
+
+
+def test_a_file_that_is_not_sqlite(run: Run, tmp_path: Path) -> None:
+    (tmp_path / "ngau-nhien.db").write_bytes(os.urandom(50_000))
+    (tmp_path / "ke-hoach.toml").write_text(ok(run("plan", "template")).out, "utf-8")
+    before = state(tmp_path)
+    for args in (("status",), ("audit", "verify"), ("plan", "import", "ke-hoach.toml")):
+        refused(tmp_path, "--db", "ngau-nhien.db", *args,
+                said=("Tệp ngau-nhien.db không phải là cơ sở dữ liệu SQLite",
+                      "The file ngau-nhien.db is not a SQLite database"))
+    assert state(tmp_path) == before
+
+
+@pytest.mark.parametrize("journal", ["delete", "wal"])
+def test_another_applications_database_is_never_touched(run: Run, tmp_path: Path,
+                                                         journal: str) -> None:
+    foreign = tmp_path / "danh-ba.db"
+    with contextlib.closing(sqlite3.connect(foreign)) as conn:
+        conn.execute(f"PRAGMA journal_mode = {journal}")
+        conn.execute("CREATE TABLE contacts (name TEXT, phone TEXT)")
+        conn.execute("INSERT INTO contacts VALUES ('Nguyễn Văn A', '0912')")
+        conn.commit()
+    (tmp_path / "ke-hoach.toml").write_text(ok(run("plan", "template")).out, "utf-8")
+    before = state(tmp_path)
+    for args in (("status",), ("audit", "verify"), ("history", CODE),
+                 ("plan", "import", "ke-hoach.toml"), ("projections", "rebuild")):
+        refused(tmp_path, "--db", foreign.name, *args,
+                said=("Tệp danh-ba.db là cơ sở dữ liệu của một phần mềm khác, không phải của "
+                      "kiemtra; kiemtra không đọc và không ghi vào đó. Hãy chọn một tệp khác "
+                      "bằng --db (kiemtra tạo tệp mới nếu chưa có).",
+                      "The file danh-ba.db is another application's database, not kiemtra's;"
+                      " kiemtra neither reads nor writes it. Choose another file with --db "
+                      "(kiemtra makes a new one if there is none)."))
+    assert state(tmp_path) == before  # bytes and times, and no -wal or -shm beside it
+
+
+def test_another_eventsourcing_application_is_foreign_too(run: Run, tmp_path: Path) -> None:
+    """The library's events table alone, holding another application's topics."""
+    other = tmp_path / "khac.db"
+    with contextlib.closing(sqlite3.connect(other)) as conn:
+        conn.execute("CREATE TABLE stored_events (originator_id TEXT, originator_version "
+                     "INTEGER, topic TEXT, state BLOB)")
+        conn.execute("INSERT INTO stored_events VALUES ('a', 1, 'shop.orders:Order.Created',"
+                     " x'7b7d')")
+        conn.commit()
+    before = state(tmp_path)
+    refused(tmp_path, "--db", other.name, "status",
+            said=("là cơ sở dữ liệu của một phần mềm khác", "another application's database"))
+    assert state(tmp_path) == before
+
+
+def test_an_empty_file_is_a_new_database(run: Run, tmp_path: Path) -> None:
+    """0 bytes (as `touch` makes) is a database not yet begun: a read finds nothing and
+    leaves it as it is; a plan imported there makes it kiemtra's."""
+    empty = tmp_path / "moi.db"
+    empty.touch()
+    assert "Chưa có cuộc kiểm tra nào" in ok(run("--db", "moi.db", "status")).out
+    assert empty.stat().st_size == 0
+    (tmp_path / "ke-hoach.toml").write_text(ok(run("plan", "template")).out, "utf-8")
+    ok(run("--db", "moi.db", "plan", "import", "ke-hoach.toml"))
+    assert marks(empty) == (KIEMTRA_APPLICATION_ID, 1)
+
+
+def test_the_mark_is_set_on_the_first_write_of_an_older_database(
+        run: Run, tmp_path: Path) -> None:
+    old = tmp_path / "kiemtra.db"
+    shutil.copy(Path(__file__).parents[1] / "fixtures" / "release-0.1.0" / "kiemtra-0.1.0.db",
+                old)
+    assert marks(old) == (0, 0)
+    ok(run("--json", "status"))
+    assert marks(old) == (0, 0)  # a read does not mark it
+    ok(run("cancel", "KTD-DX-2026", "hcc", "--reason", "Sáp nhập đơn vị"))
+    assert marks(old) == (KIEMTRA_APPLICATION_ID, 1)
+    ok(run("audit", "verify"))
+
+
+# --- a newer kiemtra's database ------------------------------------------------------------
+
+
+def test_a_database_of_a_newer_release_is_read_but_never_written(
+        recorded: Path, tmp_path: Path) -> None:
+    stale(tmp_path)  # a step the views have not applied yet (the newer release's, say)
+    with contextlib.closing(sqlite3.connect(recorded)) as conn:
+        conn.execute("PRAGMA user_version = 99")
+        conn.commit()
+    before = state(tmp_path, side_files=False)
+    said = refused(tmp_path, *NOTIFY[:1], CODE, "hcc", "--on-site", "17/08/2026", "--date",
+                   "05/08/2026",
+                   said=("Cơ sở dữ liệu kiemtra.db đã được ghi bởi phiên bản mới hơn của "
+                         "kiemtra (định dạng dữ liệu 99;", "The database kiemtra.db was "
+                         "written by a newer version of kiemtra (data format 99;"))
+    assert "Hãy cập nhật kiemtra." in said["vi"] and "Update kiemtra." in said["en"]
+    refused(tmp_path, "projections", "rebuild", said=("phiên bản mới hơn", "a newer version"))
+    for lang in ("vi", "en"):
+        read = kiemtra(tmp_path, "--json", "status", lang=lang)
+        assert read.code == 0, read.err
+        rows = {r["unit"]: r for r in read.json()}
+        assert rows["kt"]["on_site"] == "2026-08-14"  # folded in memory, never stale
+        note = ("Lưu ý: cơ sở dữ liệu kiemtra.db do phiên bản mới hơn của kiemtra ghi"
+                if lang == "vi" else "Note: the database kiemtra.db was written by a newer")
+        assert note in read.err
+        plain(read.err, lang)
+    assert ok(kiemtra(tmp_path, "audit", "verify")).out.startswith("Hồ sơ nguyên vẹn")
+    assert "Đổi lịch kiểm tra" in ok(kiemtra(tmp_path, "history", CODE, "kt")).out
+    assert state(tmp_path, side_files=False) == before
+
+
+# --- read-only ------------------------------------------------------------------------------
+
+
+CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, PR_CAPBSET_DROP = 1, 2, 24  # <linux/capability.h>
+
+
+def _drop_override() -> None:
+    """In the child, before kiemtra starts: drop root's right to write any file whatever
+    its mode from the capability bounding set (as `setpriv --bounding-set=-dac_override`
+    does), so the program it runs has it no more."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
+        if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def without_override() -> Rights:
+    """Rights under which a file of mode 0444 cannot be written: the test's own when it
+    does not run as root; as root (CI runs in a container as root, and root ignores a
+    file's mode), root without CAP_DAC_OVERRIDE. Skip when that cannot be done here."""
+    if os.geteuid() != 0:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "chi-doc"
+        target.write_text("")
+        target.chmod(0o444)
+        try:
+            done = subprocess.run(["sh", "-c", 'echo x >> "$0"', str(target)],
+                                  preexec_fn=_drop_override, capture_output=True, check=False)
+        except (OSError, subprocess.SubprocessError) as exc:
+            pytest.skip(f"running as root, and CAP_DAC_OVERRIDE cannot be dropped here "
+                        f"({exc}): a mode of 0444 would not stop root")
+        if done.returncode == 0:
+            pytest.skip("running as root, and without CAP_DAC_OVERRIDE a file of mode 0444 "
+                        "can still be written here")
+    return _drop_override
+
+
+def stale(db_folder: Path) -> None:
+    """A step recorded and no read since: the views trail the log (a read must catch up,
+    which it cannot write on a read-only database)."""
+    ok(kiemtra(db_folder, "reschedule", CODE, "kt", "--on-site", "14/08/2026", "--reason",
+               "Trùng lịch họp", "--date", "05/08/2026"))
+    checkpointed(db_folder / "kiemtra.db")
+
+
+def reads_work(folder: Path, rights: Rights = None) -> None:
+    for args in READS:
+        for lang in ("vi", "en"):
+            done = kiemtra(folder, *args, rights=rights, lang=lang)
+            assert done.code == 0, (args, done.err)
+    rows = {r["unit"]: r for r in kiemtra(folder, "--json", "status", rights=rights).json()}
+    assert rows["kt"]["on_site"] == "2026-08-14"  # the step the views had not applied yet
+    assert ok(kiemtra(folder, "audit", "verify", rights=rights)).out.startswith(
+        "Hồ sơ nguyên vẹn: đã kiểm tra 7 sự kiện")
+
+
+def writes_refused(folder: Path, why: tuple[str, str], rights: Rights = None
+                   ) -> dict[str, str]:
+    said = {}
+    for args in (("notify", CODE, "hcc", "--on-site", "17/08/2026", "--date", "05/08/2026"),
+                 ("projections", "rebuild")):
+        said = refused(folder, *args, rights=rights, said=(
+            f"Cơ sở dữ liệu kiemtra.db chỉ đọc được ({why[0]}); không ghi được. Các lệnh chỉ "
+            "xem (status, due, history, audit verify…) vẫn dùng được.",
+            f"The database kiemtra.db is read-only ({why[1]}); nothing can be written to it. "
+            "Commands that only read (status, due, history, audit verify…) still work."))
+    return said
+
+
+def test_a_read_only_file(recorded: Path, tmp_path: Path) -> None:
+    """chmod 0444, run as a user who may not write it: reads (caught up in memory) and
+    `audit verify` work; a write is refused plainly and the file is unchanged."""
+    rights = without_override()
+    stale(tmp_path)
+    recorded.chmod(0o444)
+    try:
+        before = recorded.read_bytes(), recorded.stat().st_mtime_ns
+        reads_work(tmp_path, rights)
+        writes_refused(tmp_path, ("tệp không cho phép ghi", "the file may not be written"),
+                       rights)
+        assert (recorded.read_bytes(), recorded.stat().st_mtime_ns) == before
+    finally:
+        recorded.chmod(0o644)
+
+
+@contextlib.contextmanager
+def mounted(kind: str, *args: str, target: Path) -> Iterator[None]:
+    """`mount …` for the test, or a skip saying why it cannot be done here."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip(f"mounting a {kind} needs root and mount(8)")
+    done = subprocess.run(["mount", *args, str(target)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a {kind} here: {done.stderr.strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(target)], check=False)
+
+
+@contextlib.contextmanager
+def read_only_view(source: Path, target: Path) -> Iterator[None]:
+    """`source` seen read-only at `target`: a bind mount made read-only."""
+    target.mkdir()
+    with mounted("read-only bind mount", "--bind", str(source), target=target):
+        done = subprocess.run(["mount", "-o", "remount,bind,ro", str(target)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot make a bind mount read-only here: {done.stderr.strip()}")
+        yield
+
+
+def test_a_read_only_disk(recorded: Path, tmp_path: Path) -> None:
+    """A read-only medium (a bind mount made read-only): opened immutable, since SQLite
+    could not make its shared-memory file there; reads and `audit verify` work, writes are
+    refused plainly."""
+    stale(tmp_path)
+    source = another_folder(tmp_path, "goc")
+    shutil.copy(recorded, source / "kiemtra.db")
+    before = state(source)
+    with read_only_view(source, tmp_path / "dia-chi-doc"):
+        folder = tmp_path / "dia-chi-doc"
+        reads_work_at(folder, tmp_path)
+        said = writes_refused_at(folder, tmp_path)
+        assert "ổ đĩa chỉ cho đọc" in said["vi"] and "the disk is read-only" in said["en"]
+    assert state(source) == before
+
+
+def reads_work_at(folder: Path, cwd: Path) -> None:
+    """`reads_work` with the database named by --db (the read-only folder cannot be cwd's
+    home for the config folder)."""
+    db = str(folder / "kiemtra.db")
+    for args in READS:
+        for lang in ("vi", "en"):
+            done = kiemtra(cwd, "--db", db, *args, lang=lang)
+            assert done.code == 0, (args, done.err)
+    rows = {r["unit"]: r for r in kiemtra(cwd, "--db", db, "--json", "status").json()}
+    assert rows["kt"]["on_site"] == "2026-08-14"
+    assert ok(kiemtra(cwd, "--db", db, "audit", "verify")).out.startswith(
+        "Hồ sơ nguyên vẹn: đã kiểm tra 7 sự kiện")
+
+
+def writes_refused_at(folder: Path, cwd: Path) -> dict[str, str]:
+    db = str(folder / "kiemtra.db")
+    return refused(cwd, "--db", db, "notify", CODE, "hcc", "--on-site", "17/08/2026",
+                   "--date", "05/08/2026", said=(f"Cơ sở dữ liệu {db} chỉ đọc được",
+                                                 f"The database {db} is read-only"))
+
+
+# --- a full disk ---------------------------------------------------------------------------
+
+
+def fill(folder: Path, leave: int = 0) -> None:
+    """Fill the disk of `folder`, leaving about `leave` bytes free."""
+    free = shutil.disk_usage(folder).free - leave
+    with contextlib.suppress(OSError), (folder / "day.bin").open("wb") as f:
+        while free > 0:
+            chunk = min(free, 64 * 1024)
+            f.write(b"\0" * chunk)
+            f.flush()
+            free -= chunk
+    with contextlib.suppress(OSError), (folder / "day-them.bin").open("wb") as f:
+        while leave == 0:  # to the last block
+            f.write(b"\0" * 512)
+            f.flush()
+
+
+def test_a_full_disk(run: Run, tmp_path: Path) -> None:
+    """A small disk holding the database, filled: a write says the disk is full (exit 2)
+    and writes nothing — also a transaction cut short by the disk filling up during it;
+    reads and `audit verify` still work, and the record stays whole."""
+    disk = tmp_path / "dia-nho"
+    disk.mkdir()
+    with mounted("tmpfs", "-t", "tmpfs", "-o", "size=3m", "tmpfs", target=disk):
+        (disk / "ke-hoach.toml").write_text(ok(run("plan", "template")).out, "utf-8")
+        ok(kiemtra(disk, "plan", "import", "ke-hoach.toml"))
+        ok(kiemtra(disk, *NOTIFY))
+        db = disk / "kiemtra.db"
+        before = events(db)
+        (disk / "bien-ban.pdf").write_bytes(os.urandom(1_200_000))  # a large attachment
+        fill(disk, leave=600_000)  # room to open, not for the attachment
+        said = refused(disk, "report", CODE, "kt", "--date", "11/08/2026", "--attach",
+                       "bien-ban.pdf", said=(
+                           "Ổ đĩa chứa cơ sở dữ liệu kiemtra.db đã đầy; không có gì được ghi. "
+                           "Hãy giải phóng dung lượng rồi chạy lại lệnh.",
+                           "The disk holding the database kiemtra.db is full; nothing was "
+                           "written. Free some space and run the command again."))
+        assert events(db) == before
+        fill(disk)  # to the last byte: SQLite cannot even make its shared-memory file
+        assert refused(disk, "notify", CODE, "hcc", "--on-site", "17/08/2026", "--date",
+                       "05/08/2026", said=("đã đầy", "is full")) == said
+        for args in (("status",), ("history", CODE), ("audit", "verify")):
+            assert kiemtra(disk, *args).code == 0, args  # reads work on a full disk
+        (disk / "day.bin").unlink()
+        (disk / "day-them.bin").unlink(missing_ok=True)
+        assert ok(kiemtra(disk, "audit", "verify")).out.startswith(
+            f"Hồ sơ nguyên vẹn: đã kiểm tra {before} sự kiện")
+        assert events(db) == before
+        rows = {r["unit"]: r for r in kiemtra(disk, "--json", "status").json()}
+        assert rows["kt"]["state"] == "notified" and rows["hcc"]["state"] == "planned"
+        ok(kiemtra(disk, "report", CODE, "kt", "--date", "11/08/2026"))  # room again
