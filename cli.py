@@ -2165,6 +2165,34 @@ def projections_rebuild() -> None:
     warn_unreadable(skipped)
 
 
+# --- backups ----------------------------------------------------------------------------
+
+
+@cli.command(help_vi="Sao lưu cơ sở dữ liệu SQLite vào một tệp, kiểm tra bản sao trước khi "
+             "báo xong (các lệnh khác vẫn ghi được trong lúc sao lưu).",
+             example="kiemtra backup -o sao-luu/kiemtra-2026-11-30.db")
+@option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+        help="The file to write the copy to (it opens directly with --db).",
+        help_vi="Tệp sẽ ghi bản sao (mở trực tiếp được bằng --db).")
+@force_option
+@json_option
+def backup(output: str, force: bool) -> None:
+    """Back up the SQLite database to a file, checking the copy before reporting success
+    (other commands may keep writing meanwhile)."""
+    from kiemtra.projections.backup import back_up
+
+    done = back_up(settings().database, output, force=force)
+    emit(done.to_json(), lambda _: click.echo(done.text(settings().database.label(),
+                                                        settings().lang)))
+    if done.views_rebuilt:
+        click.echo(say("Lưu ý: các bảng tổng hợp trong bản sao khác với bản dựng lại từ nhật "
+                       "ký, nên đã được dựng lại trong bản sao; hãy chạy “kiemtra projections "
+                       "rebuild” trên cơ sở dữ liệu gốc.",
+                       "Note: the views in the copy differed from the views rebuilt from its "
+                       "log, so they were rebuilt in the copy; run 'kiemtra projections "
+                       "rebuild' on the original database."), err=True)
+
+
 # --- history and the audit trail ----------------------------------------------------------
 
 

@@ -1,8 +1,9 @@
-"""Database faults through the installed script (issue 15, item 4): a folder or an empty
-name as --db, a damaged file, a file that is not SQLite, another application's database,
-a database of a newer kiemtra, a read-only file or disk, a full disk — each answered in
-one or two plain sentences of the reader's language, exit 2, nothing written; reads of a
-database that may not be written still work."""
+"""Database faults through the installed script (issue 15, items 4 and 7): a folder or an
+empty name as --db, a damaged file, a file that is not SQLite, another application's
+database, a database of a newer kiemtra, a read-only file or disk, a full disk — each
+answered in one or two plain sentences of the reader's language, exit 2, nothing
+written; reads of a database that may not be written still work. And `kiemtra backup`:
+a checked copy, made while others write, that opens directly with --db."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -131,7 +133,7 @@ def test_an_empty_name_as_the_database(run: Run, tmp_path: Path) -> None:
     template = ok(run("plan", "template")).out
     (tmp_path / "ke-hoach.toml").write_text(template, "utf-8")
     before = state(tmp_path)
-    for args in (("status",), ("plan", "import", "ke-hoach.toml")):
+    for args in (("status",), ("plan", "import", "ke-hoach.toml"), ("backup", "-o", "b.db")):
         refused(tmp_path, "--db", "", *args,
                 said=("Tên cơ sở dữ liệu để trống", "The database name is empty"))
     assert state(tmp_path) == before
@@ -194,7 +196,8 @@ def test_another_applications_database_is_never_touched(run: Run, tmp_path: Path
     (tmp_path / "ke-hoach.toml").write_text(ok(run("plan", "template")).out, "utf-8")
     before = state(tmp_path)
     for args in (("status",), ("audit", "verify"), ("history", CODE),
-                 ("plan", "import", "ke-hoach.toml"), ("projections", "rebuild")):
+                 ("plan", "import", "ke-hoach.toml"), ("projections", "rebuild"),
+                 ("backup", "-o", "b.db")):
         refused(tmp_path, "--db", foreign.name, *args,
                 said=("Tệp danh-ba.db là cơ sở dữ liệu của một phần mềm khác, không phải của "
                       "kiemtra; kiemtra không đọc và không ghi vào đó. Hãy chọn một tệp khác "
@@ -477,3 +480,153 @@ def test_a_full_disk(run: Run, tmp_path: Path) -> None:
         rows = {r["unit"]: r for r in kiemtra(disk, "--json", "status").json()}
         assert rows["kt"]["state"] == "notified" and rows["hcc"]["state"] == "planned"
         ok(kiemtra(disk, "report", CODE, "kt", "--date", "11/08/2026"))  # room again
+
+
+# --- backups ---------------------------------------------------------------------------------
+
+
+def plan_named(tmp_path: Path, run: Run, code: str) -> Path:
+    template = (tmp_path / "ke-hoach.toml").read_text("utf-8")
+    path = tmp_path / f"{code}.toml"
+    path.write_text(template.replace(f'code = "{CODE}"', f'code = "{code}"'), "utf-8")
+    return path
+
+
+def test_a_backup_while_others_keep_writing(recorded: Path, imported: Run,
+                                            tmp_path: Path) -> None:
+    """Two loops of `kiemtra plan import` write while `kiemtra backup` copies: the copy is
+    the log as it stood at one moment (a prefix of it, every link whole), opens directly
+    with --db, and its views equal a rebuild."""
+    writers = []
+    for w in range(2):
+        plans = [plan_named(tmp_path, imported, f"KTD-{w}-{i}").name for i in range(6)]
+        script = "; ".join(f"{kiemtra_script()} plan import {p} >/dev/null" for p in plans)
+        writers.append(subprocess.Popen(["sh", "-c", script], cwd=tmp_path, env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("KIEMTRA_")},
+            "KIEMTRA_ACTOR": "truong-to"}))
+    copies = []
+
+    def back_up() -> None:
+        name = f"sao-luu-{len(copies)}.db"
+        done = kiemtra(tmp_path, "--json", "backup", "-o", name)
+        assert done.code == 0, done.err
+        copies.append((tmp_path / name, done.json()))
+
+    try:
+        while any(w.poll() is None for w in writers) or len(copies) < 2:
+            back_up()
+            time.sleep(0.1)
+    finally:
+        for w in writers:
+            w.wait(timeout=300)
+    assert all(w.returncode == 0 for w in writers)
+    back_up()  # and one after the writers
+    with contextlib.closing(sqlite3.connect(recorded)) as conn:
+        source = conn.execute("SELECT rowid, originator_id, originator_version, topic, state "
+                              "FROM stored_events ORDER BY rowid").fetchall()
+    assert len(source) == 6 + 12 * 5
+    assert len({report["events"] for _, report in copies}) > 2  # copies taken mid-way
+    for copy, report in copies:
+        assert report["checked"] == ["integrity", "chain", "views"]
+        assert not report["views_rebuilt"]
+        with contextlib.closing(sqlite3.connect(copy)) as conn:
+            rows = conn.execute("SELECT rowid, originator_id, originator_version, topic, "
+                                "state FROM stored_events ORDER BY rowid").fetchall()
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        assert rows == source[:len(rows)] and len(rows) == report["events"]
+        assert not copy.with_name(copy.name + "-wal").exists()
+        verified = ok(kiemtra(tmp_path, "--db", copy.name, "audit", "verify")).out
+        assert verified.startswith(f"Hồ sơ nguyên vẹn: đã kiểm tra {len(rows)} sự kiện")
+        status = kiemtra(tmp_path, "--db", copy.name, "--json", "status")
+        assert status.code == 0 and {r["campaign"] for r in status.json()} >= {CODE}
+    assert copies[-1][1]["events"] == len(source)  # the last one, after the writers
+    assert not list(tmp_path.glob(".kiemtra-*"))  # no temporary file left
+
+
+def test_a_backup_says_what_it_did_in_both_languages(recorded: Path, tmp_path: Path) -> None:
+    said = {lang: ok(kiemtra(tmp_path, "backup", "-o", f"b-{lang}.db", lang=lang)).out
+            for lang in ("vi", "en")}
+    assert said["vi"].startswith("Đã sao lưu cơ sở dữ liệu kiemtra.db vào b-vi.db (6 sự kiện, "
+                                 "0 tệp đính kèm, ")
+    assert said["vi"].rstrip().endswith("bản sao đã qua kiểm tra toàn vẹn, chuỗi băm và các "
+                                        "bảng tổng hợp.")
+    assert said["en"].startswith("Backed up the database kiemtra.db to b-en.db (6 events, "
+                                 "0 attachments, ")
+    assert not VIETNAMESE.search(said["en"])
+
+
+def test_a_backup_never_replaces_a_file_unless_forced(recorded: Path, tmp_path: Path) -> None:
+    (tmp_path / "cu.db").write_bytes(b"ban cu")
+    refused(tmp_path, "backup", "-o", "cu.db", said=(
+        "Tệp cu.db đã có; không ghi đè (dùng --force nếu muốn thay).",
+        "The file cu.db exists; it is not overwritten (use --force to replace it)."))
+    assert (tmp_path / "cu.db").read_bytes() == b"ban cu"
+    ok(kiemtra(tmp_path, "backup", "-o", "cu.db", "--force"))
+    assert events(tmp_path / "cu.db") == events(recorded)
+    refused(tmp_path, "backup", "-o", "kiemtra.db", "--force", said=(
+        "đó là chính cơ sở dữ liệu cần sao lưu", "it is the database being backed up"))
+    refused(tmp_path, "backup", "-o", "khong-co/b.db", said=(
+        "thư mục chứa tệp không tồn tại", "its folder does not exist"))
+
+
+def test_a_backup_of_nothing(run: Run, tmp_path: Path) -> None:
+    refused(tmp_path, "backup", "-o", "b.db", said=(
+        "Không có cơ sở dữ liệu kiemtra.db để sao lưu.", "There is no database kiemtra.db "
+        "to back up."))
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_backup_rebuilds_views_that_differ_from_the_log(recorded: Path,
+                                                           tmp_path: Path) -> None:
+    with contextlib.closing(sqlite3.connect(recorded)) as conn:
+        conn.execute("UPDATE view_inspections SET state = 'cancelled' WHERE unit = 'kt'")
+        conn.commit()
+    done = kiemtra(tmp_path, "backup", "-o", "b.db")
+    assert done.code == 0, done.err
+    assert "đã được dựng lại trong bản sao" in done.err and "kiemtra projections rebuild" in \
+        done.err
+    rows = {r["unit"]: r for r in kiemtra(tmp_path, "--db", "b.db", "--json", "status").json()}
+    assert rows["kt"]["state"] == "notified"
+
+
+def test_a_backup_of_an_altered_record_is_refused(recorded: Path, tmp_path: Path) -> None:
+    with contextlib.closing(sqlite3.connect(recorded)) as conn:
+        conn.execute("UPDATE stored_events SET state = CAST(state AS BLOB) || x'20' "
+                     "WHERE rowid = 3")
+        conn.commit()
+    refused(tmp_path, "backup", "-o", "b.db", code=1,
+            said=("Vì vậy không ghi bản sao b.db; cơ sở dữ liệu vẫn nguyên như trước.",
+                  "So the copy b.db was not written; the database is as it was."))
+    assert not (tmp_path / "b.db").exists() and not list(tmp_path.glob(".kiemtra-*"))
+
+
+def test_a_backup_opens_on_a_read_only_disk(recorded: Path, tmp_path: Path) -> None:
+    """The copy is one self-contained file (no -wal beside it): readable where nothing can
+    be written."""
+    store = another_folder(tmp_path, "luu-tru")
+    ok(kiemtra(tmp_path, "backup", "-o", "luu-tru/kiemtra.db"))
+    with read_only_view(store, tmp_path / "dia-chi-doc"):
+        db = str(tmp_path / "dia-chi-doc" / "kiemtra.db")
+        assert ok(kiemtra(tmp_path, "--db", db, "audit", "verify")).out.startswith(
+            "Hồ sơ nguyên vẹn: đã kiểm tra 6 sự kiện")
+        assert ok(kiemtra(tmp_path, "--db", db, "status")).code == 0
+
+
+def test_postgres_is_backed_up_with_pg_dump(tmp_path: Path) -> None:
+    url = os.environ.get("KIEMTRA_TEST_POSTGRES")
+    if not url:
+        pytest.skip("KIEMTRA_TEST_POSTGRES is not set")
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    secret = parts._replace(netloc=f"{parts.username or 'postgres'}:mat-khau-bi-mat@"
+                                   f"{parts.hostname}:{parts.port or 5432}").geturl()
+    name = parts.path.lstrip("/") or "postgres"
+    command = (f"pg_dump --format=custom --host={parts.hostname} --port={parts.port or 5432} "
+               f"--username={parts.username or 'postgres'} --file=sao-luu.dump {name}")
+    said = refused(tmp_path, "--db", secret, "backup", "-o", "sao-luu.dump", said=(
+        f"được sao lưu bằng pg_dump của PostgreSQL, không phải bằng kiemtra: {command} ",
+        f"is backed up with PostgreSQL's pg_dump, not with kiemtra: {command} "))
+    for words in said.values():
+        assert "mat-khau-bi-mat" not in words and "pg_restore" in words
+    assert list(tmp_path.iterdir()) == []
