@@ -105,9 +105,10 @@ class BackedUp:
                     f"{checks}.")
         checks = "integrity, hash-chain and views" if self.views_checked else \
             "integrity and hash-chain"
-        return (f"Backed up the database {db} to {self.path} ({v.events} events, "
-                f"{v.attachments} attachments, {size}); the copy passed the {checks} "
-                "checks.")
+        events = f"{v.events} event{'' if v.events == 1 else 's'}"
+        attachments = f"{v.attachments} attachment{'' if v.attachments == 1 else 's'}"
+        return (f"Backed up the database {db} to {self.path} ({events}, {attachments}, "
+                f"{size}); the copy passed the {checks} checks.")
 
 
 def back_up(database: Database, output: str, *, force: bool = False) -> BackedUp:
