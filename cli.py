@@ -2078,9 +2078,13 @@ def print_tick(report: Row) -> None:
     from kiemtra.notifications.reminders import report_lines
 
     click.echo("\n".join(report_lines(report, settings().lang)))
-    if report["failed"]:
+    if report["failed"] or any(item.get("refused") for item in report["sent"]):
         click.echo(say("Có thư nhắc không gửi được; xem: kiemtra remind --failed",
                        "Some reminders failed; see: kiemtra remind --failed"), err=True)
+    if report.get("unknown"):
+        click.echo(say("Có thư nhắc không rõ kết quả (có thể đã đến); xem: kiemtra remind "
+                       "--failed", "Some reminders have an unknown outcome (they may have "
+                       "arrived); see: kiemtra remind --failed"), err=True)
 
 
 def print_undelivered(rows: list[Row]) -> None:
