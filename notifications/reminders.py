@@ -81,6 +81,9 @@ def _why(item: dict[str, Any], lang: str) -> str:
                   "before the mail server confirmed it; it may have been delivered")
     if reason == TIMEOUT:
         return "máy chủ thư không trả lời kịp" if vi else "the mail server did not answer in time"
+    if reason == CLAIMED:
+        return ("đang được một lần chạy khác gửi, hoặc lần chạy đó đã bị dừng" if vi else
+                "being sent by another run, or that run was stopped")
     if reason == NOT_TRIED:
         return ("chưa gửi: máy chủ thư đã không trả lời ở thư trước trong cùng lần chạy" if vi
                 else "not tried: the mail server did not answer earlier in the same run")
@@ -140,7 +143,8 @@ def report_lines(report: dict[str, Any], lang: str) -> list[str]:
         lines.append((f"Máy chủ thư không trả lời trong {seconds} giây: lần chạy này không "
                       f"gửi thêm qua máy chủ đó" + (f"; {left} thư còn lại chờ lần chạy sau."
                                                     if left else ".")) if vi else
-                     (f"The mail server did not answer within {seconds} seconds: this run "
+                     (f"The mail server did not answer within {seconds} second"
+                      f"{'' if seconds == '1' else 's'}: this run "
                       f"sends nothing more through it" +
                       ("; the message left waits for the next run." if left == 1 else
                        f"; the {left} messages left wait for the next run." if left else ".")))
