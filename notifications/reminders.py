@@ -164,8 +164,8 @@ def report_lines(report: dict[str, Any], lang: str) -> list[str]:
                 why = _why(dict(item, _list=key), lang)
                 if item.get("reason") == NOT_TRIED and report.get("server_timeout"):
                     why = ""  # the line about the server says it once
-                lines.append(f"  {mark} {what} → {', '.join(item['to'])}" +
-                             (f" ({why})" if why else ""))
+                to = item.get("retry_to") or item["to"]  # a retry goes to those still owed
+                lines.append(f"  {mark} {what} → {', '.join(to)}" + (f" ({why})" if why else ""))
             lines += _refusal_lines(item, lang)
             if key in ("waiting", "unknown", "sent") and item.get("retry_after") and (
                     key != "sent" or item.get("retry_to")):

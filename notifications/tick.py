@@ -163,7 +163,9 @@ def run_tick(database: Database, *, as_of: date, now: datetime, transport: Trans
             rendered = render(reminder, plans[d.campaign], records[d.campaign, d.unit], as_of)
             line["subject"] = rendered.subject
             if dry_run:
-                report.would_send.append(line)
+                owed = next_recipients(known) if known is not None else []
+                partial = known is not None and set(owed) != set(known["recipients"])
+                report.would_send.append(dict(line, retry_to=owed) if partial else line)
             else:
                 work.append(Attempt(reminder, line, rendered, known))
     if work:

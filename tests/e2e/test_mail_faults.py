@@ -176,6 +176,8 @@ def test_refused_recipients_fail_one_by_one_and_only_the_deferred_one_is_retried
     assert [r["reminders_failed"] for r in imported("--json", "status", CODE).json()
             if r["unit"] == "kt"] == [1]
 
+    dry = ok(remind(imported, lang, "--as-of", "11/08/2026", "--dry-run", env=env)).out
+    assert dry.endswith("12/08/2026 → tv.vp@khucthuadu.example\n")  # the retry's envelope
     smtp.recorder.defer = set()
     later = remind(imported, lang, "--as-of", "11/08/2026", env=env)
     assert later.code == 0
