@@ -23,6 +23,7 @@ from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, getaddresses, make_msgid
+from functools import lru_cache
 
 FORBIDDEN = {"Cc", "Zl", "Zp"}  # control characters (CR, LF, NUL, …), U+2028, U+2029
 
@@ -176,6 +177,7 @@ class Letter:
         return msg
 
 
+@lru_cache(maxsize=8)  # read for every message of a tick
 def parse_sender(value: str) -> tuple[str, str]:
     """KIEMTRA_MAIL_FROM ("Tên <địa chỉ>", or the address alone) as (name, address);
     BadSender when it holds a control character (also in an encoded word), is not

@@ -315,6 +315,16 @@ def test_a_bad_timeout_is_refused_before_anything_is_claimed(
     assert ok(imported("remind", "--as-of", "06/08/2026", env={"KIEMTRA_SMTP_URL": smtp.url}))
 
 
+def test_the_scheduler_refuses_a_bad_mail_setting_at_start(imported: Run) -> None:
+    for name, value in (("KIEMTRA_SMTP_TIMEOUT", "abc"), ("KIEMTRA_MAIL_FROM", "a\nb@x.vn")):
+        for lang in LANGS:
+            refused = imported("--lang", lang, "scheduler",
+                               env={"KIEMTRA_SMTP_URL": "smtp://127.0.0.1:9", name: value})
+            assert refused.code == 2 and name in refused.err, refused.err
+            assert refused.err.startswith(say(lang, f"Thiết lập {name} không hợp lệ: ",
+                                              f"The setting {name} is invalid: "))
+
+
 # --- KIEMTRA_MAIL_FROM -----------------------------------------------------------------
 
 
