@@ -2070,8 +2070,10 @@ def print_calendar(data: Row) -> None:
         help_vi="Gửi những thư đến hạn tính đến ngày này (mặc định: hôm nay).")
 @option("--dry-run", is_flag=True, help="Show what would go out; send and record nothing.",
         help_vi="Chạy thử: cho xem thư nào sẽ gửi; không gửi, không ghi nhận gì.")
-@option("--failed", is_flag=True, help="List reminders that failed, or wait to be retried.",
-        help_vi="Liệt kê các thư nhắc gửi lỗi hoặc đang chờ gửi lại.")
+@option("--failed", is_flag=True, help="List reminders that failed, wait to be retried, have "
+        "an unknown outcome or were refused for some recipient.",
+        help_vi="Liệt kê các thư nhắc gửi lỗi, đang chờ gửi lại, không rõ kết quả hoặc bị từ "
+        "chối với một số người nhận.")
 @json_option
 def remind(as_of: date | None, dry_run: bool, failed: bool) -> None:
     """Send the reminders due today, each once.
@@ -2096,9 +2098,13 @@ def print_tick(report: Row) -> None:
     from kiemtra.notifications.reminders import report_lines
 
     click.echo("\n".join(report_lines(report, settings().lang)))
-    if report["failed"]:
+    if report["failed"] or any(item.get("refused") for item in report["sent"]):
         click.echo(say("Có thư nhắc không gửi được; xem: kiemtra remind --failed",
                        "Some reminders failed; see: kiemtra remind --failed"), err=True)
+    if report.get("unknown"):
+        click.echo(say("Có thư nhắc không rõ kết quả (có thể đã đến); xem: kiemtra remind "
+                       "--failed", "Some reminders have an unknown outcome (they may have "
+                       "arrived); see: kiemtra remind --failed"), err=True)
 
 
 def print_undelivered(rows: list[Row]) -> None:
