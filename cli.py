@@ -2392,6 +2392,25 @@ def audit_checkpoint(output: str | None, force: bool) -> None:
     click.echo(kept_note(checkpoint, settings().lang), err=True)
 
 
+@audit.command("rechain", help_vi="""Nối lại chuỗi băm đã bị xóa hoặc cắt bớt, sau khi đã
+               xem xét hồ sơ; việc nối lại được ghi lại (ai, khi nào, lý do) và “kiemtra
+               audit verify” luôn nêu ra.""",
+               example="kiemtra audit rechain --reason \"Khôi phục sau sự cố ổ đĩa, đã đối "
+                       "chiếu bản in\"")
+@option("--reason", required=True, help="Why the chain is made again (kept with it).",
+        help_vi="Lý do nối lại chuỗi (được lưu kèm).")
+def audit_rechain(reason: str) -> None:
+    """Make the hash chain again where it was removed or cut short, once the record has
+    been reviewed; who did it, when and why is kept, and 'kiemtra audit verify' reports
+    it from then on. Links that remain are checked first: an edited event is never
+    chained over."""
+    from kiemtra.workflow import now, rechain
+
+    s = settings()
+    done = rechain(s.database, s.actor, reason, now())
+    emit(done.to_json(), lambda _: click.echo(done.text(s.lang)))
+
+
 @audit.command("export", help_vi="Xuất hồ sơ một kế hoạch (sự kiện, tệp đính kèm, chuỗi "
                "băm, điểm kiểm tra) ra tệp zip.",
                example="kiemtra audit export KTD-TKT-2026 -o ho-so-KTD-TKT-2026.zip")
