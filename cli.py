@@ -2089,8 +2089,10 @@ def print_calendar(data: Row) -> None:
         help_vi="Gửi những thư đến hạn tính đến ngày này (mặc định: hôm nay).")
 @option("--dry-run", is_flag=True, help="Show what would go out; send and record nothing.",
         help_vi="Chạy thử: cho xem thư nào sẽ gửi; không gửi, không ghi nhận gì.")
-@option("--failed", is_flag=True, help="List reminders that failed, or wait to be retried.",
-        help_vi="Liệt kê các thư nhắc gửi lỗi hoặc đang chờ gửi lại.")
+@option("--failed", is_flag=True, help="List reminders that failed, wait to be retried, have "
+        "an unknown outcome or were refused for some recipient.",
+        help_vi="Liệt kê các thư nhắc gửi lỗi, đang chờ gửi lại, không rõ kết quả hoặc bị từ "
+        "chối với một số người nhận.")
 @json_option
 def remind(as_of: date | None, dry_run: bool, failed: bool) -> None:
     """Send the reminders due today, each once.
@@ -2115,9 +2117,13 @@ def print_tick(report: Row) -> None:
     from kiemtra.notifications.reminders import report_lines
 
     click.echo("\n".join(report_lines(report, settings().lang)))
-    if report["failed"]:
+    if report["failed"] or any(item.get("refused") for item in report["sent"]):
         click.echo(say("Có thư nhắc không gửi được; xem: kiemtra remind --failed",
                        "Some reminders failed; see: kiemtra remind --failed"), err=True)
+    if report.get("unknown"):
+        click.echo(say("Có thư nhắc không rõ kết quả (có thể đã đến); xem: kiemtra remind "
+                       "--failed", "Some reminders have an unknown outcome (they may have "
+                       "arrived); see: kiemtra remind --failed"), err=True)
 
 
 def print_undelivered(rows: list[Row]) -> None:
@@ -2433,6 +2439,25 @@ def audit_checkpoint(output: str | None, force: bool) -> None:
     else:
         write_output(output, checkpoint_text(checkpoint).encode("utf-8"), force)
     click.echo(kept_note(checkpoint, settings().lang), err=True)
+
+
+@audit.command("rechain", help_vi="""Nối lại chuỗi băm đã bị xóa hoặc cắt bớt, sau khi đã
+               xem xét hồ sơ; việc nối lại được ghi lại (ai, khi nào, lý do) và “kiemtra
+               audit verify” luôn nêu ra.""",
+               example="kiemtra audit rechain --reason \"Khôi phục sau sự cố ổ đĩa, đã đối "
+                       "chiếu bản in\"")
+@option("--reason", required=True, help="Why the chain is made again (kept with it).",
+        help_vi="Lý do nối lại chuỗi (được lưu kèm).")
+def audit_rechain(reason: str) -> None:
+    """Make the hash chain again where it was removed or cut short, once the record has
+    been reviewed; who did it, when and why is kept, and 'kiemtra audit verify' reports
+    it from then on. Links that remain are checked first: an edited event is never
+    chained over."""
+    from kiemtra.workflow import now, rechain
+
+    s = settings()
+    done = rechain(s.database, s.actor, reason, now())
+    emit(done.to_json(), lambda _: click.echo(done.text(s.lang)))
 
 
 @audit.command("export", help_vi="Xuất hồ sơ một kế hoạch (sự kiện, tệp đính kèm, chuỗi "

@@ -15,6 +15,9 @@ Fields added to single events without a new version, because an older event read
 same without them (the method's default applies, nothing to upcast):
   NoticeIssued, Rescheduled, Inspected, Cancelled — `override` (0.2): the leader's
       reason and the date rules set aside (`overrides.py`); absent or None: none.
+  Delivery's Sent — `retry_to`, `retry_after`; FailedTemporarily — `reason`, `refused`,
+      `retry_to`; FailedPermanently — `reason`, `refused` (0.2, `delivery.py`): absent,
+      a whole message's outcome, as 0.1.0 recorded it. OutcomeUnknown is new in 0.2.
 A kiemtra older than an event cannot read it (its method does not take the field): the
 log is read by the release that wrote it or a later one.
 """

@@ -28,7 +28,8 @@ AGGREGATES: dict[str, tuple[str, tuple[str, ...]]] = {
         "MinutesSigned", "Concluded", "RemediationReported", "Cancelled", "StepRetracted",
         "Corrected", "Replanned", "Withdrawn")),
     "Delivery": (DELIVERY, (
-        "Claimed", "AttemptStarted", "Sent", "FailedTemporarily", "FailedPermanently")),
+        "Claimed", "AttemptStarted", "Sent", "FailedTemporarily", "FailedPermanently",
+        "OutcomeUnknown")),
     "DocumentSeries": (REGISTER, ("Opened", "NumberTaken")),
 }
 
@@ -39,7 +40,7 @@ LEGACY_MODULES = {"Campaign": "domain.campaign", "Inspection": "domain.inspectio
                   "Delivery": "domain.delivery"}
 LEGACY_EVENTS = {"Campaign": ("PlanImported",),
                  "Inspection": AGGREGATES["Inspection"][1][:9],  # Planned … Cancelled
-                 "Delivery": AGGREGATES["Delivery"][1]}
+                 "Delivery": AGGREGATES["Delivery"][1][:5]}  # Claimed … FailedPermanently
 
 
 def topic(aggregate: str, event: str | None = None) -> str:

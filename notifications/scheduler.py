@@ -16,13 +16,14 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Column, Engine, MetaData, String, Table, select, text
 
 from kiemtra.domain.calendar import WorkingCalendar
 from kiemtra.domain.errors import InvalidInput, RuleViolation
-from kiemtra.notifications.reminders import claimant
+from kiemtra.notifications.reminders import OUTBOX, claimant
 from kiemtra.workflow import VIETNAM, Database, open_store
 
 JOBS_TABLE = "scheduler_jobs"
@@ -72,6 +73,16 @@ class Lease:
                                                     lease_table.c.holder == self.holder))
 
 
+def check_mail_settings() -> None:
+    """KIEMTRA_SMTP_URL, KIEMTRA_SMTP_TIMEOUT and KIEMTRA_MAIL_FROM as each tick reads
+    them; InvalidSetting (exit 2) for the first that is bad."""
+    from kiemtra.notifications.tick import configured_sender
+    from kiemtra.notifications.transports import transport_from_environment
+
+    transport_from_environment(Path(OUTBOX))  # nothing is opened: the settings are read
+    configured_sender()
+
+
 def scheduled_tick(db_url: str, retries_only: bool = False, force: bool = False) -> None:
     """The job APScheduler runs (by reference, so it can be stored in the database)."""
     from kiemtra.notifications.reminders import remind_once
@@ -82,9 +93,14 @@ def scheduled_tick(db_url: str, retries_only: bool = False, force: bool = False)
         return
     report = remind_once(Database(db_url), as_of=today, claimant=claimant(),
                          retries_only=retries_only)
+    unknown = len(report.get("unknown") or ())
+    silent = report.get("server_timeout")
     print(f"{datetime.now(VIETNAM):%d/%m/%Y %H:%M} nhắc việc: đã gửi {len(report['sent'])}, "
           f"đã gửi trước đó {len(report['already_sent'])}, lỗi {len(report['failed'])}, "
-          f"chờ gửi lại {len(report['waiting'])}.", flush=True)
+          f"chờ gửi lại {len(report['waiting'])}"
+          + (f", không rõ kết quả {unknown}" if unknown else "")
+          + (f"; máy chủ thư không trả lời trong {silent:g} giây" if silent else "") + ".",
+          flush=True)
 
 
 class ScheduleHeld(RuleViolation):
@@ -104,6 +120,7 @@ def run(database: Database, *, at: str = "07:30", retry_minutes: int = 60,
     """Run until SIGTERM or Ctrl-C; raises ScheduleHeld if another scheduler runs."""
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
         raise InvalidTime(at=at)
+    check_mail_settings()  # a bad setting is said now (exit 2), not by every tick
     open_store(database).close()  # a new database gets its event tables first
     from apscheduler.jobstores.memory import MemoryJobStore
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore

@@ -6,7 +6,13 @@ indexed query. For each reminder due it consults the delivery ledger
 stream id comes from the key, so only one process can make it — then sent and
 its outcome recorded. A temporary failure is retried by a later tick after a
 back-off, with the same Message-ID; a permanent one is kept for
-`kiemtra remind --failed`.
+`kiemtra remind --failed`. What each outcome means is `domain/ledger.py`'s: a message
+whose reply was lost after it was sent whole is of unknown outcome, never sent again in
+the same tick; recipients refused temporarily are retried alone.
+
+A server that does not answer within its timeout is not tried again in the same tick:
+the messages left wait for the next one (`TickReport.server_timeout`), instead of each
+spending the whole timeout in turn.
 """
 
 from __future__ import annotations
@@ -18,8 +24,28 @@ from typing import TYPE_CHECKING, Any
 
 from kiemtra import workflow  # its event store is opened only when there is mail to send
 from kiemtra.domain.delivery import Delivery
-from kiemtra.domain.ledger import FAILED, SENT, delivery_id, may_retry
-from kiemtra.notifications.message import UnsafeHeader, build, new_message_id
+from kiemtra.domain.ledger import (
+    CLAIMED,
+    FAILED,
+    HEADER,
+    LEASE,
+    NOT_TRIED,
+    SENT,
+    UNKNOWN,
+    delivery_id,
+    lease_end,
+    may_retry,
+    next_recipients,
+    partly_sent,
+    retry_to,
+)
+from kiemtra.notifications.message import (
+    BadSender,
+    Letter,
+    UnsafeHeader,
+    new_message_id,
+    parse_sender,
+)
 from kiemtra.notifications.render import Rendered, render
 from kiemtra.notifications.rules import (
     LOOKAHEAD_DAYS,
@@ -34,7 +60,8 @@ from kiemtra.projections.views import Views
 if TYPE_CHECKING:
     from kiemtra.workflow import Database, EventStore
 
-LEASE = timedelta(minutes=15)  # an attempt older than this was abandoned by a crash
+__all__ = ["LEASE", "TickReport", "configured_sender", "run_tick", "sender_for"]
+
 CHUNK = 20  # reminders claimed, and their outcomes recorded, per transaction
 
 
@@ -42,29 +69,41 @@ CHUNK = 20  # reminders claimed, and their outcomes recorded, per transaction
 class TickReport:
     as_of: date
     transport: str
-    sent: list[dict[str, Any]] = field(default_factory=list)
+    sent: list[dict[str, Any]] = field(default_factory=list)  # to all, or to some
     already_sent: list[dict[str, Any]] = field(default_factory=list)
     failed: list[dict[str, Any]] = field(default_factory=list)
     waiting: list[dict[str, Any]] = field(default_factory=list)  # back-off, or busy elsewhere
+    unknown: list[dict[str, Any]] = field(default_factory=list)  # may have been delivered
     would_send: list[dict[str, Any]] = field(default_factory=list)  # --dry-run
     dry_run: bool = False
+    server_timeout: float | None = None  # the server did not answer in this many seconds
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "as_of": self.as_of.isoformat(), "transport": self.transport,
             "sent": self.sent, "already_sent": self.already_sent, "failed": self.failed,
-            "waiting": self.waiting, "would_send": self.would_send, "dry_run": self.dry_run,
+            "waiting": self.waiting, "unknown": self.unknown, "would_send": self.would_send,
+            "dry_run": self.dry_run, "server_timeout": self.server_timeout,
         }
 
 
-def sender_for(plan: dict[str, Any]) -> tuple[str, str]:
-    configured = os.environ.get("KIEMTRA_MAIL_FROM", "").strip()
-    if configured:
-        from email.utils import parseaddr
+def configured_sender() -> tuple[str, str] | None:
+    """KIEMTRA_MAIL_FROM as (name, address), None when unset; InvalidSetting (exit 2)
+    when it is not one safe address — checked before anything is claimed."""
+    configured = os.environ.get("KIEMTRA_MAIL_FROM", "")
+    if not configured.strip():
+        return None
+    try:
+        name, email = parse_sender(configured.strip(" "))
+    except BadSender as exc:
+        raise workflow.InvalidSetting(name="KIEMTRA_MAIL_FROM", detail=(exc.vi, exc.en)
+                                      ) from None
+    return name or "Tổ kiểm tra", email
 
-        name, email = parseaddr(configured)
-        return name or "Tổ kiểm tra", email
-    return f"Tổ kiểm tra — {plan['secretariat']['name']}", plan["secretariat"]["email"]
+
+def sender_for(plan: dict[str, Any]) -> tuple[str, str]:
+    return configured_sender() or (f"Tổ kiểm tra — {plan['secretariat']['name']}",
+                                   plan["secretariat"]["email"])
 
 
 @dataclass
@@ -74,6 +113,7 @@ class Attempt:
     rendered: Rendered
     known: dict[str, Any] | None  # the ledger's record, when this is a retry
     delivery: Delivery | None = None
+    sent_to: list[str] = field(default_factory=list)  # accepted in this attempt
 
 
 def run_tick(database: Database, *, as_of: date, now: datetime, transport: Transport,
@@ -81,6 +121,7 @@ def run_tick(database: Database, *, as_of: date, now: datetime, transport: Trans
              at_once: bool = False) -> TickReport:
     """One tick; `at_once` (a person's `kiemtra remind`, not the scheduler) retries what
     waits after a temporary failure without waiting for its back-off."""
+    configured_sender()  # a bad KIEMTRA_MAIL_FROM stops the tick before any claim
     report = TickReport(as_of=as_of, transport=transport.describe(), dry_run=dry_run)
     views = Views(database).fresh()
     found = views.deadlines_between(as_of - timedelta(days=LOOKBACK_DAYS),
@@ -115,20 +156,25 @@ def run_tick(database: Database, *, as_of: date, now: datetime, transport: Trans
         if known is not None and known["state"] == SENT:
             report.already_sent.append(line)
         elif known is not None and known["state"] == FAILED:
-            report.failed.append(dict(line, error=known["last_error"]))
+            report.failed.append(_outcome(line, known))
         elif known is not None and not may_retry(known, now, LEASE, at_once):
-            report.waiting.append(dict(line, retry_after=_iso(known["retry_after"])))
+            _file(report, _outcome(line, known), known)
         else:
             rendered = render(reminder, plans[d.campaign], records[d.campaign, d.unit], as_of)
             line["subject"] = rendered.subject
             if dry_run:
-                report.would_send.append(line)
+                owed = next_recipients(known) if known is not None else []
+                partial = known is not None and set(owed) != set(known["recipients"])
+                report.would_send.append(dict(line, retry_to=owed) if partial else line)
             else:
                 work.append(Attempt(reminder, line, rendered, known))
     if work:
         store = workflow.open_store(database)
         try:
             for i in range(0, len(work), CHUNK):
+                if report.server_timeout is not None:  # the server stopped answering
+                    report.waiting += [dict(a.line, reason=NOT_TRIED) for a in work[i:]]
+                    break
                 _send_chunk(store, work[i:i + CHUNK], plans, report, transport, now=now,
                             claimant=claimant)
         finally:
@@ -137,13 +183,53 @@ def run_tick(database: Database, *, as_of: date, now: datetime, transport: Trans
     return report
 
 
+def _outcome(line: dict[str, Any], record: dict[str, Any], *, attempted: bool = False
+             ) -> dict[str, Any]:
+    """A report line with what the ledger says of its reminder (with its Message-ID when
+    this tick tried it); keys only where they say something (a whole message failed for
+    good reads as it always did)."""
+    line = dict(line, message_id=record["message_id"]) if attempted else dict(line)
+    if record["state"] != SENT and record["last_error"]:
+        line["error"] = record["last_error"]
+    if record["reason"]:
+        line["reason"] = record["reason"]
+    if record["refused"]:
+        line["refused"] = dict(record["refused"])
+    if record["state"] == CLAIMED:
+        line["retry_after"] = _iso(lease_end(record))
+        line["reason"] = CLAIMED  # under way elsewhere, or left by a stopped run
+    elif record["state"] != FAILED and record["state"] != SENT:
+        line["retry_after"] = _iso(record["retry_after"])
+    if retry_to(record) and (record["refused"] or partly_sent(record)):
+        line["retry_to"] = retry_to(record)
+    return line
+
+
+def _file(report: TickReport, line: dict[str, Any], record: dict[str, Any], *,
+          sent_now: bool = False) -> None:
+    """Put a line in the report's list: sent when the server took it now (for all its
+    recipients, or some), else by its delivery's state."""
+    state = record["state"]
+    if sent_now:
+        report.sent.append(line)
+    elif state == FAILED:
+        report.failed.append(line)
+    elif state == UNKNOWN:
+        report.unknown.append(line)
+    elif state == SENT:
+        report.already_sent.append(line)
+    else:
+        report.waiting.append(line)
+
+
 def _send_chunk(store: EventStore, chunk: list[Attempt], plans: dict[str, Any],
                 report: TickReport, transport: Transport, *, now: datetime,
                 claimant: str) -> None:
     """Claim a chunk in one transaction, send each, record the outcomes together.
 
     A crash after some messages left but before the outcomes were recorded means at
-    most one chunk is sent again (with the same Message-IDs) after the lease.
+    most one chunk is sent again (with the same Message-IDs) after the lease. Once the
+    server has not answered in time, the chunk's other claims are given back untried.
     """
     for attempt in chunk:
         attempt.delivery = _claim(store, attempt, plans, now, claimant)
@@ -158,21 +244,23 @@ def _send_chunk(store: EventStore, chunk: list[Attempt], plans: dict[str, Any],
                 store.save_atomically(attempt.delivery)
                 claimed.append(attempt)
             except workflow.ConcurrentChange:
-                report.waiting.append(dict(attempt.line, reason="claimed by another process"))
+                report.waiting.append(dict(attempt.line, reason=CLAIMED))
     for attempt in claimed:
-        _send(attempt, plans, transport, now)
+        assert attempt.delivery is not None
+        if report.server_timeout is None:
+            report.server_timeout = _send(attempt, plans, transport, now)
+        else:
+            attempt.delivery.record_not_tried(
+                now, f"not tried: {transport.describe()} did not answer within "
+                     f"{report.server_timeout:g} seconds earlier in this run")
     store.save_atomically(*[a.delivery for a in claimed])
     for attempt in claimed:
         delivery = attempt.delivery
         assert delivery is not None
-        line = dict(attempt.line, message_id=delivery.message_id)
-        if delivery.state == SENT:
-            report.sent.append(dict(line, refused=delivery.refused))
-        elif delivery.state == FAILED:
-            report.failed.append(dict(line, error=delivery.last_error))
-        else:
-            report.waiting.append(dict(line, error=delivery.last_error,
-                                       retry_after=_iso(delivery.retry_after)))
+        line = _outcome(attempt.line, delivery.record, attempted=True)
+        if attempt.sent_to:
+            line["sent_to"] = attempt.sent_to
+        _file(report, line, delivery.record, sent_now=bool(attempt.sent_to))
 
 
 def _claim(store: EventStore, attempt: Attempt, plans: dict[str, Any], now: datetime,
@@ -189,21 +277,39 @@ def _claim(store: EventStore, attempt: Attempt, plans: dict[str, Any], now: date
     return delivery
 
 
-def _send(attempt: Attempt, plans: dict[str, Any], transport: Transport, now: datetime) -> None:
+def _send(attempt: Attempt, plans: dict[str, Any], transport: Transport,
+          now: datetime) -> float | None:
+    """Send one claimed reminder and record its outcome on the claim; the seconds waited
+    in vain when the server did not answer (the tick then stops using it)."""
     delivery, r = attempt.delivery, attempt.reminder
     assert delivery is not None
+    owed = next_recipients(delivery.record)
+    # Owed to all: to the reminder's recipients as they stand (the plan may have changed
+    # an address since the claim); else only to those still owed it.
+    envelope = [] if set(owed) == set(delivery.recipients) else owed
+    letter = Letter(sender=sender_for(plans[r.deadline.campaign]), to=list(r.recipients),
+                    subject=attempt.rendered.subject, text=attempt.rendered.text,
+                    html=attempt.rendered.html, message_id=delivery.message_id, date=now,
+                    key=r.key, recipients=envelope)
     try:
-        message = build(sender=sender_for(plans[r.deadline.campaign]), to=list(r.recipients),
-                        subject=attempt.rendered.subject, text=attempt.rendered.text,
-                        html=attempt.rendered.html, message_id=delivery.message_id, date=now)
-        message["X-Kiemtra-Key"] = r.key  # what the reminder is (and its outbox file's name)
-        refused = transport.send(message)
+        refused = transport.send(letter)
     except UnsafeHeader as exc:
-        delivery.record_failure(now, str(exc), None, permanent=True)
+        delivery.record_failure(now, str(exc), None, permanent=True, reason=HEADER)
     except DeliveryError as exc:
-        delivery.record_failure(now, str(exc), exc.code, permanent=exc.permanent)
+        if exc.unknown:
+            delivery.record_unknown(now, str(exc), exc.reason or "")
+        elif exc.refused:
+            delivery.record_all_refused(now, str(exc), exc.refused)
+        else:
+            delivery.record_failure(now, str(exc), exc.code, permanent=exc.permanent,
+                                    reason=exc.reason)
+        return exc.timeout
+    except Exception as exc:  # a claim is never left to crash every later tick
+        delivery.record_failure(now, f"{type(exc).__name__}: {exc}", None, permanent=False)
     else:
         delivery.record_sent(now, refused)
+        attempt.sent_to = [a for a in letter.envelope if a not in refused]
+    return None
 
 
 def _day(value: date | str) -> date:

@@ -36,8 +36,9 @@ EVENT_MOMENTS: dict[str, tuple[str, ...]] = {
     "Corrected": ("effective_date",),  # and the steps' data and the record: deep
     "Replanned": ("effective_date",),  # likewise
     "Withdrawn": ("effective_date",),
-    "Claimed": ("due", "claimed_at"), "AttemptStarted": ("at",), "Sent": ("at",),
-    "FailedTemporarily": ("retry_after",), "FailedPermanently": (),
+    "Claimed": ("due", "claimed_at"), "AttemptStarted": ("at",),
+    "Sent": ("at", "retry_after"), "FailedTemporarily": ("retry_after",),
+    "FailedPermanently": (), "OutcomeUnknown": ("retry_after",),
 }
 
 

@@ -108,7 +108,8 @@ def delivery_to_row(originator_id: str, version: int, record: Mapping[str, Any]
     row = {k: v for k, v in record.items() if k not in DELIVERY_TIMES and k != "offset"}
     row.update(originator_id=originator_id, version=version,
                campaign_key=record["campaign"].casefold(), finding=record["finding"] or 0,
-               stage_offset=record["offset"], due=iso(record["due"]))
+               stage_offset=record["offset"], due=iso(record["due"]),
+               recipients_refused=len(record["refused"]))
     for key in DELIVERY_TIMES:
         row[key] = iso(record.get(key))
     return row
@@ -117,11 +118,12 @@ def delivery_to_row(originator_id: str, version: int, record: Mapping[str, Any]
 def delivery_from_row(row: Mapping[str, Any], *, times: bool = True) -> dict[str, Any]:
     """A view_deliveries row as a ledger record: timestamps and the due date as values
     (for the readers), or as ISO text (`times=False`, for the fold)."""
-    record = {k: v for k, v in row.items()
-              if k not in ("originator_id", "version", "campaign_key", "stage_offset")}
+    record = {k: v for k, v in row.items() if k not in (
+        "originator_id", "version", "campaign_key", "stage_offset", "recipients_refused")}
     record.update(offset=row["stage_offset"], finding=row["finding"] or None,
                   due=as_date(row["due"]) if times else iso(row["due"]),
-                  recipients=as_json(row["recipients"]), refused=as_json(row["refused"]))
+                  recipients=as_json(row["recipients"]), refused=as_json(row["refused"]),
+                  pending=as_json(row["pending"]))
     for key in DELIVERY_TIMES:
         value = row.get(key)
         record[key] = datetime.fromisoformat(value) if times and isinstance(value, str) \

@@ -18,7 +18,8 @@ from typing import NamedTuple
 
 # Raise when a view's columns or indexes change: views of another version are rebuilt on
 # first use. 6: no index on view_inspections.next_deadline (no query used it). 7:
-# view_campaigns.plan_position, where the plan in force is (amendments). 8:
+# view_campaigns.plan_position, where the plan in force is (amendments). 8: the delivery's
+# recipients still owed it, why it failed, who claimed it, how many recipients refused it;
 # view_unreadable, the events the fold had to skip.
 SCHEMA_VERSION = 8
 
@@ -105,10 +106,13 @@ DELIVERIES = View("view_deliveries", _columns(
     "unit code", "kind name",
     "finding int",  # 0 when not a finding's deadline
     "due date", "stage_offset int",
-    "state tag",  # claimed, sent, retry, failed
+    "state tag",  # claimed, sent, retry, unknown, failed (domain/ledger.py)
     "attempts int", "message_id text", "subject text", "recipients json", "refused json",
     "last_error text?",
     "attempt_started_at code?", "retry_after code?", "sent_at code?",  # ISO, UTC
+    "pending json",  # the recipients the next attempt goes to
+    "reason name?", "claimant text?",
+    "recipients_refused int",  # len(refused): what status, due and remind --failed ask
 ), (Index("ux_view_deliveries", ("originator_id",), unique=True),
     Index("ux_view_deliveries_key", ("key",), unique=True),
     Index("ix_view_deliveries_deadline", ("campaign_key", "unit", "kind", "finding", "due")),

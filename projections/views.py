@@ -31,7 +31,7 @@ from kiemtra.domain.vocabulary import WEEKDAYS_VI
 from kiemtra.projections.flat_json import deep_flat_decode, flat_decode
 from kiemtra.projections.fold import UNREADABLE
 from kiemtra.projections.reader import EngineReader, Reader, SqliteReader
-from kiemtra.projections.rows import Row, as_json
+from kiemtra.projections.rows import Row
 from kiemtra.projections.schema import SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -43,28 +43,35 @@ if TYPE_CHECKING:
 
 CONCLUDED = ("concluded", "remediated")
 
+FAILED_DELIVERY = "(r.state = 'failed' OR r.recipients_refused > 0)"
+"""A reminder `status` and `due` mark as failed: failed for good, or refused for some of
+its recipients (`ledger.counts_as_failed`)."""
 STATUS_SQL = """
 SELECT i.*,
   (SELECT COUNT(*) FROM view_deliveries r WHERE r.campaign_key = i.campaign_key
-   AND r.unit = i.unit AND r.state = 'failed') AS reminders_failed
+   AND r.unit = i.unit AND {failed}) AS reminders_failed
 FROM view_inspections i JOIN view_campaigns c ON c.code_key = i.campaign_key
 {where} ORDER BY c.position, i.seq
-"""
+""".replace("{failed}", FAILED_DELIVERY)
 DUE_SQL = """
 SELECT d.*, i.unit_name, c.secretariat_name, c.leader_name,
   i.planned_on_site AS i_planned_on_site, i.on_site AS i_on_site,
   i.concluded_on AS i_concluded_on,
   (SELECT COUNT(*) FROM view_deliveries r WHERE r.campaign_key = d.campaign_key
    AND r.unit = d.unit AND r.kind = d.kind AND r.finding = d.finding AND r.due = d.due
-   AND r.state = 'failed') AS reminders_failed
+   AND {failed}) AS reminders_failed
 FROM view_deadlines d
 JOIN view_inspections i ON i.originator_id = d.originator_id
 JOIN view_campaigns c ON c.code_key = d.campaign_key
 {where} ORDER BY d.due, c.position, i.seq, d.finding
+""".replace("{failed}", FAILED_DELIVERY)
+UNDELIVERED_SQL = """
+SELECT * FROM view_deliveries WHERE state <> 'sent' OR recipients_refused > 0
+ORDER BY due, key
 """
-FAILED_SQL = """
-SELECT * FROM view_deliveries WHERE state IN ('failed', 'retry') ORDER BY due, key
-"""
+"""What `remind --failed` lists (`ledger.needs_attention`): failed, waiting to be retried,
+of unknown outcome, claimed and not finished (under way, or interrupted), or refused for
+some recipient."""
 DEADLINES_SQL = """
 SELECT d.kind, d.due, d.finding, i.*, c.plan_position FROM view_deadlines d
 JOIN view_inspections i ON i.originator_id = d.originator_id
@@ -358,17 +365,36 @@ class Views:
                     found[row["key"]] = delivery_from_row(row)
         return found
 
-    def undelivered(self) -> list[dict[str, Any]]:
-        """Reminders that failed for good, or wait to be retried after a temporary failure."""
+    def undelivered(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Reminders not simply sent to all: failed for good, waiting to be retried, of
+        unknown outcome, claimed and unfinished, or refused for some recipients.
+
+        `retry_after` is when a later run may try again (for a claim, when its lease
+        ends); `interrupted`, that the claim's lease has passed with no outcome recorded;
+        `refused`, the recipients the server refused (address → reply) and `retry_to`
+        those a later run sends to."""
+        from kiemtra.domain import ledger
+        from kiemtra.projections.rows import delivery_from_row
+
+        now = now or datetime.now(UTC)
         with self.reader() as r:
-            rows = r.rows(FAILED_SQL)
-        return [{
-            "key": row["key"], "campaign": row["campaign"], "unit": row["unit"],
-            "kind": row["kind"], "finding": row["finding"] or None, "due": iso(row["due"]),
-            "state": row["state"], "attempts": row["attempts"], "subject": row["subject"],
-            "recipients": as_json(row["recipients"]), "error": row["last_error"],
-            "retry_after": row["retry_after"], "message_id": row["message_id"],
-        } for row in rows]
+            rows = r.rows(UNDELIVERED_SQL)
+        found = []
+        for row in rows:
+            record = delivery_from_row(row)
+            claimed = record["state"] == ledger.CLAIMED
+            retry_after = ledger.lease_end(record) if claimed else record["retry_after"]
+            found.append({
+                "key": row["key"], "campaign": row["campaign"], "unit": row["unit"],
+                "kind": row["kind"], "finding": row["finding"] or None,
+                "due": iso(row["due"]), "state": row["state"], "attempts": row["attempts"],
+                "subject": row["subject"], "recipients": record["recipients"],
+                "error": row["last_error"], "retry_after": iso(retry_after),
+                "message_id": row["message_id"], "refused": record["refused"],
+                "retry_to": ledger.retry_to(record), "reason": row["reason"],
+                "interrupted": ledger.interrupted(record, now), "claimant": row["claimant"],
+            })
+        return found
 
     # --- campaigns and the secretariat's summary ------------------------------------
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from kiemtra.workflow.attachments import pieces as attachment_pieces
     from kiemtra.workflow.attachments import stored_codes, stored_digest
+    from kiemtra.workflow.chain_repair import rechain
     from kiemtra.workflow.clock import VIETNAM, now, today
     from kiemtra.workflow.database import Database
     from kiemtra.workflow.dbfile import (
@@ -79,14 +80,14 @@ _HOMES = {
     "UnreadableFile": "errors", "UnwritableFile": "errors", "OutputExists": "errors",
     "read_attachments": "files", "read_text_file": "files",
     "replace_file": "files", "replacing": "files",
-    "receipt": "receipts",
+    "receipt": "receipts", "rechain": "chain_repair",
     "Workflow": "services", "amend_plan_file": "services", "existing_workflow": "services",
     "import_plan_file": "services",
     "AttachmentBlob": "files", "EventStore": "store", "open_store": "store",
     "read_attachment": "store", "attachment_codes": "store",
 }
 __all__ = [
-    "CHUNK", "attachment_pieces", "stored_codes", "stored_digest",
+    "CHUNK", "attachment_pieces", "rechain", "stored_codes", "stored_digest",
     "DATA_FORMAT", "DEMO_DOCUMENTS", "Found", "VIETNAM", "database_fault", "read_uri",
     "write_refused", "AttachmentBlob", "attachment_codes", "ConcurrentChange",
     "Database", "DemoStep",

@@ -7,7 +7,7 @@ with another writer is a concurrent change (3): nothing was written, run it agai
 
 from __future__ import annotations
 
-from kiemtra.domain.errors import CONCURRENT_CHANGE, InvalidInput, KiemtraError
+from kiemtra.domain.errors import CONCURRENT_CHANGE, REFUSED, InvalidInput, KiemtraError
 
 
 class StorageUnavailable(InvalidInput):
@@ -145,6 +145,37 @@ class UnreadableEvent(InvalidInput):
     en = ("The stored event at position {position} can no longer be read (the data was "
           "altered or damaged), so nothing was written to this record. Run 'kiemtra audit "
           "verify'.")
+
+
+class ChainBroken(KiemtraError):
+    """Refused (exit 1): the record's hash chain is missing from a position on."""
+
+    exit_code = REFUSED
+    rule = "chain_broken"
+    vi = ("Chuỗi băm của hồ sơ đã bị xóa hoặc cắt bớt từ vị trí {position}, nên không ghi "
+          "thêm sự kiện nào: chuỗi nối tiếp sẽ bảo đảm cho những sự kiện chưa ai kiểm tra. "
+          "Chạy “kiemtra audit verify”; sau khi xem xét, có thể nối lại chuỗi bằng "
+          "“kiemtra audit rechain --reason LÝ_DO” (việc này được ghi lại).")
+    en = ("The record's hash chain was removed or cut short from position {position}, so "
+          "no event is written: a chain that went on would vouch for events nobody "
+          "checked. Run 'kiemtra audit verify'; once reviewed, the chain can be made again "
+          "with 'kiemtra audit rechain --reason REASON' (which is recorded).")
+
+
+class ChainIntact(KiemtraError):
+    exit_code = REFUSED
+    rule = "chain_intact"
+    vi = "Chuỗi băm còn nguyên đến vị trí cuối ({position}); không có gì để nối lại."
+    en = "The hash chain is whole up to the last position ({position}); nothing to rechain."
+
+
+class ChainContradicted(KiemtraError):
+    exit_code = REFUSED
+    rule = "chain_contradicted"
+    vi = ("Mắt xích của chuỗi băm ở vị trí {position} không khớp với sự kiện đã lưu: sự "
+          "kiện đã bị sửa. Không nối lại chuỗi qua đó; hãy khôi phục bản sao lưu.")
+    en = ("The chain's link at position {position} does not match the stored event: the "
+          "event was changed. The chain is not made again over it; restore a backup.")
 
 
 class InvalidSetting(InvalidInput):

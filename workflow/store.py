@@ -16,7 +16,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -37,14 +36,20 @@ from kiemtra.workflow.attachments import (
     has_table,
     pieces,
 )
+from kiemtra.workflow.chain_repair import REBUILT_LINKS_DDL
 from kiemtra.workflow.database import Database
 from kiemtra.workflow.dbfile import CANNOT_OPEN, database_fault, mark, write_refused
-from kiemtra.workflow.errors import ConcurrentChange, StorageUnavailable, UnreadableEvent
+from kiemtra.workflow.errors import (
+    ChainBroken,
+    ConcurrentChange,
+    StorageUnavailable,
+    UnreadableEvent,
+)
 from kiemtra.workflow.files import AttachmentBlob
 from kiemtra.workflow.transcoding import register_transcodings
 
 CHAIN_TABLE = "event_chain"
-CHAIN_ORIGIN_TABLE = "event_chain_origin"
+CHAIN_ORIGIN_TABLE = "event_chain_origin"  # chained on an upgrade, by builds before 0.1.0
 
 
 class SQLiteRecorder(SQLiteApplicationRecorder):
@@ -65,6 +70,7 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             "position INTEGER PRIMARY KEY, hash BLOB NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {CHAIN_ORIGIN_TABLE} ("
             "chained_through INTEGER NOT NULL, chained_at TEXT NOT NULL)",
+            REBUILT_LINKS_DDL,
         ]
 
     def _create_table(self, c: SQLiteCursor) -> None:
@@ -72,25 +78,6 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
         in one transaction."""
         super()._create_table(c)
         mark(c)
-
-    def create_table(self) -> None:
-        """Create the tables. A database from before the chain gets its chain computed
-        over the events it already holds, and a row in `event_chain_origin` says so:
-        `audit verify` reports those positions as chained after the fact, since a chain
-        computed today vouches only for the log as it is today."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (CHAIN_TABLE,))
-            had_chain = c.fetchone() is not None
-        super().create_table()
-        if not had_chain:
-            with self.datastore.transaction(commit=True) as c:
-                c.execute(f"SELECT rowid, originator_id, originator_version, topic, state "
-                          f"FROM {self.events_table_name} ORDER BY rowid")
-                existing = c.fetchall()
-                self._extend_chain(c, existing)
-                if existing:
-                    c.execute(f"INSERT INTO {CHAIN_ORIGIN_TABLE} VALUES (?, ?)",
-                              (existing[-1][0], datetime.now(UTC).isoformat(timespec="seconds")))
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -116,12 +103,22 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             c.execute(f"INSERT INTO {CHUNKS_TABLE} VALUES (?, ?, ?)", (blob.sha256, seq, piece))
 
     def _extend_chain(self, c: SQLiteCursor, events: Sequence[tuple[Any, ...]]) -> None:
-        """Link (position, stream, version, topic, payload) rows after the chain's head."""
+        """Link (position, stream, version, topic, payload) rows after the chain's head.
+
+        Only after the event just before them: a chain removed, emptied or cut short
+        while the events stay would otherwise go on from the wrong place, and its next
+        link would vouch for events nobody checked. Such a write is refused (ChainBroken)
+        until `kiemtra audit rechain` is run, which records who did it and why."""
         if not events:
             return
-        c.execute(f"SELECT hash FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1")
+        c.execute(f"SELECT position, hash FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1")
         head = c.fetchone()
-        previous = bytes(head[0]) if head else GENESIS
+        c.execute(f"SELECT MAX(rowid) FROM {self.events_table_name} WHERE rowid < ?",
+                  (events[0][0],))
+        before = c.fetchone()[0]
+        if before is not None and (head is None or head[0] != before):
+            raise ChainBroken(position=head[0] + 1 if head else 1)
+        previous = bytes(head[1]) if head else GENESIS
         links = []
         for position, originator_id, version, topic, payload in events:
             previous = event_link(previous, position, originator_id, version, topic,

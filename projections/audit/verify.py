@@ -27,6 +27,7 @@ from kiemtra.workflow import read_uri, stored_codes, stored_digest
 EVENTS = "stored_events"
 CHAIN = "event_chain"
 CHAIN_ORIGIN = "event_chain_origin"
+REBUILT = "event_chain_rechained"
 ATTACHMENTS = "attachments"
 
 Entry = tuple[int, bytes | None, bytes | None]
@@ -121,12 +122,17 @@ class Verified:
     checkpoints: int
     chained_through: int = 0  # positions 1..this were chained after the fact (an upgrade)
     chained_at: str | None = None
+    rechained: tuple[dict[str, Any], ...] = ()  # `kiemtra audit rechain`: from, through, …
 
     def to_json(self) -> dict[str, object]:
-        return {"ok": True, "events": self.events, "head": self.head,
-                "head_hash": self.head_hash, "attachments": self.attachments,
-                "checkpoints": self.checkpoints, "chained_after_the_fact_through":
-                self.chained_through or None, "chained_at": self.chained_at}
+        found: dict[str, object] = {
+            "ok": True, "events": self.events, "head": self.head,
+            "head_hash": self.head_hash, "attachments": self.attachments,
+            "checkpoints": self.checkpoints, "chained_after_the_fact_through":
+            self.chained_through or None, "chained_at": self.chained_at}
+        if self.rechained:  # a key of its own, present once the chain was made again
+            found["rechained"] = list(self.rechained)
+        return found
 
     def text(self, lang: str) -> str:
         if lang == "vi":
@@ -139,8 +145,12 @@ class Verified:
 
     def note(self, lang: str) -> str | None:
         """What a reviewer must know of positions chained after the fact, if any."""
-        if not self.chained_through:
-            return None
+        notes = [_rechained_note(r, lang) for r in self.rechained]
+        if self.chained_through:
+            notes.insert(0, self._upgrade_note(lang))
+        return "\n".join(notes) or None
+
+    def _upgrade_note(self, lang: str) -> str:
         if lang == "vi":
             return (f"Lưu ý: các vị trí 1–{self.chained_through} được nối chuỗi băm sau khi "
                     f"ghi (lúc {self.chained_at}, khi phiên bản này mở cơ sở dữ liệu lần đầu); "
@@ -148,6 +158,19 @@ class Verified:
         return (f"Note: positions 1–{self.chained_through} were chained after they were "
                 f"recorded ({self.chained_at}, when this version first opened the database); "
                 "the chain vouches for them only since then.")
+
+
+def _rechained_note(r: dict[str, Any], lang: str) -> str:
+    span = f"{r['chained_from']}–{r['chained_through']}"
+    when = datetime.fromisoformat(r["chained_at"])
+    if lang == "vi":
+        return (f"Lưu ý: chuỗi băm của các vị trí {span} đã được nối lại lúc "
+                f"{when:%H:%M} ngày {when:%d/%m/%Y}"
+                f" (người thực hiện: {r['actor']}; lý do: “{r['reason']}”); chuỗi chỉ bảo "
+                "đảm các sự kiện đó không đổi kể từ lúc ấy.")
+    return (f"Note: the hash chain of positions {span} was made again at {r['chained_at']} "
+            f"(by {r['actor']}; reason: '{r['reason']}'); the chain vouches for those events "
+            "only since then.")
 
 
 Source = Path | str
@@ -183,17 +206,28 @@ def verify_database(path: Source, checkpoints: Sequence[tuple[str, Checkpoint]] 
         else:
             wanted = frozenset(cp.position for _, cp in checkpoints)
             head = conn.execute(f"SELECT MAX(rowid) FROM {EVENTS}").fetchone()[0]
+            if head is not None and conn.execute(f"SELECT 1 FROM {CHAIN} LIMIT 1"
+                                                 ).fetchone() is None:
+                first = conn.execute(f"SELECT MIN(rowid) FROM {EVENTS}").fetchone()[0]
+                raise LogAltered(position=first, kind="chain_missing")  # emptied
             walked = walk(_database_entries(conn), wanted=wanted, total=head)
             if has_table(conn, CHAIN_ORIGIN):
                 origin = conn.execute(f"SELECT chained_through, chained_at FROM {CHAIN_ORIGIN} "
                                       "ORDER BY chained_through DESC LIMIT 1").fetchone()
+        rebuilt = tuple(
+            {"chained_from": r[0], "chained_through": r[1], "chained_at": r[2],
+             "actor": r[3], "reason": r[4]} for r in conn.execute(
+                f"SELECT chained_from, chained_through, chained_at, actor, reason FROM "
+                f"{REBUILT} ORDER BY rowid")) if has_table(conn, REBUILT) else ()
         attachments = _check_attachments(conn) if has_table(conn, ATTACHMENTS) else 0
     finally:
         conn.close()
     for name, checkpoint in checkpoints:
         check_checkpoint(name, checkpoint, walked, key)
+    chained_through, chained_at = origin or (0, None)
     return Verified(walked.events, walked.head, walked.head_hash.hex(), attachments,
-                    len(checkpoints), *(origin or (0, None)))
+                    len(checkpoints), chained_through=chained_through, chained_at=chained_at,
+                    rechained=rebuilt)
 
 
 def check_checkpoint(name: str, checkpoint: Checkpoint, walked: ChainWalk,

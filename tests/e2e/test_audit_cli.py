@@ -174,3 +174,34 @@ def test_an_actor_the_plan_does_not_name_creates_no_database(run: Run, tmp_path:
     unit = run("plan", "import", "ke-hoach.toml", actor="vp")
     assert unit.code == 1 and "Tổ trưởng" in unit.err
     assert not (tmp_path / "kiemtra.db").exists()
+
+
+def test_a_dropped_chain_is_made_again_only_on_the_record(imported: Run,
+                                                          tmp_path: Path) -> None:
+    """Dropping the chain table and running a command no longer re-chains the log in
+    silence: writes are refused (exit 1) in both languages, nothing is written, verify
+    exits 1; `audit rechain --reason` makes it again, and verify names who and why."""
+    ok(imported("notify", CODE, "kt", "--on-site", "12/08/2026", "--date", "03/08/2026"))
+    with sqlite3.connect(tmp_path / "kiemtra.db") as conn:
+        conn.execute("DROP TABLE event_chain")
+        count = conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0]
+    for lang, words in (("vi", "Chuỗi băm của hồ sơ đã bị xóa hoặc cắt bớt từ vị trí 1"),
+                        ("en", "The record's hash chain was removed or cut short from "
+                               "position 1")):
+        done = imported("--lang", lang, "notify", CODE, "vp", "--on-site", "12/08/2026",
+                        "--date", "03/08/2026")
+        assert done.code == 1 and words in done.err and "audit rechain" in done.err, done.err
+        assert imported("--lang", lang, "audit", "verify").code == 1
+    with sqlite3.connect(tmp_path / "kiemtra.db") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0] == count
+    assert imported("audit", "rechain", "--reason", "  ").code == 2  # a reason is required
+    made = ok(imported("audit", "rechain", "--reason", "Đã đối chiếu với bản in",
+                       actor="truong-to"))
+    assert f"các vị trí 1–{count}" in made.out and "truong-to" in made.out
+    verified = ok(imported("audit", "verify"))
+    assert "đã được nối lại" in verified.err and "“Đã đối chiếu với bản in”" in verified.err
+    english = ok(imported("--lang", "en", "--json", "audit", "verify")).json()
+    assert english["rechained"][0]["reason"] == "Đã đối chiếu với bản in"
+    ok(imported("notify", CODE, "vp", "--on-site", "12/08/2026", "--date", "03/08/2026"))
+    again = imported("--lang", "en", "audit", "rechain", "--reason", "x")
+    assert again.code == 1 and "nothing to rechain" in again.err

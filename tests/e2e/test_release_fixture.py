@@ -87,6 +87,8 @@ def test_every_read_prints_what_0_1_0_printed(
         assert_same_rows_with_added_keys(case, out, done.stdout)
     elif case.startswith("campaigns@"):
         assert_overdue_counted_as_due_lists(case, out, done.stdout, where)
+    elif case.startswith("remind-failed"):
+        assert_failures_listed_with_the_refused_recipient(case, out, done.stdout)
     elif case.endswith(".csv"):
         assert_same_trail_csv(out, done.stdout)
     elif case.endswith(".table"):
@@ -122,12 +124,63 @@ def assert_overdue_counted_as_due_lists(case: str, then: str, now: str, where: P
     assert not Counter(str(counted[c["code"]]) for c in old) - Counter(words(now)), case
 
 
+REFUSED = ("KTD-DX-2026", "vhxh", "on_site")
+"""The fixture's on-site reminder to KTD-DX-2026/vhxh went out while the server refused
+one of its recipients (tv.kt, 550); 0.1.0 showed it as simply sent. Since 0.2 a refused
+recipient is a failure of its own (issue 15): `status` and `due` mark that reminder
+failed and `remind --failed` lists it — the one change their output has on purpose."""
+REFUSED_KEY = "KTD-DX-2026/vhxh/on_site/0/2026-09-08/-1"
+ADDED_FAILED_KEYS = {"refused": {}, "retry_to": [], "reason": None, "interrupted": False}
+"""The keys `remind --failed` rows gained since 0.1.0 (and `claimant`, who claimed it),
+with what they say for a reminder 0.1.0 recorded as failed for good."""
+
+
+def refused_since_0_1_0(case: str, row: dict[str, Any]) -> dict[str, Any]:
+    """What a 0.1.0 row says now that a refused recipient counts as a failure."""
+    if case.startswith("status") and (row["campaign"], row["unit"]) == REFUSED[:2]:
+        return {**row, "reminders_failed": 1}
+    if case.startswith("due") and (row["campaign"], row["unit"], row["kind"]) == REFUSED:
+        return {**row, "reminder_failed": True}
+    return row
+
+
+def assert_failures_listed_with_the_refused_recipient(case: str, then: str, now: str
+                                                      ) -> None:
+    """`remind --failed` lists what 0.1.0 listed, with the keys added since (JSON) or the
+    same facts in the reader's language (0.1.0's English list was half Vietnamese), and,
+    first (its due date is earlier), the reminder one of whose recipients was refused."""
+    if case.endswith(".json"):
+        old, new = json.loads(then), json.loads(now)
+        first, rest = new[0], new[1:]
+        assert first["key"] == REFUSED_KEY and first["state"] == "sent", case
+        assert first["refused"] == {"tv.kt@khucthuadu.example": "550 5.1.1 mailbox unavailable"}
+        assert first["retry_to"] == [] and first["interrupted"] is False, case
+        assert len(rest) == len(old), case
+        for was, row in zip(old, rest, strict=True):
+            assert list(row)[:len(was)] == list(was), case
+            assert {k: row[k] for k in was} == was, case
+            assert {k: row[k] for k in ADDED_FAILED_KEYS} == ADDED_FAILED_KEYS, case
+            assert set(row) == set(was) | set(ADDED_FAILED_KEYS) | {"claimant"}, case
+        assert now.count("\n") == then.count("\n"), case
+        return
+    lines = now.splitlines()
+    for line in then.splitlines():  # "KTD-DX-2026/vp biên bản (hạn 10/09/2026): …, 1 lần — 554 …"
+        unit, due, error = line.split()[0], line.split("(hạn ")[1].split(")")[0], \
+            line.split(" — ")[1]
+        state = "failed for good" if ".en." in case else "lỗi, không gửi lại"
+        assert any(n.startswith(unit + " ") and due in n and state in n and
+                   n.endswith(f" — {error}") for n in lines), (case, line)
+    assert any(n.startswith("KTD-DX-2026/vhxh ") for n in lines), case
+    assert "    ✗ tv.kt@khucthuadu.example: 550 5.1.1 mailbox unavailable" in now, case
+
+
 def assert_same_rows_with_added_keys(case: str, then: str, now: str) -> None:
     """Every row exactly as 0.1.0 printed it, plus the added keys with their values; and
     still one compact line (a pipe), the old keys in their order."""
     old, new = json.loads(then), json.loads(now)
     assert len(new) == len(old), case
     for was, row in zip(old, new, strict=True):
+        was = refused_since_0_1_0(case, was)
         assert [k for k in row if k not in ADDED_KEYS_SINCE_0_1_0] == list(was), case
         assert {k: v for k, v in row.items() if k not in ADDED_KEYS_SINCE_0_1_0} == was, case
         assert {k: row[k] for k in ADDED_KEYS_SINCE_0_1_0} == ADDED_KEYS_SINCE_0_1_0, case
@@ -215,6 +268,9 @@ def test_a_rebuild_of_the_old_log_gives_the_same_views(tmp_path: Path) -> None:
         elif case.startswith("campaigns@"):
             assert done.returncode == want[0], case
             assert_overdue_counted_as_due_lists(case, want[1], done.stdout, where)
+        elif case.startswith("remind-failed"):
+            assert done.returncode == want[0], case
+            assert_failures_listed_with_the_refused_recipient(case, want[1], done.stdout)
         else:
             assert (done.returncode, done.stdout) == want, case
 

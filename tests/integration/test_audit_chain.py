@@ -206,13 +206,68 @@ def test_a_removed_chain_is_reported_not_rebuilt(demo_db: Path, sql: sqlite3.Con
     assert altered_at(demo_db) == (1, "chain_missing")  # verifying changed nothing
 
 
-def test_a_database_from_before_the_chain_is_chained_once_and_says_so(
-        demo_db: Path, sql: sqlite3.Connection) -> None:
-    sql.execute("DROP TABLE event_chain")  # as a kiemtra from before the chain left it
-    sql.execute("DROP TABLE event_chain_origin")
-    open_store(Database(str(demo_db))).close()  # the first command of the new version
+def write_one(db: Path) -> None:
+    store = open_store(Database(str(db)))
+    try:
+        Workflow(store, "truong-to").import_plan(
+            plan_text(**{'code = "KTD-TKT-2026"': 'code = "KTD-TKT-2027"'}), "p.toml",
+            NOW.date())
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(("damage", "from_position"), [
+    ("DROP TABLE event_chain", 1),  # removed
+    ("DELETE FROM event_chain", 1),  # emptied
+    ("DELETE FROM event_chain WHERE position > 20", 21),  # cut short, the events kept
+])
+def test_a_removed_chain_blocks_every_write_until_it_is_made_again_on_the_record(
+        demo_db: Path, sql: sqlite3.Connection, damage: str, from_position: int) -> None:
+    """A chain that goes missing while the events stay is never extended from the wrong
+    place: every write is refused, verify reports it, and `rechain` links only what is
+    missing, after checking the links that remain, with who, when and why recorded."""
+    from kiemtra.workflow.chain_repair import rechain
+    from kiemtra.workflow.errors import ChainBroken, ChainIntact
+
+    sql.execute(damage)
+    events = sql.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0]
+    with pytest.raises(ChainBroken) as refused:
+        write_one(demo_db)
+    assert refused.value.exit_code == 1 and refused.value.params["position"] == from_position
+    assert sql.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0] == events
+    position, kind = altered_at(demo_db)
+    assert position in (1, from_position) and kind in ("chain_missing", "inserted")
+    done = rechain(Database(str(demo_db)), "truong-to", " Đối chiếu bản in ", NOW)
+    assert (done.chained_from, done.chained_through, done.reason) == (
+        from_position, 28, "Đối chiếu bản in")
     found = verify_database(demo_db)
-    assert (found.events, found.chained_through) == (28, 28) and found.chained_at
+    assert found.events == 28 and found.rechained[0]["actor"] == "truong-to"
+    assert "truong-to" in (found.note("vi") or "") and "Đối chiếu bản in" in (
+        found.note("en") or "")
+    write_one(demo_db)  # writes go on, chained after the links made again
+    assert verify_database(demo_db).events == 33
+    with pytest.raises(ChainIntact):
+        rechain(Database(str(demo_db)), "truong-to", "again", NOW)
+
+
+@pytest.mark.parametrize("damage", [
+    "UPDATE stored_events SET state = replace(state, '2026-08-17', '2026-08-18') "
+    "WHERE rowid = 25",  # an edited event among the links that remain
+    "DELETE FROM event_chain WHERE position = 14",  # a hole, then links again
+])
+def test_the_chain_is_never_made_again_over_an_edited_event(
+        demo_db: Path, sql: sqlite3.Connection, damage: str) -> None:
+    from kiemtra.workflow.chain_repair import rechain
+    from kiemtra.workflow.errors import ChainContradicted
+
+    sql.execute(damage)
+    sql.execute("DELETE FROM event_chain WHERE position > 26")
+    before = sql.execute("SELECT COUNT(*), SUM(length(hash)) FROM event_chain").fetchone()
+    with pytest.raises(ChainContradicted) as refused:
+        rechain(Database(str(demo_db)), "truong-to", "x", NOW)
+    assert refused.value.params["position"] in (25, 14)
+    assert sql.execute("SELECT COUNT(*), SUM(length(hash)) FROM event_chain"
+                       ).fetchone() == before
 
 
 @pytest.mark.parametrize(("column", "value"), [

@@ -17,6 +17,7 @@ from kiemtra.projections import tables
 from kiemtra.projections.views import Views
 from kiemtra.workflow import Database, open_store
 from kiemtra.workflow.attachments import ATTACHMENTS_TABLE, CHUNKS_TABLE
+from kiemtra.workflow.chain_repair import REBUILT_LINKS
 from kiemtra.workflow.dbfile import (
     APPLICATION_ID,
     DATA_FORMAT,
@@ -42,7 +43,8 @@ from tests.conftest import CODE, LEADER, plan_text
 
 
 def test_the_known_tables_are_every_table_kiemtra_makes() -> None:
-    made = {"stored_events", CHAIN_TABLE, CHAIN_ORIGIN_TABLE, ATTACHMENTS_TABLE, CHUNKS_TABLE,
+    made = {"stored_events", CHAIN_TABLE, CHAIN_ORIGIN_TABLE, REBUILT_LINKS, ATTACHMENTS_TABLE,
+            CHUNKS_TABLE,
             JOBS_TABLE, lease_table.name, tables.tracking.name,
             *(view.name for view in tables.VIEWS)}
     assert made == KIEMTRA_TABLES

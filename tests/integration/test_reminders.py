@@ -323,3 +323,62 @@ def test_a_person_asking_retries_at_once_the_scheduler_waits(
     assert tick(db, smtp, D(2026, 8, 6), now=NOW + timedelta(minutes=1)).sent == []
     asked = tick(db, smtp, D(2026, 8, 6), now=NOW + timedelta(minutes=1), at_once=True)
     assert len(asked.sent) == 1 and len(smtp.recorder.received) == 1
+
+
+def test_the_outbox_writes_a_vietnamese_domain_idna_encoded(wf: Workflow, db: Database,
+                                                            tmp_path: Path) -> None:
+    """A plan may hold `kinhte@khúcthừadụ.vn`: the .eml file stays plain ASCII, its domain
+    IDNA-encoded (what 0.1.0 crashed on, UnicodeEncodeError)."""
+    from tests.conftest import plan_text
+
+    text = plan_text(**{'code = "KTD-TKT-2026"': 'code = "KTD-IDN-2026"',
+                        "kinhte@khucthuadu.example": "kinhte@khúcthừadụ.vn"})
+    wf.import_plan(text, "p.toml", D(2026, 6, 15))
+    for unit in ("vp", "vhxh", "hcc"):
+        wf.cancel("KTD-IDN-2026", unit, reason="Không kiểm tra năm nay", day=D(2026, 7, 1))
+    wf.notify("KTD-IDN-2026", "kt", on_site=D(2026, 8, 12), day=D(2026, 8, 3))
+    outbox = tmp_path / "kiemtra-outbox"
+    report = run_tick(db, as_of=D(2026, 8, 6), now=NOW, transport=OutboxTransport(outbox),
+                      claimant="t")
+    (sent,) = [s for s in report.sent if s["campaign"] == "KTD-IDN-2026"]
+    assert sent["to"] == ["kinhte@khúcthừadụ.vn"]
+    (path,) = outbox.glob("*IDN*.eml")
+    raw = path.read_bytes()
+    assert raw.isascii() and b"<kinhte@xn--khcthad-71a0500ewba.vn>" in raw
+
+
+class BrokenTransport(SmtpTransport):
+    def send(self, letter: Any) -> dict[str, tuple[int, str]]:
+        msg = "a bug while sending"
+        raise RuntimeError(msg)
+
+
+def test_an_unexpected_error_while_sending_is_recorded_on_the_claim(
+        wf: Workflow, db: Database, smtp: SmtpServer) -> None:
+    """No claim is left behind to be retried into the same crash by every later tick."""
+    only_kt(wf)
+    wf.notify(CODE, "kt", on_site=D(2026, 8, 12), day=D(2026, 8, 3))
+    report = run_tick(db, as_of=D(2026, 8, 6), now=NOW, transport=BrokenTransport(smtp.url),
+                      claimant="t")
+    (waiting,) = report.waiting
+    assert waiting["error"] == "RuntimeError: a bug while sending"
+    assert wf.store.load(delivery_id(waiting["key"])).state == "retry"
+    assert len(tick(db, smtp, D(2026, 8, 6), now=NOW + timedelta(minutes=6)).sent) == 1
+
+
+def test_an_idle_session_the_server_dropped_is_reopened_once(
+        wf: Workflow, db: Database, smtp: SmtpServer) -> None:
+    """One session serves the whole tick; a server that closed it while idle (before
+    MAIL) gets a new one, and the message goes once."""
+    from kiemtra.notifications.message import Letter
+
+    transport = SmtpTransport(smtp.url)
+    letter = Letter(sender=("Tổ kiểm tra", "vhxh@khucthuadu.example"),
+                    to=[("Phòng Kinh tế", "kinhte@khucthuadu.example")], subject="Nhắc",
+                    text="x", html="<p>x</p>", message_id="<1@khucthuadu.example>", date=NOW)
+    assert transport.send(letter) == {}
+    assert transport.session is not None and transport.session.sock is not None
+    transport.session.sock.close()  # the connection is gone under the idle session
+    assert transport.send(letter) == {}
+    transport.close()
+    assert len(smtp.recorder.received) == 2

@@ -18,7 +18,8 @@ RELEASED = {"Campaign": ("PlanImported",),
             "Inspection": ("Planned", "NoticeIssued", "Rescheduled", "ReportSubmitted",
                            "Inspected", "MinutesSigned", "Concluded", "RemediationReported",
                            "Cancelled"),
-            "Delivery": topics.AGGREGATES["Delivery"][1]}
+            "Delivery": ("Claimed", "AttemptStarted", "Sent", "FailedTemporarily",
+                         "FailedPermanently")}
 
 
 def test_every_event_class_has_its_stable_topic_and_its_old_one() -> None:
