@@ -44,6 +44,9 @@ class LogAltered(RuleViolation):
         "signature": ("chữ ký của {detail} không hợp lệ (điểm kiểm tra bị sửa hoặc ký bằng khóa "
                       "khác)", "the signature of {detail} is invalid (the checkpoint was edited "
                       "or signed with another key)"),
+        "minisig": ("tệp chữ ký {detail}.minisig không khớp {detail} (một trong hai tệp đã bị "
+                    "sửa)", "the signature file {detail}.minisig does not match {detail} (one "
+                    "of the two was edited)"),
         "incomplete": ("gói xuất thiếu sự kiện — {detail}",
                        "the bundle is missing events — {detail}"),
         "foreign": ("gói xuất có sự kiện không thuộc kế hoạch này",

@@ -107,9 +107,10 @@ def verify_record(database: Database, checkpoint_files: Sequence[str] = (),
     its minisign signature beside it must agree with it."""
     checkpoints = read_checkpoints(checkpoint_files)
     keys = verifying_keys(checkpoints, public_key)
+    verified = verify_database(audited_file(database), checkpoints, keys)
     for path, checkpoint in checkpoints:
         _check_minisig_beside(path, checkpoint, keys.public)
-    return verify_database(audited_file(database), checkpoints, keys)
+    return verified
 
 
 def _check_minisig_beside(path: str, checkpoint: Checkpoint, public: PublicKey | None) -> None:
@@ -121,9 +122,7 @@ def _check_minisig_beside(path: str, checkpoint: Checkpoint, public: PublicKey |
     except (ValueError, OSError):
         valid = False
     if not valid:
-        raise LogAltered(position=checkpoint.position, kind="signature",
-                         detail=(f"tệp chữ ký minisign {beside} (không khớp {path})",
-                                 f"the minisign signature {beside} (it does not match {path})"))
+        raise LogAltered(position=checkpoint.position, kind="minisig", detail=path)
 
 
 def verify_bundle_file(path: str, checkpoint_files: Sequence[str] = (),
