@@ -74,6 +74,9 @@ class StrictZip:
     """The entries of a bundle, checked as described above; use it as a context."""
 
     def __init__(self, path: Path) -> None:
+        if path.exists() and not path.is_file():  # a pipe would make the reader wait
+            raise InvalidCheckpoint(path=str(path), reason=(
+                "đây không phải một tệp thông thường", "it is not a regular file"))
         try:
             self.zip = zipfile.ZipFile(path)
         except (OSError, zipfile.BadZipFile, ValueError, EOFError) as exc:
@@ -114,8 +117,9 @@ class StrictZip:
             total += info.file_size
         if total > total_limit():
             (vi, en), (most_vi, most_en) = size_words(total), size_words(total_limit())
-            raise BundleAltered(kind="total", detail=(f"{vi}, quá giới hạn {most_vi}",
-                                                      f"{en}, more than the {most_en} limit"))
+            raise BundleAltered(kind="total", detail=(
+                f"tổng cộng {vi}, quá giới hạn {most_vi}",
+                f"{en} in all, more than the {most_en} limit"))
         return {info.filename: info for info in infos}
 
     def names(self) -> set[str]:

@@ -90,8 +90,8 @@ class BundleAltered(RuleViolation):
                          "the attachment '{entry}' is referred to by no event in the bundle"),
         "too_large": ("mục “{entry}” giải nén ra {detail}; không giải nén",
                       "the entry '{entry}' unpacks to {detail}; it is not unpacked"),
-        "total": ("các mục giải nén ra tổng cộng {detail} (KIEMTRA_MAX_BUNDLE_MB); không giải nén",
-                  "its entries unpack to {detail} in all (KIEMTRA_MAX_BUNDLE_MB); nothing is "
+        "total": ("các mục giải nén ra {detail} (KIEMTRA_MAX_BUNDLE_MB); không giải nén",
+                  "its entries unpack to {detail} (KIEMTRA_MAX_BUNDLE_MB); nothing is "
                   "unpacked"),
         "line": ("mục “{entry}” có một dòng dài hơn {detail}",
                  "the entry '{entry}' has a line longer than {detail}"),
