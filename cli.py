@@ -2418,7 +2418,8 @@ def audit_export(campaign: str, output: str, force: bool) -> None:
 
 
 @audit.group("key", help_vi="""Khóa ký Ed25519 của xã: xã ký điểm kiểm tra và gói xuất, cơ
-             quan kiểm tra chỉ cần khóa công khai để kiểm tra.""")
+             quan kiểm tra chỉ cần khóa công khai để kiểm tra.""",
+             example="kiemtra audit key init\nkiemtra audit key show -o khoa-cong-khai.pub")
 def audit_key() -> None:
     """The commune's Ed25519 key pair: the commune signs checkpoints and bundles, the
     reviewers check them with the public key alone."""
