@@ -300,16 +300,18 @@ class Opened:
     listed: dict[str, Listed] | None = None  # format 2: every other entry, with its digest
     signed_bytes: bytes = b""
     minisig: str = ""
+    attachments: frozenset[str] = frozenset()  # format 1: the attachments it lists
+
 
     def entry(self, name: str) -> Listed | None:
         return None if self.listed is None else self.listed[name]
 
     def names(self) -> set[str]:
         """The entries the zip must hold, no more, no fewer."""
+        held = {"manifest.json", "events.jsonl", "chain.jsonl"}
         if self.listed is not None:
-            return {"manifest.json", *SIGNED, *self.listed}
-        return {"manifest.json", "events.jsonl", "chain.jsonl",
-                *(f"attachments/{sha}" for sha in self.manifest.get("attachments") or [])}
+            return {*held, *SIGNED, *self.listed}
+        return {*held, *(f"attachments/{sha}" for sha in self.attachments)}
 
 
 def verify_bundle(path: Path, keys: Keys | KeysFor | None,
@@ -329,6 +331,9 @@ def verify_bundle(path: Path, keys: Keys | KeysFor | None,
                                           != signed.manifest_sha256):
             raise BundleAltered(kind="manifest", entry="manifest.json")
         z.expect(opened.names())
+        for needed in ("events.jsonl", "chain.jsonl"):
+            if opened.listed is not None and needed not in opened.listed:
+                raise BundleAltered(kind="unlisted", entry=needed)
         after = int(opened.manifest["start"]["after_position"])
         start_hash = bytes.fromhex(opened.manifest["start"]["hash"])
         events = _events(z, opened)
@@ -375,8 +380,14 @@ def _opened(z: StrictZip, path: Path) -> Opened:
             raise ValueError(msg)
         int(manifest["start"]["after_position"])
         bytes.fromhex(manifest["start"]["hash"])
+        int(manifest.get("links") or 0)
         if manifest.get("format") == HMAC_BUNDLE_FORMAT:
-            return Opened(manifest, Checkpoint.from_json(manifest["checkpoint"]))
+            signed = Checkpoint.from_json(manifest["checkpoint"])
+            if signed.ed25519:
+                msg = "a bundle of format 1 holds a checkpoint of format 1"
+                raise ValueError(msg)
+            return Opened(manifest, signed, attachments=frozenset(
+                str(sha) for sha in manifest.get("attachments") or []))
         if manifest.get("format") != BUNDLE_FORMAT:
             msg = f"not a {BUNDLE_FORMAT} file"
             raise ValueError(msg)

@@ -39,6 +39,9 @@ LONGEST_LINE = 64 * 1024
 MAX_BUNDLE_MB = 4096
 METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
 DRIVE = re.compile(r"^[A-Za-z]:")
+ENTRY = re.compile(r"^(?:manifest\.json|checkpoint\.json(?:\.minisig)?|events\.jsonl|"
+                   r"chain\.jsonl|attachments/[0-9a-f]{64})\Z")
+"""The entries kiemtra writes in a bundle: no other is accepted, even listed."""
 
 
 @dataclass(frozen=True)
@@ -126,16 +129,16 @@ class StrictZip:
         return set(self.entries)
 
     def expect(self, listed: set[str]) -> None:
-        """Every entry is one of `listed`, and every one of those is there."""
+        """Every entry is one of `listed` and one kiemtra writes, and every one of `listed`
+        is there."""
         for name in sorted(self.entries):
             if name not in listed:
                 raise BundleAltered(kind="unlisted", entry=name)
+            if not ENTRY.match(name):
+                raise BundleAltered(kind="unknown", entry=name)
         missing = sorted(listed - set(self.entries))
         if missing:
             raise BundleAltered(kind="missing", entry=missing[0])
-
-    def has(self, name: str) -> bool:
-        return name in self.entries
 
     def read(self, name: str, listed: Listed | None = None) -> bytes:
         """An entry read whole (one of BOUNDS: its size was checked)."""

@@ -76,6 +76,8 @@ class BundleAltered(RuleViolation):
                    "the entry name '{entry}' leads out of the folder it is unpacked in (..)"),
         "unlisted": ("mục “{entry}” không được liệt kê trong manifest.json",
                      "the entry '{entry}' is not listed in manifest.json"),
+        "unknown": ("mục “{entry}” không phải một mục kiemtra ghi vào gói xuất",
+                    "the entry '{entry}' is not one kiemtra writes in a bundle"),
         "missing": ("thiếu mục “{entry}”", "the entry '{entry}' is missing"),
         "digest": ("nội dung mục “{entry}” không khớp mã SHA-256 ghi trong manifest.json",
                    "the entry '{entry}' does not match its SHA-256 in manifest.json"),

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
+import warnings
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -64,7 +65,8 @@ def copied(exported: Path, tmp_path: Path) -> Path:
 
 
 def remade(path: Path, entries: list[tuple[str, bytes]]) -> None:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Duplicate name": the point of one forgery
         for name, data in entries:
             z.writestr(name, data)
 
@@ -146,6 +148,15 @@ def test_an_attachment_no_event_refers_to_is_refused(exported: Path, run: Run,
     signed = run("audit", "verify", "--bundle", str(bundle), "--public-key", "xa.pub",
                  env=reviewer(tmp_path))
     assert signed.code == 1 and "chữ ký" in signed.err  # its manifest is not the one signed
+
+
+def test_an_entry_kiemtra_never_writes_is_refused_even_listed(exported: Path, run: Run,
+                                                               tmp_path: Path) -> None:
+    bundle = copied(exported, tmp_path)
+    rewrite(bundle, lambda parts: parts.update({"ghi-chu.txt": b"x"}))  # listed, resealed
+    vi, en = refused(run, "audit", "verify", "--bundle", str(bundle), "--no-signature")
+    assert "mục “ghi-chu.txt” không phải một mục kiemtra ghi vào gói xuất" in vi.err
+    assert "the entry 'ghi-chu.txt' is not one kiemtra writes in a bundle" in en.err
 
 
 @pytest.mark.parametrize("kind", ["duplicate", "unlisted", "parent", "absolute"])
