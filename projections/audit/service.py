@@ -166,8 +166,11 @@ def take_checkpoint(database: Database, now: datetime, output: str | None = None
     asked for only once the log is found intact. Written to `output` (with its minisign
     signature beside it, FILE.minisig), both whole or neither, unless a file is already
     there and not `force`."""
-    from kiemtra.workflow import replacing
+    from kiemtra.workflow import OutputExists, replacing
 
+    for path in () if output in (None, "-") else (output, f"{output}{SIGNATURE_SUFFIX}"):
+        if Path(path).exists() and not force:  # refused before a key is made for it
+            raise OutputExists(path=path)
     used: list[tuple[SecretKey, bool]] = []
     checkpoint = make_checkpoint(audited_file(database), lambda: _signing_key(used), now)
     key, created = used[0]

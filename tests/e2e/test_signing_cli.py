@@ -73,6 +73,11 @@ def test_the_key_pair_for_the_official_letter(run: Run, tmp_path: Path) -> None:
 
 def test_a_checkpoint_is_verified_with_the_public_key_alone(imported: Run,
                                                             tmp_path: Path) -> None:
+    (tmp_path / "cp.json.minisig").write_text("cu")  # an old one: refused, no key made
+    kept = imported("audit", "checkpoint", "-o", "cp.json")
+    assert kept.code == 2 and "cp.json.minisig" in kept.err and "--force" in kept.err
+    assert not (tmp_path / "config").exists() and not (tmp_path / "cp.json").exists()
+    (tmp_path / "cp.json.minisig").unlink()
     taken = ok(imported("audit", "checkpoint", "-o", "cp.json"))
     assert "Đã tạo khóa ký Ed25519 của xã (lần dùng đầu)" in taken.err  # first use
     assert "audit key show -o" in taken.err and "cp.json.minisig" in taken.err
