@@ -2350,9 +2350,9 @@ def print_attachments(rows: list[Row]) -> None:
         help_vi="Khóa công khai của xã (tệp do “audit key show -o” ghi) để kiểm tra chữ ký "
                 "Ed25519; mặc định: khóa của chính máy này.")
 @option("--no-signature", is_flag=True,
-        help="With --bundle and no key: check only the bundle's inner consistency.",
-        help_vi="Dùng với --bundle khi không có khóa: chỉ kiểm tra tính nhất quán bên "
-                "trong hồ sơ.")
+        help="With --bundle: check only the bundle's inner consistency, no signature.",
+        help_vi="Dùng với --bundle: chỉ kiểm tra tính nhất quán bên trong hồ sơ, không kiểm "
+                "tra chữ ký.")
 @json_option
 def audit_verify(checkpoints: tuple[str, ...], bundle: str | None, public_key: str | None,
                  no_signature: bool) -> None:
