@@ -41,12 +41,6 @@ class LogAltered(RuleViolation):
         "rewritten": ("chuỗi băm khác với {detail} — hồ sơ đã bị viết lại hoặc khôi phục từ bản "
                       "sao lưu cũ", "the chain differs from {detail} — the log was rewritten or "
                       "restored from an old backup"),
-        "signature": ("chữ ký của {detail} không hợp lệ (điểm kiểm tra bị sửa hoặc ký bằng khóa "
-                      "khác)", "the signature of {detail} is invalid (the checkpoint was edited "
-                      "or signed with another key)"),
-        "minisig": ("tệp chữ ký {detail}.minisig không khớp {detail} (một trong hai tệp đã bị "
-                    "sửa)", "the signature file {detail}.minisig does not match {detail} (one "
-                    "of the two was edited)"),
         "incomplete": ("gói xuất thiếu sự kiện — {detail}",
                        "the bundle is missing events — {detail}"),
         "foreign": ("gói xuất có sự kiện không thuộc kế hoạch này",
@@ -57,6 +51,25 @@ class LogAltered(RuleViolation):
         vi, en = self.KINDS[self.params["kind"]]
         return {"what": (vi if lang == "vi" else en).format(
             detail=in_language(self.params.get("detail", ""), lang))}
+
+
+class SignatureInvalid(LogAltered):
+    """A checkpoint's signature fails with the key it names: the checkpoint was edited
+    after it was signed (or forged, naming the commune's key). The checkpoint is what is
+    shown altered, not necessarily the record; `position` is the checkpoint's."""
+
+    rule = "checkpoint_signature"
+    vi = "{what} (quy tắc: chữ ký điểm kiểm tra)."
+    en = "{what} (rule: checkpoint signature)."
+    KINDS: ClassVar[dict[str, tuple[str, str]]] = {
+        "signature": ("Chữ ký của {detail} không hợp lệ: điểm kiểm tra đã bị sửa sau khi ký, "
+                      "hoặc không do khóa mà nó ghi ký", "The signature of {detail} is "
+                      "invalid: the checkpoint was edited after it was signed, or was not "
+                      "signed by the key it names"),
+        "minisig": ("Tệp chữ ký {detail}.minisig không khớp {detail}: một trong hai tệp đã bị "
+                    "sửa", "The signature file {detail}.minisig does not match {detail}: one "
+                    "of the two was edited"),
+    }
 
 
 class BundleAltered(RuleViolation):

@@ -33,6 +33,7 @@ from kiemtra.projections.audit.errors import (
     LogAltered,
     NoAuditKey,
     PublicKeyRequired,
+    SignatureInvalid,
     UnknownAttachment,
 )
 from kiemtra.projections.audit.keys import (
@@ -122,7 +123,7 @@ def _check_minisig_beside(path: str, checkpoint: Checkpoint, public: PublicKey |
     except (ValueError, OSError):
         valid = False
     if not valid:
-        raise LogAltered(position=checkpoint.position, kind="minisig", detail=path)
+        raise SignatureInvalid(position=checkpoint.position, kind="minisig", detail=path)
 
 
 def verify_bundle_file(path: str, checkpoint_files: Sequence[str] = (),

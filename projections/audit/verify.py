@@ -26,6 +26,7 @@ from kiemtra.projections.audit.errors import (
     LogAltered,
     OtherSigner,
     PublicKeyRequired,
+    SignatureInvalid,
 )
 from kiemtra.projections.audit.minisign import SecretKey, grouped
 from kiemtra.projections.progress import EVERY, finished, report
@@ -266,7 +267,7 @@ def check_signature(label: tuple[str, str], checkpoint: Checkpoint, keys: Keys) 
         if checkpoint.key_id != mine:
             raise KeyMismatch(what=label, signed_by=checkpoint.key_id, mine=mine)
     if not checkpoint.signature_valid(keys):
-        raise LogAltered(position=checkpoint.position, kind="signature", detail=label)
+        raise SignatureInvalid(position=checkpoint.position, kind="signature", detail=label)
 
 
 def _check_attachments(conn: sqlite3.Connection) -> int:

@@ -139,7 +139,7 @@ def test_an_exported_bundle_verifies_elsewhere(imported: Run, tmp_path: Path) ->
     rewrite(bundle, redate)  # resealed, as a forger without the key would
     altered = imported("audit", "verify", "--bundle", str(bundle), "--public-key",
                        str(elsewhere / "xa.pub"))
-    assert altered.code == 1 and "chữ ký" in altered.err  # the manifest's digest is signed
+    assert altered.code == 1 and "Chữ ký của điểm kiểm tra của gói" in altered.err  # signed
     inner = imported("audit", "verify", "--bundle", str(bundle), "--no-signature", env=reviewer)
     assert inner.code == 1 and f"vị trí {position}" in inner.err
 

@@ -388,7 +388,7 @@ def test_the_stored_original_is_verified_and_bundled(walked: Run, tmp_path: Path
 
     rewrite(forged, other_document)
     result = walked("audit", "verify", "--bundle", "forged.zip")
-    assert result.code == 1 and "chữ ký" in result.err
+    assert result.code == 1 and "Chữ ký" in result.err
     result = walked("audit", "verify", "--bundle", "forged.zip", "--no-signature",
                     env={"XDG_CONFIG_HOME": str(tmp_path / "may-khac")})
     assert result.code == 1 and "văn bản" in result.err

@@ -104,8 +104,8 @@ def test_a_checkpoint_is_verified_with_the_public_key_alone(imported: Run,
     vi, en = both(imported, "audit", "verify", "--checkpoint", "cp.json", "--public-key",
                   "xa.pub", env=reviewer)
     assert vi.code == en.code == 1
-    assert "tệp chữ ký cp.json.minisig không khớp cp.json" in vi.err
-    assert "the signature file cp.json.minisig does not match cp.json" in en.err
+    assert "Tệp chữ ký cp.json.minisig không khớp cp.json" in vi.err
+    assert "The signature file cp.json.minisig does not match cp.json" in en.err
 
 
 @pytest.mark.parametrize(("field", "value"), [("position", 3), ("events", 3),
@@ -121,8 +121,9 @@ def test_an_edited_checkpoint_is_refused(imported: Run, tmp_path: Path, field: s
     vi, en = both(imported, "audit", "verify", "--checkpoint", "cp.json", "--public-key",
                   "xa.pub", env=elsewhere(tmp_path))
     assert vi.code == en.code == 1
-    assert "chữ ký của điểm kiểm tra cp.json" in vi.err and "không hợp lệ" in vi.err
-    assert "the signature of checkpoint cp.json" in en.err and "is invalid" in en.err
+    assert vi.err.startswith("Chữ ký của điểm kiểm tra cp.json (") and "không hợp lệ" in vi.err
+    assert "đã bị sửa sau khi ký" in vi.err and "(quy tắc: chữ ký điểm kiểm tra)" in vi.err
+    assert en.err.startswith("The signature of checkpoint cp.json (") and "invalid" in en.err
 
 
 def test_a_checkpoint_signed_by_another_key_is_refused(imported: Run, tmp_path: Path) -> None:

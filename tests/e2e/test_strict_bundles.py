@@ -147,7 +147,7 @@ def test_an_attachment_no_event_refers_to_is_refused(exported: Path, run: Run,
     assert f"the attachment '{name}' is referred to by no event in the bundle" in en.err
     signed = run("audit", "verify", "--bundle", str(bundle), "--public-key", "xa.pub",
                  env=reviewer(tmp_path))
-    assert signed.code == 1 and "chữ ký" in signed.err  # its manifest is not the one signed
+    assert signed.code == 1 and "Chữ ký" in signed.err  # its manifest is not the one signed
 
 
 def test_an_entry_kiemtra_never_writes_is_refused_even_listed(exported: Path, run: Run,
