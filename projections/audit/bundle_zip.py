@@ -184,8 +184,8 @@ class StrictZip:
     def _open(self, info: zipfile.ZipInfo) -> IO[bytes]:
         try:
             return self.zip.open(info)
-        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, ValueError,
-                EOFError, zlib.error) as exc:
+        except (zipfile.BadZipFile, RuntimeError, OSError, ValueError, EOFError,
+                zlib.error) as exc:  # (a method zipfile cannot read was refused already)
             raise BundleAltered(kind="damaged", entry=info.filename, detail=str(exc)) from None
 
     @staticmethod
