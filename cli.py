@@ -2270,9 +2270,11 @@ class AuditGroup(BilingualGroup):
            kiemtra audit [MÃ_KẾ_HOẠCH] [--unit ĐV] [--actor MÃ] [--since NGÀY]
                          [--until NGÀY] [--event SỰ_KIỆN]
                          [--format table|csv|json|xlsx [-o TỆP.xlsx]]
-           kiemtra audit verify [--checkpoint TỆP]... | --bundle TỆP.zip
+           kiemtra audit verify [--checkpoint TỆP]... [--public-key TỆP]
+                                | --bundle TỆP.zip [--public-key TỆP]
            kiemtra audit checkpoint [-o TỆP]
            kiemtra audit export MÃ_KẾ_HOẠCH -o TỆP.zip
+           kiemtra audit key init | show [-o TỆP]
            """)
 def audit() -> None:
     """The audit trail: who did what, when; integrity checks.
@@ -2280,9 +2282,11 @@ def audit() -> None:
     \b
     kiemtra audit [CAMPAIGN] [--unit U] [--actor ID] [--since D] [--until D]
                   [--event E] [--format table|csv|json|xlsx [-o FILE.xlsx]]
-    kiemtra audit verify [--checkpoint FILE]... | --bundle FILE.zip
+    kiemtra audit verify [--checkpoint FILE]... [--public-key FILE]
+                         | --bundle FILE.zip [--public-key FILE]
     kiemtra audit checkpoint [-o FILE]
     kiemtra audit export CAMPAIGN -o FILE.zip
+    kiemtra audit key init | show [-o FILE]
     """
 
 
@@ -2395,12 +2399,18 @@ def print_attachments(rows: list[Row]) -> None:
 @option("--bundle", type=click.Path(dir_okay=False),
         help="Verify an exported bundle instead of the database.",
         help_vi="Kiểm tra một hồ sơ đã xuất (tệp zip) thay cho cơ sở dữ liệu.")
+@option("--public-key", type=click.Path(dir_okay=False),
+        help="The commune's public key (the file 'audit key show -o' wrote), to check Ed25519 "
+             "signatures; default: this machine's own key.",
+        help_vi="Khóa công khai của xã (tệp do “audit key show -o” ghi) để kiểm tra chữ ký "
+                "Ed25519; mặc định: khóa của chính máy này.")
 @option("--no-signature", is_flag=True,
-        help="With --bundle and no signing key: check only the bundle's inner consistency.",
-        help_vi="Dùng với --bundle khi không có khóa ký: chỉ kiểm tra tính nhất quán bên "
-                "trong hồ sơ.")
+        help="With --bundle: check only the bundle's inner consistency, no signature.",
+        help_vi="Dùng với --bundle: chỉ kiểm tra tính nhất quán bên trong hồ sơ, không kiểm "
+                "tra chữ ký.")
 @json_option
-def audit_verify(checkpoints: tuple[str, ...], bundle: str | None, no_signature: bool) -> None:
+def audit_verify(checkpoints: tuple[str, ...], bundle: str | None, public_key: str | None,
+                 no_signature: bool) -> None:
     """Check that no event was altered, inserted, removed or reordered.
 
     Exit 0 with the number of events checked; exit 1 naming the first position
@@ -2410,10 +2420,11 @@ def audit_verify(checkpoints: tuple[str, ...], bundle: str | None, no_signature:
 
     lang = settings().lang
     if bundle is not None:
-        found = service.verify_bundle_file(bundle, checkpoints, unsigned=no_signature)
+        found = service.verify_bundle_file(bundle, checkpoints, unsigned=no_signature,
+                                           public_key=public_key)
         emit(found.to_json(), lambda _: click.echo(found.text(lang)))
         return
-    verified = service.verify_record(settings().database, checkpoints)
+    verified = service.verify_record(settings().database, checkpoints, public_key)
     emit(verified.to_json(), lambda _: click.echo(verified.text(lang)))
     note = verified.note(lang)
     if note and not settings().json:
@@ -2428,17 +2439,18 @@ def audit_verify(checkpoints: tuple[str, ...], bundle: str | None, no_signature:
         help_vi="Ghi điểm kiểm tra vào tệp này (mặc định: in ra màn hình).")
 @force_option
 def audit_checkpoint(output: str | None, force: bool) -> None:
-    """Make a signed checkpoint (position, hash, time) to keep off this machine."""
-    from kiemtra.projections.audit.checkpoint import checkpoint_text, kept_note
-    from kiemtra.projections.audit.service import take_checkpoint
+    """Make a signed checkpoint (position, hash, time) to keep off this machine; with -o,
+    its minisign signature is written beside it (FILE.minisig)."""
+    from kiemtra.projections.audit.checkpoint import kept_note
+    from kiemtra.projections.audit.service import new_key_note, take_checkpoint
     from kiemtra.workflow import now
 
-    checkpoint = take_checkpoint(settings().database, now())
-    if output is None:
-        click.echo(checkpoint_text(checkpoint), nl=False)
-    else:
-        write_output(output, checkpoint_text(checkpoint).encode("utf-8"), force)
-    click.echo(kept_note(checkpoint, settings().lang), err=True)
+    taken = take_checkpoint(settings().database, now(), output, force)
+    if taken.signature_file is None:
+        click.echo(taken.text, nl=False)
+    if taken.new_key is not None:
+        click.echo(new_key_note(taken.new_key, settings().lang), err=True)
+    click.echo(kept_note(taken.checkpoint, settings().lang, taken.signature_file), err=True)
 
 
 @audit.command("rechain", help_vi="""Nối lại chuỗi băm đã bị xóa hoặc cắt bớt, sau khi đã
@@ -2470,11 +2482,55 @@ def audit_rechain(reason: str) -> None:
 @json_option
 def audit_export(campaign: str, output: str, force: bool) -> None:
     """Export a campaign's record (events, attachments, hash chain, checkpoint) as a zip."""
-    from kiemtra.projections.audit.service import export
+    from kiemtra.projections.audit.service import export, new_key_note
     from kiemtra.workflow import now
 
     done = export(settings().database, campaign, output, now(), force=force)
+    if done.new_key is not None:
+        click.echo(new_key_note(done.new_key, settings().lang), err=True)
     emit(done.to_json(), lambda _: click.echo(done.text(settings().lang)))
+
+
+@audit.group("key", help_vi="""Khóa ký Ed25519 của xã: xã ký điểm kiểm tra và gói xuất, cơ
+             quan kiểm tra chỉ cần khóa công khai để kiểm tra.""",
+             example="kiemtra audit key init\nkiemtra audit key show -o khoa-cong-khai.pub")
+def audit_key() -> None:
+    """The commune's Ed25519 key pair: the commune signs checkpoints and bundles, the
+    reviewers check them with the public key alone."""
+
+
+@audit_key.command("init", help_vi="Tạo khóa ký Ed25519 (nếu chưa có) trong thư mục cấu hình "
+                   "của người dùng, chỉ người dùng này đọc được.", example="kiemtra audit key init")
+@json_option
+def audit_key_init() -> None:
+    """Create the Ed25519 signing key (if there is none yet) in the user's configuration
+    folder, readable by this user only."""
+    from kiemtra.projections.audit.service import init_key
+
+    made = init_key()
+    emit(made.to_json(), lambda _: click.echo(made.text(settings().lang)))
+
+
+@audit_key.command("show", help_vi="In khóa công khai và dấu vân tay của nó (hoặc ghi khóa ra "
+                   "tệp bằng -o) để gửi cơ quan kiểm tra kèm công văn.",
+                   example="kiemtra audit key show -o khoa-cong-khai.pub")
+@option("-o", "--output", type=click.Path(dir_okay=False),
+        help="Write the public key file here (default: standard output).",
+        help_vi="Ghi tệp khóa công khai vào đây (mặc định: in ra màn hình).")
+@force_option
+@json_option
+def audit_key_show(output: str | None, force: bool) -> None:
+    """Print the public key and its fingerprint (or write the key to a file with -o), to
+    send to the reviewers with an official letter."""
+    from kiemtra.projections.audit.service import show_key
+
+    shown = show_key(output, force)
+    if settings().json:
+        emit_json(shown.to_json())
+        return
+    if shown.file is None or shown.file == "-":
+        click.echo(shown.public.file_text(), nl=False)
+    click.echo(shown.note(settings().lang), err=True)
 
 
 @cli.group(help_vi="Tệp đính kèm lưu trong cơ sở dữ liệu theo mã SHA-256.")

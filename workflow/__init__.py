@@ -52,6 +52,7 @@ if TYPE_CHECKING:
         replace_file,
         replacing,
     )
+    from kiemtra.workflow.files import _reason as os_reason
     from kiemtra.workflow.receipts import receipt
     from kiemtra.workflow.services import (
         Workflow,
@@ -79,7 +80,7 @@ _HOMES = {
     "ConcurrentChange": "errors", "InvalidSetting": "errors", "StorageUnavailable": "errors",
     "UnreadableFile": "errors", "UnwritableFile": "errors", "OutputExists": "errors",
     "read_attachments": "files", "read_text_file": "files",
-    "replace_file": "files", "replacing": "files",
+    "replace_file": "files", "replacing": "files", "os_reason": "files",
     "receipt": "receipts", "rechain": "chain_repair",
     "Workflow": "services", "amend_plan_file": "services", "existing_workflow": "services",
     "import_plan_file": "services",
@@ -94,7 +95,7 @@ __all__ = [
     "EventStore", "InvalidSetting", "OutputExists", "Paper", "StorageUnavailable",
     "UnreadableFile", "UnwritableFile", "Workflow", "amend_plan_file", "demo_database",
     "draft_document", "existing_workflow",
-    "import_plan_file", "issue_document", "metrics_text", "now", "open_store",
+    "import_plan_file", "issue_document", "metrics_text", "now", "open_store", "os_reason",
     "read_attachment", "read_attachments", "read_text_file", "receipt", "replace_file",
     "replacing",
     "run_demo",
@@ -102,7 +103,7 @@ __all__ = [
     "today",
 ]
 _ALIASES = {"draft_document": "draft", "issue_document": "issue",
-            "attachment_pieces": "pieces"}  # name here → in its home
+            "attachment_pieces": "pieces", "os_reason": "_reason"}  # name here → in its home
 assert set(__all__) == set(_HOMES)
 
 

@@ -1,20 +1,28 @@
 """A campaign's record as a zip a reviewer can verify on another machine.
 
-Contents:
+Contents (format 2, `kiemtra-audit-bundle/2`):
+  checkpoint.json the signed statement: a checkpoint/2 of the log's head at export
+                  whose `manifest_sha256` is the SHA-256 of manifest.json;
+  checkpoint.json.minisig  its minisign signature (`minisign -Vm checkpoint.json`);
   manifest.json   campaign, export time, where the campaign's part of the chain
-                  starts (position and the hash before it), and a signed checkpoint
-                  of the log's head at export;
+                  starts (position and the hash before it), the documents issued, and
+                  `entries`: every other entry's name, SHA-256 and size;
   events.jsonl    every event of the campaign's streams, as stored (payload text
                   byte for byte), with its position and chain hash;
   chain.jsonl     every link from the campaign's first event to the head: position,
                   stream, version, topic, payload SHA-256 and hash — other campaigns'
                   events appear only so, by digest, never by content;
   attachments/    the files the events refer to, named by SHA-256.
+Format 1 (release 0.1) had no checkpoint.json: its manifest held a checkpoint/1 (HMAC)
+and listed the attachments by name only.
 
-`verify_bundle` recomputes every link from the start hash to the signed head,
-taking the campaign's events from events.jsonl; then it proves completeness: each
-of the campaign's streams (found from the plan inside the bundle) starts at
-version 1 and has no gap, and no link left out of events.jsonl belongs to them.
+`verify_bundle` reads the zip strictly (`bundle_zip`: no entry twice, none badly named,
+none outside the manifest, none beyond its bounds, each against its listed digest);
+checks the signature, then recomputes every link from the start hash to the signed head,
+taking the campaign's events from events.jsonl; then it proves completeness: each of
+the campaign's streams (found from the plan inside the bundle) starts at version 1 and
+has no gap, no link left out of events.jsonl belongs to them, and each attachment is one
+an event refers to.
 """
 
 from __future__ import annotations
@@ -34,8 +42,16 @@ from kiemtra.domain.chain import GENESIS, canonical_bytes
 from kiemtra.domain.errors import UnknownCampaign
 from kiemtra.domain.ids import campaign_id, inspection_id
 from kiemtra.domain.topics import of_events
-from kiemtra.projections.audit.checkpoint import Checkpoint
-from kiemtra.projections.audit.errors import InvalidCheckpoint, LogAltered
+from kiemtra.projections.audit.bundle_zip import Listed, StrictZip
+from kiemtra.projections.audit.checkpoint import (
+    SIGNED_FORMAT,
+    Checkpoint,
+    Keys,
+    checkpoint_text,
+    read_checkpoint,
+)
+from kiemtra.projections.audit.errors import BundleAltered, InvalidCheckpoint, LogAltered
+from kiemtra.projections.audit.minisign import PublicKey, SecretKey
 from kiemtra.projections.audit.verify import (
     CHAIN,
     EVENTS,
@@ -46,16 +62,21 @@ from kiemtra.projections.audit.verify import (
     check_checkpoint,
     check_signature,
     connect,
+    fingerprint_checked,
     referenced_attachments,
     sign_head,
+    signer_words,
     verify_database,
     walk,
 )
 from kiemtra.projections.flat_json import flat_decode
 from kiemtra.projections.progress import EVERY, finished, report
-from kiemtra.workflow import CHUNK, attachment_pieces, replacing
+from kiemtra.workflow import attachment_pieces, replacing
 
-BUNDLE_FORMAT = "kiemtra-audit-bundle/1"
+BUNDLE_FORMAT = "kiemtra-audit-bundle/2"
+HMAC_BUNDLE_FORMAT = "kiemtra-audit-bundle/1"
+SIGNED = ("checkpoint.json", "checkpoint.json.minisig")
+"""The entries of format 2 that manifest.json cannot list: they sign it."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +87,7 @@ class Exported:
     attachments: int
     checkpoint: Checkpoint
     file: str = ""
+    new_key: PublicKey | None = None  # the key pair was created for this export
 
     def to_json(self) -> dict[str, object]:
         return {"campaign": self.campaign, "events": self.events, "links": self.links,
@@ -83,7 +105,7 @@ class Exported:
                 f"it elsewhere with: kiemtra audit verify --bundle {self.file}")
 
 
-def export_bundle(db: Source, code: str, out: Path, key: bytes | Callable[[], bytes],
+def export_bundle(db: Source, code: str, out: Path, key: SecretKey | Callable[[], SecretKey],
                   now: datetime) -> Exported:
     """Write the campaign's bundle to `out`, after checking the whole database (`key`
     as for `make_checkpoint`: a function is called only when there is a bundle to sign)."""
@@ -91,19 +113,25 @@ def export_bundle(db: Source, code: str, out: Path, key: bytes | Callable[[], by
     conn = connect(db)
     try:
         plan, start, after, start_hash = _campaign_start(conn, code)
-        checkpoint = sign_head(walked, key() if callable(key) else key, now)
+        signer = key() if callable(key) else key
         with replacing(out, force=True) as handle, zipfile.ZipFile(
                 handle, "w", compression=zipfile.ZIP_DEFLATED) as z:  # checked by the caller
+            entries: dict[str, dict[str, Any]] = {}
             events, links, files, documents = _write_log(
-                z, conn, start, walked.head, campaign_streams(str(plan["code"]), plan))
-            z.writestr("manifest.json", json.dumps({
+                z, conn, start, walked.head, campaign_streams(str(plan["code"]), plan), entries)
+            manifest = json.dumps({
                 "format": BUNDLE_FORMAT, "campaign": plan["code"],
                 "exported_at": now.isoformat(timespec="seconds"),
                 "start": {"after_position": after, "hash": start_hash.hex()},
                 "events": events, "links": links, "attachments": files,
-                "documents": documents,
-                "checkpoint": checkpoint.to_json(),
-            }, ensure_ascii=False, indent=2))
+                "documents": documents, "entries": dict(sorted(entries.items())),
+            }, ensure_ascii=False, indent=2).encode("utf-8")
+            z.writestr("manifest.json", manifest)
+            checkpoint = sign_head(walked, signer, now, hashlib.sha256(manifest).hexdigest())
+            text = checkpoint_text(checkpoint).encode("utf-8")
+            z.writestr("checkpoint.json", text)
+            z.writestr("checkpoint.json.minisig",
+                       signer.minisig(text, checkpoint.trusted_comment()))
     finally:
         conn.close()
     return Exported(str(plan["code"]), events, links, len(files), checkpoint, str(out))
@@ -123,15 +151,38 @@ def _campaign_start(conn: sqlite3.Connection, code: str
     return json.loads(row[1])["plan"], start, after, start_hash
 
 
+class _Entry:
+    """An entry being written, hashed and counted as it is, for the manifest."""
+
+    def __init__(self, z: zipfile.ZipFile, name: str, entries: dict[str, dict[str, Any]]
+                 ) -> None:
+        self.handle = z.open(name, "w", force_zip64=True)
+        self.name, self.entries = name, entries
+        self.digest, self.size = hashlib.sha256(), 0
+
+    def write(self, data: bytes) -> None:
+        self.digest.update(data)
+        self.size += len(data)
+        self.handle.write(data)
+
+    def __enter__(self) -> _Entry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.handle.close()
+        self.entries[self.name] = {"sha256": self.digest.hexdigest(), "size": self.size}
+
+
 def _write_log(z: zipfile.ZipFile, conn: sqlite3.Connection, start: int, head: int,
-               streams: set[UUID]) -> tuple[int, int, list[str], list[dict[str, Any]]]:
-    """chain.jsonl (streamed), events.jsonl and attachments/; their counts, files and the
-    documents issued."""
+               streams: set[UUID], entries: dict[str, dict[str, Any]]
+               ) -> tuple[int, int, list[str], list[dict[str, Any]]]:
+    """chain.jsonl (streamed), events.jsonl and attachments/, each listed in `entries`;
+    their counts, files and the documents issued."""
     event_lines = []  # one campaign's events: few
     campaign_events: dict[int, dict[str, Any]] = {}
     wanted: set[str] = set()
     links = 0
-    with z.open("chain.jsonl", "w") as chain:
+    with _Entry(z, "chain.jsonl", entries) as chain:
         for position, oid, version, topic, payload, link in conn.execute(
                 f"SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, "
                 f"c.hash FROM {EVENTS} e JOIN {CHAIN} c ON c.position = e.rowid "
@@ -150,9 +201,10 @@ def _write_log(z: zipfile.ZipFile, conn: sqlite3.Connection, start: int, head: i
                 campaign_events[position] = line
                 wanted.update(referenced_attachments(payload))
     finished("export")
-    z.writestr("events.jsonl", b"".join(event_lines))
+    with _Entry(z, "events.jsonl", entries) as written:
+        written.write(b"".join(event_lines))
     for sha in sorted(wanted):
-        with z.open(f"attachments/{sha}", "w", force_zip64=True) as entry:
+        with _Entry(z, f"attachments/{sha}", entries) as entry:
             for piece in attachment_pieces(conn, sha):
                 entry.write(piece)
     return len(event_lines), links, sorted(wanted), issued_documents(campaign_events)
@@ -204,11 +256,16 @@ class BundleVerified:
     attachments: int
     head: int
     signature_checked: bool
+    signed_by: str | None = None  # the public key's fingerprint (format 2)
 
     def to_json(self) -> dict[str, object]:
-        return {"ok": True, "campaign": self.campaign, "events": self.events,
-                "links": self.links, "attachments": self.attachments, "head": self.head,
-                "signature_checked": self.signature_checked}
+        found: dict[str, object] = {
+            "ok": True, "campaign": self.campaign, "events": self.events, "links": self.links,
+            "attachments": self.attachments, "head": self.head,
+            "signature_checked": self.signature_checked}
+        if self.signed_by is not None:  # only then: the keys of release 0.1's output stay
+            found["public_key_fingerprint"] = self.signed_by
+        return found
 
     def text(self, lang: str) -> str:
         vi = lang == "vi"
@@ -216,6 +273,10 @@ class BundleVerified:
                   f"chuỗi băm đến vị trí {self.head}, {self.attachments} tệp đính kèm" if vi
                   else f"campaign {self.campaign}, {self.events} events, {self.links} chain "
                   f"links up to position {self.head}, {self.attachments} attachments")
+        if self.signed_by is not None:
+            return (f"Gói xuất nguyên vẹn và đầy đủ: {counts}." if vi else
+                    f"The bundle is complete and unaltered: {counts}."
+                    ) + signer_words(self.signed_by, lang)
         if self.signature_checked:
             return (f"Gói xuất nguyên vẹn và đầy đủ, chữ ký hợp lệ: {counts}." if vi else
                     f"The bundle is complete and unaltered, its signature valid: {counts}.")
@@ -225,32 +286,161 @@ class BundleVerified:
                 "(--no-signature): nothing proves it was not rebuilt.")
 
 
-def verify_bundle(path: Path, key: bytes | None,
+KeysFor = Callable[[Checkpoint], Keys | None]
+"""The keys to check a bundle's signature with, chosen once its checkpoint is read (its
+format says which kind); None: the signature is not checked."""
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A bundle's manifest and signed checkpoint, read, not yet trusted."""
+
+    manifest: dict[str, Any]
+    signed: Checkpoint
+    manifest_bytes: bytes = b""
+    listed: dict[str, Listed] | None = None  # format 2: every other entry, with its digest
+    signed_bytes: bytes = b""
+    minisig: str = ""
+    attachments: frozenset[str] = frozenset()  # format 1: the attachments it lists
+
+
+    def entry(self, name: str) -> Listed | None:
+        return None if self.listed is None else self.listed[name]
+
+    def names(self) -> set[str]:
+        """The entries the zip must hold, no more, no fewer."""
+        held = {"manifest.json", "events.jsonl", "chain.jsonl"}
+        if self.listed is not None:
+            return {*held, *SIGNED, *self.listed}
+        return {*held, *(f"attachments/{sha}" for sha in self.attachments)}
+
+
+def verify_bundle(path: Path, keys: Keys | KeysFor | None,
                   checkpoints: list[tuple[str, Checkpoint]] | None = None) -> BundleVerified:
-    """LogAltered at the first fault; InvalidCheckpoint if `path` is no bundle at all."""
+    """LogAltered at the first fault of the record, BundleAltered at the first of the zip;
+    InvalidCheckpoint if `path` is no bundle at all."""
+    checkpoints = checkpoints or []
+    with StrictZip(path) as z:
+        opened = _opened(z, path)
+        signed = opened.signed
+        chosen = keys(signed) if callable(keys) else keys
+        if chosen is not None:
+            check_signature((f"điểm kiểm tra của gói ({signed.created_at})",
+                             f"the bundle's checkpoint ({signed.created_at})"), signed, chosen)
+            _check_minisig(opened, chosen)
+        if opened.listed is not None and (hashlib.sha256(opened.manifest_bytes).hexdigest()
+                                          != signed.manifest_sha256):
+            raise BundleAltered(kind="manifest", entry="manifest.json")
+        z.expect(opened.names())
+        for needed in ("events.jsonl", "chain.jsonl"):
+            if opened.listed is not None and needed not in opened.listed:
+                raise BundleAltered(kind="unlisted", entry=needed)
+        after = int(opened.manifest["start"]["after_position"])
+        start_hash = bytes.fromhex(opened.manifest["start"]["hash"])
+        events = _events(z, opened)
+        plan, streams = _plan(events, after)
+        for name, checkpoint in checkpoints:
+            if checkpoint.position < after:
+                raise InvalidCheckpoint(path=name, reason=(
+                    f"điểm kiểm tra ở vị trí {checkpoint.position}, trước phần chuỗi băm mà "
+                    f"gói chứa (từ vị trí {after + 1})", f"it is at position "
+                    f"{checkpoint.position}, before the part of the chain the bundle holds "
+                    f"(from position {after + 1})"))
+        wanted = frozenset(cp.position for _, cp in checkpoints)
+        walked = walk(_bundle_entries(_links(z, opened), events, streams), previous=start_hash,
+                      after=after, wanted=wanted | {signed.position},
+                      total=after + int(opened.manifest.get("links") or 0) or None)
+        walked.at[after] = start_hash
+        check_checkpoint("checkpoint.json" if opened.listed is not None else "manifest.json",
+                         signed, walked, None)
+        if walked.head != signed.position:
+            raise LogAltered(position=signed.position, kind="incomplete", detail=(
+                f"chuỗi băm của gói dừng ở vị trí {walked.head}, điểm kiểm tra ở vị trí "
+                f"{signed.position}", f"the chain ends at {walked.head}, the checkpoint at "
+                f"{signed.position}"))
+        for name, checkpoint in checkpoints:
+            check_checkpoint(name, checkpoint, walked, chosen)
+        _check_versions(events, streams)
+        files = _attachments(z, opened, events)
+    _check_files(events, files)
+    if "documents" in opened.manifest:  # bundles from before documents were issued have none
+        _check_documents(opened.manifest["documents"], events)
+    return BundleVerified(str(plan["code"]), len(events), walked.events, len(files),
+                          walked.head, chosen is not None,
+                          fingerprint_checked([signed, *(c for _, c in checkpoints)], chosen))
+
+
+def _opened(z: StrictZip, path: Path) -> Opened:
+    """The manifest and the signed checkpoint; InvalidCheckpoint if they are not those of a
+    bundle of a known format."""
     try:
-        with zipfile.ZipFile(path) as z:
-            manifest = json.loads(z.read("manifest.json"))
-            if manifest.get("format") != BUNDLE_FORMAT:
-                msg = f"not a {BUNDLE_FORMAT} file"
-                raise ValueError(msg)
+        manifest_bytes = z.read("manifest.json")
+        manifest = json.loads(manifest_bytes)
+        if not isinstance(manifest, dict):
+            msg = "manifest.json is not a JSON object"
+            raise ValueError(msg)
+        int(manifest["start"]["after_position"])
+        bytes.fromhex(manifest["start"]["hash"])
+        int(manifest.get("links") or 0)
+        if manifest.get("format") == HMAC_BUNDLE_FORMAT:
             signed = Checkpoint.from_json(manifest["checkpoint"])
-            after = int(manifest["start"]["after_position"])
-            start_hash = bytes.fromhex(manifest["start"]["hash"])
-            events = {int(e["position"]): e for e in _jsonl(z.read("events.jsonl"))}
-            links = list(_jsonl(z.read("chain.jsonl")))
-            for ln in links:
-                int(ln["position"])
-            files = {n.removeprefix("attachments/"): _digest(z, n) for n in z.namelist()
-                     if n.startswith("attachments/") and not n.endswith("/")}
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError, TypeError,
-            AttributeError) as exc:
+            if signed.ed25519:
+                msg = "a bundle of format 1 holds a checkpoint of format 1"
+                raise ValueError(msg)
+            return Opened(manifest, signed, attachments=frozenset(
+                str(sha) for sha in manifest.get("attachments") or []))
+        if manifest.get("format") != BUNDLE_FORMAT:
+            msg = f"not a {BUNDLE_FORMAT} file"
+            raise ValueError(msg)
+        signed_bytes = z.read("checkpoint.json")
+        signed = read_checkpoint(signed_bytes.decode("utf-8"))
+        if signed.format != SIGNED_FORMAT or signed.manifest_sha256 is None:
+            msg = "checkpoint.json is not the checkpoint of a bundle"
+            raise ValueError(msg)
+        listed = {str(name): Listed(str(entry["sha256"]), int(entry["size"]))
+                  for name, entry in manifest["entries"].items()}
+        minisig = z.read("checkpoint.json.minisig").decode("utf-8")
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise InvalidCheckpoint(path=str(path), reason=(f"không đọc được ({exc})",
                                                         f"unreadable ({exc})")) from None
-    label = (f"điểm kiểm tra của gói ({signed.created_at})",
-             f"the bundle's checkpoint ({signed.created_at})")
-    if key is not None:
-        check_signature(label, signed, key)
+    return Opened(manifest, signed, manifest_bytes, listed, signed_bytes, minisig)
+
+
+def _check_minisig(opened: Opened, keys: Keys) -> None:
+    """Format 2: checkpoint.json.minisig, for minisign, says what checkpoint.json says."""
+    if opened.listed is None or keys.public is None:
+        return
+    try:
+        valid = keys.public.minisig_valid(opened.minisig, opened.signed_bytes)
+    except ValueError:
+        valid = False
+    if not valid:
+        raise BundleAltered(kind="minisig", entry=SIGNED[1])
+
+
+def _events(z: StrictZip, opened: Opened) -> dict[int, dict[str, Any]]:
+    """events.jsonl by position (one campaign's events: bounded, read whole)."""
+    events: dict[int, dict[str, Any]] = {}
+    data = z.read("events.jsonl", opened.entry("events.jsonl"))
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line)
+            position = int(event["position"])
+        except (KeyError, TypeError, ValueError):
+            raise BundleAltered(kind="damaged", entry="events.jsonl", detail=(
+                f"dòng {number} không phải một sự kiện", f"line {number} is not an event"
+            )) from None
+        if position in events:
+            raise BundleAltered(kind="damaged", entry="events.jsonl", detail=(
+                f"hai sự kiện ở vị trí {position}", f"two events at position {position}"))
+        events[position] = event
+    return events
+
+
+def _plan(events: dict[int, dict[str, Any]], after: int) -> tuple[dict[str, Any], set[UUID]]:
+    """The campaign's plan, its first event, and the streams it names."""
     plan_event = events.get(after + 1)
     if plan_event is None or plan_event.get("originator_version") != 1:
         raise LogAltered(position=after + 1, kind="incomplete", detail=(
@@ -258,44 +448,44 @@ def verify_bundle(path: Path, key: bytes | None,
             "the bundle's first event is not the campaign's plan"))
     try:
         plan = json.loads(plan_event["state"])["plan"]
-        streams = campaign_streams(str(plan["code"]), plan)
+        return plan, campaign_streams(str(plan["code"]), plan)
     except (KeyError, TypeError, ValueError):
         raise LogAltered(position=after + 1, kind="unreadable") from None
-    for name, checkpoint in checkpoints or []:
-        if checkpoint.position < after:
-            raise InvalidCheckpoint(path=name, reason=(
-                f"điểm kiểm tra ở vị trí {checkpoint.position}, trước phần chuỗi băm mà gói "
-                f"chứa (từ vị trí {after + 1})",
-                f"it is at position {checkpoint.position}, before the part of the chain the "
-                f"bundle holds (from position {after + 1})"))
-    wanted = frozenset(cp.position for _, cp in checkpoints or [])
-    walked = walk(_bundle_entries(links, events, streams), previous=start_hash, after=after,
-                  wanted=wanted | {signed.position},
-                  total=int(links[-1]["position"]) if links else None)
-    walked.at[after] = start_hash
-    check_checkpoint("manifest.json", signed, walked, None)
-    if walked.head != signed.position:
-        raise LogAltered(position=signed.position, kind="incomplete", detail=(
-            f"chuỗi băm của gói dừng ở vị trí {walked.head}, điểm kiểm tra ở vị trí "
-            f"{signed.position}", f"the chain ends at {walked.head}, the checkpoint at "
-            f"{signed.position}"))
-    for name, checkpoint in checkpoints or []:
-        check_checkpoint(name, checkpoint, walked, key)
-    _check_versions(events, streams)
-    _check_files(events, files)
-    if "documents" in manifest:  # bundles from before documents were issued have none
-        _check_documents(manifest["documents"], events)
-    return BundleVerified(str(plan["code"]), len(events), len(links), len(files), walked.head,
-                          key is not None)
 
 
-def _jsonl(data: bytes) -> Iterator[dict[str, Any]]:
-    for line in data.decode("utf-8").splitlines():
-        if line.strip():
-            yield json.loads(line)
+def _links(z: StrictZip, opened: Opened) -> Iterator[dict[str, Any]]:
+    """chain.jsonl, a line at a time (it holds every link to the head: it may be large)."""
+    for number, line in enumerate(z.lines("chain.jsonl", opened.entry("chain.jsonl")), 1):
+        if not line.strip():
+            continue
+        try:
+            link = json.loads(line)
+            int(link["position"])
+        except (KeyError, TypeError, ValueError):
+            raise BundleAltered(kind="damaged", entry="chain.jsonl", detail=(
+                f"dòng {number} không phải một mắt xích", f"line {number} is not a link"
+            )) from None
+        yield link
 
 
-def _bundle_entries(links: list[dict[str, Any]], events: dict[int, dict[str, Any]],
+def _attachments(z: StrictZip, opened: Opened, events: dict[int, dict[str, Any]]
+                 ) -> dict[str, str]:
+    """Each attachment's name → the SHA-256 of its bytes; only files an event refers to
+    are read (the events are proven by now: the chain reached the signed head)."""
+    referred = {sha for event in events.values()
+                for sha in referenced_attachments(str(event["state"]).encode("utf-8"))}
+    files = {}
+    for name in sorted(z.names()):
+        if not name.startswith("attachments/"):
+            continue
+        sha = name.removeprefix("attachments/")
+        if sha not in referred:
+            raise BundleAltered(kind="unreferenced", entry=name)
+        files[sha] = z.digest(name, opened.entry(name))
+    return files
+
+
+def _bundle_entries(links: Iterator[dict[str, Any]], events: dict[int, dict[str, Any]],
                     streams: set[UUID]) -> Iterator[Entry]:
     """Links in order: the campaign's from their full event, others from their digest."""
     seen = set()
@@ -344,15 +534,6 @@ def _check_versions(events: dict[int, dict[str, Any]], streams: set[UUID]) -> No
         raise LogAltered(position=min(events), kind="incomplete", detail=(
             f"{len(missing)} cuộc kiểm tra của kế hoạch không có sự kiện nào",
             f"{len(missing)} stream(s) of the plan have no events"))
-
-
-def _digest(z: zipfile.ZipFile, name: str) -> str:
-    """The SHA-256 of one entry, read a piece at a time."""
-    digest = hashlib.sha256()
-    with z.open(name) as entry:
-        for piece in iter(lambda: entry.read(CHUNK), b""):
-            digest.update(piece)
-    return digest.hexdigest()
 
 
 def _check_files(events: dict[int, dict[str, Any]], files: dict[str, str]) -> None:

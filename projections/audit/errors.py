@@ -41,9 +41,6 @@ class LogAltered(RuleViolation):
         "rewritten": ("chuỗi băm khác với {detail} — hồ sơ đã bị viết lại hoặc khôi phục từ bản "
                       "sao lưu cũ", "the chain differs from {detail} — the log was rewritten or "
                       "restored from an old backup"),
-        "signature": ("chữ ký của {detail} không hợp lệ (điểm kiểm tra bị sửa hoặc ký bằng khóa "
-                      "khác)", "the signature of {detail} is invalid (the checkpoint was edited "
-                      "or signed with another key)"),
         "incomplete": ("gói xuất thiếu sự kiện — {detail}",
                        "the bundle is missing events — {detail}"),
         "foreign": ("gói xuất có sự kiện không thuộc kế hoạch này",
@@ -54,6 +51,88 @@ class LogAltered(RuleViolation):
         vi, en = self.KINDS[self.params["kind"]]
         return {"what": (vi if lang == "vi" else en).format(
             detail=in_language(self.params.get("detail", ""), lang))}
+
+
+class SignatureInvalid(LogAltered):
+    """A checkpoint's signature fails with the key it names: the checkpoint was edited
+    after it was signed (or forged, naming the commune's key). The checkpoint is what is
+    shown altered, not necessarily the record; `position` is the checkpoint's."""
+
+    rule = "checkpoint_signature"
+    vi = "{what} (quy tắc: chữ ký điểm kiểm tra)."
+    en = "{what} (rule: checkpoint signature)."
+    KINDS: ClassVar[dict[str, tuple[str, str]]] = {
+        "signature": ("Chữ ký của {detail} không hợp lệ: điểm kiểm tra đã bị sửa sau khi ký, "
+                      "hoặc không do khóa mà nó ghi ký", "The signature of {detail} is "
+                      "invalid: the checkpoint was edited after it was signed, or was not "
+                      "signed by the key it names"),
+        "minisig": ("Tệp chữ ký {detail}.minisig không khớp {detail}: một trong hai tệp đã bị "
+                    "sửa", "The signature file {detail}.minisig does not match {detail}: one "
+                    "of the two was edited"),
+    }
+
+
+class BundleAltered(RuleViolation):
+    """`audit verify --bundle` refused the zip itself: an entry that is doubled, badly
+    named, not listed with its digest in the manifest, different from its digest, or too
+    large to unpack. `entry` names it (shown with its control characters as codes)."""
+
+    rule = "audit_bundle"
+    vi = "Gói xuất bị từ chối: {what}."
+    en = "The bundle is refused: {what}."
+    KINDS: ClassVar[dict[str, tuple[str, str]]] = {
+        "duplicate": ("mục “{entry}” có {detail} bản trong tệp zip, chỉ được có một",
+                      "the zip holds {detail} entries named '{entry}', one is allowed"),
+        "absolute": ("tên mục “{entry}” là đường dẫn tuyệt đối",
+                     "the entry name '{entry}' is an absolute path"),
+        "parent": ("tên mục “{entry}” trỏ ra ngoài thư mục giải nén (..)",
+                   "the entry name '{entry}' leads out of the folder it is unpacked in (..)"),
+        "unlisted": ("mục “{entry}” không được liệt kê trong manifest.json",
+                     "the entry '{entry}' is not listed in manifest.json"),
+        "unknown": ("mục “{entry}” không phải một mục kiemtra ghi vào gói xuất",
+                    "the entry '{entry}' is not one kiemtra writes in a bundle"),
+        "missing": ("thiếu mục “{entry}”", "the entry '{entry}' is missing"),
+        "digest": ("nội dung mục “{entry}” không khớp mã SHA-256 ghi trong manifest.json",
+                   "the entry '{entry}' does not match its SHA-256 in manifest.json"),
+        "size": ("mục “{entry}” có {detail}, khác với kích thước ghi trong manifest.json",
+                 "the entry '{entry}' holds {detail}, not the size manifest.json lists"),
+        "manifest": ("manifest.json không khớp mã SHA-256 ghi trong điểm kiểm tra đã ký của gói "
+                     "(checkpoint.json)", "manifest.json does not match the SHA-256 in the "
+                     "bundle's signed checkpoint (checkpoint.json)"),
+        "minisig": ("tệp chữ ký “{entry}” không khớp checkpoint.json",
+                    "the signature file '{entry}' does not match checkpoint.json"),
+        "unreferenced": ("tệp đính kèm “{entry}” không được sự kiện nào trong gói nhắc đến",
+                         "the attachment '{entry}' is referred to by no event in the bundle"),
+        "too_large": ("mục “{entry}” giải nén ra {detail}; không giải nén",
+                      "the entry '{entry}' unpacks to {detail}; it is not unpacked"),
+        "total": ("các mục giải nén ra {detail} (KIEMTRA_MAX_BUNDLE_MB); không giải nén",
+                  "its entries unpack to {detail} (KIEMTRA_MAX_BUNDLE_MB); nothing is "
+                  "unpacked"),
+        "line": ("mục “{entry}” có một dòng dài hơn {detail}",
+                 "the entry '{entry}' has a line longer than {detail}"),
+        "method": ("mục “{entry}” được nén hoặc mã hóa theo cách kiemtra không dùng",
+                   "the entry '{entry}' is compressed or encrypted in a way kiemtra does not "
+                   "use"),
+        "damaged": ("mục “{entry}” bị hỏng ({detail})",
+                    "the entry '{entry}' is damaged ({detail})"),
+    }
+
+    def extra_values(self, lang: str, names: Mapping[str, str]) -> dict[str, str]:
+        vi, en = self.KINDS[self.params["kind"]]
+        return {"what": (vi if lang == "vi" else en).format(
+            entry=shown_name(str(self.params.get("entry", ""))),
+            detail=in_language(self.params.get("detail", ""), lang))}
+
+
+def capitalized(text: str) -> str:
+    """A label that starts a sentence ("điểm kiểm tra cp.json …" → "Điểm kiểm tra …")."""
+    return text[:1].upper() + text[1:]
+
+
+def shown_name(name: str) -> str:
+    """A name from a file, its control and invisible characters shown as codes."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 256
+                   else f"\\u{ord(c):04x}" for c in name)
 
 
 class UnreadableRecord(RuleViolation):
@@ -89,36 +168,102 @@ class UnknownAttachment(InvalidInput):
 class NoAuditKey(InvalidInput):
     rule = "audit_key"
     vi = (
-        "Không có khóa ký điểm kiểm tra: đặt biến môi trường KIEMTRA_AUDIT_KEY, hoặc tạo khóa "
-        "bằng “kiemtra audit checkpoint” (tệp khóa {path})."
+        "Không có khóa chung (HMAC) để kiểm tra chữ ký của điểm kiểm tra hay gói xuất do "
+        "kiemtra 0.1 tạo: đặt biến môi trường KIEMTRA_AUDIT_KEY (tệp khóa {path})."
     )
     en = (
-        "No checkpoint signing key: set KIEMTRA_AUDIT_KEY, or create the key with "
-        "'kiemtra audit checkpoint' (key file {path})."
+        "There is no shared (HMAC) key to check a checkpoint or bundle made by kiemtra 0.1: "
+        "set KIEMTRA_AUDIT_KEY (key file {path})."
     )
 
 
 class KeyMismatch(InvalidInput):
     rule = "audit_key"
     vi = (
-        "{what} được ký bằng khóa mã {signed_by}, còn khóa trên máy này có mã {mine}: cần "
+        "{What} được ký bằng khóa mã {signed_by}, còn khóa trên máy này có mã {mine}: cần "
         "đúng khóa đã ký (KIEMTRA_AUDIT_KEY) để kiểm tra chữ ký."
     )
     en = (
-        "{what} was signed with key id {signed_by}, the key on this machine has id {mine}: "
+        "{What} was signed with key id {signed_by}, the key on this machine has id {mine}: "
         "the signing key (KIEMTRA_AUDIT_KEY) is needed to check the signature."
+    )
+
+    def extra_values(self, lang: str, names: Mapping[str, str]) -> dict[str, str]:
+        return {"What": capitalized(in_language(self.params["what"], lang))}
+
+
+class OtherSigner(InvalidInput):
+    """A checkpoint/2 signed with another key than the public key given: the wrong public
+    key file, or a checkpoint its holder did not make."""
+
+    rule = "audit_key"
+    vi = (
+        "{What} được ký bằng khóa {signed_by}, không phải khóa công khai {mine} ({source}). "
+        "Hãy kiểm tra {source} đúng là khóa công khai xã gửi kèm công văn; nếu đúng, chữ ký "
+        "này không phải của xã."
+    )
+    en = (
+        "{What} was signed with key {signed_by}, not with the public key {mine} ({source}). "
+        "Check that {source} is the public key the commune sent with its official letter; if "
+        "it is, this signature is not the commune's."
+    )
+
+    def extra_values(self, lang: str, names: Mapping[str, str]) -> dict[str, str]:
+        return {"What": capitalized(in_language(self.params["what"], lang))}
+
+
+class NoSigningKey(InvalidInput):
+    rule = "audit_key"
+    vi = "Chưa có khóa ký Ed25519 (tệp {path}); hãy tạo bằng “kiemtra audit key init”."
+    en = "There is no Ed25519 signing key (file {path}); create it with 'kiemtra audit key init'."
+
+
+class UnsafeKeyFile(InvalidInput):
+    rule = "audit_key"
+    vi = (
+        "Tệp khóa bí mật {path} để nhóm hoặc người dùng khác truy cập được (quyền {mode}) nên "
+        "không được dùng. Chạy “chmod 600 {path}” rồi thử lại."
+    )
+    en = (
+        "The secret key file {path} is open to its group or other users (mode {mode}), so it "
+        "is not used. Run 'chmod 600 {path}' and try again."
+    )
+
+
+class DamagedKeyFile(InvalidInput):
+    rule = "audit_key"
+    vi = "Không dùng được tệp khóa {path}: {reason}."
+    en = "The key file {path} cannot be used: {reason}."
+
+
+class InvalidPublicKey(InvalidInput):
+    rule = "audit_key"
+    vi = "Tệp “{path}” không phải khóa công khai của kiemtra (định dạng minisign): {reason}."
+    en = "'{path}' is not a kiemtra public key (minisign's format): {reason}."
+
+
+class PublicKeyRequired(InvalidInput):
+    rule = "audit_key"
+    vi = (
+        "Cần khóa công khai của xã để kiểm tra chữ ký Ed25519 của {what}: thêm --public-key "
+        "TỆP (tệp do “kiemtra audit key show -o” ghi, gửi kèm công văn)."
+    )
+    en = (
+        "The commune's public key is needed to check the Ed25519 signature of {what}: add "
+        "--public-key FILE (the file 'kiemtra audit key show -o' wrote, sent with the "
+        "official letter)."
     )
 
 
 class BundleKeyRequired(InvalidInput):
     rule = "audit_key"
     vi = (
-        "Cần khóa ký (KIEMTRA_AUDIT_KEY) để chứng minh gói xuất không bị dựng lại; thêm "
-        "--no-signature nếu chỉ muốn kiểm tra tính nhất quán bên trong gói."
+        "Cần {key} để chứng minh gói xuất không bị dựng lại; thêm --no-signature nếu chỉ muốn "
+        "kiểm tra tính nhất quán bên trong gói."
     )
     en = (
-        "The signing key (KIEMTRA_AUDIT_KEY) is needed to prove the bundle was not rebuilt; "
-        "add --no-signature to check only that the bundle is consistent in itself."
+        "{key} is needed to prove the bundle was not rebuilt; add --no-signature to check "
+        "only that the bundle is consistent in itself."
     )
 
 

@@ -19,8 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from kiemtra.domain.chain import GENESIS, canonical_bytes, link, payload_digest
-from kiemtra.projections.audit.checkpoint import Checkpoint, key_id
-from kiemtra.projections.audit.errors import KeyMismatch, LogAltered
+from kiemtra.projections.audit.checkpoint import WHOLE_LOG, Checkpoint, Keys, key_id
+from kiemtra.projections.audit.errors import (
+    InvalidCheckpoint,
+    KeyMismatch,
+    LogAltered,
+    OtherSigner,
+    PublicKeyRequired,
+    SignatureInvalid,
+)
+from kiemtra.projections.audit.minisign import SecretKey, grouped
 from kiemtra.projections.progress import EVERY, finished, report
 from kiemtra.workflow import read_uri, stored_codes, stored_digest
 
@@ -123,25 +131,28 @@ class Verified:
     chained_through: int = 0  # positions 1..this were chained after the fact (an upgrade)
     chained_at: str | None = None
     rechained: tuple[dict[str, Any], ...] = ()  # `kiemtra audit rechain`: from, through, …
+    signed_by: str | None = None  # the public key's fingerprint, if it checked checkpoint/2
 
     def to_json(self) -> dict[str, object]:
         found: dict[str, object] = {
-            "ok": True, "events": self.events, "head": self.head,
-            "head_hash": self.head_hash, "attachments": self.attachments,
-            "checkpoints": self.checkpoints, "chained_after_the_fact_through":
-            self.chained_through or None, "chained_at": self.chained_at}
+            "ok": True, "events": self.events, "head": self.head, "head_hash": self.head_hash,
+            "attachments": self.attachments, "checkpoints": self.checkpoints,
+            "chained_after_the_fact_through": self.chained_through or None,
+            "chained_at": self.chained_at}
         if self.rechained:  # a key of its own, present once the chain was made again
             found["rechained"] = list(self.rechained)
+        if self.signed_by is not None:  # only then: the keys of release 0.1's output stay
+            found["public_key_fingerprint"] = self.signed_by
         return found
 
     def text(self, lang: str) -> str:
         if lang == "vi":
             return (f"Hồ sơ nguyên vẹn: đã kiểm tra {self.events} sự kiện (đến vị trí "
                     f"{self.head}), {self.attachments} tệp đính kèm, {self.checkpoints} điểm "
-                    "kiểm tra.")
+                    "kiểm tra." + signer_words(self.signed_by, lang))
         return (f"The record is intact: {self.events} events checked (up to position "
                 f"{self.head}), {self.attachments} attachments, {self.checkpoints} "
-                "checkpoints.")
+                "checkpoints." + signer_words(self.signed_by, lang))
 
     def note(self, lang: str) -> str | None:
         """What a reviewer must know of positions chained after the fact, if any."""
@@ -190,8 +201,19 @@ def has_table(conn: sqlite3.Connection, name: str) -> bool:
                         (name,)).fetchone() is not None
 
 
+def signer_words(fingerprint: str | None, lang: str) -> str:
+    """The key that made the signatures checked, for the reviewer to compare with the
+    fingerprint in the commune's letter."""
+    if fingerprint is None:
+        return ""
+    if lang == "vi":
+        return (" Chữ ký hợp lệ, theo khóa công khai Ed25519 có dấu vân tay "
+                f"{grouped(fingerprint)}.")
+    return f" Signatures valid, by the Ed25519 public key of fingerprint {grouped(fingerprint)}."
+
+
 def verify_database(path: Source, checkpoints: Sequence[tuple[str, Checkpoint]] = (),
-                    key: bytes | None = None) -> Verified:
+                    keys: Keys | None = None) -> Verified:
     """Check every event, attachment and given checkpoint; LogAltered at the first fault."""
     conn = connect(path)
     try:
@@ -223,19 +245,35 @@ def verify_database(path: Source, checkpoints: Sequence[tuple[str, Checkpoint]] 
     finally:
         conn.close()
     for name, checkpoint in checkpoints:
-        check_checkpoint(name, checkpoint, walked, key)
+        check_checkpoint(name, checkpoint, walked, keys)
     chained_through, chained_at = origin or (0, None)
     return Verified(walked.events, walked.head, walked.head_hash.hex(), attachments,
                     len(checkpoints), chained_through=chained_through, chained_at=chained_at,
-                    rechained=rebuilt)
+                    rechained=rebuilt,
+                    signed_by=fingerprint_checked([c for _, c in checkpoints], keys))
+
+
+def fingerprint_checked(checkpoints: Sequence[Checkpoint], keys: Keys | None) -> str | None:
+    if keys is None or keys.public is None or not any(c.ed25519 for c in checkpoints):
+        return None
+    return keys.public.fingerprint
+
+
+def checkpoint_label(name: str, checkpoint: Checkpoint) -> tuple[str, str]:
+    return (f"điểm kiểm tra {name} ({checkpoint.created_at}, {checkpoint.events} sự kiện)",
+            f"checkpoint {name} ({checkpoint.created_at}, {checkpoint.events} events)")
 
 
 def check_checkpoint(name: str, checkpoint: Checkpoint, walked: ChainWalk,
-                     key: bytes | None) -> None:
-    label = (f"điểm kiểm tra {name} ({checkpoint.created_at}, {checkpoint.events} sự kiện)",
-             f"checkpoint {name} ({checkpoint.created_at}, {checkpoint.events} events)")
-    if key is not None:
-        check_signature(label, checkpoint, key)
+                     keys: Keys | None) -> None:
+    label = checkpoint_label(name, checkpoint)
+    if keys is not None:
+        check_signature(label, checkpoint, keys)
+    if checkpoint.ed25519 and checkpoint.origin != WHOLE_LOG:
+        raise InvalidCheckpoint(path=name, reason=(
+            f"điểm kiểm tra của chuỗi “{checkpoint.origin}”, còn cơ sở dữ liệu chỉ có một chuỗi "
+            f"chung (“{WHOLE_LOG}”)", f"it is a checkpoint of the chain '{checkpoint.origin}', "
+            f"the database holds one chain only ('{WHOLE_LOG}')"))
     if checkpoint.position > walked.head:
         raise LogAltered(position=walked.head + 1, kind="truncated", detail=(
             f"{label[0]} ghi đến vị trí {checkpoint.position}, hồ sơ chỉ còn đến vị trí "
@@ -247,13 +285,26 @@ def check_checkpoint(name: str, checkpoint: Checkpoint, walked: ChainWalk,
         raise LogAltered(position=checkpoint.position, kind="rewritten", detail=label)
 
 
-def check_signature(label: tuple[str, str], checkpoint: Checkpoint, key: bytes) -> None:
-    """A checkpoint signed with another key is a question of keys (exit 2), not of the log;
-    with the right key, a bad signature means the checkpoint was edited."""
-    if checkpoint.key_id != key_id(key):
-        raise KeyMismatch(what=label, signed_by=checkpoint.key_id, mine=key_id(key))
-    if not checkpoint.signature_valid(key):
-        raise LogAltered(position=checkpoint.position, kind="signature", detail=label)
+def check_signature(label: tuple[str, str], checkpoint: Checkpoint, keys: Keys) -> None:
+    """A checkpoint signed with another key is a question of keys (exit 2, both named): the
+    wrong key given, or a checkpoint its holder did not make; with the key it names, a bad
+    signature means the checkpoint was edited (exit 1)."""
+    if checkpoint.ed25519:
+        if keys.public is None:
+            raise PublicKeyRequired(what=label)
+        if checkpoint.key_id != keys.public.key_id:
+            raise OtherSigner(what=label, signed_by=grouped(checkpoint.key_id),
+                              mine=grouped(keys.public.key_id), source=keys.source)
+    else:
+        if keys.secret is None:
+            from kiemtra.projections.audit.keys import audit_key
+
+            keys = Keys(secret=audit_key())  # NoAuditKey when there is none
+        mine = key_id(keys.secret or b"")
+        if checkpoint.key_id != mine:
+            raise KeyMismatch(what=label, signed_by=checkpoint.key_id, mine=mine)
+    if not checkpoint.signature_valid(keys):
+        raise SignatureInvalid(position=checkpoint.position, kind="signature", detail=label)
 
 
 def _check_attachments(conn: sqlite3.Connection) -> int:
@@ -288,7 +339,8 @@ def _first_reference(conn: sqlite3.Connection, sha: str) -> int:
     return int(row[0] or 0)
 
 
-def make_checkpoint(path: Source, key: bytes | Callable[[], bytes], now: datetime) -> Checkpoint:
+def make_checkpoint(path: Source, key: SecretKey | Callable[[], SecretKey],
+                     now: datetime) -> Checkpoint:
     """A signed checkpoint of the log's head, after checking the whole chain. `key` may
     be a function, called only once the log is found intact (it may create a key file,
     which a refused command must not leave behind)."""
@@ -296,7 +348,9 @@ def make_checkpoint(path: Source, key: bytes | Callable[[], bytes], now: datetim
     return sign_head(walked, key() if callable(key) else key, now)
 
 
-def sign_head(walked: Verified, key: bytes, now: datetime) -> Checkpoint:
+def sign_head(walked: Verified, key: SecretKey, now: datetime,
+              manifest_sha256: str | None = None) -> Checkpoint:
+    """checkpoint/2 of the whole log's head (`manifest_sha256`: in a bundle)."""
     return Checkpoint(position=walked.head, hash=walked.head_hash, events=walked.events,
-                      created_at=now.isoformat(timespec="seconds"),
-                      key_id=key_id(key)).signed(key)
+                      created_at=now.isoformat(timespec="seconds"), key_id="",
+                      origin=WHOLE_LOG, manifest_sha256=manifest_sha256).signed(key)

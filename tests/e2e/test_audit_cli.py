@@ -11,8 +11,7 @@ import zipfile
 from pathlib import Path
 
 from tests.e2e.conftest import CODE, Run, ok
-
-KEY = {"KIEMTRA_AUDIT_KEY": "khoa-chung-cua-xa-va-so-noi-vu"}
+from tests.forge import Parts, rewrite
 
 
 def walk_hcc(run: Run, tmp_path: Path) -> str:
@@ -85,8 +84,9 @@ def test_verify_checkpoint_and_a_tampered_database(imported: Run, tmp_path: Path
     verified = ok(imported("audit", "verify", "--json")).json()
     assert verified["ok"] and verified["events"] == verified["head"] > 5
     ok(imported("audit", "checkpoint", "-o", "cp.json"))
-    key_file = tmp_path / "config" / "kiemtra" / "audit.key"
+    key_file = tmp_path / "config" / "kiemtra" / "audit-signing.key"
     assert key_file.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "cp.json.minisig").read_text().startswith("untrusted comment: ")
     assert "khớp" not in ok(imported("audit", "verify", "--checkpoint", "cp.json")).err
     with sqlite3.connect(tmp_path / "kiemtra.db") as conn:
         state = conn.execute("SELECT state FROM stored_events WHERE rowid = 8").fetchone()[0]
@@ -101,34 +101,47 @@ def test_verify_checkpoint_and_a_tampered_database(imported: Run, tmp_path: Path
 
 
 def test_an_exported_bundle_verifies_elsewhere(imported: Run, tmp_path: Path) -> None:
+    """The reviewer's machine has the bundle and the commune's public key, no secret."""
     walk_hcc(imported, tmp_path)
-    ok(imported("audit", "export", CODE, "-o", "ho-so.zip", env=KEY))
+    ok(imported("audit", "export", CODE, "-o", "ho-so.zip"))
+    ok(imported("audit", "key", "show", "-o", "khoa-cong-khai.pub"))
     elsewhere = tmp_path / "may-khac"
     elsewhere.mkdir()
     bundle = elsewhere / "ho-so.zip"
     bundle.write_bytes((tmp_path / "ho-so.zip").read_bytes())
-    found = ok(imported("audit", "verify", "--bundle", str(bundle), "--json", env=KEY)).json()
+    (elsewhere / "xa.pub").write_bytes((tmp_path / "khoa-cong-khai.pub").read_bytes())
+    reviewer = {"XDG_CONFIG_HOME": str(elsewhere / "config")}
+    found = ok(imported("audit", "verify", "--bundle", str(bundle), "--public-key",
+                        str(elsewhere / "xa.pub"), "--json", env=reviewer)).json()
     assert found["signature_checked"] and found["attachments"] == 1
-    assert not (elsewhere / "kiemtra.db").exists()
-    no_key = imported("audit", "verify", "--bundle", str(bundle))
-    assert no_key.code == 2 and "--no-signature" in no_key.err
-    unsigned = ok(imported("audit", "verify", "--bundle", str(bundle), "--no-signature"))
+    assert not (elsewhere / "kiemtra.db").exists() and not (elsewhere / "config").exists()
+    no_key = imported("audit", "verify", "--bundle", str(bundle), env=reviewer)
+    assert no_key.code == 2 and "--public-key" in no_key.err and "--no-signature" in no_key.err
+    unsigned = ok(imported("audit", "verify", "--bundle", str(bundle), "--no-signature",
+                           env=reviewer))
     assert "CHƯA kiểm tra chữ ký" in unsigned.out
-    other_key = imported("audit", "verify", "--bundle", str(bundle),
-                         env={"KIEMTRA_AUDIT_KEY": "khoa-cua-don-vi-khac"})
-    assert other_key.code == 2 and "mã" in other_key.err
+    ok(imported("audit", "key", "init", env=reviewer))  # another commune's key pair
+    ok(imported("audit", "key", "show", "-o", str(elsewhere / "khac.pub"), env=reviewer))
+    other_key = imported("audit", "verify", "--bundle", str(bundle), "--public-key",
+                         str(elsewhere / "khac.pub"))
+    assert other_key.code == 2 and "khac.pub" in other_key.err
 
-    with zipfile.ZipFile(bundle) as z:
-        parts = {n: z.read(n) for n in z.namelist()}
-    lines = parts["events.jsonl"].decode().splitlines()
-    event = json.loads(lines[3])
-    event["state"] = event["state"].replace("2026", "2027", 1)
-    lines[3] = json.dumps(event, ensure_ascii=False)
-    with zipfile.ZipFile(bundle, "w") as z:
-        for name, data in parts.items():
-            z.writestr(name, "\n".join(lines) + "\n" if name == "events.jsonl" else data)
-    altered = imported("audit", "verify", "--bundle", str(bundle), env=KEY)
-    assert altered.code == 1 and f"vị trí {event['position']}" in altered.err
+    position = json.loads(zipfile.ZipFile(bundle).read("events.jsonl").splitlines()[3])[
+        "position"]
+
+    def redate(parts: Parts) -> None:
+        lines = parts["events.jsonl"].decode().splitlines()
+        event = json.loads(lines[3])
+        event["state"] = event["state"].replace("2026", "2027", 1)
+        lines[3] = json.dumps(event, ensure_ascii=False)
+        parts["events.jsonl"] = ("\n".join(lines) + "\n").encode()
+
+    rewrite(bundle, redate)  # resealed, as a forger without the key would
+    altered = imported("audit", "verify", "--bundle", str(bundle), "--public-key",
+                       str(elsewhere / "xa.pub"))
+    assert altered.code == 1 and "Chữ ký của điểm kiểm tra của gói" in altered.err  # signed
+    inner = imported("audit", "verify", "--bundle", str(bundle), "--no-signature", env=reviewer)
+    assert inner.code == 1 and f"vị trí {position}" in inner.err
 
 
 def test_an_attachment_comes_back_byte_for_byte(imported: Run, tmp_path: Path) -> None:
@@ -152,7 +165,7 @@ def test_an_attachment_comes_back_byte_for_byte(imported: Run, tmp_path: Path) -
 
 
 def test_a_refused_checkpoint_or_export_leaves_nothing(imported: Run, tmp_path: Path) -> None:
-    key_file = tmp_path / "config" / "kiemtra" / "audit.key"
+    key_file = tmp_path / "config" / "kiemtra" / "audit-signing.key"
     assert imported("audit", "export", "NO-SUCH", "-o", "x.zip").code == 2
     with sqlite3.connect(tmp_path / "kiemtra.db") as conn:
         conn.execute("UPDATE stored_events SET state = CAST('{}' AS BLOB) WHERE rowid = 3")
@@ -160,6 +173,7 @@ def test_a_refused_checkpoint_or_export_leaves_nothing(imported: Run, tmp_path: 
     assert refused.code == 1 and "vị trí 3" in refused.err
     assert imported("audit", "export", CODE, "-o", "x.zip").code == 1
     assert not key_file.exists() and not (tmp_path / "cp.json").exists()
+    assert not (tmp_path / "cp.json.minisig").exists()
     assert not (tmp_path / "x.zip").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".kiemtra-")] == []
     shown = ok(imported("audit", "--json", "--actor", "nobody")).json()  # shown whatever the filter

@@ -6,6 +6,7 @@ originals under `audit verify` and in bundles."""
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import unicodedata
 import zipfile
@@ -22,8 +23,8 @@ from docx.shared import Pt
 from kiemtra.workflow import Database, open_store, run_demo
 from tests.conftest import count_rows
 from tests.e2e.conftest import CODE, Result, Run, ok
+from tests.forge import rewrite
 
-KEY = {"KIEMTRA_AUDIT_KEY": "khoa-chung-cua-xa-va-so-noi-vu"}
 SCRIPTS = ("ascii", "hAnsi", "eastAsia", "cs")
 
 
@@ -367,25 +368,29 @@ def test_the_stored_original_is_verified_and_bundled(walked: Run, tmp_path: Path
     ok(walked("attachment", "get", made["sha256"], "-o", "lay-lai.docx"))
     assert (tmp_path / "lay-lai.docx").read_bytes() == Path(made["path"]).read_bytes()
 
-    ok(walked("audit", "export", CODE, "-o", "ho-so.zip", env=KEY))
+    ok(walked("audit", "export", CODE, "-o", "ho-so.zip"))
     with zipfile.ZipFile(tmp_path / "ho-so.zip") as z:
         manifest = json.loads(z.read("manifest.json"))
         assert z.read(f"attachments/{made['sha256']}") == Path(made["path"]).read_bytes()
     assert [(d["symbol"], d["kind"], d["unit"], d["sha256"]) for d in manifest["documents"]] \
         == [("01/TB-TKT", "conclusion", "vhxh", made["sha256"])]
-    ok(walked("audit", "verify", "--bundle", "ho-so.zip", env=KEY))
+    ok(walked("audit", "verify", "--bundle", "ho-so.zip"))
 
-    # a manifest that lists another document than the events issued is refused
+    # a manifest that lists another document than the events issued is refused: by its
+    # signature, and (on a machine without the key) by the events
     forged = tmp_path / "forged.zip"
-    with zipfile.ZipFile(tmp_path / "ho-so.zip") as src, zipfile.ZipFile(forged, "w") as out:
-        for name in src.namelist():
-            data = src.read(name)
-            if name == "manifest.json":
-                doc = json.loads(data)
-                doc["documents"][0]["symbol"] = "09/TB-TKT"
-                data = json.dumps(doc).encode()
-            out.writestr(name, data)
-    result = walked("audit", "verify", "--bundle", "forged.zip", "--no-signature", env=KEY)
+    shutil.copy(tmp_path / "ho-so.zip", forged)
+
+    def other_document(parts: dict[str, bytes]) -> None:
+        doc = json.loads(parts["manifest.json"])
+        doc["documents"][0]["symbol"] = "09/TB-TKT"
+        parts["manifest.json"] = json.dumps(doc).encode()
+
+    rewrite(forged, other_document)
+    result = walked("audit", "verify", "--bundle", "forged.zip")
+    assert result.code == 1 and "Chữ ký" in result.err
+    result = walked("audit", "verify", "--bundle", "forged.zip", "--no-signature",
+                    env={"XDG_CONFIG_HOME": str(tmp_path / "may-khac")})
     assert result.code == 1 and "văn bản" in result.err
 
     # a stored document changed in the database

@@ -186,7 +186,8 @@ def peak(tmp_path: Path, *args: str, env: dict[str, str]) -> tuple[int, int]:
     from tests.e2e.conftest import kiemtra_script
 
     environ = {k: v for k, v in os.environ.items() if not k.startswith("KIEMTRA_")}
-    environ.update({"KIEMTRA_ACTOR": "truong-to", **env})
+    environ.update({"KIEMTRA_ACTOR": "truong-to", "XDG_CONFIG_HOME": str(tmp_path / "config"),
+                    **env})  # as the `run` fixture: the signing key made there, not at home
     done = subprocess.run([sys.executable, "-S", "-c", MEASURED, kiemtra_script(), *args],
                           cwd=tmp_path, env=environ, capture_output=True, text=True,
                           timeout=300, check=True)

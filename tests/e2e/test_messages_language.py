@@ -103,7 +103,7 @@ def command_paths() -> list[tuple[str, ...]]:
 NOT_WORDS = re.compile(r"(?m)--?[\w-]+|\[[\w|]+\]|\S*[_./@=>]\S*|HH:MM|\b[A-Z]{2,}\b|"
                        r"^  [a-z]+(?= {2,})|^(?:Cách dùng|Usage): kiemtra(?: [a-z]+)*|"
                        r"\b(?:kiemtra|Ctrl-C|LibreOffice|PostgreSQL|SQLite|notify|"
-                       r"NoticeIssued|schedule|minutes|conclusion|results)\b|"
+                       r"NoticeIssued|schedule|minutes|conclusion|results|show)\b|"
                        r"^\s*(?:Ví dụ|Example): .*(?:\n {6,}.*)*")
 ENGLISH_HELP = re.compile(r"\b(the|of|and|to|with|show|exit|usage|options?|commands?|"
                           r"default|required|file|date|text|integer|path|this|record)\b",

@@ -108,9 +108,6 @@ def test_refusals_write_nothing(imported: Run, tmp_path: Path) -> None:
     assert result.code == 2 and "kiemtra plan amend" in result.err
 
 
-KEY = {"KIEMTRA_AUDIT_KEY": "khoa-chung-cua-xa-va-so-noi-vu"}
-
-
 def test_a_bundle_holds_the_units_an_amendment_added(imported: Run, tmp_path: Path) -> None:
     """The campaign's bundle is complete only with the streams of its added units."""
     import json
@@ -119,24 +116,31 @@ def test_a_bundle_holds_the_units_an_amendment_added(imported: Run, tmp_path: Pa
     ok(imported("plan", "amend", amended(tmp_path).name, "--reason", "Thêm đơn vị"))
     ok(imported("notify", "KTD-TKT-2026", "tp", "--on-site", "08/09/2026", "--date",
                 "01/09/2026"))
-    ok(imported("audit", "export", CODE, "-o", "ho-so.zip", env=KEY))
+    ok(imported("audit", "export", CODE, "-o", "ho-so.zip"))
     with zipfile.ZipFile(tmp_path / "ho-so.zip") as z:
         events = [json.loads(line) for line in z.read("events.jsonl").splitlines()]
     topics = [e["topic"].rsplit(".", 1)[-1] for e in events]
     assert topics.count("PlanAmended") == 1 and topics.count("NoticeIssued") == 1
     assert len(events) == 4 + 1 + 1 + 1 + 1  # plan, 4 planned, amendment, tp planned, notice
-    found = ok(imported("audit", "verify", "--bundle", "ho-so.zip", "--json", env=KEY)).json()
+    found = ok(imported("audit", "verify", "--bundle", "ho-so.zip", "--json")).json()
     assert found["events"] == len(events)
-    # the amendment taken out of the bundle: the added unit's events are then outside it
-    with zipfile.ZipFile(tmp_path / "ho-so.zip") as z, \
-            zipfile.ZipFile(tmp_path / "sua.zip", "w") as out:
-        for name in z.namelist():
-            data = z.read(name)
-            if name == "events.jsonl":
-                data = b"\n".join(line for line in data.splitlines()
-                                  if b"PlanAmended" not in line) + b"\n"
-            out.writestr(name, data)
-    assert imported("audit", "verify", "--bundle", "sua.zip", env=KEY).code == 1
+    # the amendment taken out of the bundle (resealed, as a forger without the key would):
+    # the added unit's events are then outside it
+    import shutil
+
+    from tests.forge import rewrite
+
+    shutil.copy(tmp_path / "ho-so.zip", tmp_path / "sua.zip")
+
+    def drop(parts: dict[str, bytes]) -> None:
+        parts["events.jsonl"] = b"\n".join(line for line in parts["events.jsonl"].splitlines()
+                                           if b"PlanAmended" not in line) + b"\n"
+
+    rewrite(tmp_path / "sua.zip", drop)
+    assert imported("audit", "verify", "--bundle", "sua.zip").code == 1
+    inner = imported("audit", "verify", "--bundle", "sua.zip", "--no-signature",
+                     env={"XDG_CONFIG_HOME": str(tmp_path / "may-khac")})
+    assert inner.code == 1 and "thiếu sự kiện" in inner.err
 
 
 def test_the_minutes_name_the_team_of_the_visit(imported: Run, tmp_path: Path) -> None:
