@@ -193,8 +193,8 @@ def _outcome(line: dict[str, Any], record: dict[str, Any], *, attempted: bool = 
         line["error"] = record["last_error"]
     if record["reason"]:
         line["reason"] = record["reason"]
-    if record["refused"]:
-        line["refused"] = dict(record["refused"])
+    if record["refused"] or (attempted and record["state"] == SENT):
+        line["refused"] = dict(record["refused"] or {})  # a sent line always had the key
     if record["state"] == CLAIMED:
         line["retry_after"] = _iso(lease_end(record))
         line["reason"] = CLAIMED  # under way elsewhere, or left by a stopped run

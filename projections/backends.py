@@ -53,6 +53,9 @@ class Session(Protocol):
 
     def load_deliveries(self, ids: Iterable[str]) -> dict[str, Delivery]: ...
 
+    def broken_streams(self) -> set[str]:
+        """The streams with an event the views were folded without (`view_unreadable`)."""
+
     def sink(self, replace: bool) -> Sink:
         """Where rows go: replacing the rows of the same streams, or (a rebuild, into
         empty tables) only adding."""
@@ -243,6 +246,12 @@ class SqliteSession(RowLoader):
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
         self.after_close: list[Callable[[], None]] = []  # once the connection is closed
+
+    def broken_streams(self) -> set[str]:
+        if not self._has(schema.UNREADABLE.name):
+            return set()
+        return {str(oid) for (oid,) in self.db.execute(
+            f"SELECT DISTINCT originator_id FROM {schema.UNREADABLE.name}")}
 
     def marks(self) -> dict[str, int] | None:
         if not self._has(schema.TRACKING.name):
@@ -486,6 +495,14 @@ def _typed(view: schema.View, row: dict[str, Any]) -> dict[str, Any]:
 class EngineSession(RowLoader):
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+    def broken_streams(self) -> set[str]:
+        from sqlalchemy import text
+
+        if not self._has(schema.UNREADABLE.name):
+            return set()
+        return {str(oid) for (oid,) in self.conn.execute(text(
+            f"SELECT DISTINCT originator_id FROM {schema.UNREADABLE.name}"))}
 
     def _has(self, table: str) -> bool:
         from sqlalchemy import inspect

@@ -122,7 +122,8 @@ def back_up(database: Database, output: str, *, force: bool = False) -> BackedUp
     if target.exists() and target.resolve() == database.sqlite_path.resolve():
         raise UnwritableFile(path=output, reason=("đó là chính cơ sở dữ liệu cần sao lưu",
                                                   "it is the database being backed up"))
-    with replacing(target, force=force) as handle:
+    source_mode = database.sqlite_path.stat().st_mode & 0o777
+    with replacing(target, force=force, mode=source_mode) as handle:  # no wider than it
         temporary = Path(handle.name)
         try:
             copy(found.read_uri, temporary, database, output)

@@ -83,9 +83,11 @@ class Fold:
     def __init__(self, sink: Sink, *, rows: dict[str, Row] | None = None,
                  deliveries: dict[str, Delivery] | None = None, evict: bool = False,
                  reread: Callable[[str, int], list[Event]] | None = None,
-                 owns: Callable[[str], bool] | None = None, campaigns: bool = True) -> None:
+                 owns: Callable[[str], bool] | None = None, campaigns: bool = True,
+                 broken: set[str] | None = None) -> None:
         """`owns`: the streams this fold writes, when another process folds the others
-        (`parts.py`); `campaigns`: whether it writes the campaigns' rows too."""
+        (`parts.py`); `campaigns`: whether it writes the campaigns' rows too; `broken`:
+        the streams with an event skipped already (by an earlier batch)."""
         self.sink = sink
         self.owns = owns
         self.campaigns = campaigns
@@ -100,17 +102,21 @@ class Fold:
         self.campaign_rows: dict[str, dict[str, Any]] = {}  # by code_key: the latest plan's
         self.amended_rows: dict[str, dict[str, Any]] = {}  # amended, imported before
         self.unreadable: list[int] = []  # positions of events that no longer decode
+        self.broken = broken if broken is not None else set()  # streams with one skipped
 
     def feed(self, events: Iterable[Event], hook: Hook | None = None) -> int:
         """Fold `events`; returns how many were read (other streams' events included).
         This loop runs once per event of a province's log: it is kept bare."""
         count = 0
         routes = self.routes
+        broken = self.broken
         for position, oid, version, topic, state in events:
             route = routes.get(topic)
             if route is None:
                 route = routes[topic] = self._route(topic)
             try:
+                if oid in broken:  # after a skipped event, a stream's state is unknown
+                    raise KeyError(oid)
                 route(position, oid, version, state)
             except UNREADABLE:  # an altered or damaged event: the views go on without it
                 self._skipped(position, oid, topic)
@@ -123,6 +129,7 @@ class Fold:
         """Recorded once: a plan is read by both processes of a rebuild on two cores, and
         counted by the one writing the campaigns (`parts.py`)."""
         self.unreadable.append(position)
+        self.broken.add(oid)
         if self.campaigns or topic not in PLAN_TOPICS:
             self.sink.unreadable({"position": position, "originator_id": oid,
                                   "topic": str(topic)})

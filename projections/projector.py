@@ -104,7 +104,8 @@ class Projector:
             elif kind == DELIVERY and name != "Claimed":
                 deliveries.add(oid)
         fold = Fold(session.sink(replace=True), rows=session.load_rows(inspections),
-                    deliveries=session.load_deliveries(deliveries))
+                    deliveries=session.load_deliveries(deliveries),
+                    broken=session.broken_streams())
         fold.feed(events, self.hook)
         fold.close()
         if self.hook:

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         read_attachments,
         read_text_file,
         replace_file,
+        replace_files,
         replacing,
     )
     from kiemtra.workflow.files import _reason as os_reason
@@ -80,7 +81,7 @@ _HOMES = {
     "ConcurrentChange": "errors", "InvalidSetting": "errors", "StorageUnavailable": "errors",
     "UnreadableFile": "errors", "UnwritableFile": "errors", "OutputExists": "errors",
     "read_attachments": "files", "read_text_file": "files",
-    "replace_file": "files", "replacing": "files", "os_reason": "files",
+    "replace_file": "files", "replace_files": "files", "replacing": "files", "os_reason": "files",
     "receipt": "receipts", "rechain": "chain_repair",
     "Workflow": "services", "amend_plan_file": "services", "existing_workflow": "services",
     "import_plan_file": "services",
@@ -97,7 +98,7 @@ __all__ = [
     "draft_document", "existing_workflow",
     "import_plan_file", "issue_document", "metrics_text", "now", "open_store", "os_reason",
     "read_attachment", "read_attachments", "read_text_file", "receipt", "replace_file",
-    "replacing",
+    "replace_files", "replacing",
     "run_demo",
     "template_text",
     "today",

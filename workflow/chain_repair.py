@@ -22,7 +22,12 @@ from typing import Any
 from kiemtra.domain.chain import GENESIS, event_link
 from kiemtra.domain.text import clean_text
 from kiemtra.workflow.database import Database
-from kiemtra.workflow.errors import ChainContradicted, ChainIntact, StorageUnavailable
+from kiemtra.workflow.errors import (
+    ChainContradicted,
+    ChainIntact,
+    EventsRemoved,
+    StorageUnavailable,
+)
 
 EVENTS = "stored_events"  # the library's table, as the SQLite recorder names it
 CHAIN = "event_chain"
@@ -115,6 +120,9 @@ def _after_last_good_link(conn: sqlite3.Connection
         if _link(previous, position, oid, version, topic, payload) != stored:
             raise ChainContradicted(position=position)
         previous = bytes(stored)
+    last = conn.execute(f"SELECT MAX(rowid) FROM {EVENTS}").fetchone()[0] or 0
+    if conn.execute(f"SELECT 1 FROM {CHAIN} WHERE position > ?", (last,)).fetchone():
+        raise EventsRemoved(position=last + 1)  # links whose events were deleted
     return previous, 0, iter(())
 
 

@@ -162,6 +162,19 @@ class ChainBroken(KiemtraError):
           "with 'kiemtra audit rechain --reason REASON' (which is recorded).")
 
 
+class EventsRemoved(KiemtraError):
+    """Refused (exit 1): the chain goes on past the last event: events were deleted."""
+
+    exit_code = REFUSED
+    rule = "events_removed"
+    vi = ("Các sự kiện từ vị trí {position} đã bị xóa khỏi hồ sơ (chuỗi băm vẫn còn mắt xích "
+          "của chúng), nên không ghi thêm sự kiện nào. Hãy khôi phục từ bản sao lưu; chạy "
+          "“kiemtra audit verify” để xem.")
+    en = ("The events from position {position} were deleted from the record (the hash chain "
+          "still holds their links), so no event is written. Restore a backup; run "
+          "'kiemtra audit verify' to see.")
+
+
 class ChainIntact(KiemtraError):
     exit_code = REFUSED
     rule = "chain_intact"

@@ -187,20 +187,15 @@ def replace_file(path: str | Path, content: bytes | Iterable[bytes], *, force: b
 
 
 @contextmanager
-def replacing(path: str | Path, *, force: bool) -> Iterator[IO[bytes]]:
+def replacing(path: str | Path, *, force: bool, mode: int | None = None
+              ) -> Iterator[IO[bytes]]:
     """A file to write that takes the name `path` only once it is whole: a temporary file
     in the same folder, on disk, then renamed into place; so a reader (or a failure half
     way, a full disk) never sees a part of it and a file already there stays as it was.
     A file already there is refused unless `force`; a folder always is. A failure of the
-    operating system (a full disk, no permission) is UnwritableFile in plain words."""
-    target = Path(path)
-    if target.is_dir():
-        raise UnwritableFile(path=str(target), reason=("đó là một thư mục", "it is a folder"))
-    if not target.parent.is_dir():
-        raise UnwritableFile(path=str(target), reason=(
-            "thư mục chứa tệp không tồn tại", "its folder does not exist"))
-    if target.exists() and not force:
-        raise OutputExists(path=str(target))
+    operating system (a full disk, no permission) is UnwritableFile in plain words.
+    `mode`: the new file's permissions (default: as a plain open() would make it)."""
+    target = _writable(Path(path), force)
     temporary: Path | None = None
     try:
         with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".kiemtra-",
@@ -209,7 +204,7 @@ def replacing(path: str | Path, *, force: bool) -> Iterator[IO[bytes]]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())  # on disk before it takes the name: a crash keeps one
-        os.chmod(temporary, 0o666 & ~_umask())  # as a plain open() would have made it
+        os.chmod(temporary, 0o666 & ~_umask() if mode is None else mode)
         os.replace(temporary, target)
     except BaseException as exc:  # a full disk, or the writer refused: no trace left
         if temporary is not None:
@@ -217,6 +212,47 @@ def replacing(path: str | Path, *, force: bool) -> Iterator[IO[bytes]]:
         if isinstance(exc, OSError):
             raise UnwritableFile(path=str(target), reason=_reason(exc)) from None
         raise
+
+
+def replace_files(files: Sequence[tuple[str | Path, bytes]], *, force: bool) -> None:
+    """Files that belong together (a checkpoint and its signature): each written whole to
+    a temporary file beside it and flushed to disk, and only once all are there renamed
+    into place — so a failure (a full disk) leaves none of them, nor blocks a retry."""
+    targets = [_writable(Path(path), force) for path, _ in files]
+    staged: list[Path] = []
+    current = targets[0]
+    try:
+        for target, (_, content) in zip(targets, files, strict=True):
+            current = target
+            with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".kiemtra-",
+                                             suffix=target.suffix, delete=False) as handle:
+                staged.append(Path(handle.name))
+                handle.write(content)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(staged[-1], 0o666 & ~_umask())
+        for temporary, target in zip(staged, targets, strict=True):
+            current = target
+            os.replace(temporary, target)
+    except BaseException as exc:
+        for temporary in staged:
+            temporary.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise UnwritableFile(path=str(current), reason=_reason(exc)) from None
+        raise
+
+
+def _writable(target: Path, force: bool) -> Path:
+    """`target`, if a file may be written there: not a folder, in a folder that exists,
+    not already there unless `force`."""
+    if target.is_dir():
+        raise UnwritableFile(path=str(target), reason=("đó là một thư mục", "it is a folder"))
+    if not target.parent.is_dir():
+        raise UnwritableFile(path=str(target), reason=(
+            "thư mục chứa tệp không tồn tại", "its folder does not exist"))
+    if target.exists() and not force:
+        raise OutputExists(path=str(target))
+    return target
 
 
 def _umask() -> int:

@@ -42,6 +42,7 @@ from kiemtra.workflow.dbfile import CANNOT_OPEN, database_fault, mark, write_ref
 from kiemtra.workflow.errors import (
     ChainBroken,
     ConcurrentChange,
+    EventsRemoved,
     StorageUnavailable,
     UnreadableEvent,
 )
@@ -116,8 +117,11 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
         c.execute(f"SELECT MAX(rowid) FROM {self.events_table_name} WHERE rowid < ?",
                   (events[0][0],))
         before = c.fetchone()[0]
-        if before is not None and (head is None or head[0] != before):
-            raise ChainBroken(position=head[0] + 1 if head else 1)
+        linked = head[0] if head else None
+        if linked != before:
+            if linked is not None and (before is None or linked > before):
+                raise EventsRemoved(position=(before or 0) + 1)  # links without events
+            raise ChainBroken(position=linked + 1 if linked else 1)
         previous = bytes(head[1]) if head else GENESIS
         links = []
         for position, originator_id, version, topic, payload in events:

@@ -167,7 +167,7 @@ def take_checkpoint(database: Database, now: datetime, output: str | None = None
     asked for only once the log is found intact. Written to `output` (with its minisign
     signature beside it, FILE.minisig), both whole or neither, unless a file is already
     there and not `force`."""
-    from kiemtra.workflow import OutputExists, replacing
+    from kiemtra.workflow import OutputExists, replace_files
 
     for path in () if output in (None, "-") else (output, f"{output}{SIGNATURE_SUFFIX}"):
         if Path(path).exists() and not force:  # refused before a key is made for it
@@ -181,9 +181,8 @@ def take_checkpoint(database: Database, now: datetime, output: str | None = None
     if output is None or output == "-":
         return taken
     beside = output + SIGNATURE_SUFFIX
-    with replacing(output, force=force) as first, replacing(beside, force=force) as second:
-        first.write(text.encode("utf-8"))
-        second.write(minisig.encode("utf-8"))
+    replace_files([(output, text.encode("utf-8")), (beside, minisig.encode("utf-8"))],
+                  force=force)
     return replace(taken, signature_file=beside)
 
 

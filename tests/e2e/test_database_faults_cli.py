@@ -555,6 +555,13 @@ def test_a_backup_says_what_it_did_in_both_languages(recorded: Path, tmp_path: P
     assert not VIETNAMESE.search(said["en"])
 
 
+def test_a_backup_is_no_more_readable_than_the_database(recorded: Path,
+                                                        tmp_path: Path) -> None:
+    recorded.chmod(0o600)  # a database kept from other users: so is its copy
+    ok(kiemtra(tmp_path, "backup", "-o", "rieng.db"))
+    assert (tmp_path / "rieng.db").stat().st_mode & 0o777 == 0o600
+
+
 def test_a_backup_never_replaces_a_file_unless_forced(recorded: Path, tmp_path: Path) -> None:
     (tmp_path / "cu.db").write_bytes(b"ban cu")
     refused(tmp_path, "backup", "-o", "cu.db", said=(

@@ -337,3 +337,19 @@ def test_a_write_the_system_refuses_keeps_the_old_file(notified: Run, tmp_path: 
         assert "Traceback" not in done.stderr
     assert (tmp_path / "lay-lai.bin").read_bytes() == b"ban cu"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".kiemtra-")]
+
+
+def test_an_unreadable_event_in_the_middle_of_a_record_leaves_out_what_follows(
+        notified: Run, tmp_path: Path) -> None:
+    """A step after the damaged one cannot be applied to a state that lacks it: the views
+    leave out the rest of that record too, and say which events they left out."""
+    ok(notified("report", CODE, "hcc", "--date", "13/08/2026"))
+    with sqlite3.connect(tmp_path / "kiemtra.db") as conn:
+        notice, report = [p for (p,) in conn.execute(
+            "SELECT rowid FROM stored_events WHERE topic IN ('kiemtra:Inspection.NoticeIssued',"
+            " 'kiemtra:Inspection.ReportSubmitted') ORDER BY rowid")]
+        conn.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (b"{bad", notice))
+    for args in (("status",), ("--json", "due", "--all"), ("projections", "rebuild"),
+                 ("status",)):
+        shown = ok(notified(*args))
+        assert f"(vị trí {notice}, {report})" in shown.err, (args, shown.err)

@@ -31,6 +31,7 @@ def test_remind_sends_once_and_lists_failures(imported: Run, smtp: SmtpServer) -
     assert "Sẽ gửi 1 thư:" in dry.out and smtp.recorder.received == []
     sent = ok(imported("--json", "remind", "--as-of", "2026-08-06", env=env)).json()
     assert len(sent["sent"]) == 1 and sent["transport"] == smtp.url
+    assert sent["sent"][0]["refused"] == {}  # a key 0.1.0 always printed, kept
     again = ok(imported("remind", "--as-of", "06/08/2026", env=env))
     assert "đã gửi 0, đã gửi trước đó 1" in again.out
     assert len(smtp.recorder.received) == 1

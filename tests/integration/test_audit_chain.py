@@ -485,3 +485,19 @@ def make_checkpoint_at(db: Path, position: int) -> Checkpoint:
                              (position,)).fetchone()[0]
     return Checkpoint(position=position, hash=bytes(hash_).hex(), events=position,
                       created_at="2026-11-01T00:00:00+07:00", key_id=key_id(KEY)).signed(KEY)
+
+
+def test_events_deleted_at_the_end_are_named_as_such_by_a_write_and_by_rechain(
+        demo_db: Path, sql: sqlite3.Connection) -> None:
+    """The chain goes on past the last event: events were removed, not the chain. A write
+    and `rechain` say so alike (restore a backup), never "rechain" and "intact" in turn."""
+    from kiemtra.workflow.chain_repair import rechain
+    from kiemtra.workflow.errors import EventsRemoved
+
+    sql.execute("DELETE FROM stored_events WHERE rowid >= 27")
+    with pytest.raises(EventsRemoved) as refused:
+        write_one(demo_db)
+    assert refused.value.params["position"] == 27 and refused.value.exit_code == 1
+    with pytest.raises(EventsRemoved):
+        rechain(Database(str(demo_db)), "truong-to", "x", NOW)
+    assert sql.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0] == 26
