@@ -42,3 +42,64 @@ def test_view_commands_and_reminders_on_postgres(run: Run, tmp_path: Path, postg
     assert len(smtp.recorder.received) == 2
     refused = pg("audit", "verify")
     assert refused.code == 2 and "PostgreSQL" in refused.err
+
+
+def test_the_scheduler_stores_no_password(run: Run, tmp_path: Path, postgres_url: str) -> None:
+    """APScheduler keeps each job's arguments, pickled, in the database: the database's URL
+    is there without its password, also in the jobs an earlier kiemtra stored with it."""
+    import os
+    import pickle
+    import signal
+    import subprocess
+    import time
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    from tests.e2e.conftest import kiemtra_script
+
+    secret = "Mk-s3cret!pw"  # the test server trusts local connections: any password will do
+    parts = urlsplit(postgres_url)
+    bare = parts._replace(netloc=f"postgres@{parts.hostname}:{parts.port}").geturl()
+    given = parts._replace(netloc=f"postgres:Mk-s3cret%21pw@{parts.hostname}:{parts.port}"
+                           ).geturl()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIEMTRA_")}
+
+    def jobs() -> dict[str, bytes]:
+        with psycopg.connect(postgres_url) as conn:
+            if conn.execute("SELECT to_regclass('scheduler_jobs')").fetchone() == (None,):
+                return {}
+            return {i: bytes(s) for i, s in conn.execute(
+                "SELECT id, job_state FROM scheduler_jobs").fetchall()}
+
+    def scheduler_registers_its_jobs() -> None:
+        proc = subprocess.Popen([kiemtra_script(), "--db", given, "scheduler"], cwd=tmp_path,
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        assert proc.stdout is not None
+        assert "07:30" in proc.stdout.readline()  # running: its stop handler is in place
+        deadline = time.monotonic() + 60
+        while len(jobs()) < 2 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+
+    scheduler_registers_its_jobs()
+    stored = jobs()
+    assert set(stored) == {"tick-0730", "retry-60m"}
+    for state in stored.values():
+        assert secret.encode() not in state and b"Mk-s3cret" not in state
+        assert pickle.loads(state)["kwargs"]["db_url"] == bare
+
+    legacy = pickle.loads(stored["tick-0730"])  # as kiemtra stored it before
+    legacy["kwargs"]["db_url"] = given
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute("UPDATE scheduler_jobs SET job_state = %s WHERE id = 'tick-0730'",
+                     (pickle.dumps(legacy),))
+    assert b"Mk-s3cret" in jobs()["tick-0730"]
+    scheduler_registers_its_jobs()
+    after = jobs()
+    assert all(b"Mk-s3cret" not in state for state in after.values())
+    assert pickle.loads(after["tick-0730"])["kwargs"]["db_url"] == bare
+    assert pickle.loads(after["tick-0730"])["next_run_time"] == legacy["next_run_time"]
