@@ -13,7 +13,9 @@ one connection, in a psycopg pipeline:
    which draws the events' notification ids from the table's sequence;
 3. `_fetch_ids_after_insert_events`, which reads those ids back: here, still holding the
    lock, the chain is extended — its head read, one link per new event inserted;
-4. COMMIT, which releases the lock.
+4. COMMIT, which releases the lock. The library commits even when step 3 raised (it
+   catches the error and raises it again after the commit): so if a link cannot be
+   made, the transaction is failed on the server first, and that COMMIT keeps nothing.
 
 EXCLUSIVE conflicts with itself (and with ROW EXCLUSIVE, which every INSERT takes) but not
 with plain SELECTs: writers take turns from before their ids are drawn until they have
@@ -34,13 +36,14 @@ together on an empty database take turns instead of failing in the catalogue.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Cursor
 from psycopg.rows import DictRow
@@ -57,6 +60,8 @@ EVENTS_TABLE = "kiemtra_events"  # the library's name for it: the application's 
 CHAIN_TABLE = "event_chain"  # as store.CHAIN_TABLE, store.CHAIN_ORIGIN_TABLE
 CHAIN_ORIGIN_TABLE = "event_chain_origin"
 BATCH = 5000  # events read at a time when a database from before the chain is linked
+FAIL_TRANSACTION = ("DO $$BEGIN RAISE EXCEPTION 'kiemtra: the hash chain could not be "
+                    "extended, so these events are not kept'; END$$")
 
 
 class PostgresRecorder(PostgresApplicationRecorder):
@@ -191,11 +196,20 @@ class PostgresRecorder(PostgresApplicationRecorder):
     def _fetch_ids_after_insert_events(self, curs: Cursor[DictRow],
                                        stored_events: Sequence[StoredEvent],
                                        **kwargs: Any) -> Sequence[int] | None:
-        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        assert ids is not None and len(ids) == len(stored_events)
-        self._extend_chain(curs, sorted(
-            (position, s.originator_id, s.originator_version, s.topic, s.state)
-            for position, s in zip(ids, stored_events, strict=True)))
+        """The ids, then the links. The library catches what this raises and COMMITs
+        before raising it again (to keep psycopg's pipeline quiet): whatever fails here,
+        the transaction is failed on the server first, so that COMMIT is a rollback."""
+        try:
+            ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+            if ids is None or len(ids) != len(stored_events):
+                msg = f"{len(ids or ())} ids for {len(stored_events)} events"
+                raise ProgrammingError(msg)
+            self._extend_chain(curs, sorted(
+                (position, s.originator_id, s.originator_version, s.topic, s.state)
+                for position, s in zip(ids, stored_events, strict=True)))
+        except Exception:
+            _fail_transaction(curs)
+            raise
         return ids
 
     def _extend_chain(self, curs: Cursor[DictRow], events: Sequence[tuple[Any, ...]]) -> None:
@@ -224,6 +238,14 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 self._name(self.events_table_name)))
             row = curs.fetchone()
         return int(row["n"]) if row else 0
+
+
+def _fail_transaction(curs: Cursor[DictRow]) -> None:
+    """Put the transaction in the failed state, so that no COMMIT can keep what it wrote."""
+    with contextlib.suppress(psycopg.Error):
+        curs.execute(FAIL_TRANSACTION)
+        curs.execute("SELECT 1")
+        curs.fetchone()  # the pipeline sends both now; the first fails, the second is skipped
 
 
 # --- reading attachments, without the event store ---------------------------------------

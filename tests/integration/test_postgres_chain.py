@@ -173,3 +173,25 @@ def test_the_tables_are_made_once_then_only_looked_for(postgres_url: str) -> Non
         store = open_store(Database(postgres_url))
         assert time.monotonic() - started < 5
         store.close()
+
+
+def test_an_event_whose_link_cannot_be_made_is_not_kept(
+        pg_wf: Workflow, pg_store: EventStore, postgres_url: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The library commits before raising again what its hook raised: kiemtra fails the
+    transaction first, so a link that cannot be made keeps its events out too."""
+    import kiemtra.workflow.postgres_store as postgres_store
+
+    before = check_log(postgres_url).events
+
+    def broken(*_: Any) -> bytes:
+        msg = "no link"
+        raise ValueError(msg)
+
+    with monkeypatch.context() as m:
+        m.setattr(postgres_store, "event_link", broken)
+        with pytest.raises(ValueError, match="no link"):
+            pg_wf.notify(CODE, "kt", on_site=D(2026, 8, 12), day=D(2026, 8, 3))
+    assert check_log(postgres_url).events == before
+    pg_wf.notify(CODE, "kt", on_site=D(2026, 8, 12), day=D(2026, 8, 3))  # the store goes on
+    assert check_log(postgres_url).events == before + 1
