@@ -52,7 +52,7 @@ from psycopg.sql import SQL, Composed, Identifier
 from kiemtra.domain.chain import GENESIS, event_link
 from kiemtra.workflow.attachments import ATTACHMENTS_TABLE, CHUNKS_TABLE
 from kiemtra.workflow.database import Database
-from kiemtra.workflow.errors import StorageUnavailable
+from kiemtra.workflow.errors import ChainBroken, StorageUnavailable
 from kiemtra.workflow.files import AttachmentBlob
 from kiemtra.workflow.schema_lock import ADVISORY_LOCK_SQL, SCHEMA_LOCK
 
@@ -101,7 +101,8 @@ class PostgresRecorder(PostgresApplicationRecorder):
         events it holds, and a row in `event_chain_origin` says through which position and
         when: a chain computed today vouches for the log only as it is today. A database
         whose attachments table is there but whose chain is not had its chain removed: it
-        is made again empty, not computed — that would vouch for events nobody checked."""
+        is made again empty, not computed — that would vouch for events nobody checked —
+        and every write is refused (`_extend_chain`) until the chain is restored."""
         if not self._missing():
             self.datastore.register_type_adapters()
             return
@@ -214,12 +215,24 @@ class PostgresRecorder(PostgresApplicationRecorder):
 
     def _extend_chain(self, curs: Cursor[DictRow], events: Sequence[tuple[Any, ...]]) -> None:
         """Link (position, stream, version, topic, payload) rows after the chain's head
-        (the caller holds the events table's EXCLUSIVE lock)."""
+        (the caller holds the events table's EXCLUSIVE lock).
+
+        Only after the event just before them, as on SQLite: a chain removed, emptied or
+        cut short while the events stay would otherwise go on from the wrong place, and
+        its next link would vouch for events nobody checked. Such a write is refused
+        (ChainBroken, naming the first event without its link)."""
         if not events:
             return
-        curs.execute(SQL("SELECT hash FROM {} ORDER BY position DESC LIMIT 1").format(
-            self._name(CHAIN_TABLE)))
+        curs.execute(SQL("SELECT position, hash FROM {} ORDER BY position DESC LIMIT 1"
+                         ).format(self._name(CHAIN_TABLE)))
         head = curs.fetchone()
+        curs.execute(SQL("SELECT max(notification_id) AS before FROM {} "
+                         "WHERE notification_id < %s").format(
+            self._name(self.events_table_name)), (int(events[0][0]),))
+        found = curs.fetchone()
+        before = found["before"] if found else None
+        if before is not None and (head is None or int(head["position"]) != int(before)):
+            raise ChainBroken(position=self._first_unlinked(curs, head))
         previous = bytes(head["hash"]) if head else GENESIS
         links = []
         for position, originator_id, version, topic, payload in events:
@@ -228,6 +241,16 @@ class PostgresRecorder(PostgresApplicationRecorder):
             links.append((int(position), previous))
         curs.executemany(SQL("INSERT INTO {} (position, hash) VALUES (%s, %s)").format(
             self._name(CHAIN_TABLE)), links)
+
+    def _first_unlinked(self, curs: Cursor[DictRow], head: DictRow | None) -> int:
+        """The position of the first event after the chain's head (positions have gaps)."""
+        curs.execute(SQL("SELECT min(notification_id) AS first FROM {} "
+                         "WHERE notification_id > %s").format(
+            self._name(self.events_table_name)), (int(head["position"]) if head else 0,))
+        found = curs.fetchone()
+        if found and found["first"] is not None:
+            return int(found["first"])
+        return int(head["position"]) + 1 if head else 1  # links beyond the last event
 
     # --- reading ---------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from kiemtra.projections.audit.service import attachment
 from kiemtra.workflow import ConcurrentChange, StorageUnavailable
 from kiemtra.workflow.database import Database
 from kiemtra.workflow.demo import template_text
+from kiemtra.workflow.errors import ChainBroken
 from kiemtra.workflow.files import CHUNK
 from kiemtra.workflow.postgres_store import PostgresRecorder
 from kiemtra.workflow.services import Workflow
@@ -149,9 +150,30 @@ def test_a_database_from_before_the_chain_is_chained_once(postgres_url: str) -> 
 
     with psycopg.connect(postgres_url) as conn:
         conn.execute("DROP TABLE event_chain")
-    open_store(database).close()
+    store = open_store(database)
     assert rows(postgres_url, "SELECT count(*) FROM event_chain") == [(0,)]
     assert rows(postgres_url, "SELECT count(*) FROM event_chain_origin") == [(1,)]
+    first = rows(postgres_url, "SELECT min(notification_id) FROM kiemtra_events")[0][0]
+    with pytest.raises(ChainBroken) as refused:  # never linked from the wrong place
+        Workflow(store, LEADER).notify(CODE, "vp", on_site=D(2026, 8, 12), day=D(2026, 8, 3))
+    assert refused.value.params["position"] == first
+    assert rows(postgres_url, "SELECT count(*), count(*) FILTER (WHERE topic LIKE "
+                              "'%%NoticeIssued') FROM kiemtra_events") == [(written + 1, 1)]
+    store.close()
+
+
+def test_a_chain_cut_short_blocks_every_write(pg_wf: Workflow, pg_store: EventStore,
+                                              postgres_url: str) -> None:
+    """As on SQLite: links deleted from the end while the events stay; the next write is
+    refused, naming the first event without its link, and nothing is written."""
+    positions = check_log(postgres_url).positions
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute("DELETE FROM event_chain WHERE position >= %s", (positions[-2],))
+    with pytest.raises(ChainBroken) as refused:
+        pg_wf.notify(CODE, "kt", on_site=D(2026, 8, 12), day=D(2026, 8, 3))
+    assert refused.value.params["position"] == positions[-2]
+    assert rows(postgres_url, "SELECT count(*) FROM kiemtra_events") == [(len(positions),)]
+    assert rows(postgres_url, "SELECT count(*) FROM event_chain") == [(len(positions) - 2,)]
 
 
 def test_the_librarys_unlocked_insert_function_is_refused(
