@@ -52,7 +52,8 @@ from psycopg.sql import SQL, Composed, Identifier
 from kiemtra.domain.chain import GENESIS, event_link
 from kiemtra.workflow.attachments import ATTACHMENTS_TABLE, CHUNKS_TABLE
 from kiemtra.workflow.database import Database
-from kiemtra.workflow.errors import ChainBroken, StorageUnavailable
+from kiemtra.workflow.dbfile import database_fault
+from kiemtra.workflow.errors import ChainBroken, InvalidSetting, StorageUnavailable
 from kiemtra.workflow.files import AttachmentBlob
 from kiemtra.workflow.schema_lock import ADVISORY_LOCK_SQL, SCHEMA_LOCK
 
@@ -69,10 +70,14 @@ class PostgresRecorder(PostgresApplicationRecorder):
 
     def __init__(self, datastore: PostgresDatastore, *,
                  events_table_name: str = "stored_events") -> None:
-        if datastore.enable_db_functions or datastore.originator_id_type != "uuid":
-            msg = ("POSTGRES_ENABLE_DB_FUNCTIONS and ORIGINATOR_ID_TYPE=text are not "
-                   "supported: every event needs its link in the hash chain")
-            raise OSError(msg)
+        if datastore.enable_db_functions:  # the library's insert without lock or hooks
+            raise InvalidSetting(name="POSTGRES_ENABLE_DB_FUNCTIONS", detail=(
+                "kiemtra không dùng hàm ghi của thư viện, vì nó ghi sự kiện mà không nối "
+                "chuỗi băm", "kiemtra does not use the library's insert function, which "
+                "writes events without their links in the hash chain"))
+        if datastore.originator_id_type != "uuid":
+            raise InvalidSetting(name="ORIGINATOR_ID_TYPE", detail=(
+                "mã dòng sự kiện của kiemtra là UUID", "kiemtra's stream ids are UUIDs"))
         super().__init__(datastore, events_table_name=events_table_name)
         self.sql_create_statements.extend([
             SQL("CREATE TABLE IF NOT EXISTS {} (sha256 text PRIMARY KEY, size bigint NOT NULL, "
@@ -285,9 +290,9 @@ def connection(database: Database) -> Iterator[psycopg.Connection[Any]]:
                              password=env["POSTGRES_PASSWORD"], autocommit=True,
                              connect_timeout=10) as conn:
             yield conn
-    except psycopg.Error as exc:
-        raise StorageUnavailable(db=database.label(),
-                                 reason=str(exc).strip().rstrip(".")) from None
+    except psycopg.Error as exc:  # no server, a refused login: said as every command says it
+        raise database_fault(exc, database) or StorageUnavailable(
+            db=database.label(), reason=str(exc).strip().rstrip(".")) from None
 
 
 def _has(conn: psycopg.Connection[Any], table: str) -> bool:

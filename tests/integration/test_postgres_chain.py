@@ -17,7 +17,7 @@ import pytest
 from kiemtra.domain.ids import inspection_id
 from kiemtra.projections.audit.errors import LogAltered
 from kiemtra.projections.audit.service import attachment
-from kiemtra.workflow import ConcurrentChange, StorageUnavailable
+from kiemtra.workflow import ConcurrentChange, InvalidSetting
 from kiemtra.workflow.database import Database
 from kiemtra.workflow.demo import template_text
 from kiemtra.workflow.errors import ChainBroken
@@ -179,9 +179,10 @@ def test_a_chain_cut_short_blocks_every_write(pg_wf: Workflow, pg_store: EventSt
 def test_the_librarys_unlocked_insert_function_is_refused(
         postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POSTGRES_ENABLE_DB_FUNCTIONS", "yes")
-    with pytest.raises(StorageUnavailable) as refused:
+    with pytest.raises(InvalidSetting) as refused:
         open_store(Database(postgres_url))
     assert "POSTGRES_ENABLE_DB_FUNCTIONS" in refused.value.message("en")
+    assert refused.value.exit_code == 2
 
 
 def test_the_tables_are_made_once_then_only_looked_for(postgres_url: str) -> None:
