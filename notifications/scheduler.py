@@ -6,6 +6,10 @@ finds the missed run on start and, within the grace time, runs it once
 (`coalesce`). Only one scheduler may hold the schedule: a lease row in the
 database, renewed every minute, says who. Even if two ran, the delivery ledger
 would keep each reminder to one email.
+
+A stored job names its database by a URL without a password (nothing kiemtra stores
+holds one): the scheduler runs its jobs with the database it was started on, password
+and all; a tick called otherwise finds the password as libpq does (PGPASSWORD, ~/.pgpass).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from sqlalchemy import Column, Engine, MetaData, String, Table, select, text
 from kiemtra.domain.calendar import WorkingCalendar
 from kiemtra.domain.errors import InvalidInput, RuleViolation
 from kiemtra.notifications.reminders import OUTBOX, claimant
-from kiemtra.workflow import VIETNAM, Database, open_store
+from kiemtra.workflow import SCHEMA_LOCK, VIETNAM, Database, advisory_lock, open_store
 
 JOBS_TABLE = "scheduler_jobs"
 TICK = "kiemtra.notifications.scheduler:scheduled_tick"
@@ -32,6 +36,8 @@ TICK = "kiemtra.notifications.scheduler:scheduled_tick"
 LEGACY_TICKS = ("notifications.scheduler:scheduled_tick",)
 LEASE_TTL = timedelta(minutes=3)
 GRACE = 12 * 3600  # seconds: a run missed by up to 12 hours still happens, once
+SERVING: dict[str, Database] = {}
+"""The database this process's scheduler runs its jobs on, by the URL its jobs store."""
 
 lease_metadata = MetaData()
 lease_table = Table(
@@ -51,10 +57,13 @@ class Lease:
     name: str = "reminders"
 
     def acquire(self) -> str | None:
-        """Take or renew the lease; None on success, else who holds it."""
-        lease_metadata.create_all(self.engine, checkfirst=True)
+        """Take or renew the lease; None on success, else who holds it. On PostgreSQL
+        under the schema lock: two schedulers starting at once take turns, both to make
+        the table and to read and write the row."""
         now = datetime.now(UTC)
         with self.engine.connect().execution_options(immediate=True) as conn, conn.begin():
+            advisory_lock(conn, SCHEMA_LOCK)
+            lease_metadata.create_all(conn, checkfirst=True)
             row = conn.execute(select(lease_table).where(lease_table.c.name == self.name)
                                ).first()
             if row is not None and row.holder != self.holder and \
@@ -91,7 +100,8 @@ def scheduled_tick(db_url: str, retries_only: bool = False, force: bool = False)
     if not force and not WorkingCalendar().is_working_day(today):
         print(f"{today:%d/%m/%Y}: ngày nghỉ, không gửi nhắc việc.", flush=True)
         return
-    report = remind_once(Database(db_url), as_of=today, claimant=claimant(),
+    database = SERVING.get(db_url) or Database(db_url)
+    report = remind_once(database, as_of=today, claimant=claimant(),
                          retries_only=retries_only)
     unknown = len(report.get("unknown") or ())
     silent = report.get("server_timeout")
@@ -135,16 +145,17 @@ def run(database: Database, *, at: str = "07:30", retry_minutes: int = 60,
         raise ScheduleHeld(holder=holder)
     hour, minute = (int(part) for part in at.split(":"))
     daily_id, retry_id = f"tick-{hour:02d}{minute:02d}", f"retry-{retry_minutes}m"
-    _upgrade_stored_jobs(engine)
+    jobs = SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)
+    _upgrade_stored_jobs(engine, jobs.jobs_t)
     existing = _stored_job_ids(engine)
     _forget_other_schedules(engine, keep={daily_id, retry_id})
     scheduler = BlockingScheduler(
         timezone=VIETNAM,
-        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE),
-                   "memory": MemoryJobStore()},
+        jobstores={"default": jobs, "memory": MemoryJobStore()},
         job_defaults={"coalesce": True, "misfire_grace_time": GRACE, "max_instances": 1},
     )
-    kwargs: dict[str, Any] = {"db_url": database.url}
+    kwargs: dict[str, Any] = {"db_url": database.without_password()}
+    SERVING[kwargs["db_url"]] = database
     if daily_id not in existing:
         scheduler.add_job(TICK, id=daily_id,
                           trigger=CronTrigger(day_of_week="mon-sat", hour=hour, minute=minute,
@@ -199,21 +210,31 @@ def _forget_other_schedules(engine: Engine, keep: set[str]) -> None:
                 conn.execute(text(f"DELETE FROM {JOBS_TABLE} WHERE id = :id"), {"id": job_id})
 
 
-def _upgrade_stored_jobs(engine: Engine) -> None:
-    """Jobs that kiemtra 0.1.0 stored name the tick by its old module path, which no longer
-    imports: APScheduler would drop them on start ("Unable to restore job"), losing the
-    missed run they stand for. Their reference is rewritten in place, nothing else."""
+def _upgrade_stored_jobs(engine: Engine, jobs_table: Table) -> None:
+    """Make the jobs table if it is missing (under the schema lock: APScheduler would make
+    it on start, racing another process doing the same on PostgreSQL), and mend the jobs
+    an earlier kiemtra stored, in place, nothing else changed:
+
+    - kiemtra 0.1.0 named the tick by its old module path, which no longer imports:
+      APScheduler would drop those jobs on start ("Unable to restore job"), losing the
+      missed run they stand for;
+    - before 0.2 a job kept the database's URL as given, a PostgreSQL password with it:
+      the password is taken out (the scheduler runs its jobs with its own database)."""
     import pickle
 
     with engine.begin() as conn:
-        from sqlalchemy import inspect
-
-        if not inspect(conn).has_table(JOBS_TABLE):
-            return
+        advisory_lock(conn, SCHEMA_LOCK)
+        jobs_table.create(conn, checkfirst=True)
         rows = conn.execute(text(f"SELECT id, job_state FROM {JOBS_TABLE}")).all()
         for job_id, state in rows:
             job = pickle.loads(state)
+            kwargs = job.get("kwargs") or {}
+            url = kwargs.get("db_url")
+            bare = Database(url).without_password() if isinstance(url, str) else url
+            if job.get("func") not in LEGACY_TICKS and bare == url:
+                continue
             if job.get("func") in LEGACY_TICKS:
                 job["func"] = TICK
-                conn.execute(text(f"UPDATE {JOBS_TABLE} SET job_state = :state WHERE id = :id"),
-                             {"state": pickle.dumps(job, pickle.HIGHEST_PROTOCOL), "id": job_id})
+            job["kwargs"] = dict(kwargs, db_url=bare) if "db_url" in kwargs else kwargs
+            conn.execute(text(f"UPDATE {JOBS_TABLE} SET job_state = :state WHERE id = :id"),
+                         {"state": pickle.dumps(job, pickle.HIGHEST_PROTOCOL), "id": job_id})

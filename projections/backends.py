@@ -3,10 +3,10 @@ reads and writes, on SQLite through the standard `sqlite3` driver, on PostgreSQL
 SQLAlchemy.
 
 A `Session` is one transaction holding the views' write lock (SQLite: BEGIN IMMEDIATE;
-PostgreSQL: the tracking rows FOR UPDATE), so two processes catching up at once take
-turns and the second finds the work done. It reads the log (the events after a
-position, or one stream's), loads the rows a batch touches, writes rows through a sink,
-and moves the tracking position — all committed together or not at all.
+PostgreSQL: an advisory lock, and the tracking rows FOR UPDATE), so two processes
+catching up at once take turns and the second finds the work done. It reads the log (the
+events after a position, or one stream's), loads the rows a batch touches, writes rows
+through a sink, and moves the tracking position — all committed together or not at all.
 """
 
 from __future__ import annotations
@@ -387,9 +387,15 @@ class EngineViews:
 
     @contextmanager
     def locked(self) -> Iterator[EngineSession]:
+        """The advisory lock VIEWS_LOCK first: on an empty database there are no tracking
+        rows to lock yet, and two processes making the view tables at once would collide
+        in PostgreSQL's catalogue. The rows FOR UPDATE too, for a kiemtra from before."""
         from sqlalchemy import inspect, text
 
+        from kiemtra.workflow import VIEWS_LOCK, advisory_lock
+
         with self.engine.connect() as conn, conn.begin():
+            advisory_lock(conn, VIEWS_LOCK)
             if inspect(conn).has_table(schema.TRACKING.name):
                 conn.execute(text(f"SELECT position FROM {schema.TRACKING.name} FOR UPDATE"))
             yield EngineSession(conn)

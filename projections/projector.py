@@ -33,7 +33,13 @@ REBUILD_SHARE = 10
 
 
 def far_behind(position: int, head: int) -> bool:
-    """Views at `position` of a log ending at `head` are cheaper to rebuild than to catch up."""
+    """Views at `position` of a log ending at `head` are cheaper to rebuild than to catch up.
+
+    Positions, not counts: on PostgreSQL ids have gaps (a sequence is not rolled back), so
+    `head - position` may overstate the events behind by the few ids failed writes used.
+    An estimate either way: both paths give the same views, and each event is applied
+    once (the catch-up reads what is there after `position`, not `head - position` rows).
+    The catch-up's progress total is the same estimate."""
     behind = head - position
     return behind >= REBUILD_FROM and behind * REBUILD_SHARE >= head
 

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     )
     from kiemtra.workflow.files import _reason as os_reason
     from kiemtra.workflow.receipts import receipt
+    from kiemtra.workflow.schema_lock import SCHEMA_LOCK, VIEWS_LOCK, advisory_lock
     from kiemtra.workflow.services import (
         Workflow,
         amend_plan_file,
@@ -64,6 +65,7 @@ if TYPE_CHECKING:
     from kiemtra.workflow.store import (
         EventStore,
         attachment_codes,
+        first_event_naming,
         open_store,
         read_attachment,
     )
@@ -83,10 +85,11 @@ _HOMES = {
     "read_attachments": "files", "read_text_file": "files",
     "replace_file": "files", "replace_files": "files", "replacing": "files", "os_reason": "files",
     "receipt": "receipts", "rechain": "chain_repair",
+    "SCHEMA_LOCK": "schema_lock", "VIEWS_LOCK": "schema_lock", "advisory_lock": "schema_lock",
     "Workflow": "services", "amend_plan_file": "services", "existing_workflow": "services",
     "import_plan_file": "services",
     "AttachmentBlob": "files", "EventStore": "store", "open_store": "store",
-    "read_attachment": "store", "attachment_codes": "store",
+    "read_attachment": "store", "attachment_codes": "store", "first_event_naming": "store",
 }
 __all__ = [
     "CHUNK", "attachment_pieces", "rechain", "stored_codes", "stored_digest",
@@ -100,6 +103,7 @@ __all__ = [
     "read_attachment", "read_attachments", "read_text_file", "receipt", "replace_file",
     "replace_files", "replacing",
     "run_demo",
+    "SCHEMA_LOCK", "VIEWS_LOCK", "advisory_lock", "first_event_naming",
     "template_text",
     "today",
 ]

@@ -6,6 +6,7 @@ read-only commands find the database without importing the eventsourcing library
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,16 +52,33 @@ class Database:
             return f"postgresql://{parts.hostname or ''}{parts.path}"
         return str(self.sqlite_path)
 
+    def without_password(self) -> str:
+        """The URL with no password in it: what kiemtra may store (a scheduler's jobs)."""
+        parts = urlsplit(self.url)
+        if not self.is_postgres or parts.password is None:
+            return self.url
+        user = f"{parts.username}@" if parts.username else ""
+        host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+        return parts._replace(netloc=f"{user}{host}{port}").geturl()
+
     def env(self) -> dict[str, str]:
         if self.is_postgres:
             parts = urlsplit(self.url)
             return {
                 "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "APPLICATION_RECORDER_TOPIC": "kiemtra.workflow.postgres_store:PostgresRecorder",
                 "POSTGRES_DBNAME": parts.path.lstrip("/"),
                 "POSTGRES_HOST": parts.hostname or "localhost",
                 "POSTGRES_PORT": str(parts.port or 5432),
                 "POSTGRES_USER": unquote(parts.username or ""),
-                "POSTGRES_PASSWORD": unquote(parts.password or ""),
+                # a URL without one: libpq's PGPASSWORD (an empty password given to libpq
+                # would hide it), else ~/.pgpass (PGPASSFILE), which libpq reads itself
+                "POSTGRES_PASSWORD": unquote(parts.password or "")
+                or os.environ.get("PGPASSWORD", ""),
+                # a command needs one connection (the library opens 5 in the background)
+                "POSTGRES_POOL_SIZE": "1",
+                "POSTGRES_MAX_OVERFLOW": "4",
             }
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",

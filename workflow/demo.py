@@ -60,7 +60,7 @@ def demo_database(given: Database | None) -> Database:
         store = open_store(given)
         try:
             if store.event_count() > 0:
-                raise DemoNeedsNewDatabase(db=given.url)
+                raise DemoNeedsNewDatabase(db=given.label())  # never a password
         finally:
             store.close()
     return given

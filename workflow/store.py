@@ -9,6 +9,7 @@ events that refer to them, through the recorder's `_insert_events` hook, so a
 refused or conflicting command leaves neither events nor files behind. The same
 hook extends the hash chain (`domain/chain.py`): one row per event, written with
 it, so there is never an event without its link nor a link without its event.
+On PostgreSQL the same tables are written the same way by `postgres_store.PostgresRecorder`.
 """
 
 from __future__ import annotations
@@ -206,17 +207,25 @@ class EventStore(Application[UUID]):
             # a full disk, a file gone read-only or damaged: SQLite rolled the whole
             # transaction back, so nothing was written
             fault = database_fault(exc, self.database) if self.database else None
-            if fault is None and ("locked" in str(exc) or "busy" in str(exc)):
+            if fault is None and ("locked" in str(exc) or "busy" in str(exc)
+                                  or _lost_a_race(exc)):
                 fault = ConcurrentChange()
             if fault is not None:
                 raise fault from None
             raise
 
     def require_attachments(self) -> None:
-        if not isinstance(self.recorder, SQLiteRecorder):
+        if not isinstance(self.recorder, SQLiteRecorder) and not _postgres(self.recorder):
             raise _no_attachments()
 
     def event_count(self) -> int:
+        """How many events are stored: on SQLite the last position (a rolled-back insert
+        gives its rowid back), on PostgreSQL counted, since its ids have gaps."""
+        count = getattr(self.recorder, "count_events", None)
+        return int(count()) if count else self.head_position()
+
+    def head_position(self) -> int:
+        """The position of the last event stored (0 when there is none)."""
         return int(self.recorder.max_notification_id() or 0)
 
     def stored_rows(self, streams: Sequence[UUID] | None = None,
@@ -243,8 +252,25 @@ class EventStore(Application[UUID]):
         return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in rows]
 
 
+def _lost_a_race(exc: PersistenceError) -> bool:
+    """PostgreSQL gave up on the transaction for another's sake (a deadlock, a
+    serialization failure: SQLSTATE class 40; a lock not granted in time: 55P03), still so
+    after the library's retries."""
+    state = str(getattr(exc.__cause__, "sqlstate", None) or "")
+    return state.startswith("40") or state == "55P03"
+
+
+def _postgres(recorder: Any) -> bool:
+    """kiemtra's PostgreSQL recorder (imported only when it can be the one)."""
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        return False
+    from kiemtra.workflow.postgres_store import PostgresRecorder
+
+    return isinstance(recorder, PostgresRecorder)
+
+
 def _no_attachments() -> StorageUnavailable:
-    """Attachments live in a table of kiemtra's SQLite recorder only, so far."""
+    """Attachments live in tables of kiemtra's own recorders (SQLite's, PostgreSQL's)."""
     return StorageUnavailable(db="PostgreSQL", reason=(
         "tệp đính kèm chưa được hỗ trợ trên PostgreSQL",
         "attachments are not supported on PostgreSQL yet"))
@@ -254,7 +280,9 @@ def read_attachment(database: Database, sha256: str) -> Iterator[bytes] | None:
     """The stored bytes of an attachment, as stored, a piece at a time (None if no file
     is stored under `sha256`). Read from the file as it is: nothing is created."""
     if database.is_postgres:
-        raise _no_attachments()
+        from kiemtra.workflow.postgres_store import read_attachment as on_postgres
+
+        return on_postgres(database, sha256)
     with closing(_read_only(database)) as conn:
         if (not has_table(conn, ATTACHMENTS_TABLE) or conn.execute(
                 f"SELECT 1 FROM {ATTACHMENTS_TABLE} WHERE sha256 = ?", (sha256,)
@@ -271,7 +299,9 @@ def read_attachment(database: Database, sha256: str) -> Iterator[bytes] | None:
 def attachment_codes(database: Database, prefix: str) -> list[str]:
     """The SHA-256 codes of the stored attachments that begin with `prefix` (hex)."""
     if database.is_postgres:
-        raise _no_attachments()
+        from kiemtra.workflow.postgres_store import attachment_codes as on_postgres
+
+        return on_postgres(database, prefix)
     with closing(_read_only(database)) as conn:
         if not has_table(conn, ATTACHMENTS_TABLE):
             return []
@@ -279,6 +309,19 @@ def attachment_codes(database: Database, prefix: str) -> list[str]:
                              "substr(sha256, 1, ?) = ? ORDER BY sha256 LIMIT 10",
                              (len(prefix), prefix))
         return [str(row[0]) for row in found]
+
+
+def first_event_naming(database: Database, sha256: str) -> int:
+    """The position of the first event whose stored payload names `sha256` (0: none), to
+    report an attachment whose bytes were altered."""
+    if database.is_postgres:
+        from kiemtra.workflow.postgres_store import first_naming
+
+        return first_naming(database, sha256)
+    with closing(_read_only(database)) as conn:
+        found = conn.execute("SELECT MIN(rowid) FROM stored_events WHERE instr(state, ?) > 0",
+                             (sha256.encode("ascii"),)).fetchone()
+    return int(found[0] or 0)
 
 
 def _read_only(database: Database) -> sqlite3.Connection:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -53,6 +52,7 @@ from kiemtra.workflow import (
     Database,
     StorageUnavailable,
     attachment_codes,
+    first_event_naming,
     read_attachment,
     read_text_file,
 )
@@ -329,11 +329,5 @@ def _checked(database: Database, wanted: str, content: Iterator[bytes]) -> Itera
         digest.update(piece)
         yield piece
     if digest.hexdigest() != wanted:
-        conn = sqlite3.connect(database.found().read_uri, uri=True)
-        try:
-            position = conn.execute("SELECT MIN(rowid) FROM stored_events WHERE "
-                                    "instr(state, ?) > 0", (wanted.encode("ascii"),)
-                                    ).fetchone()[0] or 0
-        finally:
-            conn.close()
-        raise LogAltered(position=position, kind="attachment", detail=wanted)
+        raise LogAltered(position=first_event_naming(database, wanted), kind="attachment",
+                         detail=wanted)

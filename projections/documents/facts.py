@@ -55,7 +55,7 @@ class Facts:
 def gather(store: EventStore, summary: Any, code: str, kind: Kind, unit: str | None,
            day: date | None, today: date) -> Facts:
     """The facts of document `kind`; `summary(code, as_of)` gives the views' summary."""
-    facts_through = store.event_count()
+    facts_through = store.head_position()  # a position (ids may have gaps), not a count
     campaign: Campaign | None = store.get(campaign_id(code.strip()))
     if campaign is None:
         raise UnknownCampaign(code=code)

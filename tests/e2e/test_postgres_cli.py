@@ -42,3 +42,112 @@ def test_view_commands_and_reminders_on_postgres(run: Run, tmp_path: Path, postg
     assert len(smtp.recorder.received) == 2
     refused = pg("audit", "verify")
     assert refused.code == 2 and "PostgreSQL" in refused.err
+
+
+def test_the_scheduler_stores_no_password(run: Run, tmp_path: Path, postgres_url: str) -> None:
+    """APScheduler keeps each job's arguments, pickled, in the database: the database's URL
+    is there without its password, also in the jobs an earlier kiemtra stored with it."""
+    import os
+    import pickle
+    import signal
+    import subprocess
+    import time
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    from tests.e2e.conftest import kiemtra_script
+
+    secret = "Mk-s3cret!pw"  # the test server trusts local connections: any password will do
+    parts = urlsplit(postgres_url)
+    bare = parts._replace(netloc=f"postgres@{parts.hostname}:{parts.port}").geturl()
+    given = parts._replace(netloc=f"postgres:Mk-s3cret%21pw@{parts.hostname}:{parts.port}"
+                           ).geturl()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIEMTRA_")}
+
+    def jobs() -> dict[str, bytes]:
+        with psycopg.connect(postgres_url) as conn:
+            if conn.execute("SELECT to_regclass('scheduler_jobs')").fetchone() == (None,):
+                return {}
+            return {i: bytes(s) for i, s in conn.execute(
+                "SELECT id, job_state FROM scheduler_jobs").fetchall()}
+
+    def scheduler_registers_its_jobs() -> None:
+        proc = subprocess.Popen([kiemtra_script(), "--db", given, "scheduler"], cwd=tmp_path,
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        assert proc.stdout is not None
+        assert "07:30" in proc.stdout.readline()  # running: its stop handler is in place
+        deadline = time.monotonic() + 60
+        while len(jobs()) < 2 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+
+    scheduler_registers_its_jobs()
+    stored = jobs()
+    assert set(stored) == {"tick-0730", "retry-60m"}
+    for state in stored.values():
+        assert secret.encode() not in state and b"Mk-s3cret" not in state
+        assert pickle.loads(state)["kwargs"]["db_url"] == bare
+
+    legacy = pickle.loads(stored["tick-0730"])  # as kiemtra stored it before
+    legacy["kwargs"]["db_url"] = given
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute("UPDATE scheduler_jobs SET job_state = %s WHERE id = 'tick-0730'",
+                     (pickle.dumps(legacy),))
+    assert b"Mk-s3cret" in jobs()["tick-0730"]
+    scheduler_registers_its_jobs()
+    after = jobs()
+    assert all(b"Mk-s3cret" not in state for state in after.values())
+    assert pickle.loads(after["tick-0730"])["kwargs"]["db_url"] == bare
+    assert pickle.loads(after["tick-0730"])["next_run_time"] == legacy["next_run_time"]
+
+
+def test_attachments_and_documents_on_postgres(run: Run, tmp_path: Path,
+                                               postgres_url: str) -> None:
+    """A 120 MB file is stored and handed back a piece at a time on PostgreSQL too (no
+    command holds it whole), found by a prefix of its code; an issued document's original
+    is kept the same way."""
+    import hashlib
+
+    import psycopg
+
+    from tests.e2e.test_hardening_cli import peak
+
+    def pg(*args: str) -> Result:
+        return run("--db", postgres_url, *args)
+
+    (tmp_path / "ke-hoach.toml").write_text(ok(run("plan", "template")).out, "utf-8")
+    ok(pg("plan", "import", "ke-hoach.toml"))
+    ok(pg("notify", CODE, "kt", "--on-site", "12/08/2026", "--date", "03/08/2026"))
+    size = 120 * 1024 * 1024
+    with open(tmp_path / "ho-so-scan.pdf", "wb") as sparse:
+        sparse.write(b"%PDF-1.7\n")
+        sparse.seek(size - 6)
+        sparse.write(b"%%EOF\n")
+    with open(tmp_path / "ho-so-scan.pdf", "rb") as scan:
+        digest = hashlib.file_digest(scan, "sha256").hexdigest()
+    raised = {"KIEMTRA_MAX_ATTACHMENT_MB": "150"}
+    for args in (("report", CODE, "kt", "--date", "10/08/2026", "--attach", "ho-so-scan.pdf"),
+                 ("attachment", "get", digest[:10], "-o", "lay-lai.pdf")):
+        code, megabytes = peak(tmp_path, "--db", postgres_url, *args, env=raised)
+        assert code == 0, args
+        assert megabytes < 100, (args, megabytes)  # the file is 120 MB
+    with open(tmp_path / "lay-lai.pdf", "rb") as back:
+        assert hashlib.file_digest(back, "sha256").hexdigest() == digest
+    with psycopg.connect(postgres_url) as conn:
+        assert conn.execute(
+            "SELECT max(length(a.content)), count(*), max(length(c.data)) FROM attachments a "
+            "JOIN attachment_chunks c ON c.sha256 = a.sha256 WHERE a.sha256 = %s",
+            (digest,)).fetchone() == (0, 120, 1024 * 1024)
+
+    ok(pg("inspect", CODE, "kt", "--date", "12/08/2026"))
+    ok(pg("minutes", CODE, "kt", "--date", "12/08/2026"))
+    issued = ok(pg("--json", "document", "minutes", CODE, "kt", "-o", "bien-ban.docx")).json()
+    original = ok(pg("attachment", "get", issued["sha256"], "-o", "ban-goc.docx"))
+    assert "khớp" in original.err
+    assert (tmp_path / "ban-goc.docx").read_bytes() == (tmp_path / "bien-ban.docx").read_bytes()
+    unknown = pg("attachment", "get", "0" * 64, "-o", "khong-co.bin")
+    assert unknown.code == 2 and not (tmp_path / "khong-co.bin").exists()

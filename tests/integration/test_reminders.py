@@ -382,3 +382,27 @@ def test_an_idle_session_the_server_dropped_is_reopened_once(
     assert transport.send(letter) == {}
     transport.close()
     assert len(smtp.recorder.received) == 2
+
+
+def test_a_scheduled_tick_runs_on_the_database_its_scheduler_was_given(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stored job names its database without the password; the scheduler that runs it
+    was given the password and runs the job with it. A tick on its own finds one as libpq
+    does (PGPASSWORD, else ~/.pgpass)."""
+    from kiemtra.notifications import reminders, scheduler
+
+    given = Database("postgresql://kiemtra:pw%40x@db.example:5433/xa")
+    assert given.without_password() == "postgresql://kiemtra@db.example:5433/xa"
+    assert Database("postgresql://[::1]/xa").without_password() == "postgresql://[::1]/xa"
+    assert Database("kiemtra.db").without_password() == "kiemtra.db"
+    used: list[Database] = []
+    monkeypatch.setattr(reminders, "remind_once", lambda database, **_: used.append(
+        database) or {"sent": [], "already_sent": [], "failed": [], "waiting": []})
+    monkeypatch.setitem(scheduler.SERVING, given.without_password(), given)
+    scheduler.scheduled_tick(given.without_password(), force=True)
+    scheduler.scheduled_tick("postgresql://kiemtra@db.example:5433/other", force=True)
+    assert [d.url for d in used] == [given.url, "postgresql://kiemtra@db.example:5433/other"]
+    assert given.env()["POSTGRES_PASSWORD"] == "pw@x"
+    monkeypatch.setenv("PGPASSWORD", "from-env")
+    assert used[1].env()["POSTGRES_PASSWORD"] == "from-env"
+    assert given.env()["POSTGRES_PASSWORD"] == "pw@x"
