@@ -2432,20 +2432,27 @@ def audit_verify(checkpoints: tuple[str, ...], bundle: str | None, public_key: s
 
 
 @audit.command("checkpoint", help_vi="Tạo điểm kiểm tra có chữ ký (vị trí, mã băm, thời "
-               "điểm) để lưu ngoài máy.",
-               example="kiemtra audit checkpoint -o diem-kiem-tra-2026-11.json")
+               "điểm) để lưu ngoài máy: của cả nhật ký, hoặc (--campaign) của chuỗi riêng "
+               "của xã, phường có kế hoạch đó.",
+               example="kiemtra audit checkpoint --campaign KTD-TKT-2026 -o "
+                       "diem-kiem-tra-2026-11.json")
+@option("--campaign", "campaign", metavar="CAMPAIGN",
+        help="The chain of this campaign's commune (default: the whole log's).",
+        help_vi="Chuỗi riêng của xã, phường có kế hoạch này (mặc định: chuỗi của cả "
+                "nhật ký).")
 @option("-o", "--output", type=click.Path(dir_okay=False),
         help="Write the checkpoint to this file (default: standard output).",
         help_vi="Ghi điểm kiểm tra vào tệp này (mặc định: in ra màn hình).")
 @force_option
-def audit_checkpoint(output: str | None, force: bool) -> None:
-    """Make a signed checkpoint (position, hash, time) to keep off this machine; with -o,
-    its minisign signature is written beside it (FILE.minisig)."""
+def audit_checkpoint(campaign: str | None, output: str | None, force: bool) -> None:
+    """Make a signed checkpoint (position, hash, time) to keep off this machine: of the
+    whole log, or (--campaign) of the chain of that campaign's commune; with -o, its
+    minisign signature is written beside it (FILE.minisig)."""
     from kiemtra.projections.audit.checkpoint import kept_note
     from kiemtra.projections.audit.service import new_key_note, take_checkpoint
     from kiemtra.workflow import now
 
-    taken = take_checkpoint(settings().database, now(), output, force)
+    taken = take_checkpoint(settings().database, now(), output, force, campaign)
     if taken.signature_file is None:
         click.echo(taken.text, nl=False)
     if taken.new_key is not None:

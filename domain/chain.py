@@ -13,6 +13,17 @@ can prove where another campaign's event sits in the chain (stream, version,
 topic, digest) without carrying that event's content. Any changed byte of a
 payload, id, version, topic or position changes every later hash.
 
+Beside the chain of the whole log, each commune's events (its origin: `domain/origins.py`)
+form a chain of their own, with the same links counted by the commune's own sequence
+number instead of the log's position, from a start of its own:
+
+    o_0 = SHA-256("kiemtra-origin/1" ‖ the origin's name, UTF-8)
+    o_n = SHA-256(o_(n-1) ‖ canonical bytes of the commune's event n ‖ n as 8 bytes)
+
+So a reviewer of one commune checks that commune's events from its first to its last
+without seeing, or counting, any other commune's; and one commune's chain can never be
+passed off as another's, since each starts from its own name.
+
 Checkpoints of the chain's head, the verifier and the bundles are the audit trail's
 (`projections/audit/`); the writer that extends the chain with each save is the event
 store's (`workflow/store.py`). Pure functions: no database, no clock, no files.
@@ -26,6 +37,7 @@ from uuid import UUID
 
 GENESIS = bytes(32)
 EVENT_MAGIC = b"kiemtra-event/1"
+ORIGIN_MAGIC = b"kiemtra-origin/1"
 STORED_ID = re.compile(r"[0-9a-f]{32}")  # how eventsourcing's SQLite module stores a UUID
 
 
@@ -65,3 +77,14 @@ def event_link(previous: bytes, position: int, originator_id: UUID | str, versio
                topic: str, payload: bytes) -> bytes:
     return link(previous, canonical_bytes(originator_id, version, topic,
                                           payload_digest(payload)), position)
+
+
+def origin_genesis(origin: str) -> bytes:
+    """o_0, the start of the chain of the commune `origin`."""
+    return hashlib.sha256(ORIGIN_MAGIC + origin.encode("utf-8")).digest()
+
+
+def event_canonical(originator_id: UUID | str, version: int, topic: str,
+                    payload: bytes) -> bytes:
+    """The canonical bytes of a stored event (for both of its links)."""
+    return canonical_bytes(originator_id, version, topic, payload_digest(payload))

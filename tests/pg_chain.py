@@ -4,6 +4,7 @@ psycopg: independent of the recorder that wrote them (only `domain/chain.py`'s f
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from kiemtra.domain.chain import GENESIS, event_link
 
@@ -44,7 +45,36 @@ def check_log(url: str) -> Checked:
     for sha, size, total, count, last in stored:
         assert (int(total), int(count)) == (int(size), int(last) + 1), f"{sha} is incomplete"
     assert orphans == (0,)
+    check_origins(url, events)
     named = {a["sha256"] for *_, state in events
              for a in orjson.loads(bytes(state)).get("attachments") or ()}
     assert named <= {sha for sha, *_ in stored}, "an event names a file that is not stored"
     return Checked(len(events), positions, len(stored))
+
+
+def check_origins(url: str, events: list[Any]) -> None:
+    """Each commune's chain (`origin_chain`) numbers its events 1, 2, 3… without a gap,
+    each link over the one before it from the commune's own start, in position order;
+    every event is in exactly one commune's chain, its stream's."""
+    import psycopg
+
+    from kiemtra.domain.chain import origin_genesis
+
+    with psycopg.connect(url) as conn:
+        links = conn.execute("SELECT origin, seq, position, hash FROM origin_chain "
+                             "ORDER BY origin, seq").fetchall()
+        owners = dict(conn.execute("SELECT originator_id, origin FROM stream_origin"
+                                   ).fetchall())
+    by_position = {int(e[0]): e for e in events}
+    assert sorted(int(p) for _, _, p, _ in links) == sorted(by_position), \
+        "an event outside every commune's chain, or in two"
+    previous: dict[str, tuple[int, bytes, int]] = {}
+    for origin, seq, position, link in links:
+        last_seq, last_hash, last_position = previous.get(origin, (0, origin_genesis(origin), 0))
+        assert int(seq) == last_seq + 1, f"{origin}: a gap before {seq}"
+        assert int(position) > last_position, f"{origin}: out of position order at {seq}"
+        _, oid, version, topic, state = by_position[int(position)]
+        assert owners[oid] == origin, f"position {position} is not in its stream's chain"
+        expected = event_link(last_hash, int(seq), oid, int(version), topic, bytes(state))
+        assert bytes(link) == expected, f"{origin}: the link {seq} does not verify"
+        previous[origin] = (int(seq), expected, int(position))

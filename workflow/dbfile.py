@@ -67,11 +67,13 @@ class Database(Protocol):
 
 APPLICATION_ID = 0x6B747261
 """`PRAGMA application_id` of a kiemtra database: "ktra" in ASCII."""
-DATA_FORMAT = 1
+DATA_FORMAT = 2
 """`PRAGMA user_version` of a kiemtra database: the data format this release reads and
-writes (the events table, stable topics, the hash chain, attachments). Raise it only when
-an older release could no longer write the file correctly; a database from before the mark
-(format 0) is this format, and gets the mark on its first write."""
+writes (the events table, stable topics, the hash chain, attachments; since 2 the chains
+per commune, which an older release would not extend). Raise it only when an older
+release could no longer write the file correctly; a database of an older format (0: from
+before the mark) is read as it is, and upgraded on its first write."""
+ORIGINS_FORMAT = 2  # the first format with the chains per commune
 EVENTS_TABLE = "stored_events"
 KIEMTRA_TABLES = frozenset({
     EVENTS_TABLE, "event_chain", "event_chain_origin",  # workflow/store.py

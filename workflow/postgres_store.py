@@ -52,6 +52,15 @@ from kiemtra.domain.chain import GENESIS, event_link
 from kiemtra.workflow.attachments import ATTACHMENTS_TABLE, CHUNKS_TABLE
 from kiemtra.workflow.errors import ChainBroken, EventsRemoved, InvalidSetting
 from kiemtra.workflow.files import AttachmentBlob
+from kiemtra.workflow.origin_chain import (
+    ORIGIN_CHAIN,
+    ORIGIN_STARTED,
+    POSTGRES_DDL,
+    STREAM_ORIGIN,
+    OriginTables,
+    chain_existing,
+    extend_origin_chains,
+)
 from kiemtra.workflow.schema_lock import ADVISORY_LOCK_SQL, SCHEMA_LOCK
 
 EVENTS_TABLE = "kiemtra_events"  # the library's name for it: the application's name + _events
@@ -87,6 +96,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 "hash bytea NOT NULL)").format(self._name(CHAIN_TABLE)),
             SQL("CREATE TABLE IF NOT EXISTS {} (chained_through bigint NOT NULL, "
                 "chained_at text NOT NULL)").format(self._name(CHAIN_ORIGIN_TABLE)),
+            *(SQL(ddl).format() for ddl in POSTGRES_DDL),  # type: ignore[arg-type]
         ])
 
     def _name(self, table: str) -> Composed:
@@ -111,17 +121,45 @@ class PostgresRecorder(PostgresApplicationRecorder):
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(ADVISORY_LOCK_SQL, (SCHEMA_LOCK,))
             before_chain = not self._exist(curs, [CHAIN_TABLE, ATTACHMENTS_TABLE], any_of=True)
+            before_origins = not self._exist(curs, [STREAM_ORIGIN, ORIGIN_CHAIN], any_of=True)
             for statement in self.sql_create_statements:
                 if "CREATE TYPE" in statement.as_string():  # it has no IF NOT EXISTS
                     self._create_type(curs, statement)
             self._create_table(curs)
             if before_chain:
                 self._chain_existing(curs)
+            if before_origins:  # a database from before the chains per commune
+                curs.execute(SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(
+                    self._name(self.events_table_name)))
+                select = SQL("SELECT notification_id, originator_id, originator_version, "
+                             "topic, state FROM {} WHERE notification_id > %s ORDER BY "
+                             "notification_id LIMIT %s").format(
+                    self._name(self.events_table_name))
+
+                def after(position: int) -> list[tuple[int, Any, int, str, bytes]]:
+                    curs.execute(select, (position, BATCH))
+                    return [(int(r["notification_id"]), r["originator_id"],
+                             int(r["originator_version"]), r["topic"], bytes(r["state"]))
+                            for r in curs.fetchall()]
+
+                chain_existing(self._origin_tables(curs), after)
         self.datastore.register_type_adapters()
 
     def _tables(self) -> list[str]:
         return [self.events_table_name, self.notification_id_index_name, CHAIN_TABLE,
-                CHAIN_ORIGIN_TABLE, ATTACHMENTS_TABLE, CHUNKS_TABLE]
+                CHAIN_ORIGIN_TABLE, ATTACHMENTS_TABLE, CHUNKS_TABLE, STREAM_ORIGIN,
+                ORIGIN_CHAIN, ORIGIN_STARTED]
+
+    @staticmethod
+    def _origin_tables(curs: Cursor[DictRow]) -> OriginTables:
+        def run(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+            curs.execute(sql, tuple(params))  # type: ignore[arg-type]
+            return [tuple(row.values()) for row in curs.fetchall()]
+
+        def many(sql: str, rows: list[tuple[Any, ...]]) -> None:
+            curs.executemany(sql, rows)  # type: ignore[arg-type]
+
+        return OriginTables(run, many, postgres=True)
 
     def _missing(self) -> bool:
         with self.datastore.transaction(commit=False) as curs:
@@ -207,9 +245,10 @@ class PostgresRecorder(PostgresApplicationRecorder):
             if ids is None or len(ids) != len(stored_events):
                 msg = f"{len(ids or ())} ids for {len(stored_events)} events"
                 raise ProgrammingError(msg)
-            self._extend_chain(curs, sorted(
-                (position, s.originator_id, s.originator_version, s.topic, s.state)
-                for position, s in zip(ids, stored_events, strict=True)))
+            events = sorted((position, s.originator_id, s.originator_version, s.topic, s.state)
+                            for position, s in zip(ids, stored_events, strict=True))
+            self._extend_chain(curs, events)
+            extend_origin_chains(self._origin_tables(curs), events, kwargs.get("origins", {}))
         except Exception:
             _fail_transaction(curs)
             raise

@@ -30,6 +30,8 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from kiemtra.domain import campaign, delivery, inspection  # noqa: F401  (their topics)
 from kiemtra.domain.chain import GENESIS, event_link
+from kiemtra.domain.ids import campaign_id
+from kiemtra.domain.origins import NO_ORIGIN, new_stream_origins
 from kiemtra.workflow.attachments import (
     ATTACHMENTS_TABLE,
     CHUNKS_TABLE,
@@ -40,7 +42,13 @@ from kiemtra.workflow.attachments import (
 )
 from kiemtra.workflow.chain_repair import REBUILT_LINKS_DDL
 from kiemtra.workflow.database import Database
-from kiemtra.workflow.dbfile import CANNOT_OPEN, database_fault, mark, write_refused
+from kiemtra.workflow.dbfile import (
+    CANNOT_OPEN,
+    ORIGINS_FORMAT,
+    database_fault,
+    mark,
+    write_refused,
+)
 from kiemtra.workflow.errors import (
     ChainBroken,
     ConcurrentChange,
@@ -50,6 +58,15 @@ from kiemtra.workflow.errors import (
 )
 from kiemtra.workflow.files import AttachmentBlob
 from kiemtra.workflow.log_tables import raw_log
+from kiemtra.workflow.origin_chain import (
+    BATCH,
+    ORIGIN_CHAIN,
+    SQLITE_DDL,
+    STREAM_ORIGIN,
+    OriginTables,
+    chain_existing,
+    extend_origin_chains,
+)
 from kiemtra.workflow.transcoding import register_transcodings
 
 CHAIN_TABLE = "event_chain"
@@ -75,21 +92,48 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             f"CREATE TABLE IF NOT EXISTS {CHAIN_ORIGIN_TABLE} ("
             "chained_through INTEGER NOT NULL, chained_at TEXT NOT NULL)",
             REBUILT_LINKS_DDL,
+            *SQLITE_DDL,
         ]
 
     def _create_table(self, c: SQLiteCursor) -> None:
         """The tables, and the file's mark as kiemtra's of this data format (`dbfile.mark`),
-        in one transaction."""
+        in one transaction. A database of a format from before the chains per commune has
+        its events chained per commune then, once (`chain_existing`); one of
+        this format whose chains per commune are gone is not chained again: the writes
+        to its streams are refused."""
+        c.execute("PRAGMA user_version")
+        data_format = int(c.fetchone()[0])
         super()._create_table(c)
+        if data_format < ORIGINS_FORMAT:
+            c.execute(f"SELECT 1 FROM {ORIGIN_CHAIN} LIMIT 1")
+            if c.fetchone() is None:
+                chain_existing(self._origin_tables(c), lambda after: [
+                    (int(r[0]), UUID(hex=str(r[1])), r[2], r[3], bytes(r[4]))
+                    for r in self._run(c, f"SELECT rowid, originator_id, originator_version, "
+                                       f"topic, state FROM {self.events_table_name} WHERE "
+                                       f"rowid > ? ORDER BY rowid LIMIT {BATCH}",
+                                       (after,))])
         mark(c)
+
+    @staticmethod
+    def _run(c: SQLiteCursor, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        c.execute(sql, tuple(params))
+        return [tuple(row) for row in c.fetchall()]
+
+    def _origin_tables(self, c: SQLiteCursor) -> OriginTables:
+        return OriginTables(lambda sql, params: self._run(c, sql, params),
+                                         c.executemany, postgres=False)
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
         assert ids is not None and len(ids) == len(stored_events)
-        self._extend_chain(c, [(position, s.originator_id, s.originator_version, s.topic, s.state)
-                               for position, s in zip(ids, stored_events, strict=True)])
+        events = [(position, s.originator_id, s.originator_version, s.topic, s.state)
+                  for position, s in zip(ids, stored_events, strict=True)]
+        self._extend_chain(c, events)
+        extend_origin_chains(self._origin_tables(c), events,
+                                          kwargs.get("origins", {}))
         for blob in kwargs.get("attachments", ()):
             self._store_attachment(c, blob)
         return ids
@@ -201,8 +245,11 @@ class EventStore(Application[UUID]):
         if attachments:
             self.require_attachments()
         events = [event for aggregate in aggregates for event in aggregate.collect_events()]
+        created = {e.originator_id for e in events if e.originator_version == 1}
+        origins = new_stream_origins(aggregates, created,
+                                     self.origin_of_campaign) if created else {}
         try:
-            self.events.put(events, attachments=list(attachments))
+            self.events.put(events, attachments=list(attachments), origins=origins)
         except IntegrityError:
             raise ConcurrentChange() from None
         except PersistenceError as exc:
@@ -215,6 +262,23 @@ class EventStore(Application[UUID]):
             if fault is not None:
                 raise fault from None
             raise
+
+    def origin_of_campaign(self, code: str) -> str:
+        """The commune (origin) of a stored campaign, for a new stream of it: as its stream
+        was given it (`stream_origin`), which never changes, so it is kept for the process."""
+        stream = campaign_id(code)
+        cache = self.__dict__.setdefault("_origins", {})
+        if stream not in cache:
+            tables = self.recorder.datastore  # type: ignore[attr-defined]
+            sqlite = isinstance(self.recorder, SQLiteApplicationRecorder)
+            with tables.transaction(commit=False) as c:
+                c.execute(f"SELECT origin FROM {STREAM_ORIGIN} WHERE originator_id = "
+                          f"{'?' if sqlite else '%s'}", (stream.hex if sqlite else stream,))
+                row = c.fetchone()
+            if row is None:
+                return NO_ORIGIN  # refused by the recorder: no such campaign's chain
+            cache[stream] = row[0] if sqlite else row["origin"]
+        return str(cache[stream])
 
     def require_attachments(self) -> None:
         if not isinstance(self.recorder, SQLiteRecorder) and not _postgres(self.recorder):

@@ -1,8 +1,10 @@
 """A campaign's record as a zip a reviewer can verify on another machine.
 
-Contents (format 2, `kiemtra-audit-bundle/2`):
-  checkpoint.json the signed statement: a checkpoint/2 of the log's head at export
-                  whose `manifest_sha256` is the SHA-256 of manifest.json;
+Contents (format 3, `kiemtra-audit-bundle/3`: the chain of the campaign's commune alone;
+format 2 held the whole log's chain, for a database without chains per commune):
+  checkpoint.json the signed statement: a checkpoint/2 of the head of the commune's
+                  chain (`origin`: the commune, `position`: its number in that chain) at
+                  export, whose `manifest_sha256` is the SHA-256 of manifest.json;
   checkpoint.json.minisig  its minisign signature (`minisign -Vm checkpoint.json`);
   manifest.json   campaign, export time, where the campaign's part of the chain
                   starts (position and the hash before it), the documents issued, and
@@ -10,8 +12,12 @@ Contents (format 2, `kiemtra-audit-bundle/2`):
   events.jsonl    every event of the campaign's streams, as stored (payload text
                   byte for byte), with its position and chain hash;
   chain.jsonl     every link from the campaign's first event to the head: position,
-                  stream, version, topic, payload SHA-256 and hash — other campaigns'
-                  events appear only so, by digest, never by content;
+                  stream, version, topic, payload SHA-256 and hash — the commune's other
+                  campaigns' events appear only so, by digest, never by content, and
+                  other communes' not at all (format 2: every campaign's, by digest);
+A `position` in format 3 is the event's number in the commune's chain, which starts
+from the commune's own name (`domain/chain.py`), so a bundle cannot be passed off as
+another commune's, and tells nothing of how many events other communes recorded.
   attachments/    the files the events refer to, named by SHA-256.
 Format 1 (release 0.1) had no checkpoint.json: its manifest held a checkpoint/1 (HMAC)
 and listed the attachments by name only.
@@ -37,13 +43,14 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from kiemtra.domain.chain import GENESIS, canonical_bytes
+from kiemtra.domain.chain import GENESIS, canonical_bytes, origin_genesis
 from kiemtra.domain.errors import UnknownCampaign
 from kiemtra.domain.ids import campaign_id, inspection_id
 from kiemtra.domain.topics import of_events
 from kiemtra.projections.audit.bundle_zip import Listed, StrictZip
 from kiemtra.projections.audit.checkpoint import (
     SIGNED_FORMAT,
+    WHOLE_LOG,
     Checkpoint,
     Keys,
     checkpoint_text,
@@ -53,6 +60,8 @@ from kiemtra.projections.audit.errors import BundleAltered, InvalidCheckpoint, L
 from kiemtra.projections.audit.minisign import PublicKey, SecretKey
 from kiemtra.projections.audit.verify import (
     CHAIN,
+    ORIGIN_CHAIN,
+    STREAM_ORIGIN,
     UNREADABLE,
     ChainWalk,
     Entry,
@@ -71,7 +80,8 @@ from kiemtra.projections.flat_json import flat_decode
 from kiemtra.projections.progress import EVERY, finished, report
 from kiemtra.workflow import RawLog, attachment_pieces, replacing
 
-BUNDLE_FORMAT = "kiemtra-audit-bundle/2"
+BUNDLE_FORMAT = "kiemtra-audit-bundle/3"
+SINGLE_CHAIN_FORMAT = "kiemtra-audit-bundle/2"
 HMAC_BUNDLE_FORMAT = "kiemtra-audit-bundle/1"
 SIGNED = ("checkpoint.json", "checkpoint.json.minisig")
 """The entries of format 2 that manifest.json cannot list: they sign it."""
@@ -109,22 +119,29 @@ def export_bundle(db: Source, code: str, out: Path, key: SecretKey | Callable[[]
     as for `make_checkpoint`: a function is called only when there is a bundle to sign)."""
     with opened(db) as log:
         walked = verify_database(log)
-        plan, start, after, start_hash = _campaign_start(log, code)
+        origin = campaign_origin(log, code) if walked.origins else WHOLE_LOG
+        plan, start, after, start_hash = _campaign_start(log, code, origin)
+        own = walked.origin(origin)
+        head = own.events if own is not None else walked.head
         signer = key() if callable(key) else key
         with replacing(out, force=True) as handle, zipfile.ZipFile(
                 handle, "w", compression=zipfile.ZIP_DEFLATED) as z:  # checked by the caller
             entries: dict[str, dict[str, Any]] = {}
             events, links, files, documents = _write_log(
-                z, log, start, walked.head, campaign_streams(str(plan["code"]), plan), entries)
+                z, log, start, head, campaign_streams(str(plan["code"]), plan), entries,
+                origin)
             manifest = json.dumps({
-                "format": BUNDLE_FORMAT, "campaign": plan["code"],
+                "format": BUNDLE_FORMAT if origin != WHOLE_LOG else SINGLE_CHAIN_FORMAT,
+                "campaign": plan["code"],
+                **({"origin": origin} if origin != WHOLE_LOG else {}),
                 "exported_at": now.isoformat(timespec="seconds"),
                 "start": {"after_position": after, "hash": start_hash.hex()},
                 "events": events, "links": links, "attachments": files,
                 "documents": documents, "entries": dict(sorted(entries.items())),
             }, ensure_ascii=False, indent=2).encode("utf-8")
             z.writestr("manifest.json", manifest)
-            checkpoint = sign_head(walked, signer, now, hashlib.sha256(manifest).hexdigest())
+            checkpoint = sign_head(walked, signer, now, hashlib.sha256(manifest).hexdigest(),
+                                   origin)
             text = checkpoint_text(checkpoint).encode("utf-8")
             z.writestr("checkpoint.json", text)
             z.writestr("checkpoint.json.minisig",
@@ -132,17 +149,38 @@ def export_bundle(db: Source, code: str, out: Path, key: SecretKey | Callable[[]
     return Exported(str(plan["code"]), events, links, len(files), checkpoint, str(out))
 
 
-def _campaign_start(log: RawLog, code: str) -> tuple[dict[str, Any], int, int, bytes]:
-    """The campaign's plan, the position of its first event, and the link before it."""
+def campaign_origin(log: RawLog, code: str) -> str:
+    """The commune whose chain holds the campaign `code` (UnknownCampaign if none does)."""
+    row = log.one(f"SELECT origin FROM {STREAM_ORIGIN} WHERE originator_id = ?",
+                  (log.stream_key(campaign_id(code.strip())),)) if log.has_table(
+        STREAM_ORIGIN) else None
+    if row is None:
+        raise UnknownCampaign(code=code)
+    return str(row[0])
+
+
+def _campaign_start(log: RawLog, code: str, origin: str = WHOLE_LOG
+                    ) -> tuple[dict[str, Any], int, int, bytes]:
+    """The campaign's plan, the place of its first event in the chain `origin` (the
+    whole log's, or its commune's), and the link before it."""
     row = log.one(f"SELECT {log.position}, state FROM {log.events} WHERE originator_id = ? "
                   "AND originator_version = 1", (log.stream_key(campaign_id(code.strip())),))
     if row is None:
         raise UnknownCampaign(code=code)
-    start = int(row[0])
-    before = log.one(f"SELECT position, hash FROM {CHAIN} WHERE position < ? "
-                     "ORDER BY position DESC LIMIT 1", (start,))
-    after, start_hash = (int(before[0]), bytes(before[1])) if before else (0, GENESIS)
-    return json.loads(row[1])["plan"], start, after, start_hash
+    plan = json.loads(row[1])["plan"]
+    if origin != WHOLE_LOG:
+        start = int(log.value(f"SELECT seq FROM {ORIGIN_CHAIN} WHERE position = ?",
+                              (int(row[0]),)))
+        before = log.one(f"SELECT seq, hash FROM {ORIGIN_CHAIN} WHERE origin = ? AND "
+                         "seq = ?", (origin, start - 1))
+        genesis = origin_genesis(origin)
+    else:
+        start = int(row[0])
+        before = log.one(f"SELECT position, hash FROM {CHAIN} WHERE position < ? "
+                         "ORDER BY position DESC LIMIT 1", (start,))
+        genesis = GENESIS
+    after, start_hash = (int(before[0]), bytes(before[1])) if before else (0, genesis)
+    return plan, start, after, start_hash
 
 
 class _Entry:
@@ -168,20 +206,25 @@ class _Entry:
 
 
 def _write_log(z: zipfile.ZipFile, log: RawLog, start: int, head: int,
-               streams: set[UUID], entries: dict[str, dict[str, Any]]
-               ) -> tuple[int, int, list[str], list[dict[str, Any]]]:
+               streams: set[UUID], entries: dict[str, dict[str, Any]],
+               origin: str = WHOLE_LOG) -> tuple[int, int, list[str], list[dict[str, Any]]]:
     """chain.jsonl (streamed), events.jsonl and attachments/, each listed in `entries`;
-    their counts, files and the documents issued."""
+    their counts, files and the documents issued. A `position` there is the place in the
+    chain the bundle holds: the commune's `seq` (format 3), the log's position (2)."""
     event_lines = []  # one campaign's events: few
     campaign_events: dict[int, dict[str, Any]] = {}
     wanted: set[str] = set()
     links = 0
     with _Entry(z, "chain.jsonl", entries) as chain:
-        for position, stored_id, version, topic, stored_payload, link in log.rows(
-                f"SELECT e.{log.position}, e.originator_id, e.originator_version, e.topic, "
-                f"e.state, c.hash FROM {log.events} e JOIN {CHAIN} c ON c.position = "
-                f"e.{log.position} WHERE e.{log.position} BETWEEN ? AND ? "
-                f"ORDER BY e.{log.position}", (start, head)):
+        rows = log.rows(
+            f"SELECT e.{log.position}, e.originator_id, e.originator_version, e.topic, "
+            f"e.state, c.hash FROM {log.events} e JOIN {CHAIN} c ON c.position = "
+            f"e.{log.position} WHERE e.{log.position} BETWEEN ? AND ? "
+            f"ORDER BY e.{log.position}", (start, head)) if origin == WHOLE_LOG else log.rows(
+            f"SELECT c.seq, e.originator_id, e.originator_version, e.topic, e.state, c.hash "
+            f"FROM {ORIGIN_CHAIN} c JOIN {log.events} e ON e.{log.position} = c.position "
+            "WHERE c.origin = ? AND c.seq BETWEEN ? AND ? ORDER BY c.seq", (origin, start, head))
+        for position, stored_id, version, topic, stored_payload, link in rows:
             oid, payload = log.stream(stored_id), bytes(stored_payload)
             if not position % EVERY:
                 report("export", position, head)
@@ -253,6 +296,7 @@ class BundleVerified:
     head: int
     signature_checked: bool
     signed_by: str | None = None  # the public key's fingerprint (format 2)
+    origin: str = WHOLE_LOG  # the commune whose chain the bundle holds (format 3)
 
     def to_json(self) -> dict[str, object]:
         found: dict[str, object] = {
@@ -261,14 +305,19 @@ class BundleVerified:
             "signature_checked": self.signature_checked}
         if self.signed_by is not None:  # only then: the keys of release 0.1's output stay
             found["public_key_fingerprint"] = self.signed_by
+        if self.origin != WHOLE_LOG:  # the same: a bundle of one commune's chain
+            found["origin"] = self.origin
         return found
 
     def text(self, lang: str) -> str:
         vi = lang == "vi"
+        chain = "" if self.origin == WHOLE_LOG else (
+            f" (chuỗi riêng của {self.origin})" if vi else f" ({self.origin}'s own chain)")
         counts = (f"kế hoạch {self.campaign}, {self.events} sự kiện, {self.links} mắt xích "
-                  f"chuỗi băm đến vị trí {self.head}, {self.attachments} tệp đính kèm" if vi
-                  else f"campaign {self.campaign}, {self.events} events, {self.links} chain "
-                  f"links up to position {self.head}, {self.attachments} attachments")
+                  f"chuỗi băm{chain} đến vị trí {self.head}, {self.attachments} tệp đính kèm"
+                  if vi else f"campaign {self.campaign}, {self.events} events, {self.links} "
+                  f"chain links{chain} up to position {self.head}, {self.attachments} "
+                  "attachments")
         if self.signed_by is not None:
             return (f"Gói xuất nguyên vẹn và đầy đủ: {counts}." if vi else
                     f"The bundle is complete and unaltered: {counts}."
@@ -333,6 +382,10 @@ def verify_bundle(path: Path, keys: Keys | KeysFor | None,
                 raise BundleAltered(kind="unlisted", entry=needed)
         after = int(opened.manifest["start"]["after_position"])
         start_hash = bytes.fromhex(opened.manifest["start"]["hash"])
+        origin = str(opened.manifest.get("origin", WHOLE_LOG))
+        if after == 0 and start_hash != (GENESIS if origin == WHOLE_LOG
+                                         else origin_genesis(origin)):
+            raise LogAltered(position=1, kind="changed")  # a chain that starts elsewhere
         events = _events(z, opened)
         plan, streams = _plan(events, after)
         for name, checkpoint in checkpoints:
@@ -348,14 +401,14 @@ def verify_bundle(path: Path, keys: Keys | KeysFor | None,
                       total=after + int(opened.manifest.get("links") or 0) or None)
         walked.at[after] = start_hash
         check_checkpoint("checkpoint.json" if opened.listed is not None else "manifest.json",
-                         signed, walked, None)
+                         signed, walked, None, walked_origin=origin)
         if walked.head != signed.position:
             raise LogAltered(position=signed.position, kind="incomplete", detail=(
                 f"chuỗi băm của gói dừng ở vị trí {walked.head}, điểm kiểm tra ở vị trí "
                 f"{signed.position}", f"the chain ends at {walked.head}, the checkpoint at "
                 f"{signed.position}"))
         for name, checkpoint in checkpoints:
-            check_checkpoint(name, checkpoint, walked, chosen)
+            check_checkpoint(name, checkpoint, walked, chosen, walked_origin=origin)
         _check_versions(events, streams)
         files = _attachments(z, opened, events)
     _check_files(events, files)
@@ -363,7 +416,8 @@ def verify_bundle(path: Path, keys: Keys | KeysFor | None,
         _check_documents(opened.manifest["documents"], events)
     return BundleVerified(str(plan["code"]), len(events), walked.events, len(files),
                           walked.head, chosen is not None,
-                          fingerprint_checked([signed, *(c for _, c in checkpoints)], chosen))
+                          fingerprint_checked([signed, *(c for _, c in checkpoints)], chosen),
+                          origin)
 
 
 def _opened(z: StrictZip, path: Path) -> Opened:
@@ -385,8 +439,12 @@ def _opened(z: StrictZip, path: Path) -> Opened:
                 raise ValueError(msg)
             return Opened(manifest, signed, attachments=frozenset(
                 str(sha) for sha in manifest.get("attachments") or []))
-        if manifest.get("format") != BUNDLE_FORMAT:
+        if manifest.get("format") not in (BUNDLE_FORMAT, SINGLE_CHAIN_FORMAT):
             msg = f"not a {BUNDLE_FORMAT} file"
+            raise ValueError(msg)
+        if manifest.get("format") == BUNDLE_FORMAT and not isinstance(
+                manifest.get("origin"), str):
+            msg = "manifest.json names no commune (origin)"
             raise ValueError(msg)
         signed_bytes = z.read("checkpoint.json")
         signed = read_checkpoint(signed_bytes.decode("utf-8"))

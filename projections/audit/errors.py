@@ -32,6 +32,14 @@ class LogAltered(RuleViolation):
                       "cùng mắt xích của nó", "the event does not match the hash chain, just "
                       "after the unused positions {detail} — it was changed, or an event at "
                       "those positions was deleted with its link"),
+        "origin_gap": ("chuỗi băm riêng của đơn vị thiếu mắt xích, từ số thứ tự {detail}",
+                       "a commune's own chain is missing a link, from its number {detail}"),
+        "origin_missing": ("sự kiện không có mắt xích trong chuỗi băm riêng của đơn vị nào",
+                           "the event has no link in any commune's own chain"),
+        "origin_moved": ("sự kiện nằm trong chuỗi riêng của một đơn vị khác với đơn vị của "
+                         "dòng sự kiện của nó (bảng stream_origin đã bị sửa)",
+                         "the event is in the chain of another commune than its stream's "
+                         "(the stream_origin table was altered)"),
         "chain_missing": ("bảng chuỗi băm (event_chain) đã bị xóa hoặc làm trống",
                           "the hash chain table (event_chain) was removed or emptied"),
         "unreadable": ("không đọc được sự kiện đã lưu", "the stored event cannot be read"),

@@ -18,6 +18,7 @@ from pathlib import Path
 from kiemtra.projections.audit.bundle import BundleVerified, Exported, export_bundle, verify_bundle
 from kiemtra.projections.audit.checkpoint import (
     SIGNATURE_SUFFIX,
+    WHOLE_LOG,
     Checkpoint,
     Keys,
     checkpoint_text,
@@ -53,6 +54,7 @@ from kiemtra.workflow import (
     StorageUnavailable,
     attachment_codes,
     first_event_naming,
+    raw_log,
     read_attachment,
     read_text_file,
 )
@@ -68,6 +70,16 @@ def audited_file(database: Database) -> Database:
         raise StorageUnavailable(db=database.label(), reason=("tệp không tồn tại",
                                                               "no such file"))
     return database
+
+
+def origin_of_campaign(database: Database, code: str) -> str:
+    """The commune (origin) whose chain holds the campaign `code`; UnknownCampaign if the
+    log has no such campaign, or (a database from before the chains per commune, not
+    written since) no chain of its commune yet."""
+    from kiemtra.projections.audit.bundle import campaign_origin
+
+    with raw_log(audited_file(database)) as log:
+        return campaign_origin(log, code)
 
 
 def read_checkpoints(paths: Sequence[str]) -> list[tuple[str, Checkpoint]]:
@@ -158,7 +170,7 @@ class Taken:
 
 
 def take_checkpoint(database: Database, now: datetime, output: str | None = None,
-                    force: bool = False) -> Taken:
+                    force: bool = False, campaign: str | None = None) -> Taken:
     """`audit checkpoint`: the log is checked first; the key (created on first use) is
     asked for only once the log is found intact. Written to `output` (with its minisign
     signature beside it, FILE.minisig), both whole or neither, unless a file is already
@@ -169,7 +181,9 @@ def take_checkpoint(database: Database, now: datetime, output: str | None = None
         if Path(path).exists() and not force:  # refused before a key is made for it
             raise OutputExists(path=path)
     used: list[tuple[SecretKey, bool]] = []
-    checkpoint = make_checkpoint(audited_file(database), lambda: _signing_key(used), now)
+    origin = WHOLE_LOG if campaign is None else origin_of_campaign(database, campaign)
+    checkpoint = make_checkpoint(audited_file(database), lambda: _signing_key(used), now,
+                                 origin)
     key, created = used[0]
     text = checkpoint_text(checkpoint)
     minisig = key.minisig(text.encode("utf-8"), checkpoint.trusted_comment())

@@ -13,14 +13,14 @@ positions is a removed event only where the chain says so: the link after it fai
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kiemtra.domain.chain import GENESIS, canonical_bytes, link, payload_digest
+from kiemtra.domain.chain import GENESIS, canonical_bytes, link, origin_genesis, payload_digest
 from kiemtra.projections.audit.checkpoint import WHOLE_LOG, Checkpoint, Keys, key_id
 from kiemtra.projections.audit.errors import (
     InvalidCheckpoint,
@@ -32,11 +32,14 @@ from kiemtra.projections.audit.errors import (
 )
 from kiemtra.projections.audit.minisign import SecretKey, grouped
 from kiemtra.projections.progress import EVERY, finished, report
-from kiemtra.workflow import Database, RawLog, raw_log, stored_codes, stored_digest
+from kiemtra.workflow import VIETNAM, Database, RawLog, raw_log, stored_codes, stored_digest
 
 CHAIN = "event_chain"
 CHAIN_ORIGIN = "event_chain_origin"
 REBUILT = "event_chain_rechained"
+ORIGIN_CHAIN = "origin_chain"  # as workflow/origin_chain.py makes them
+STREAM_ORIGIN = "stream_origin"
+ORIGIN_STARTED = "origin_chain_started"
 ATTACHMENTS = "attachments"
 
 Entry = tuple[int, bytes | None, bytes | None]
@@ -127,6 +130,96 @@ def _database_entries(log: RawLog) -> Iterator[Entry]:
             ev, ln = next(events, None), next(links, None)
 
 
+def plural(n: int, word: str) -> str:
+    return word if n == 1 else f"{word}s"
+
+
+@dataclass(frozen=True)
+class OriginWalk:
+    """One commune's chain, as `audit verify` found it: its events (1..head, `seq`), its
+    head's hash, the hashes asked for by checkpoints, and — for a database from before
+    the chains per commune — through which `seq` it was chained after the fact."""
+
+    origin: str
+    events: int
+    head_hash: str
+    at: dict[int, bytes] = field(default_factory=dict, compare=False)
+    chained_through: int = 0
+    chained_at: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {"origin": self.origin, "events": self.events, "head": self.events,
+                "head_hash": self.head_hash,
+                "chained_after_the_fact_through": self.chained_through or None,
+                "chained_at": self.chained_at}
+
+    def note(self, lang: str) -> str:
+        if lang == "vi":
+            when = datetime.fromisoformat(str(self.chained_at)).astimezone(VIETNAM)
+            return (f"Lưu ý: chuỗi băm riêng của {self.origin} được nối cho các sự kiện 1–"
+                    f"{self.chained_through} của đơn vị sau khi ghi (lúc {when:%H:%M} ngày "
+                    f"{when:%d/%m/%Y}, khi "
+                    "phiên bản có chuỗi riêng từng đơn vị mở cơ sở dữ liệu lần đầu); với các "
+                    "sự kiện đó, chuỗi riêng chỉ bảo đảm chúng không đổi kể từ lúc ấy.")
+        return (f"Note: the chain of {self.origin} was made for its events 1–"
+                f"{self.chained_through} after they were recorded ({self.chained_at}, when a "
+                "version with chains per commune first opened the database); for those, it "
+                "vouches only since then.")
+
+
+def walk_origins(log: RawLog, wanted: Mapping[str, frozenset[int]]) -> tuple[OriginWalk, ...]:
+    """Every commune's chain recomputed from its start, in `seq` order; then every event
+    must be in exactly one of them, in its stream's commune. LogAltered at the first fault
+    (named by the event's position in the whole log)."""
+    p, events = log.position, log.events
+    found: list[OriginWalk] = []
+    current: str | None = None
+    previous, last = b"", 0
+    at: dict[int, bytes] = {}
+
+    def close() -> None:
+        if current is not None:
+            found.append(OriginWalk(current, last, previous.hex(), at))
+
+    for origin, seq, position, stored, oid, version, topic, payload in log.rows(
+            f"SELECT c.origin, c.seq, c.position, c.hash, e.originator_id, "
+            f"e.originator_version, e.topic, e.state FROM {ORIGIN_CHAIN} c LEFT JOIN "
+            f"{events} e ON e.{p} = c.position ORDER BY c.origin, c.seq"):
+        if origin != current:
+            close()
+            current, previous, last, at = origin, origin_genesis(origin), 0, {}
+        if seq != last + 1:
+            raise LogAltered(position=position, kind="origin_gap",
+                             detail=f"{last + 1} ({origin})")
+        if oid is None:
+            raise LogAltered(position=position, kind="deleted")
+        canonical = canonical_of(oid, version, topic, payload)
+        if canonical is UNREADABLE:
+            raise LogAltered(position=position, kind="unreadable")
+        expected = link(previous, canonical, seq)
+        if expected != stored_hash(stored):
+            raise LogAltered(position=position, kind="changed")
+        previous, last = expected, seq
+        if seq in wanted.get(origin, frozenset()):
+            at[seq] = expected
+    close()
+    stray = log.one(f"SELECT e.{p} FROM {events} e LEFT JOIN {ORIGIN_CHAIN} c ON "
+                    f"c.position = e.{p} WHERE c.position IS NULL ORDER BY e.{p} LIMIT 1")
+    if stray is not None:
+        raise LogAltered(position=stray[0], kind="origin_missing")
+    moved = log.one(f"SELECT c.position FROM {ORIGIN_CHAIN} c JOIN {events} e ON e.{p} = "
+                    f"c.position LEFT JOIN {STREAM_ORIGIN} s ON s.originator_id = "
+                    f"e.originator_id WHERE s.origin IS NULL OR s.origin <> c.origin "
+                    "ORDER BY c.position LIMIT 1")
+    if moved is not None:
+        raise LogAltered(position=moved[0], kind="origin_moved")
+    started = {r[0]: (int(r[1]), str(r[2])) for r in log.rows(
+        f"SELECT origin, chained_through, chained_at FROM {ORIGIN_STARTED}")
+        } if log.has_table(ORIGIN_STARTED) else {}
+    return tuple(replace(o, chained_through=started.get(o.origin, (0, None))[0],
+                         chained_at=started.get(o.origin, (0, None))[1]) for o in found)
+
+
 @dataclass(frozen=True)
 class Verified:
     events: int
@@ -138,6 +231,7 @@ class Verified:
     chained_at: str | None = None
     rechained: tuple[dict[str, Any], ...] = ()  # `kiemtra audit rechain`: from, through, …
     signed_by: str | None = None  # the public key's fingerprint, if it checked checkpoint/2
+    origins: tuple[OriginWalk, ...] = ()  # the chains per commune, when the log has them
 
     def to_json(self) -> dict[str, object]:
         found: dict[str, object] = {
@@ -149,22 +243,38 @@ class Verified:
             found["rechained"] = list(self.rechained)
         if self.signed_by is not None:  # only then: the keys of release 0.1's output stay
             found["public_key_fingerprint"] = self.signed_by
+        if self.origins:
+            found["origins"] = [o.to_json() for o in self.origins]
         return found
+
+    def origin(self, name: str) -> OriginWalk | None:
+        return next((o for o in self.origins if o.origin == name), None)
 
     def text(self, lang: str) -> str:
         if lang == "vi":
             return (f"Hồ sơ nguyên vẹn: đã kiểm tra {self.events} sự kiện (đến vị trí "
                     f"{self.head}), {self.attachments} tệp đính kèm, {self.checkpoints} điểm "
-                    "kiểm tra." + signer_words(self.signed_by, lang))
-        return (f"The record is intact: {self.events} events checked (up to position "
-                f"{self.head}), {self.attachments} attachments, {self.checkpoints} "
-                "checkpoints." + signer_words(self.signed_by, lang))
+                    "kiểm tra." + self._origin_words(lang) + signer_words(self.signed_by, lang))
+        return (f"The record is intact: {self.events} {plural(self.events, 'event')} checked "
+                f"(up to position {self.head}), {self.attachments} "
+                f"{plural(self.attachments, 'attachment')}, {self.checkpoints} "
+                f"{plural(self.checkpoints, 'checkpoint')}." + self._origin_words(lang)
+                + signer_words(self.signed_by, lang))
+
+    def _origin_words(self, lang: str) -> str:
+        if not self.origins:
+            return ""
+        names = "; ".join(f"{o.origin or '?'}: {o.events}" for o in self.origins)
+        if lang == "vi":
+            return f" Chuỗi băm riêng của từng đơn vị cũng nguyên vẹn ({names} sự kiện)."
+        return f" Each commune's own chain is intact too ({names} events)."
 
     def note(self, lang: str) -> str | None:
         """What a reviewer must know of positions chained after the fact, if any."""
         notes = [_rechained_note(r, lang) for r in self.rechained]
         if self.chained_through:
             notes.insert(0, self._upgrade_note(lang))
+        notes.extend(o.note(lang) for o in self.origins if o.chained_through)
         return "\n".join(notes) or None
 
     def _upgrade_note(self, lang: str) -> str:
@@ -242,14 +352,19 @@ def verify_database(source: Source, checkpoints: Sequence[tuple[str, Checkpoint]
              "actor": r[3], "reason": r[4]} for r in log.rows(
                 f"SELECT chained_from, chained_through, chained_at, actor, reason FROM "
                 f"{REBUILT} ORDER BY chained_at, chained_from")) if log.has_table(REBUILT) else ()
+        origins = walk_origins(log, {
+            o: frozenset(c.position for _, c in checkpoints if c.origin == o)
+            for o in {c.origin for _, c in checkpoints if c.origin}}) if (
+            walked.events and log.has_table(ORIGIN_CHAIN)) else ()
         attachments = _check_attachments(log) if log.has_table(ATTACHMENTS) else 0
     for name, checkpoint in checkpoints:
-        check_checkpoint(name, checkpoint, walked, keys)
+        check_checkpoint(name, checkpoint, walked, keys, origins)
     chained_through, chained_at = origin or (0, None)
     return Verified(walked.events, walked.head, walked.head_hash.hex(), attachments,
                     len(checkpoints), chained_through=chained_through, chained_at=chained_at,
                     rechained=rebuilt,
-                    signed_by=fingerprint_checked([c for _, c in checkpoints], keys))
+                    signed_by=fingerprint_checked([c for _, c in checkpoints], keys),
+                    origins=origins)
 
 
 def fingerprint_checked(checkpoints: Sequence[Checkpoint], keys: Keys | None) -> str | None:
@@ -264,15 +379,27 @@ def checkpoint_label(name: str, checkpoint: Checkpoint) -> tuple[str, str]:
 
 
 def check_checkpoint(name: str, checkpoint: Checkpoint, walked: ChainWalk,
-                     keys: Keys | None) -> None:
+                     keys: Keys | None, origins: Sequence[OriginWalk] = (),
+                     walked_origin: str = WHOLE_LOG) -> None:
+    """The checkpoint's signature, then its head against the chain it covers: `walked`
+    (the chain of `walked_origin`: the whole log's, "*", or a bundle's commune), or one
+    of `origins` (a commune's: its `position` is then the commune's `seq`)."""
     label = checkpoint_label(name, checkpoint)
     if keys is not None:
         check_signature(label, checkpoint, keys)
-    if checkpoint.ed25519 and checkpoint.origin != WHOLE_LOG:
-        raise InvalidCheckpoint(path=name, reason=(
-            f"điểm kiểm tra của chuỗi “{checkpoint.origin}”, còn cơ sở dữ liệu chỉ có một chuỗi "
-            f"chung (“{WHOLE_LOG}”)", f"it is a checkpoint of the chain '{checkpoint.origin}', "
-            f"the database holds one chain only ('{WHOLE_LOG}')"))
+    covered = checkpoint.origin if checkpoint.ed25519 else WHOLE_LOG
+    if covered != walked_origin:
+        own = next((o for o in origins if o.origin == covered), None)
+        if own is None:
+            raise InvalidCheckpoint(path=name, reason=(
+                f"điểm kiểm tra của chuỗi “{covered}”, không phải của chuỗi “{walked_origin}” "
+                "đang kiểm tra", f"it is a checkpoint of the chain '{covered}', not of the "
+                f"chain '{walked_origin}' being checked") if walked_origin != WHOLE_LOG else (
+                f"điểm kiểm tra của chuỗi “{covered}”, mà cơ sở dữ liệu không có chuỗi riêng "
+                "nào mang tên đó", f"it is a checkpoint of the chain '{covered}', and the "
+                "database holds no chain of that name"))
+        walked = ChainWalk(events=own.events, head=own.events,
+                           head_hash=bytes.fromhex(own.head_hash), at=own.at)
     if checkpoint.position > walked.head:
         raise LogAltered(position=walked.head + 1, kind="truncated", detail=(
             f"{label[0]} ghi đến vị trí {checkpoint.position}, hồ sơ chỉ còn đến vị trí "
@@ -338,17 +465,24 @@ def _first_reference(log: RawLog, sha: str) -> int:
 
 
 def make_checkpoint(path: Source, key: SecretKey | Callable[[], SecretKey],
-                     now: datetime) -> Checkpoint:
-    """A signed checkpoint of the log's head, after checking the whole chain. `key` may
-    be a function, called only once the log is found intact (it may create a key file,
-    which a refused command must not leave behind)."""
+                    now: datetime, origin: str = WHOLE_LOG) -> Checkpoint:
+    """A signed checkpoint of the head of the chain `origin` (the whole log's, or one
+    commune's), after checking the whole database. `key` may be a function, called only
+    once the log is found intact (it may create a key file, which a refused command must
+    not leave behind)."""
     walked = verify_database(path)
-    return sign_head(walked, key() if callable(key) else key, now)
+    return sign_head(walked, key() if callable(key) else key, now, origin=origin)
 
 
 def sign_head(walked: Verified, key: SecretKey, now: datetime,
-              manifest_sha256: str | None = None) -> Checkpoint:
-    """checkpoint/2 of the whole log's head (`manifest_sha256`: in a bundle)."""
-    return Checkpoint(position=walked.head, hash=walked.head_hash, events=walked.events,
+              manifest_sha256: str | None = None, origin: str = WHOLE_LOG) -> Checkpoint:
+    """checkpoint/2 of the head of the whole log, or of the commune `origin`'s chain
+    (`manifest_sha256`: in a bundle)."""
+    position, head, events = walked.head, walked.head_hash, walked.events
+    if origin != WHOLE_LOG:
+        own = walked.origin(origin)
+        assert own is not None, origin  # the caller found the commune in the log
+        position, head, events = own.events, own.head_hash, own.events
+    return Checkpoint(position=position, hash=head, events=events,
                       created_at=now.isoformat(timespec="seconds"), key_id="",
-                      origin=WHOLE_LOG, manifest_sha256=manifest_sha256).signed(key)
+                      origin=origin, manifest_sha256=manifest_sha256).signed(key)

@@ -44,12 +44,15 @@ def finish(procs: Sequence[subprocess.Popen[str]]) -> list[Result]:
 
 
 def plans(tmp_path: Path, run: Run, count: int) -> list[str]:
-    """`count` plan files, each of its own campaign (P1-2026, …); their codes."""
+    """`count` plan files, each of its own campaign (P1-2026, …), of three communes in
+    turn, as a province's deployment holds them; their codes."""
     template = ok(run("plan", "template")).out
     codes = []
     for i in range(1, count + 1):
         code = f"P{i}-2026"
-        (tmp_path / f"{code}.toml").write_text(template.replace(CODE, code), "utf-8")
+        commune = ("xã Khúc Thừa Dụ", "phường Hồng Hà", "xã Tân Lập")[i % 3]
+        (tmp_path / f"{code}.toml").write_text(template.replace(CODE, code).replace(
+            "xã Khúc Thừa Dụ", commune), "utf-8")
         codes.append(code)
     return codes
 
@@ -84,8 +87,9 @@ def test_processes_starting_together_on_an_empty_database(
 
 
 def test_concurrent_writers_keep_one_chain(run: Run, tmp_path: Path, postgres_url: str) -> None:
-    """Writers of different campaigns, and of the same inspection, at once: the chain has a
-    link for every event, in position order, each over the one before."""
+    """Writers of different campaigns of three communes, and of the same inspection, at
+    once: the chain has a link for every event, in position order, each over the one
+    before; so has each commune's chain, numbered without a gap (`check_log`)."""
     codes = plans(tmp_path, run, 6)
     assert refusals(finish(start_all(tmp_path, postgres_url,
                                      [["plan", "import", f"{c}.toml"] for c in codes]))) == []
@@ -105,6 +109,9 @@ def test_concurrent_writers_keep_one_chain(run: Run, tmp_path: Path, postgres_ur
 
     checked = check_log(postgres_url)
     assert checked.attachments == 1  # the same file, stored once
+    verified = ok(run("--db", postgres_url, "--json", "audit", "verify")).json()
+    assert sorted(o["events"] for o in verified["origins"]) == [
+        checked.events // 3] * 3  # the communes' campaigns did the same steps
     states = {(r["campaign"], r["unit"]): r["state"]
               for r in ok(run("--db", postgres_url, "--json", "status")).json()}
     assert {states[c, u] for c in codes for u in ("kt", "vhxh")} == {"report_submitted"}

@@ -19,7 +19,7 @@ from uuid import uuid4
 
 import pytest
 
-from kiemtra.domain.chain import GENESIS, event_link
+from kiemtra.domain.chain import GENESIS, event_link, origin_genesis
 from kiemtra.projections.audit.bundle import export_bundle, verify_bundle
 from kiemtra.projections.audit.checkpoint import Checkpoint, Keys, key_id
 from kiemtra.projections.audit.errors import (
@@ -44,6 +44,7 @@ KEY = b"khoa-kiem-toan-thu-nghiem"  # a shared secret, as release 0.1 signed wit
 SIGNER = SecretKey.from_seed(bytes(range(32)))  # the commune's key pair
 KEYS = Keys(public=SIGNER.public, source="khoa-cong-khai.pub")
 NOW = datetime(2026, 11, 22, 9, 0)
+COMMUNE = "Ủy ban nhân dân xã Khúc Thừa Dụ"  # the plan template's authority
 
 
 @pytest.fixture(scope="session")
@@ -207,6 +208,8 @@ def test_a_truncated_tail_needs_a_checkpoint(demo_db: Database, sql: Tamper) -> 
     checkpoint = make_checkpoint(demo_db, SIGNER, NOW)
     sql.execute("DELETE FROM stored_events WHERE rowid > 25")
     sql.execute("DELETE FROM event_chain WHERE position > 25")
+    assert altered_at(demo_db) == (26, "deleted")  # the commune's chain still links them
+    sql.execute("DELETE FROM origin_chain WHERE position > 25")
     assert verify_database(demo_db).events == 25  # a chain alone cannot see a cut tail
     assert altered_at(demo_db, checkpoints=[("cp.json", checkpoint)], keys=KEYS) == (
         26, "truncated")
@@ -242,6 +245,14 @@ def test_a_consistently_rewritten_chain_is_caught_by_a_checkpoint(
             "ORDER BY rowid").fetchall():
         previous = event_link(previous, position, oid, version, topic, data)
         sql.execute("UPDATE event_chain SET hash = ? WHERE position = ?", (previous, position))
+    assert altered_at(demo_db) == (25, "changed")  # the commune's chain, not recomputed
+    previous = origin_genesis(COMMUNE)  # … until the forger recomputes that one too
+    for seq, oid, version, topic, data in sql.execute(
+            "SELECT c.seq, e.originator_id, e.originator_version, e.topic, e.state FROM "
+            "origin_chain c JOIN stored_events e ON e.rowid = c.position ORDER BY c.seq"
+            ).fetchall():
+        previous = event_link(previous, seq, oid, version, topic, data)
+        sql.execute("UPDATE origin_chain SET hash = ? WHERE seq = ?", (previous, seq))
     assert verify_database(demo_db).events == 28
     assert altered_at(demo_db, checkpoints=[("cp", checkpoint)], keys=KEYS) == (28, "rewritten")
 
@@ -507,23 +518,40 @@ def test_concurrent_writers_keep_one_unbroken_chain(tmp_path: Path) -> None:
 
 
 def test_older_checkpoints_against_a_bundle(demo_db: Database, tmp_path: Path) -> None:
-    at_start = make_checkpoint(demo_db, SIGNER, NOW)  # taken before the second campaign
+    """A bundle holds its commune's chain: the commune's checkpoints, earlier or later,
+    are checked against it; one of the whole log (or release 0.1's) is a question of which
+    chain (exit 2), to be checked against the database instead."""
+    at_start = make_checkpoint(demo_db, SIGNER, NOW, origin=COMMUNE)  # before the second
     store = open_store(demo_db)
     Workflow(store, "truong-to").import_plan(
         plan_text(**{'code = "KTD-TKT-2026"': 'code = "KTD-TKT-2027"'}), "p.toml", NOW.date())
     store.close()
-    later = make_checkpoint(demo_db, SIGNER, NOW)
+    later = make_checkpoint(demo_db, SIGNER, NOW, origin=COMMUNE)
     second = tmp_path / "2027.zip"
     export_bundle(demo_db, "KTD-TKT-2027", second, SIGNER, NOW)
     found = verify_bundle(second, KEYS, [("start", at_start), ("later", later)])
-    assert (found.events, found.head) == (5, 33)
-    old = make_checkpoint_at(demo_db, 30)  # release 0.1's checkpoint, with the shared secret
-    both = Keys(secret=KEY, public=SIGNER.public)
-    assert verify_bundle(second, both, [("old", old), ("later", later)]).head == 33
+    assert (found.events, found.head, found.origin) == (5, 33, COMMUNE)
+    whole = make_checkpoint(demo_db, SIGNER, NOW)
+    for other in (whole, make_checkpoint_at(demo_db, 30)):  # the log's; release 0.1's
+        with pytest.raises(InvalidCheckpoint) as refused:
+            verify_bundle(second, Keys(secret=KEY, public=SIGNER.public), [("cp", other)])
+        assert refused.value.exit_code == 2 and COMMUNE in refused.value.message("vi")
+    assert verify_database(demo_db, [("whole", whole)], KEYS).checkpoints == 1
     first = tmp_path / "2026.zip"
     export_bundle(demo_db, "KTD-TKT-2026", first, SIGNER, NOW)
+    early = make_checkpoint_at_origin(demo_db, 10)
     with pytest.raises(InvalidCheckpoint):  # a checkpoint from before the bundle's part
-        verify_bundle(second, both, [("old", make_checkpoint_at(demo_db, 10))])
+        verify_bundle(second, KEYS, [("early", early)])
+    assert verify_bundle(first, KEYS, [("early", early)]).head == 33
+
+
+def make_checkpoint_at_origin(db: Database, seq: int) -> Checkpoint:
+    with tamper(db) as conn:
+        hash_ = conn.execute("SELECT hash FROM origin_chain WHERE origin = ? AND seq = ?",
+                             (COMMUNE, seq)).fetchone()[0]
+    return Checkpoint(position=seq, hash=bytes(hash_).hex(), events=seq,
+                      created_at="2026-11-01T00:00:00+07:00", key_id="",
+                      origin=COMMUNE).signed(SIGNER)
 
 
 def make_checkpoint_at(db: Database, position: int) -> Checkpoint:
