@@ -13,6 +13,9 @@ Contents (format 2, `kiemtra-audit-bundle/2`):
                   stream, version, topic, payload SHA-256 and hash — other campaigns'
                   events appear only so, by digest, never by content;
   attachments/    the files the events refer to, named by SHA-256.
+  index.html      the review page (`review_page`): the record in Vietnamese, for a
+                  browser or the printer, made from the entries above; listed in the
+                  manifest like them (bundles made before it have none).
 Format 1 (release 0.1) had no checkpoint.json: its manifest held a checkpoint/1 (HMAC)
 and listed the attachments by name only.
 
@@ -42,7 +45,7 @@ from kiemtra.domain.chain import GENESIS, canonical_bytes
 from kiemtra.domain.errors import UnknownCampaign
 from kiemtra.domain.ids import campaign_id, inspection_id
 from kiemtra.domain.topics import of_events
-from kiemtra.projections.audit.bundle_zip import Listed, StrictZip
+from kiemtra.projections.audit.bundle_zip import PAGE, Listed, StrictZip
 from kiemtra.projections.audit.checkpoint import (
     SIGNED_FORMAT,
     Checkpoint,
@@ -109,6 +112,8 @@ def export_bundle(db: Source, code: str, out: Path, key: SecretKey | Callable[[]
                   now: datetime) -> Exported:
     """Write the campaign's bundle to `out`, after checking the whole database (`key`
     as for `make_checkpoint`: a function is called only when there is a bundle to sign)."""
+    from kiemtra.projections.audit.review_page import review_page  # Jinja2: export only
+
     walked = verify_database(db)
     conn = connect(db)
     try:
@@ -117,8 +122,12 @@ def export_bundle(db: Source, code: str, out: Path, key: SecretKey | Callable[[]
         with replacing(out, force=True) as handle, zipfile.ZipFile(
                 handle, "w", compression=zipfile.ZIP_DEFLATED) as z:  # checked by the caller
             entries: dict[str, dict[str, Any]] = {}
-            events, links, files, documents = _write_log(
+            log, links, files, documents = _write_log(
                 z, conn, start, walked.head, campaign_streams(str(plan["code"]), plan), entries)
+            events = len(log)
+            with _Entry(z, PAGE, entries) as page:  # made from the bundle's own data alone
+                page.write(review_page(log, documents, now.isoformat(timespec="seconds"),
+                                       walked.head, walked.head_hash, signer.public.fingerprint))
             manifest = json.dumps({
                 "format": BUNDLE_FORMAT, "campaign": plan["code"],
                 "exported_at": now.isoformat(timespec="seconds"),
@@ -175,9 +184,10 @@ class _Entry:
 
 def _write_log(z: zipfile.ZipFile, conn: sqlite3.Connection, start: int, head: int,
                streams: set[UUID], entries: dict[str, dict[str, Any]]
-               ) -> tuple[int, int, list[str], list[dict[str, Any]]]:
+               ) -> tuple[dict[int, dict[str, Any]], int, list[str], list[dict[str, Any]]]:
     """chain.jsonl (streamed), events.jsonl and attachments/, each listed in `entries`;
-    their counts, files and the documents issued."""
+    the campaign's events by position, the count of links, the files and the documents
+    issued."""
     event_lines = []  # one campaign's events: few
     campaign_events: dict[int, dict[str, Any]] = {}
     wanted: set[str] = set()
@@ -207,7 +217,7 @@ def _write_log(z: zipfile.ZipFile, conn: sqlite3.Connection, start: int, head: i
         with _Entry(z, f"attachments/{sha}", entries) as entry:
             for piece in attachment_pieces(conn, sha):
                 entry.write(piece)
-    return len(event_lines), links, sorted(wanted), issued_documents(campaign_events)
+    return campaign_events, links, sorted(wanted), issued_documents(campaign_events)
 
 
 def issued_documents(events: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -335,6 +345,8 @@ def verify_bundle(path: Path, keys: Keys | KeysFor | None,
         for needed in ("events.jsonl", "chain.jsonl"):
             if opened.listed is not None and needed not in opened.listed:
                 raise BundleAltered(kind="unlisted", entry=needed)
+        if opened.listed is not None and PAGE in opened.listed:  # bundles made since 0.2
+            z.digest(PAGE, opened.entry(PAGE))  # the review page is the one signed
         after = int(opened.manifest["start"]["after_position"])
         start_hash = bytes.fromhex(opened.manifest["start"]["hash"])
         events = _events(z, opened)
