@@ -27,7 +27,7 @@ from kiemtra.projections.audit.review_page import review_page
 from kiemtra.workflow.documents import issue
 from kiemtra.workflow.services import Workflow
 from kiemtra.workflow.store import EventStore
-from tests.conftest import CODE, LEADER
+from tests.conftest import CODE, LEADER, plan_text
 
 SIGNER = SecretKey.from_seed(bytes(range(32)))
 KEYS = Keys(public=SIGNER.public, source="khoa-cong-khai.pub")
@@ -238,3 +238,17 @@ def test_a_changed_page_is_refused_by_name(bundle: Path) -> None:
         with pytest.raises(BundleAltered) as refused:
             verify_bundle(bundle, keys)
         assert refused.value.params == {"kind": "digest", "entry": "index.html"}
+
+
+def test_a_ward_signs_with_the_key_of_the_ward(store: EventStore, tmp_path: Path) -> None:
+    """The page names the local level of the plan's authority (xã, phường, …)."""
+    Workflow(store, LEADER).import_plan(plan_text(**{
+        "Ủy ban nhân dân xã Khúc Thừa Dụ": "Ủy ban nhân dân phường Ba Đình"}), "p.toml",
+        date(2026, 6, 15))
+    out = tmp_path / "ho-so.zip"
+    export_bundle(Path(str(store.env.get("SQLITE_DBNAME"))), CODE, out, SIGNER, NOW)
+    html, page = page_of(out)
+    text = "".join(page.text)
+    assert "ỦY BAN NHÂN DÂN PHƯỜNG BA ĐÌNH" in text and "khóa của phường" in text
+    assert "của xã" not in text
+    assert "Thời điểm xuất hồ sơ | 22/11/2026 09:05 (giờ Việt Nam)" in [r for _, r in page.rows]
