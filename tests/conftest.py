@@ -87,16 +87,23 @@ def status(store: EventStore, as_of: date, code: str | None = None) -> list[dict
     return views_of(store).status(as_of, code)
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A new, empty database on the real PostgreSQL server that KIEMTRA_TEST_POSTGRES names
-    (`.ci/run` starts one), dropped after the test. Without a server the test is skipped,
-    unless KIEMTRA_REQUIRE_POSTGRES is set (as in CI): then it fails."""
+def postgres_server() -> str:
+    """The server's URL from KIEMTRA_TEST_POSTGRES; without one the test is skipped, unless
+    KIEMTRA_REQUIRE_POSTGRES is set (as in CI): then it fails."""
     server = os.environ.get("KIEMTRA_TEST_POSTGRES")
     if not server:
         if os.environ.get("KIEMTRA_REQUIRE_POSTGRES"):
             pytest.fail("KIEMTRA_REQUIRE_POSTGRES is set but KIEMTRA_TEST_POSTGRES is not")
         pytest.skip("no PostgreSQL server: set KIEMTRA_TEST_POSTGRES=postgresql://user@host:port/db")
+    return server
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A new, empty database on the real PostgreSQL server that KIEMTRA_TEST_POSTGRES names
+    (`.ci/run` starts one), dropped after the test. Without a server the test is skipped,
+    unless KIEMTRA_REQUIRE_POSTGRES is set (as in CI): then it fails."""
+    server = postgres_server()
     import psycopg
 
     name = f"kiemtra_test_{uuid4().hex[:12]}"

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
         replacing,
     )
     from kiemtra.workflow.files import _reason as os_reason
+    from kiemtra.workflow.log_tables import RawLog, raw_log
     from kiemtra.workflow.receipts import receipt
     from kiemtra.workflow.schema_lock import SCHEMA_LOCK, VIEWS_LOCK, advisory_lock
     from kiemtra.workflow.services import (
@@ -86,6 +87,7 @@ _HOMES = {
     "read_attachments": "files", "read_text_file": "files",
     "replace_file": "files", "replace_files": "files", "replacing": "files", "os_reason": "files",
     "receipt": "receipts", "rechain": "chain_repair",
+    "RawLog": "log_tables", "raw_log": "log_tables",
     "SCHEMA_LOCK": "schema_lock", "VIEWS_LOCK": "schema_lock", "advisory_lock": "schema_lock",
     "Workflow": "services", "amend_plan_file": "services", "existing_workflow": "services",
     "import_plan_file": "services",
@@ -94,7 +96,7 @@ _HOMES = {
     "transcoder": "transcoding",
 }
 __all__ = [
-    "CHUNK", "attachment_pieces", "rechain", "stored_codes", "stored_digest",
+    "CHUNK", "attachment_pieces", "rechain", "RawLog", "raw_log", "stored_codes", "stored_digest",
     "DATA_FORMAT", "DEMO_DOCUMENTS", "Found", "VIETNAM", "database_fault", "read_uri",
     "write_refused", "AttachmentBlob", "attachment_codes", "ConcurrentChange",
     "Database", "DemoStep",

@@ -13,7 +13,6 @@ positions only since.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,10 +27,11 @@ from kiemtra.workflow.errors import (
     EventsRemoved,
     StorageUnavailable,
 )
+from kiemtra.workflow.log_tables import RawLog, raw_log
 
-EVENTS = "stored_events"  # the library's table, as the SQLite recorder names it
 CHAIN = "event_chain"
 REBUILT_LINKS = "event_chain_rechained"
+CHAIN_DDL = f"CREATE TABLE IF NOT EXISTS {CHAIN} (position INTEGER PRIMARY KEY, hash BLOB NOT NULL)"
 REBUILT_LINKS_DDL = (f"CREATE TABLE IF NOT EXISTS {REBUILT_LINKS} (chained_from INTEGER NOT "
                      "NULL, chained_through INTEGER NOT NULL, chained_at TEXT NOT NULL, "
                      "actor TEXT NOT NULL, reason TEXT NOT NULL)")
@@ -61,67 +61,56 @@ class Rechained:
 
 def rechain(database: Database, actor: str, reason: str, now: datetime) -> Rechained:
     """Link the events after the last link that still holds, and record it."""
-    if database.is_postgres:
-        raise StorageUnavailable(db=database.label(), reason=(
-            "chuỗi băm chưa được hỗ trợ trên PostgreSQL", "the hash chain is not supported "
-            "on PostgreSQL yet"))
     why = clean_text("reason", reason)
-    found = database.found()  # a folder, another application's file…: refused, untouched
-    if not found.holds_data:
-        raise StorageUnavailable(db=database.label(), reason=("tệp không tồn tại",
-                                                              "no such file"))
-    found.require_writable(database)
-    conn = sqlite3.connect(str(database.sqlite_path), isolation_level=None, timeout=10)
-    try:
-        conn.execute("BEGIN IMMEDIATE")  # no write between the check and the new links
-        conn.execute(f"CREATE TABLE IF NOT EXISTS {CHAIN} (position INTEGER PRIMARY KEY, "
-                     "hash BLOB NOT NULL)")
-        conn.execute(REBUILT_LINKS_DDL)
-        previous, start, tail = _after_last_good_link(conn)
+    if not database.is_postgres:
+        found = database.found()  # a folder, another application's file…: refused, untouched
+        if not found.holds_data:
+            raise StorageUnavailable(db=database.label(), reason=("tệp không tồn tại",
+                                                                  "no such file"))
+        found.require_writable(database)
+    with raw_log(database, write=True) as log:  # no write between the check and the links
+        if not log.has_table(log.events):
+            raise ChainIntact(position=0)
+        for ddl in (CHAIN_DDL, REBUILT_LINKS_DDL):
+            log.execute(ddl.replace("INTEGER", "BIGINT").replace("BLOB", "BYTEA")
+                        if log.postgres else ddl)
+        previous, start, tail = _after_last_good_link(log)
         links = []
         for position, oid, version, topic, payload in tail:
-            previous = _link(previous, position, oid, version, topic, payload)
+            previous = _link(previous, position, log.stream(oid), version, topic, payload)
             links.append((position, previous))
         if not links:
-            head = conn.execute(f"SELECT MAX(rowid) FROM {EVENTS}").fetchone()[0] or 0
+            head = log.value(f"SELECT MAX({log.position}) FROM {log.events}") or 0
             raise ChainIntact(position=head)
-        conn.executemany(f"INSERT INTO {CHAIN} VALUES (?, ?)", links)
+        log.executemany(f"INSERT INTO {CHAIN} VALUES (?, ?)", links)
         done = Rechained(start, links[-1][0], actor, why,
                          now.isoformat(timespec="seconds"))
-        conn.execute(f"INSERT INTO {REBUILT_LINKS} VALUES (?, ?, ?, ?, ?)",
-                     (done.chained_from, done.chained_through, done.chained_at, actor, why))
-        conn.execute("COMMIT")
+        log.execute(f"INSERT INTO {REBUILT_LINKS} VALUES (?, ?, ?, ?, ?)",
+                    (done.chained_from, done.chained_through, done.chained_at, actor, why))
+        log.commit()
         return done
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    finally:
-        conn.close()
 
 
-def _after_last_good_link(conn: sqlite3.Connection
-                          ) -> tuple[bytes, int, Iterator[tuple[Any, ...]]]:
+def _after_last_good_link(log: RawLog) -> tuple[bytes, int, Iterator[tuple[Any, ...]]]:
     """(the last good link's hash, the first position to link, the events to link).
     Every existing link is checked against its event; one that does not match refuses."""
     previous = GENESIS
-    rows = conn.execute(f"SELECT e.rowid, e.originator_id, e.originator_version, e.topic, "
-                        f"e.state, c.hash FROM {EVENTS} e LEFT JOIN {CHAIN} c "
-                        "ON c.position = e.rowid ORDER BY e.rowid")
+    p, events = log.position, log.events
+    rows = log.rows(f"SELECT e.{p}, e.originator_id, e.originator_version, e.topic, "
+                    f"e.state, c.hash FROM {events} e LEFT JOIN {CHAIN} c "
+                    f"ON c.position = e.{p} ORDER BY e.{p}")
     for position, oid, version, topic, payload, stored in rows:
         if stored is None:
-            rest = conn.execute(f"SELECT rowid, originator_id, originator_version, topic, "
-                                f"state FROM {EVENTS} WHERE rowid >= ? ORDER BY rowid",
-                                (position,)).fetchall()
-            if conn.execute(f"SELECT 1 FROM {CHAIN} WHERE position > ?",
-                            (position,)).fetchone():
+            if log.one(f"SELECT 1 FROM {CHAIN} WHERE position > ?", (position,)):
                 raise ChainContradicted(position=position)  # a hole, then links again
-            return previous, int(position), iter(rest)
-        if _link(previous, position, oid, version, topic, payload) != stored:
+            rest = log.rows(f"SELECT {p}, originator_id, originator_version, topic, state "
+                            f"FROM {events} WHERE {p} >= ? ORDER BY {p}", (position,))
+            return previous, int(position), rest
+        if _link(previous, position, log.stream(oid), version, topic, payload) != bytes(stored):
             raise ChainContradicted(position=position)
         previous = bytes(stored)
-    last = conn.execute(f"SELECT MAX(rowid) FROM {EVENTS}").fetchone()[0] or 0
-    if conn.execute(f"SELECT 1 FROM {CHAIN} WHERE position > ?", (last,)).fetchone():
+    last = log.value(f"SELECT MAX({p}) FROM {events}") or 0
+    if log.one(f"SELECT 1 FROM {CHAIN} WHERE position > ?", (last,)):
         raise EventsRemoved(position=last + 1)  # links whose events were deleted
     return previous, 0, iter(())
 

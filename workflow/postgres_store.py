@@ -37,8 +37,7 @@ together on an empty database take turns instead of failing in the catalogue.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,9 +50,7 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from kiemtra.domain.chain import GENESIS, event_link
 from kiemtra.workflow.attachments import ATTACHMENTS_TABLE, CHUNKS_TABLE
-from kiemtra.workflow.database import Database
-from kiemtra.workflow.dbfile import database_fault
-from kiemtra.workflow.errors import ChainBroken, InvalidSetting, StorageUnavailable
+from kiemtra.workflow.errors import ChainBroken, EventsRemoved, InvalidSetting
 from kiemtra.workflow.files import AttachmentBlob
 from kiemtra.workflow.schema_lock import ADVISORY_LOCK_SQL, SCHEMA_LOCK
 
@@ -236,7 +233,10 @@ class PostgresRecorder(PostgresApplicationRecorder):
             self._name(self.events_table_name)), (int(events[0][0]),))
         found = curs.fetchone()
         before = found["before"] if found else None
-        if before is not None and (head is None or int(head["position"]) != int(before)):
+        linked = int(head["position"]) if head else None
+        if linked != (int(before) if before is not None else None):
+            if linked is not None and (before is None or linked > int(before)):
+                raise EventsRemoved(position=int(before or 0) + 1)  # links without events
             raise ChainBroken(position=self._first_unlinked(curs, head))
         previous = bytes(head["hash"]) if head else GENESIS
         links = []
@@ -277,81 +277,3 @@ def _fail_transaction(curs: Cursor[DictRow]) -> None:
 
 
 # --- reading attachments, without the event store ---------------------------------------
-
-
-@contextmanager
-def connection(database: Database) -> Iterator[psycopg.Connection[Any]]:
-    """A connection of its own to `database`, as the event store would make it; a fault
-    (no server, no such database, no permission) is StorageUnavailable."""
-    env = database.env()
-    try:
-        with psycopg.connect(dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"],
-                             port=env["POSTGRES_PORT"], user=env["POSTGRES_USER"],
-                             password=env["POSTGRES_PASSWORD"], autocommit=True,
-                             connect_timeout=10) as conn:
-            yield conn
-    except psycopg.Error as exc:  # no server, a refused login: said as every command says it
-        raise database_fault(exc, database) or StorageUnavailable(
-            db=database.label(), reason=str(exc).strip().rstrip(".")) from None
-
-
-def _has(conn: psycopg.Connection[Any], table: str) -> bool:
-    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()
-    return bool(row and row[0])
-
-
-def read_attachment(database: Database, sha256: str) -> Iterator[bytes] | None:
-    """As `store.read_attachment`: the stored bytes a piece at a time, None if none are
-    stored under `sha256`; nothing is created."""
-    with connection(database) as conn:
-        if not _has(conn, ATTACHMENTS_TABLE) or conn.execute(
-                f"SELECT 1 FROM {ATTACHMENTS_TABLE} WHERE sha256 = %s", (sha256,)
-        ).fetchone() is None:
-            return None
-
-    def read() -> Iterator[bytes]:
-        with connection(database) as conn:
-            yield from pieces(conn, sha256)
-
-    return read()
-
-
-def pieces(conn: psycopg.Connection[Any], sha256: str) -> Iterator[bytes]:
-    """The stored bytes of one attachment, in order, one piece in memory at a time."""
-    row = conn.execute(f"SELECT content FROM {ATTACHMENTS_TABLE} WHERE sha256 = %s",
-                       (sha256,)).fetchone()
-    if row is None:
-        return
-    if row[0]:  # kept whole (kiemtra never does on PostgreSQL; read as SQLite's 0.1 rows)
-        yield bytes(row[0])
-        return
-    if not _has(conn, CHUNKS_TABLE):
-        return
-    seq = -1
-    while (found := conn.execute(f"SELECT seq, data FROM {CHUNKS_TABLE} WHERE sha256 = %s "
-                                 "AND seq > %s ORDER BY seq LIMIT 1", (sha256, seq)
-                                 ).fetchone()) is not None:
-        seq = int(found[0])
-        yield bytes(found[1])
-
-
-def attachment_codes(database: Database, prefix: str) -> list[str]:
-    """As `store.attachment_codes`: the stored codes beginning with `prefix`."""
-    with connection(database) as conn:
-        if not _has(conn, ATTACHMENTS_TABLE):
-            return []
-        found = conn.execute(f"SELECT sha256 FROM {ATTACHMENTS_TABLE} WHERE "
-                             "left(sha256, %s) = %s ORDER BY sha256 LIMIT 10",
-                             (len(prefix), prefix)).fetchall()
-        return [str(row[0]) for row in found]
-
-
-def first_naming(database: Database, sha256: str) -> int:
-    """The position of the first event whose stored payload names `sha256` (0: none)."""
-    with connection(database) as conn:
-        if not _has(conn, EVENTS_TABLE):
-            return 0
-        row = conn.execute(f"SELECT min(notification_id) FROM {EVENTS_TABLE} "
-                           "WHERE position(%s::bytea IN state) > 0",
-                           (sha256.encode("ascii"),)).fetchone()
-        return int(row[0]) if row and row[0] is not None else 0

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import closing
 from typing import Any
 from uuid import UUID
 
@@ -34,7 +33,9 @@ from kiemtra.domain.chain import GENESIS, event_link
 from kiemtra.workflow.attachments import (
     ATTACHMENTS_TABLE,
     CHUNKS_TABLE,
-    has_table,
+    codes_beginning,
+    first_naming,
+    is_stored,
     pieces,
 )
 from kiemtra.workflow.chain_repair import REBUILT_LINKS_DDL
@@ -48,6 +49,7 @@ from kiemtra.workflow.errors import (
     UnreadableEvent,
 )
 from kiemtra.workflow.files import AttachmentBlob
+from kiemtra.workflow.log_tables import raw_log
 from kiemtra.workflow.transcoding import register_transcodings
 
 CHAIN_TABLE = "event_chain"
@@ -278,60 +280,29 @@ def _no_attachments() -> StorageUnavailable:
 
 def read_attachment(database: Database, sha256: str) -> Iterator[bytes] | None:
     """The stored bytes of an attachment, as stored, a piece at a time (None if no file
-    is stored under `sha256`). Read from the file as it is: nothing is created."""
-    if database.is_postgres:
-        from kiemtra.workflow.postgres_store import read_attachment as on_postgres
-
-        return on_postgres(database, sha256)
-    with closing(_read_only(database)) as conn:
-        if (not has_table(conn, ATTACHMENTS_TABLE) or conn.execute(
-                f"SELECT 1 FROM {ATTACHMENTS_TABLE} WHERE sha256 = ?", (sha256,)
-        ).fetchone() is None):
+    is stored under `sha256`). Read from the database as it is: nothing is created."""
+    with raw_log(database) as log:
+        if not is_stored(log, sha256):
             return None
 
     def read() -> Iterator[bytes]:
-        with closing(_read_only(database)) as conn:
-            yield from pieces(conn, sha256)
+        with raw_log(database) as log:
+            yield from pieces(log, sha256)
 
     return read()
 
 
 def attachment_codes(database: Database, prefix: str) -> list[str]:
     """The SHA-256 codes of the stored attachments that begin with `prefix` (hex)."""
-    if database.is_postgres:
-        from kiemtra.workflow.postgres_store import attachment_codes as on_postgres
-
-        return on_postgres(database, prefix)
-    with closing(_read_only(database)) as conn:
-        if not has_table(conn, ATTACHMENTS_TABLE):
-            return []
-        found = conn.execute(f"SELECT sha256 FROM {ATTACHMENTS_TABLE} WHERE "
-                             "substr(sha256, 1, ?) = ? ORDER BY sha256 LIMIT 10",
-                             (len(prefix), prefix))
-        return [str(row[0]) for row in found]
+    with raw_log(database) as log:
+        return codes_beginning(log, prefix)
 
 
 def first_event_naming(database: Database, sha256: str) -> int:
     """The position of the first event whose stored payload names `sha256` (0: none), to
     report an attachment whose bytes were altered."""
-    if database.is_postgres:
-        from kiemtra.workflow.postgres_store import first_naming
-
-        return first_naming(database, sha256)
-    with closing(_read_only(database)) as conn:
-        found = conn.execute("SELECT MIN(rowid) FROM stored_events WHERE instr(state, ?) > 0",
-                             (sha256.encode("ascii"),)).fetchone()
-    return int(found[0] or 0)
-
-
-def _read_only(database: Database) -> sqlite3.Connection:
-    """The file opened to read only (immutable on a read-only disk: `Database.found`)."""
-    uri = database.found().read_uri
-    try:
-        return sqlite3.connect(uri, uri=True, timeout=10)
-    except sqlite3.Error as exc:
-        raise database_fault(exc, database) or StorageUnavailable(
-            db=database.label(), reason=CANNOT_OPEN) from None
+    with raw_log(database) as log:
+        return first_naming(log, sha256)
 
 
 def open_store(database: Database, *, write: bool = True) -> EventStore:

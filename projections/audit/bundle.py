@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -57,15 +56,14 @@ from kiemtra.projections.audit.errors import BundleAltered, InvalidCheckpoint, L
 from kiemtra.projections.audit.minisign import PublicKey, SecretKey
 from kiemtra.projections.audit.verify import (
     CHAIN,
-    EVENTS,
     UNREADABLE,
     ChainWalk,
     Entry,
     Source,
     check_checkpoint,
     check_signature,
-    connect,
     fingerprint_checked,
+    opened,
     referenced_attachments,
     sign_head,
     signer_words,
@@ -74,7 +72,7 @@ from kiemtra.projections.audit.verify import (
 )
 from kiemtra.projections.flat_json import flat_decode
 from kiemtra.projections.progress import EVERY, finished, report
-from kiemtra.workflow import attachment_pieces, replacing
+from kiemtra.workflow import RawLog, attachment_pieces, replacing
 
 BUNDLE_FORMAT = "kiemtra-audit-bundle/2"
 HMAC_BUNDLE_FORMAT = "kiemtra-audit-bundle/1"
@@ -114,20 +112,20 @@ def export_bundle(db: Source, code: str, out: Path, key: SecretKey | Callable[[]
     as for `make_checkpoint`: a function is called only when there is a bundle to sign)."""
     from kiemtra.projections.audit.review_page import review_page  # Jinja2: export only
 
-    walked = verify_database(db)
-    conn = connect(db)
-    try:
-        plan, start, after, start_hash = _campaign_start(conn, code)
+    with opened(db) as log:
+        walked = verify_database(log)
+        plan, start, after, start_hash = _campaign_start(log, code)
         signer = key() if callable(key) else key
         with replacing(out, force=True) as handle, zipfile.ZipFile(
                 handle, "w", compression=zipfile.ZIP_DEFLATED) as z:  # checked by the caller
             entries: dict[str, dict[str, Any]] = {}
-            log, links, files, documents = _write_log(
-                z, conn, start, walked.head, campaign_streams(str(plan["code"]), plan), entries)
-            events = len(log)
+            campaign_events, links, files, documents = _write_log(
+                z, log, start, walked.head, campaign_streams(str(plan["code"]), plan), entries)
+            events = len(campaign_events)
             with _Entry(z, PAGE, entries) as page:  # made from the bundle's own data alone
-                page.write(review_page(log, documents, now.isoformat(timespec="seconds"),
-                                       walked.head, walked.head_hash, signer.public.fingerprint))
+                page.write(review_page(campaign_events, documents,
+                                       now.isoformat(timespec="seconds"), walked.head,
+                                       walked.head_hash, signer.public.fingerprint))
             manifest = json.dumps({
                 "format": BUNDLE_FORMAT, "campaign": plan["code"],
                 "exported_at": now.isoformat(timespec="seconds"),
@@ -141,21 +139,18 @@ def export_bundle(db: Source, code: str, out: Path, key: SecretKey | Callable[[]
             z.writestr("checkpoint.json", text)
             z.writestr("checkpoint.json.minisig",
                        signer.minisig(text, checkpoint.trusted_comment()))
-    finally:
-        conn.close()
     return Exported(str(plan["code"]), events, links, len(files), checkpoint, str(out))
 
 
-def _campaign_start(conn: sqlite3.Connection, code: str
-                    ) -> tuple[dict[str, Any], int, int, bytes]:
+def _campaign_start(log: RawLog, code: str) -> tuple[dict[str, Any], int, int, bytes]:
     """The campaign's plan, the position of its first event, and the link before it."""
-    row = conn.execute(f"SELECT rowid, state FROM {EVENTS} WHERE originator_id = ? AND "
-                       "originator_version = 1", (campaign_id(code.strip()).hex,)).fetchone()
+    row = log.one(f"SELECT {log.position}, state FROM {log.events} WHERE originator_id = ? "
+                  "AND originator_version = 1", (log.stream_key(campaign_id(code.strip())),))
     if row is None:
         raise UnknownCampaign(code=code)
     start = int(row[0])
-    before = conn.execute(f"SELECT position, hash FROM {CHAIN} WHERE position < ? "
-                          "ORDER BY position DESC LIMIT 1", (start,)).fetchone()
+    before = log.one(f"SELECT position, hash FROM {CHAIN} WHERE position < ? "
+                     "ORDER BY position DESC LIMIT 1", (start,))
     after, start_hash = (int(before[0]), bytes(before[1])) if before else (0, GENESIS)
     return json.loads(row[1])["plan"], start, after, start_hash
 
@@ -182,7 +177,7 @@ class _Entry:
         self.entries[self.name] = {"sha256": self.digest.hexdigest(), "size": self.size}
 
 
-def _write_log(z: zipfile.ZipFile, conn: sqlite3.Connection, start: int, head: int,
+def _write_log(z: zipfile.ZipFile, log: RawLog, start: int, head: int,
                streams: set[UUID], entries: dict[str, dict[str, Any]]
                ) -> tuple[dict[int, dict[str, Any]], int, list[str], list[dict[str, Any]]]:
     """chain.jsonl (streamed), events.jsonl and attachments/, each listed in `entries`;
@@ -193,10 +188,12 @@ def _write_log(z: zipfile.ZipFile, conn: sqlite3.Connection, start: int, head: i
     wanted: set[str] = set()
     links = 0
     with _Entry(z, "chain.jsonl", entries) as chain:
-        for position, oid, version, topic, payload, link in conn.execute(
-                f"SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, "
-                f"c.hash FROM {EVENTS} e JOIN {CHAIN} c ON c.position = e.rowid "
-                "WHERE e.rowid BETWEEN ? AND ? ORDER BY e.rowid", (start, head)):
+        for position, stored_id, version, topic, stored_payload, link in log.rows(
+                f"SELECT e.{log.position}, e.originator_id, e.originator_version, e.topic, "
+                f"e.state, c.hash FROM {log.events} e JOIN {CHAIN} c ON c.position = "
+                f"e.{log.position} WHERE e.{log.position} BETWEEN ? AND ? "
+                f"ORDER BY e.{log.position}", (start, head)):
+            oid, payload = log.stream(stored_id), bytes(stored_payload)
             if not position % EVERY:
                 report("export", position, head)
             stored = {"position": position, "originator_id": oid,
@@ -215,7 +212,7 @@ def _write_log(z: zipfile.ZipFile, conn: sqlite3.Connection, start: int, head: i
         written.write(b"".join(event_lines))
     for sha in sorted(wanted):
         with _Entry(z, f"attachments/{sha}", entries) as entry:
-            for piece in attachment_pieces(conn, sha):
+            for piece in attachment_pieces(log, sha):
                 entry.write(piece)
     return campaign_events, links, sorted(wanted), issued_documents(campaign_events)
 

@@ -27,6 +27,11 @@ class LogAltered(RuleViolation):
         "inserted": ("sự kiện không có mắt xích trong chuỗi băm — đã bị chèn thêm",
                      "the event has no link in the hash chain — it was inserted"),
         "deleted": ("sự kiện ở vị trí này đã bị xóa", "the event at this position was deleted"),
+        "after_gap": ("sự kiện không khớp chuỗi băm, ngay sau các vị trí trống {detail} — "
+                      "sự kiện này đã bị sửa, hoặc một sự kiện ở các vị trí trống đã bị xóa "
+                      "cùng mắt xích của nó", "the event does not match the hash chain, just "
+                      "after the unused positions {detail} — it was changed, or an event at "
+                      "those positions was deleted with its link"),
         "chain_missing": ("bảng chuỗi băm (event_chain) đã bị xóa hoặc làm trống",
                           "the hash chain table (event_chain) was removed or emptied"),
         "unreadable": ("không đọc được sự kiện đã lưu", "the stored event cannot be read"),

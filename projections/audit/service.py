@@ -1,6 +1,6 @@
 """What a reviewer's command asks of the audit trail, with the decisions it needs.
 
-Each function is one command: which database file is audited (SQLite only, for now),
+Each function is one command: which database is audited (a SQLite file or PostgreSQL),
 which key signs or checks, and what a missing key means — so that the CLI only parses
 and prints. The log is only read: opening it through the event store would create
 missing tables, and a removed chain must be reported, not rebuilt.
@@ -61,17 +61,13 @@ SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 SHA256_PREFIX = re.compile(r"^[0-9a-f]{8,63}$")  # what a person copies from a table
 
 
-def audited_file(database: Database) -> str:
-    """The SQLite file to audit, as the URI that opens it read-only (immutable on a
-    read-only disk): the audit only reads."""
-    if database.is_postgres:
-        raise StorageUnavailable(db=database.label(), reason=(
-            "kiểm tra chuỗi băm của nhật ký chưa hỗ trợ PostgreSQL",
-            "the audit chain is not yet supported on PostgreSQL"))
-    if not database.exists():
+def audited_file(database: Database) -> Database:
+    """The database to audit, read in one snapshot and never written (a SQLite file on a
+    read-only disk is opened immutable): a SQLite file must be there."""
+    if not database.is_postgres and not database.exists():
         raise StorageUnavailable(db=database.label(), reason=("tệp không tồn tại",
                                                               "no such file"))
-    return database.found().read_uri
+    return database
 
 
 def read_checkpoints(paths: Sequence[str]) -> list[tuple[str, Checkpoint]]:

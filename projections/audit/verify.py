@@ -5,14 +5,16 @@ position order and recomputes every link (`domain/chain.py`); the first
 position where they disagree is reported with what kind of change explains it.
 Payloads are hashed, never parsed, so an event whose stored bytes no longer
 decode is reported like any other change. Attachments are then checked against
-their SHA-256 names. Reads use the standard library's sqlite3 only.
+their SHA-256 names. The tables are read directly, in one snapshot, on SQLite or
+PostgreSQL alike (`RawLog`); on PostgreSQL positions have gaps, so a hole between two
+positions is a removed event only where the chain says so: the link after it fails.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,9 +32,8 @@ from kiemtra.projections.audit.errors import (
 )
 from kiemtra.projections.audit.minisign import SecretKey, grouped
 from kiemtra.projections.progress import EVERY, finished, report
-from kiemtra.workflow import read_uri, stored_codes, stored_digest
+from kiemtra.workflow import Database, RawLog, raw_log, stored_codes, stored_digest
 
-EVENTS = "stored_events"
 CHAIN = "event_chain"
 CHAIN_ORIGIN = "event_chain_origin"
 REBUILT = "event_chain_rechained"
@@ -56,9 +57,11 @@ class ChainWalk:
 
 
 def walk(entries: Iterable[Entry], previous: bytes = GENESIS, after: int = 0,
-         wanted: frozenset[int] = frozenset(), total: int | None = None) -> ChainWalk:
+         wanted: frozenset[int] = frozenset(), total: int | None = None,
+         gaps: bool = False) -> ChainWalk:
     """Recompute each link from `previous`; LogAltered at the first that fails. `total`,
-    the last position, is for the progress shown on a terminal."""
+    the last position, is for the progress shown on a terminal. `gaps`: positions may skip
+    numbers (PostgreSQL's), so a hole before a failing link may be no deletion."""
     found = ChainWalk(head=after, head_hash=previous)
     last = after
     for position, canonical, stored in entries:
@@ -74,6 +77,9 @@ def walk(entries: Iterable[Entry], previous: bytes = GENESIS, after: int = 0,
         if expected != stored:
             # A link that fails right after a hole: the event before it was removed
             # together with its link.
+            if position > last + 1 and gaps:  # an unused id, or a removed event?
+                raise LogAltered(position=position, kind="after_gap",
+                                 detail=f"{last + 1}–{position - 1}")
             kind, at = ("deleted", last + 1) if position > last + 1 else ("changed", position)
             raise LogAltered(position=at, kind=kind)
         previous, last = expected, position
@@ -101,11 +107,11 @@ def stored_hash(value: Any) -> bytes:
     return value if isinstance(value, bytes) and len(value) == 32 else b"\x00"
 
 
-def _database_entries(conn: sqlite3.Connection) -> Iterator[Entry]:
+def _database_entries(log: RawLog) -> Iterator[Entry]:
     """Events and links merged by position; a side missing at a position is None."""
-    events = conn.execute(f"SELECT rowid, originator_id, originator_version, topic, state "
-                          f"FROM {EVENTS} ORDER BY rowid")
-    links = conn.cursor().execute(f"SELECT position, hash FROM {CHAIN} ORDER BY position")
+    events = log.rows(f"SELECT {log.position}, originator_id, originator_version, topic, "
+                      f"state FROM {log.events} ORDER BY {log.position}")
+    links = log.rows(f"SELECT position, hash FROM {CHAIN} ORDER BY position")
     ev = next(events, None)
     ln = next(links, None)
     while ev is not None or ln is not None:
@@ -184,21 +190,18 @@ def _rechained_note(r: dict[str, Any], lang: str) -> str:
             "only since then.")
 
 
-Source = Path | str
-"""The database to check: a file, or the URI that opens it read-only (`read_uri`: on a
-read-only disk, immutable)."""
+Source = RawLog | Database | Path | str
+"""The database to check: an open `RawLog`, or what `raw_log` opens (kiemtra's
+`Database`, a SQLite file's path or the URI that opens it read-only)."""
 
 
-def connect(source: Source) -> sqlite3.Connection:
-    uri = source if isinstance(source, str) else read_uri(source)
-    conn = sqlite3.connect(uri, uri=True, timeout=10)
-    conn.execute("BEGIN")  # one snapshot for the whole check
-    return conn
-
-
-def has_table(conn: sqlite3.Connection, name: str) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                        (name,)).fetchone() is not None
+@contextmanager
+def opened(source: Source) -> Iterator[RawLog]:
+    if isinstance(source, RawLog):
+        yield source
+        return
+    with raw_log(source) as log:
+        yield log
 
 
 def signer_words(fingerprint: str | None, lang: str) -> str:
@@ -212,38 +215,34 @@ def signer_words(fingerprint: str | None, lang: str) -> str:
     return f" Signatures valid, by the Ed25519 public key of fingerprint {grouped(fingerprint)}."
 
 
-def verify_database(path: Source, checkpoints: Sequence[tuple[str, Checkpoint]] = (),
+def verify_database(source: Source, checkpoints: Sequence[tuple[str, Checkpoint]] = (),
                     keys: Keys | None = None) -> Verified:
     """Check every event, attachment and given checkpoint; LogAltered at the first fault."""
-    conn = connect(path)
-    try:
+    with opened(source) as log:
         origin = None
-        if not has_table(conn, EVENTS):
+        if not log.has_table(log.events):
             walked = ChainWalk()
-        elif not has_table(conn, CHAIN):
-            first = conn.execute(f"SELECT MIN(rowid) FROM {EVENTS}").fetchone()[0]
+        elif not log.has_table(CHAIN):
+            first = log.value(f"SELECT MIN({log.position}) FROM {log.events}")
             if first is not None:
                 raise LogAltered(position=first, kind="chain_missing")
             walked = ChainWalk()
         else:
             wanted = frozenset(cp.position for _, cp in checkpoints)
-            head = conn.execute(f"SELECT MAX(rowid) FROM {EVENTS}").fetchone()[0]
-            if head is not None and conn.execute(f"SELECT 1 FROM {CHAIN} LIMIT 1"
-                                                 ).fetchone() is None:
-                first = conn.execute(f"SELECT MIN(rowid) FROM {EVENTS}").fetchone()[0]
+            head = log.value(f"SELECT MAX({log.position}) FROM {log.events}")
+            if head is not None and log.one(f"SELECT 1 FROM {CHAIN} LIMIT 1") is None:
+                first = log.value(f"SELECT MIN({log.position}) FROM {log.events}")
                 raise LogAltered(position=first, kind="chain_missing")  # emptied
-            walked = walk(_database_entries(conn), wanted=wanted, total=head)
-            if has_table(conn, CHAIN_ORIGIN):
-                origin = conn.execute(f"SELECT chained_through, chained_at FROM {CHAIN_ORIGIN} "
-                                      "ORDER BY chained_through DESC LIMIT 1").fetchone()
+            walked = walk(_database_entries(log), wanted=wanted, total=head, gaps=log.postgres)
+            if log.has_table(CHAIN_ORIGIN):
+                origin = log.one(f"SELECT chained_through, chained_at FROM {CHAIN_ORIGIN} "
+                                 "ORDER BY chained_through DESC LIMIT 1")
         rebuilt = tuple(
             {"chained_from": r[0], "chained_through": r[1], "chained_at": r[2],
-             "actor": r[3], "reason": r[4]} for r in conn.execute(
+             "actor": r[3], "reason": r[4]} for r in log.rows(
                 f"SELECT chained_from, chained_through, chained_at, actor, reason FROM "
-                f"{REBUILT} ORDER BY rowid")) if has_table(conn, REBUILT) else ()
-        attachments = _check_attachments(conn) if has_table(conn, ATTACHMENTS) else 0
-    finally:
-        conn.close()
+                f"{REBUILT} ORDER BY chained_at, chained_from")) if log.has_table(REBUILT) else ()
+        attachments = _check_attachments(log) if log.has_table(ATTACHMENTS) else 0
     for name, checkpoint in checkpoints:
         check_checkpoint(name, checkpoint, walked, keys)
     chained_through, chained_at = origin or (0, None)
@@ -307,16 +306,16 @@ def check_signature(label: tuple[str, str], checkpoint: Checkpoint, keys: Keys) 
         raise SignatureInvalid(position=checkpoint.position, kind="signature", detail=label)
 
 
-def _check_attachments(conn: sqlite3.Connection) -> int:
+def _check_attachments(log: RawLog) -> int:
     """Each stored file still hashes to its name, and each referenced file is stored."""
     stored = set()
-    for sha in stored_codes(conn):
-        if stored_digest(conn, sha) != sha:
-            raise LogAltered(position=_first_reference(conn, sha), kind="attachment", detail=sha)
+    for sha in stored_codes(log):
+        if stored_digest(log, sha) != sha:
+            raise LogAltered(position=_first_reference(log, sha), kind="attachment", detail=sha)
         stored.add(sha)
-    for position, payload in conn.execute(
-            f"SELECT rowid, state FROM {EVENTS} WHERE instr(state, ?) > 0 ORDER BY rowid",
-            (b'"sha256"',)):
+    for position, payload in log.rows(
+            f"SELECT {log.position}, state FROM {log.events} WHERE {log.contains('state')} "
+            f"ORDER BY {log.position}", (b'"sha256"',)):
         for sha in referenced_attachments(bytes(payload)):
             if sha not in stored:
                 raise LogAltered(position=position, kind="attachment_missing", detail=sha)
@@ -333,10 +332,9 @@ def referenced_attachments(payload: bytes) -> list[str]:
     return [str(f["sha256"]) for f in files or [] if isinstance(f, dict) and "sha256" in f]
 
 
-def _first_reference(conn: sqlite3.Connection, sha: str) -> int:
-    row = conn.execute(f"SELECT MIN(rowid) FROM {EVENTS} WHERE instr(state, ?) > 0",
-                       (sha.encode("ascii"),)).fetchone()
-    return int(row[0] or 0)
+def _first_reference(log: RawLog, sha: str) -> int:
+    return int(log.value(f"SELECT MIN({log.position}) FROM {log.events} WHERE "
+                         f"{log.contains('state')}", (sha.encode("ascii"),)) or 0)
 
 
 def make_checkpoint(path: Source, key: SecretKey | Callable[[], SecretKey],

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from kiemtra.workflow.database import Database
+
 
 def kiemtra_script() -> str:
     beside = Path(sys.executable).parent / "kiemtra"
@@ -62,8 +64,13 @@ def ok(result: Result) -> Result:
     return result
 
 
-@pytest.fixture
+@pytest.fixture(name="imported")
+def imported_fixture(run: Run, tmp_path: Path) -> Run:
+    return imported(run, tmp_path)
+
+
 def imported(run: Run, tmp_path: Path) -> Run:
+    """`run`, once the plan template is imported."""
     template = ok(run("plan", "template")).out
     (tmp_path / "ke-hoach.toml").write_text(template, "utf-8")
     result = ok(run("plan", "import", "ke-hoach.toml"))
@@ -71,3 +78,20 @@ def imported(run: Run, tmp_path: Path) -> Run:
     return run
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Database:
+    """Where a parametrised test's data lives: the SQLite file in tmp_path, or a database
+    of its own on the real PostgreSQL server (`postgres_url`)."""
+    if request.param == "sqlite":
+        return Database(str(tmp_path / "kiemtra.db"))
+    return Database(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def audited(run: Run, tmp_path: Path, database: Database) -> Run:
+    """As `imported`, on `database` (KIEMTRA_DB, as a deployment sets it)."""
+
+    def call(*args: str, env: dict[str, str] | None = None, actor: str = "truong-to") -> Result:
+        return run(*args, env={"KIEMTRA_DB": database.url, **(env or {})}, actor=actor)
+
+    return imported(call, tmp_path)

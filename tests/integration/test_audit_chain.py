@@ -1,19 +1,21 @@
-"""Tamper evidence on a real database file: each kind of alteration is caught at its position.
+"""Tamper evidence on a real database: each kind of alteration is caught at its position.
 
-The database is the demo's (28 events, two attachments), altered with plain sqlite3
-as someone with access to the file would; `verify_database` must name the first
-altered position, and never crash on what it finds.
+The database is the demo's (28 events, two attachments), on SQLite and on the real
+PostgreSQL server alike (every test runs on both), altered with plain SQL as someone with
+access to it would (`tests/tamper.py`); `verify_database` must name the first altered
+position, and never crash on what it finds.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 import zipfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
+from uuid import uuid4
 
 import pytest
 
@@ -36,6 +38,7 @@ from kiemtra.workflow.services import Workflow
 from kiemtra.workflow.store import open_store
 from tests.conftest import plan_text
 from tests.forge import Parts, rewrite
+from tests.tamper import Tamper, tamper
 
 KEY = b"khoa-kiem-toan-thu-nghiem"  # a shared secret, as release 0.1 signed with
 SIGNER = SecretKey.from_seed(bytes(range(32)))  # the commune's key pair
@@ -43,26 +46,64 @@ KEYS = Keys(public=SIGNER.public, source="khoa-cong-khai.pub")
 NOW = datetime(2026, 11, 22, 9, 0)
 
 
-@pytest.fixture
-def demo_db(tmp_path: Path) -> Path:
-    path = tmp_path / "kiemtra.db"
-    store = open_store(Database(str(path)))
-    work = tmp_path / "files"
-    work.mkdir()
+@pytest.fixture(scope="session")
+def postgres_demo_template() -> Iterator[str]:
+    """The demo written once on the real PostgreSQL server, as a template each test copies."""
+    from tests.conftest import postgres_server
+
+    server = postgres_server()
+    import psycopg
+
+    name = f"kiemtra_demo_{uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    store = open_store(Database(urlsplit(server)._replace(path=f"/{name}").geturl()))
     for _ in run_demo(store):
         pass
     store.close()
-    return path
+    yield name
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def demo_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """The demo's database (28 events, two attachments): a SQLite file, or a database of
+    its own on PostgreSQL (whose positions are the same: one writer, no gaps)."""
+    if request.param == "sqlite":
+        path = tmp_path / "kiemtra.db"
+        store = open_store(Database(str(path)))
+        for _ in run_demo(store):
+            pass
+        store.close()
+        yield Database(str(path))
+        return
+    import psycopg
+
+    from tests.conftest import postgres_server
+
+    template = request.getfixturevalue("postgres_demo_template")
+    server = postgres_server()
+    name = f"kiemtra_test_{uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    yield Database(urlsplit(server)._replace(path=f"/{name}").geturl())
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def sqlite_only(db: Database, why: str) -> None:
+    if db.is_postgres:
+        pytest.skip(f"SQLite only: {why}")
 
 
 @pytest.fixture
-def sql(demo_db: Path) -> Iterator[sqlite3.Connection]:
-    conn = sqlite3.connect(demo_db, isolation_level=None)
-    yield conn
-    conn.close()
+def sql(demo_db: Database) -> Iterator[Tamper]:
+    with tamper(demo_db) as conn:
+        yield conn
 
 
-def altered_at(db: Path, **kwargs: object) -> tuple[int, str]:
+def altered_at(db: Database, **kwargs: object) -> tuple[int, str]:
     with pytest.raises(LogAltered) as found:
         verify_database(db, **kwargs)  # type: ignore[arg-type]
     assert found.value.exit_code == 1
@@ -71,17 +112,17 @@ def altered_at(db: Path, **kwargs: object) -> tuple[int, str]:
     return found.value.params["position"], found.value.params["kind"]
 
 
-def payload(sql: sqlite3.Connection, position: int) -> bytes:
+def payload(sql: Tamper, position: int) -> bytes:
     return bytes(sql.execute("SELECT state FROM stored_events WHERE rowid = ?",
                              (position,)).fetchone()[0])
 
 
-def test_an_untouched_log_verifies(demo_db: Path) -> None:
+def test_an_untouched_log_verifies(demo_db: Database) -> None:
     found = verify_database(demo_db)
     assert (found.events, found.head, found.attachments) == (28, 28, 2)
 
 
-def test_the_chain_is_the_documented_formula(demo_db: Path, sql: sqlite3.Connection) -> None:
+def test_the_chain_is_the_documented_formula(demo_db: Database, sql: Tamper) -> None:
     previous = GENESIS
     for position, oid, version, topic, state in sql.execute(
             "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
@@ -92,14 +133,14 @@ def test_the_chain_is_the_documented_formula(demo_db: Path, sql: sqlite3.Connect
         assert stored == previous
 
 
-def test_a_flipped_byte_in_a_payload(demo_db: Path, sql: sqlite3.Connection) -> None:
+def test_a_flipped_byte_in_a_payload(demo_db: Database, sql: Tamper) -> None:
     state = bytearray(payload(sql, 12))
     state[40] ^= 0x01
     sql.execute("UPDATE stored_events SET state = ? WHERE rowid = 12", (bytes(state),))
     assert altered_at(demo_db) == (12, "changed")
 
 
-def test_a_date_changed_to_another_valid_date(demo_db: Path, sql: sqlite3.Connection) -> None:
+def test_a_date_changed_to_another_valid_date(demo_db: Database, sql: Tamper) -> None:
     position = 25  # hcc inspected on 17/08/2026
     state = payload(sql, position)
     assert b'"2026-08-17"' in state
@@ -108,21 +149,24 @@ def test_a_date_changed_to_another_valid_date(demo_db: Path, sql: sqlite3.Connec
     assert altered_at(demo_db) == (position, "changed")
 
 
-def test_a_payload_that_no_longer_parses(demo_db: Path, sql: sqlite3.Connection) -> None:
+def test_a_payload_that_no_longer_parses(demo_db: Database, sql: Tamper) -> None:
     sql.execute("UPDATE stored_events SET state = ? WHERE rowid = 7", (b"\xff\x00{not json",))
     assert altered_at(demo_db) == (7, "changed")
 
 
 @pytest.mark.parametrize("with_its_link", [False, True])
-def test_a_deleted_middle_event(demo_db: Path, sql: sqlite3.Connection,
+def test_a_deleted_middle_event(demo_db: Database, sql: Tamper,
                                 with_its_link: bool) -> None:
     sql.execute("DELETE FROM stored_events WHERE rowid = 14")
     if with_its_link:
         sql.execute("DELETE FROM event_chain WHERE position = 14")
+    if with_its_link and demo_db.is_postgres:  # an unused id looks the same on PostgreSQL
+        assert altered_at(demo_db) == (15, "after_gap")
+        return
     assert altered_at(demo_db) == (14, "deleted")
 
 
-def test_two_events_swapped(demo_db: Path, sql: sqlite3.Connection) -> None:
+def test_two_events_swapped(demo_db: Database, sql: Tamper) -> None:
     rows = {r[0]: r[1:] for r in sql.execute(
         "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
         "WHERE rowid IN (9, 16)")}
@@ -135,7 +179,7 @@ def test_two_events_swapped(demo_db: Path, sql: sqlite3.Connection) -> None:
     assert altered_at(demo_db) == (9, "changed")
 
 
-def test_an_inserted_event(demo_db: Path, sql: sqlite3.Connection) -> None:
+def test_an_inserted_event(demo_db: Database, sql: Tamper) -> None:
     oid, version, topic, state = sql.execute(
         "SELECT originator_id, originator_version, topic, state FROM stored_events "
         "WHERE rowid = 28").fetchone()
@@ -144,7 +188,7 @@ def test_an_inserted_event(demo_db: Path, sql: sqlite3.Connection) -> None:
     assert altered_at(demo_db) == (29, "inserted")
 
 
-def test_a_changed_attachment(demo_db: Path, sql: sqlite3.Connection) -> None:
+def test_a_changed_attachment(demo_db: Database, sql: Tamper) -> None:
     sha = sql.execute("SELECT sha256 FROM attachments ORDER BY sha256 LIMIT 1").fetchone()[0]
     sql.execute("UPDATE attachments SET content = ? WHERE sha256 = ?", (b"sua noi dung", sha))
     referring = sql.execute("SELECT MIN(rowid) FROM stored_events WHERE instr(state, ?) > 0",
@@ -152,14 +196,14 @@ def test_a_changed_attachment(demo_db: Path, sql: sqlite3.Connection) -> None:
     assert altered_at(demo_db) == (referring, "attachment")
 
 
-def test_a_removed_attachment(demo_db: Path, sql: sqlite3.Connection) -> None:
+def test_a_removed_attachment(demo_db: Database, sql: Tamper) -> None:
     sha = sql.execute("SELECT sha256 FROM attachments ORDER BY sha256 LIMIT 1").fetchone()[0]
     sql.execute("DELETE FROM attachments WHERE sha256 = ?", (sha,))
     position, kind = altered_at(demo_db)
     assert kind == "attachment_missing" and sha.encode() in payload(sql, position)
 
 
-def test_a_truncated_tail_needs_a_checkpoint(demo_db: Path, sql: sqlite3.Connection) -> None:
+def test_a_truncated_tail_needs_a_checkpoint(demo_db: Database, sql: Tamper) -> None:
     checkpoint = make_checkpoint(demo_db, SIGNER, NOW)
     sql.execute("DELETE FROM stored_events WHERE rowid > 25")
     sql.execute("DELETE FROM event_chain WHERE position > 25")
@@ -170,22 +214,23 @@ def test_a_truncated_tail_needs_a_checkpoint(demo_db: Path, sql: sqlite3.Connect
     assert verify_database(demo_db, [("old", old)], Keys(secret=KEY)).checkpoints == 1
 
 
-def test_an_old_backup_restored(demo_db: Path, tmp_path: Path) -> None:
+def test_an_old_backup_restored(demo_db: Database, tmp_path: Path) -> None:
+    sqlite_only(demo_db, "a copy of the file; on PostgreSQL a restored dump is the same case")
     backup = tmp_path / "backup.db"
-    shutil.copy(demo_db, backup)
-    store = open_store(Database(str(demo_db)))  # the work goes on: a second year's plan
+    shutil.copy(demo_db.sqlite_path, backup)
+    store = open_store(demo_db)  # the work goes on: a second year's plan
     Workflow(store, "truong-to").import_plan(
         plan_text(**{'code = "KTD-TKT-2026"': 'code = "KTD-TKT-2027"'}), "p.toml", NOW.date())
     store.close()
     checkpoint = make_checkpoint(demo_db, SIGNER, NOW)
     assert checkpoint.position == 33
-    shutil.copy(backup, demo_db)  # someone restores last month's copy
+    shutil.copy(backup, demo_db.sqlite_path)  # someone restores last month's copy
     assert verify_database(demo_db).events == 28
     assert altered_at(demo_db, checkpoints=[("cp", checkpoint)], keys=KEYS) == (29, "truncated")
 
 
 def test_a_consistently_rewritten_chain_is_caught_by_a_checkpoint(
-        demo_db: Path, sql: sqlite3.Connection) -> None:
+        demo_db: Database, sql: Tamper) -> None:
     checkpoint = make_checkpoint(demo_db, SIGNER, NOW)
     state = payload(sql, 25)
     assert b'"2026-08-17"' in state
@@ -202,7 +247,7 @@ def test_a_consistently_rewritten_chain_is_caught_by_a_checkpoint(
 
 
 @pytest.mark.parametrize("field", ["position", "hash", "events", "created_at", "origin"])
-def test_an_edited_checkpoint_fails_its_signature(demo_db: Path, field: str) -> None:
+def test_an_edited_checkpoint_fails_its_signature(demo_db: Database, field: str) -> None:
     checkpoint = make_checkpoint(demo_db, SIGNER, NOW)
     data = checkpoint.to_json()
     data[field] = {"position": 20, "hash": "00" * 32, "events": 20, "origin": "kt",
@@ -211,7 +256,7 @@ def test_an_edited_checkpoint_fails_its_signature(demo_db: Path, field: str) -> 
     assert altered_at(demo_db, checkpoints=[("cp", edited)], keys=KEYS)[1] == "signature"
 
 
-def test_a_checkpoint_signed_with_another_key(demo_db: Path) -> None:
+def test_a_checkpoint_signed_with_another_key(demo_db: Database) -> None:
     forger = SecretKey.from_seed(b"k" * 32)
     checkpoint = make_checkpoint(demo_db, forger, NOW)
     with pytest.raises(OtherSigner) as other_key:  # the wrong key given, or not the commune's
@@ -226,7 +271,7 @@ def test_a_checkpoint_signed_with_another_key(demo_db: Path) -> None:
     assert other_secret.value.exit_code == 2
 
 
-def test_a_checkpoint_of_another_chain(demo_db: Path) -> None:
+def test_a_checkpoint_of_another_chain(demo_db: Database) -> None:
     """Per-commune chains are yet to come: a checkpoint/2 must cover the one chain, "*"."""
     from dataclasses import replace
 
@@ -236,7 +281,7 @@ def test_a_checkpoint_of_another_chain(demo_db: Path) -> None:
     assert refused.value.exit_code == 2 and "xa-khuc-thua-du" in refused.value.message("en")
 
 
-def test_a_removed_chain_is_reported_not_rebuilt(demo_db: Path, sql: sqlite3.Connection) -> None:
+def test_a_removed_chain_is_reported_not_rebuilt(demo_db: Database, sql: Tamper) -> None:
     sql.execute("UPDATE stored_events SET state = replace(state, '2026-08-17', '2026-08-18') "
                 "WHERE rowid = 25")
     sql.execute("DROP TABLE event_chain")
@@ -244,8 +289,8 @@ def test_a_removed_chain_is_reported_not_rebuilt(demo_db: Path, sql: sqlite3.Con
     assert altered_at(demo_db) == (1, "chain_missing")  # verifying changed nothing
 
 
-def write_one(db: Path) -> None:
-    store = open_store(Database(str(db)))
+def write_one(db: Database) -> None:
+    store = open_store(db)
     try:
         Workflow(store, "truong-to").import_plan(
             plan_text(**{'code = "KTD-TKT-2026"': 'code = "KTD-TKT-2027"'}), "p.toml",
@@ -260,7 +305,7 @@ def write_one(db: Path) -> None:
     ("DELETE FROM event_chain WHERE position > 20", 21),  # cut short, the events kept
 ])
 def test_a_removed_chain_blocks_every_write_until_it_is_made_again_on_the_record(
-        demo_db: Path, sql: sqlite3.Connection, damage: str, from_position: int) -> None:
+        demo_db: Database, sql: Tamper, damage: str, from_position: int) -> None:
     """A chain that goes missing while the events stay is never extended from the wrong
     place: every write is refused, verify reports it, and `rechain` links only what is
     missing, after checking the links that remain, with who, when and why recorded."""
@@ -275,7 +320,7 @@ def test_a_removed_chain_blocks_every_write_until_it_is_made_again_on_the_record
     assert sql.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0] == events
     position, kind = altered_at(demo_db)
     assert position in (1, from_position) and kind in ("chain_missing", "inserted")
-    done = rechain(Database(str(demo_db)), "truong-to", " Đối chiếu bản in ", NOW)
+    done = rechain(demo_db, "truong-to", " Đối chiếu bản in ", NOW)
     assert (done.chained_from, done.chained_through, done.reason) == (
         from_position, 28, "Đối chiếu bản in")
     found = verify_database(demo_db)
@@ -285,7 +330,7 @@ def test_a_removed_chain_blocks_every_write_until_it_is_made_again_on_the_record
     write_one(demo_db)  # writes go on, chained after the links made again
     assert verify_database(demo_db).events == 33
     with pytest.raises(ChainIntact):
-        rechain(Database(str(demo_db)), "truong-to", "again", NOW)
+        rechain(demo_db, "truong-to", "again", NOW)
 
 
 @pytest.mark.parametrize("damage", [
@@ -294,7 +339,7 @@ def test_a_removed_chain_blocks_every_write_until_it_is_made_again_on_the_record
     "DELETE FROM event_chain WHERE position = 14",  # a hole, then links again
 ])
 def test_the_chain_is_never_made_again_over_an_edited_event(
-        demo_db: Path, sql: sqlite3.Connection, damage: str) -> None:
+        demo_db: Database, sql: Tamper, damage: str) -> None:
     from kiemtra.workflow.chain_repair import rechain
     from kiemtra.workflow.errors import ChainContradicted
 
@@ -302,7 +347,7 @@ def test_the_chain_is_never_made_again_over_an_edited_event(
     sql.execute("DELETE FROM event_chain WHERE position > 26")
     before = sql.execute("SELECT COUNT(*), SUM(length(hash)) FROM event_chain").fetchone()
     with pytest.raises(ChainContradicted) as refused:
-        rechain(Database(str(demo_db)), "truong-to", "x", NOW)
+        rechain(demo_db, "truong-to", "x", NOW)
     assert refused.value.params["position"] in (25, 14)
     assert sql.execute("SELECT COUNT(*), SUM(length(hash)) FROM event_chain"
                        ).fetchone() == before
@@ -316,14 +361,16 @@ def test_the_chain_is_never_made_again_over_an_edited_event(
     ("originator_version", "99999999999999999999"),
     ("state", "CAST(state AS TEXT)"),
 ])
-def test_another_spelling_of_a_stored_value(demo_db: Path, sql: sqlite3.Connection,
+def test_another_spelling_of_a_stored_value(demo_db: Database, sql: Tamper,
                                             column: str, value: str) -> None:
+    sqlite_only(demo_db, "PostgreSQL's column types (uuid, integer, bytea) hold no other "
+                "spelling of a value")
     sql.execute(f"UPDATE stored_events SET {column} = {value} WHERE rowid = 15")
     position, kind = altered_at(demo_db)
     assert position == 15 and kind in ("unreadable", "changed")
 
 
-def test_a_chain_hash_that_is_not_a_hash(demo_db: Path, sql: sqlite3.Connection) -> None:
+def test_a_chain_hash_that_is_not_a_hash(demo_db: Database, sql: Tamper) -> None:
     sql.execute("UPDATE event_chain SET hash = 'abc' WHERE position = 5")
     assert altered_at(demo_db) == (5, "changed")
 
@@ -332,9 +379,9 @@ def test_a_chain_hash_that_is_not_a_hash(demo_db: Path, sql: sqlite3.Connection)
 
 
 @pytest.fixture
-def bundle(demo_db: Path, tmp_path: Path) -> Path:
+def bundle(demo_db: Database, tmp_path: Path) -> Path:
     out = tmp_path / "ho-so.zip"
-    store = open_store(Database(str(demo_db)))  # another campaign's events after this one's
+    store = open_store(demo_db)  # another campaign's events after this one's
     Workflow(store, "truong-to").import_plan(
         plan_text(**{'code = "KTD-TKT-2026"': 'code = "KTD-TKT-2027"'}), "p.toml", NOW.date())
     store.close()
@@ -459,9 +506,9 @@ def test_concurrent_writers_keep_one_unbroken_chain(tmp_path: Path) -> None:
     assert verify_database(path).events == 2 * 8 * 5
 
 
-def test_older_checkpoints_against_a_bundle(demo_db: Path, tmp_path: Path) -> None:
+def test_older_checkpoints_against_a_bundle(demo_db: Database, tmp_path: Path) -> None:
     at_start = make_checkpoint(demo_db, SIGNER, NOW)  # taken before the second campaign
-    store = open_store(Database(str(demo_db)))
+    store = open_store(demo_db)
     Workflow(store, "truong-to").import_plan(
         plan_text(**{'code = "KTD-TKT-2026"': 'code = "KTD-TKT-2027"'}), "p.toml", NOW.date())
     store.close()
@@ -479,8 +526,8 @@ def test_older_checkpoints_against_a_bundle(demo_db: Path, tmp_path: Path) -> No
         verify_bundle(second, both, [("old", make_checkpoint_at(demo_db, 10))])
 
 
-def make_checkpoint_at(db: Path, position: int) -> Checkpoint:
-    with sqlite3.connect(db) as conn:
+def make_checkpoint_at(db: Database, position: int) -> Checkpoint:
+    with tamper(db) as conn:
         hash_ = conn.execute("SELECT hash FROM event_chain WHERE position = ?",
                              (position,)).fetchone()[0]
     return Checkpoint(position=position, hash=bytes(hash_).hex(), events=position,
@@ -488,7 +535,7 @@ def make_checkpoint_at(db: Path, position: int) -> Checkpoint:
 
 
 def test_events_deleted_at_the_end_are_named_as_such_by_a_write_and_by_rechain(
-        demo_db: Path, sql: sqlite3.Connection) -> None:
+        demo_db: Database, sql: Tamper) -> None:
     """The chain goes on past the last event: events were removed, not the chain. A write
     and `rechain` say so alike (restore a backup), never "rechain" and "intact" in turn."""
     from kiemtra.workflow.chain_repair import rechain
@@ -499,5 +546,5 @@ def test_events_deleted_at_the_end_are_named_as_such_by_a_write_and_by_rechain(
         write_one(demo_db)
     assert refused.value.params["position"] == 27 and refused.value.exit_code == 1
     with pytest.raises(EventsRemoved):
-        rechain(Database(str(demo_db)), "truong-to", "x", NOW)
+        rechain(demo_db, "truong-to", "x", NOW)
     assert sql.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0] == 26
