@@ -22,7 +22,7 @@ from unittest import mock
 
 import pytest
 
-from tests.e2e.conftest import CODE, Result, Run, kiemtra_script
+from tests.e2e.conftest import CODE, Result, Run, kiemtra_script, ok
 from tests.e2e.test_hardening_cli import MEASURED
 from tests.forge import Parts, rewrite
 
@@ -167,6 +167,16 @@ def test_a_review_page_listed_again_is_not_the_one_signed(exported: Path, run: R
     signed = run("audit", "verify", "--bundle", str(bundle), "--public-key", "xa.pub",
                  env=reviewer(tmp_path))
     assert signed.code == 1 and "Chữ ký" in signed.err, signed.err
+
+
+def test_a_bundle_of_format_2_made_before_the_review_page_verifies(run: Run,
+                                                                  tmp_path: Path) -> None:
+    """The single-chain fixture's bundle (written by 703a0a9) holds no index.html."""
+    single = Path(__file__).parents[1] / "fixtures" / "single-chain"
+    with zipfile.ZipFile(single / "bundle.zip") as z:
+        assert "index.html" not in z.namelist()
+    ok(run("audit", "verify", "--bundle", str(single / "bundle.zip"), "--public-key",
+           str(single / "public-key.pub"), env=reviewer(tmp_path)))
 
 
 def test_an_entry_kiemtra_never_writes_is_refused_even_listed(exported: Path, run: Run,
