@@ -70,6 +70,7 @@ if TYPE_CHECKING:
         open_store,
         read_attachment,
     )
+    from kiemtra.workflow.transcoding import transcoder
 
 _HOMES = {
     "attachment_pieces": "attachments", "stored_codes": "attachments",
@@ -92,6 +93,7 @@ _HOMES = {
     "import_plan_file": "services",
     "AttachmentBlob": "files", "EventStore": "store", "open_store": "store",
     "read_attachment": "store", "attachment_codes": "store", "first_event_naming": "store",
+    "transcoder": "transcoding",
 }
 __all__ = [
     "CHUNK", "attachment_pieces", "rechain", "RawLog", "raw_log", "stored_codes", "stored_digest",
@@ -107,7 +109,7 @@ __all__ = [
     "run_demo",
     "SCHEMA_LOCK", "VIEWS_LOCK", "advisory_lock", "first_event_naming",
     "template_text",
-    "today",
+    "today", "transcoder",
 ]
 _ALIASES = {"draft_document": "draft", "issue_document": "issue",
             "attachment_pieces": "pieces", "os_reason": "_reason"}  # name here → in its home

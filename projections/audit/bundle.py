@@ -19,6 +19,9 @@ A `position` in format 3 is the event's number in the commune's chain, which sta
 from the commune's own name (`domain/chain.py`), so a bundle cannot be passed off as
 another commune's, and tells nothing of how many events other communes recorded.
   attachments/    the files the events refer to, named by SHA-256.
+  index.html      the review page (`review_page`): the record in Vietnamese, for a
+                  browser or the printer, made from the entries above; listed in the
+                  manifest like them (bundles made before it have none).
 Format 1 (release 0.1) had no checkpoint.json: its manifest held a checkpoint/1 (HMAC)
 and listed the attachments by name only.
 
@@ -47,7 +50,7 @@ from kiemtra.domain.chain import GENESIS, canonical_bytes, origin_genesis
 from kiemtra.domain.errors import UnknownCampaign
 from kiemtra.domain.ids import campaign_id, inspection_id
 from kiemtra.domain.topics import of_events
-from kiemtra.projections.audit.bundle_zip import Listed, StrictZip
+from kiemtra.projections.audit.bundle_zip import PAGE, Listed, StrictZip
 from kiemtra.projections.audit.checkpoint import (
     SIGNED_FORMAT,
     WHOLE_LOG,
@@ -117,19 +120,27 @@ def export_bundle(db: Source, code: str, out: Path, key: SecretKey | Callable[[]
                   now: datetime) -> Exported:
     """Write the campaign's bundle to `out`, after checking the whole database (`key`
     as for `make_checkpoint`: a function is called only when there is a bundle to sign)."""
+    from kiemtra.projections.audit.review_page import review_page  # Jinja2: export only
+
     with opened(db) as log:
         walked = verify_database(log)
         origin = campaign_origin(log, code) if walked.origins else WHOLE_LOG
         plan, start, after, start_hash = _campaign_start(log, code, origin)
         own = walked.origin(origin)
-        head = own.events if own is not None else walked.head
+        head, head_hash = (own.events, own.head_hash) if own else (walked.head,
+                                                                    walked.head_hash)
         signer = key() if callable(key) else key
         with replacing(out, force=True) as handle, zipfile.ZipFile(
                 handle, "w", compression=zipfile.ZIP_DEFLATED) as z:  # checked by the caller
             entries: dict[str, dict[str, Any]] = {}
-            events, links, files, documents = _write_log(
+            campaign_events, links, files, documents = _write_log(
                 z, log, start, head, campaign_streams(str(plan["code"]), plan), entries,
                 origin)
+            events = len(campaign_events)
+            with _Entry(z, PAGE, entries) as page:  # made from the bundle's own data alone
+                page.write(review_page(campaign_events, documents,
+                                       now.isoformat(timespec="seconds"), head, head_hash,
+                                       signer.public.fingerprint))
             manifest = json.dumps({
                 "format": BUNDLE_FORMAT if origin != WHOLE_LOG else SINGLE_CHAIN_FORMAT,
                 "campaign": plan["code"],
@@ -207,10 +218,12 @@ class _Entry:
 
 def _write_log(z: zipfile.ZipFile, log: RawLog, start: int, head: int,
                streams: set[UUID], entries: dict[str, dict[str, Any]],
-               origin: str = WHOLE_LOG) -> tuple[int, int, list[str], list[dict[str, Any]]]:
+               origin: str = WHOLE_LOG
+               ) -> tuple[dict[int, dict[str, Any]], int, list[str], list[dict[str, Any]]]:
     """chain.jsonl (streamed), events.jsonl and attachments/, each listed in `entries`;
-    their counts, files and the documents issued. A `position` there is the place in the
-    chain the bundle holds: the commune's `seq` (format 3), the log's position (2)."""
+    the campaign's events by position, the count of links, the files and the documents
+    issued. A `position` there is the place in the chain the bundle holds: the commune's
+    number (format 3), the log's position (format 2)."""
     event_lines = []  # one campaign's events: few
     campaign_events: dict[int, dict[str, Any]] = {}
     wanted: set[str] = set()
@@ -246,7 +259,7 @@ def _write_log(z: zipfile.ZipFile, log: RawLog, start: int, head: int,
         with _Entry(z, f"attachments/{sha}", entries) as entry:
             for piece in attachment_pieces(log, sha):
                 entry.write(piece)
-    return len(event_lines), links, sorted(wanted), issued_documents(campaign_events)
+    return campaign_events, links, sorted(wanted), issued_documents(campaign_events)
 
 
 def issued_documents(events: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -380,6 +393,8 @@ def verify_bundle(path: Path, keys: Keys | KeysFor | None,
         for needed in ("events.jsonl", "chain.jsonl"):
             if opened.listed is not None and needed not in opened.listed:
                 raise BundleAltered(kind="unlisted", entry=needed)
+        if opened.listed is not None and PAGE in opened.listed:  # bundles made since 0.2
+            z.digest(PAGE, opened.entry(PAGE))  # the review page is the one signed
         after = int(opened.manifest["start"]["after_position"])
         start_hash = bytes.fromhex(opened.manifest["start"]["hash"])
         origin = str(opened.manifest.get("origin", WHOLE_LOG))

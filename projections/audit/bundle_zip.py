@@ -39,8 +39,10 @@ LONGEST_LINE = 64 * 1024
 MAX_BUNDLE_MB = 4096
 METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
 DRIVE = re.compile(r"^[A-Za-z]:")
+PAGE = "index.html"
+"""The review page of a bundle (format 2, since 0.2; `review_page`)."""
 ENTRY = re.compile(r"^(?:manifest\.json|checkpoint\.json(?:\.minisig)?|events\.jsonl|"
-                   r"chain\.jsonl|attachments/[0-9a-f]{64})\Z")
+                   r"chain\.jsonl|index\.html|attachments/[0-9a-f]{64})\Z")
 """The entries kiemtra writes in a bundle: no other is accepted, even listed."""
 
 

@@ -6,18 +6,21 @@ event versions are upcast. Names and roles come from the campaign's plan as it
 was imported; an event from before roles were recorded (version 1) shows the
 role the plan gives the actor, marked as not recorded. Reminder deliveries are
 in the log and the hash chain, but not in this trail of people's steps.
+
+The same rows are read from a bundle's events alone (`BundleLog`), for its review page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Mapper, StoredEvent
 
+from kiemtra.domain import inspection  # noqa: F401  (its topics, for a bundle's events)
 from kiemtra.domain.campaign import Campaign
 from kiemtra.domain.errors import KiemtraError, UnknownCampaign
 from kiemtra.domain.ids import campaign_id, inspection_id
@@ -31,7 +34,7 @@ from kiemtra.projections.audit.errors import (
     UnreadableRecord,
 )
 from kiemtra.projections.rows import jsonable
-from kiemtra.workflow import VIETNAM, Database, EventStore, open_store
+from kiemtra.workflow import VIETNAM, Database, open_store, transcoder
 
 STEP_OF_EVENT = {"PlanImported": "import", "Planned": "plan", "DocumentIssued": "document",
                  "DocumentVoided": "document", "StepRetracted": "undo",
@@ -82,7 +85,51 @@ def history(database: Database, code: str, unit: str | None = None) -> list[dict
     return read_trail(database, AuditFilter(campaign=code, unit=unit))
 
 
-def audit_rows(store: EventStore, where: AuditFilter = AuditFilter()) -> list[dict[str, Any]]:
+class StoredLog(Protocol):
+    """Where the trail reads events from: the event store, or a bundle (`BundleLog`)."""
+
+    @property
+    def mapper(self) -> Mapper[UUID]: ...
+
+    def get(self, aggregate_id: UUID) -> Any | None: ...
+
+    def stored_rows(self, streams: Sequence[UUID] | None = None,
+                    topics: Sequence[str] = ()) -> list[tuple[int, Any, Any, Any, Any]]: ...
+
+
+class BundleLog:
+    """A bundle's events (events.jsonl's lines by position) read as the trail reads the
+    event store: decoded by the same mapper (old versions upcast), aggregates replayed
+    from them, so a bundle is described in the same words with nothing but the bundle."""
+
+    def __init__(self, events: Mapping[int, Mapping[str, Any]]) -> None:
+        self.events = events
+        self.mapper: Mapper[UUID] = Mapper(transcoder=transcoder())
+
+    def stored_rows(self, streams: Sequence[UUID] | None = None,
+                    topics: Sequence[str] = ()) -> list[tuple[int, Any, Any, Any, Any]]:
+        wanted = set(streams) if streams is not None else None
+        rows = []
+        for position in sorted(self.events):
+            line = self.events[position]
+            stream = UUID(str(line["originator_id"]))
+            if (stream in wanted) if wanted is not None else (
+                    not topics or line["topic"] in topics):
+                rows.append((position, stream, int(line["originator_version"]),
+                             str(line["topic"]), str(line["state"]).encode("utf-8")))
+        return rows
+
+    def get(self, aggregate_id: UUID) -> Any | None:
+        """The aggregate replayed from its events in the bundle (None: it has none)."""
+        aggregate = None
+        for _, stream, version, topic, payload in self.stored_rows([aggregate_id]):
+            event: Any = self.mapper.to_domain_event(StoredEvent(stream, version, topic,
+                                                                 payload))
+            aggregate = event.mutate(aggregate)
+        return aggregate
+
+
+def audit_rows(store: StoredLog, where: AuditFilter = AuditFilter()) -> list[dict[str, Any]]:
     """The trail's rows that pass `where`, in recording order."""
     trail = _Trail(store)
     wanted_events = where.events()
@@ -137,7 +184,7 @@ def mark_changes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class _Trail:
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: StoredLog) -> None:
         self.store = store
         self.plans: dict[str, Plan] = {}  # the plan in force, by campaign
         self.earlier: dict[str, list[Plan]] = {}  # the versions before it

@@ -17,6 +17,7 @@ import signal
 import sqlite3
 import subprocess
 import time
+import zipfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -349,6 +350,11 @@ def test_new_steps_append_to_the_old_streams_and_the_chain(tmp_path: Path) -> No
     exported = kiemtra(where, "audit", "export", "KTD-TKT-2026", "-o", "new-bundle.zip")
     assert exported.returncode == 0, exported.stderr
     assert kiemtra(where, "audit", "verify", "--bundle", "new-bundle.zip").returncode == 0
+    with zipfile.ZipFile(where / "new-bundle.zip") as z:  # its page reads 0.1's events
+        page = z.read("index.html").decode("utf-8")
+        positions = [json.loads(line)["position"] for line in z.read("events.jsonl").splitlines()]
+    assert all(f"#{p}</td>" in page for p in positions), positions  # old and new alike
+    assert "Đã bổ sung hồ sơ lưu trữ" in page and "Thông báo kết luận" in page
 
 
 def test_the_old_scheduler_jobs_survive_the_upgrade(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from unittest import mock
 
 import pytest
 
-from tests.e2e.conftest import CODE, Result, Run, kiemtra_script
+from tests.e2e.conftest import CODE, Result, Run, kiemtra_script, ok
 from tests.e2e.test_hardening_cli import MEASURED
 from tests.forge import Parts, rewrite
 
@@ -97,6 +97,12 @@ def changed_attachment(path: Path) -> None:
                   for n, d in entries_of(path)])
 
 
+def changed_page(path: Path) -> None:
+    """The review page's dates changed, its size kept (its listed digest no longer holds)."""
+    remade(path, [(n, d.replace(b"17/08/2026", b"18/08/2026") if n == "index.html" else d)
+                  for n, d in entries_of(path)])
+
+
 FORGERIES = {
     "duplicate": (tampered_first, "events.jsonl", "có 2 bản trong tệp zip",
                   "the zip holds 2 entries named"),
@@ -107,6 +113,8 @@ FORGERIES = {
     "absolute": (added("/etc/x"), "/etc/x", "là đường dẫn tuyệt đối", "is an absolute path"),
     "digest": (changed_attachment, "attachments/", "không khớp mã SHA-256 ghi trong manifest.json",
                "does not match its SHA-256 in manifest.json"),
+    "page": (changed_page, "index.html", "không khớp mã SHA-256 ghi trong manifest.json",
+             "does not match its SHA-256 in manifest.json"),
 }
 
 
@@ -148,6 +156,27 @@ def test_an_attachment_no_event_refers_to_is_refused(exported: Path, run: Run,
     signed = run("audit", "verify", "--bundle", str(bundle), "--public-key", "xa.pub",
                  env=reviewer(tmp_path))
     assert signed.code == 1 and "Chữ ký" in signed.err  # its manifest is not the one signed
+
+
+def test_a_review_page_listed_again_is_not_the_one_signed(exported: Path, run: Run,
+                                                          tmp_path: Path) -> None:
+    """The page changed and listed again in the manifest, by someone without the key."""
+    bundle = copied(exported, tmp_path)
+    rewrite(bundle, lambda parts: parts.update(
+        {"index.html": parts["index.html"].replace("Chưa thông báo".encode(), b"Xong")}))
+    signed = run("audit", "verify", "--bundle", str(bundle), "--public-key", "xa.pub",
+                 env=reviewer(tmp_path))
+    assert signed.code == 1 and "Chữ ký" in signed.err, signed.err
+
+
+def test_a_bundle_of_format_2_made_before_the_review_page_verifies(run: Run,
+                                                                  tmp_path: Path) -> None:
+    """The single-chain fixture's bundle (written by 703a0a9) holds no index.html."""
+    single = Path(__file__).parents[1] / "fixtures" / "single-chain"
+    with zipfile.ZipFile(single / "bundle.zip") as z:
+        assert "index.html" not in z.namelist()
+    ok(run("audit", "verify", "--bundle", str(single / "bundle.zip"), "--public-key",
+           str(single / "public-key.pub"), env=reviewer(tmp_path)))
 
 
 def test_an_entry_kiemtra_never_writes_is_refused_even_listed(exported: Path, run: Run,
