@@ -43,14 +43,20 @@ def campaign_of(aggregate: Any) -> str | None:
 
 
 def new_stream_origins(aggregates: Iterable[Any], created: Collection[UUID],
-                       origin_of_campaign: Callable[[str], str]) -> dict[UUID, str]:
-    """The origin of each new stream (`created`) among aggregates saved together: a
-    campaign's from its plan, the others' from their campaign (`origin_of_campaign(code)`,
-    asked only for a campaign not among `aggregates`), or else from the campaign saved
-    with them (a register of numbers, saved with the campaign whose document it numbers)."""
+                       origin_of_campaign: Callable[[str], str | None]) -> dict[UUID, str]:
+    """The origin of each new stream (`created`) among aggregates saved together: a new
+    campaign's from its plan, the others' from their campaign's stream, as it was given it
+    (`origin_of_campaign(code)`: an amendment may rename the authority, never the
+    campaign's commune), or else from the campaign saved with them (a register of
+    numbers, saved with the campaign whose document it numbers). A stream whose campaign
+    has no origin gets none: the recorder refuses it."""
     aggregates = list(aggregates)
-    own = {str(a.code).casefold(): origin_name(str(a.plan_record["authority"]))
-           for a in aggregates if isinstance(a, Campaign)}
+    own: dict[str, str | None] = {
+        str(a.code).casefold(): origin_name(str(a.plan_record["authority"]))
+        for a in aggregates if isinstance(a, Campaign) and a.id in created}
+    for a in aggregates:
+        if isinstance(a, Campaign) and a.id not in created:
+            own[str(a.code).casefold()] = origin_of_campaign(str(a.code))
     found = {}
     for aggregate in aggregates:
         if aggregate.id not in created:
@@ -63,7 +69,9 @@ def new_stream_origins(aggregates: Iterable[Any], created: Collection[UUID],
         key = code.casefold()
         if key not in own:
             own[key] = origin_of_campaign(code)
-        found[aggregate.id] = own[key]
+        origin = own[key]
+        if origin is not None:
+            found[aggregate.id] = origin
     return found
 
 

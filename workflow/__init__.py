@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from kiemtra.workflow.database import Database
     from kiemtra.workflow.dbfile import (
         DATA_FORMAT,
+        ORIGINS_FORMAT,
         Found,
         database_fault,
         read_uri,
@@ -77,7 +78,8 @@ _HOMES = {
     "stored_digest": "attachments", "CHUNK": "files",
     "VIETNAM": "clock", "now": "clock", "today": "clock",
     "Database": "database",
-    "DATA_FORMAT": "dbfile", "Found": "dbfile", "database_fault": "dbfile", "read_uri": "dbfile",
+    "DATA_FORMAT": "dbfile", "ORIGINS_FORMAT": "dbfile", "Found": "dbfile",
+    "database_fault": "dbfile", "read_uri": "dbfile",
     "write_refused": "dbfile",
     "Paper": "documents", "draft_document": "documents", "issue_document": "documents",
     "DEMO_DOCUMENTS": "demo", "DemoStep": "demo", "demo_database": "demo",
@@ -97,7 +99,8 @@ _HOMES = {
 }
 __all__ = [
     "CHUNK", "attachment_pieces", "rechain", "RawLog", "raw_log", "stored_codes", "stored_digest",
-    "DATA_FORMAT", "DEMO_DOCUMENTS", "Found", "VIETNAM", "database_fault", "read_uri",
+    "DATA_FORMAT", "ORIGINS_FORMAT", "DEMO_DOCUMENTS", "Found", "VIETNAM", "database_fault",
+    "read_uri",
     "write_refused", "AttachmentBlob", "attachment_codes", "ConcurrentChange",
     "Database", "DemoStep",
     "EventStore", "InvalidSetting", "OutputExists", "Paper", "StorageUnavailable",

@@ -78,6 +78,7 @@ EVENTS_TABLE = "stored_events"
 KIEMTRA_TABLES = frozenset({
     EVENTS_TABLE, "event_chain", "event_chain_origin",  # workflow/store.py
     "event_chain_rechained",  # workflow/chain_repair.py
+    "stream_origin", "origin_chain", "origin_chain_started",  # workflow/origin_chain.py
     "attachments", "attachment_chunks",  # workflow/attachments.py
     "view_tracking", "view_campaigns", "view_inspections", "view_deadlines",
     "view_deliveries", "view_unreadable",  # projections/schema.py

@@ -175,6 +175,20 @@ class EventsRemoved(KiemtraError):
           "'kiemtra audit verify' to see.")
 
 
+class CommuneChainBroken(KiemtraError):
+    """Refused (exit 1): a commune's own chain (`origin_chain`, `stream_origin`) lost the
+    links or the commune of events already stored; `rechain` does not make those again."""
+
+    exit_code = REFUSED
+    rule = "commune_chain_broken"
+    vi = ("Chuỗi băm riêng của xã, phường có sự kiện ở vị trí {position} đã bị xóa, làm trống "
+          "hoặc cắt bớt, nên không ghi thêm sự kiện nào. Chạy “kiemtra audit verify” để "
+          "xem, rồi khôi phục cơ sở dữ liệu từ bản sao lưu.")
+    en = ("The own chain of the commune of the event at position {position} was removed, "
+          "emptied or cut short, so no event is written. Run 'kiemtra audit verify' to see, "
+          "then restore the database from a backup.")
+
+
 class ChainIntact(KiemtraError):
     exit_code = REFUSED
     rule = "chain_intact"

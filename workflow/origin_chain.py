@@ -27,7 +27,7 @@ from uuid import UUID
 
 from kiemtra.domain.chain import event_canonical, link, origin_genesis
 from kiemtra.domain.origins import LogOrigins
-from kiemtra.workflow.errors import ChainBroken
+from kiemtra.workflow.errors import CommuneChainBroken, EventsRemoved
 
 STREAM_ORIGIN = "stream_origin"
 ORIGIN_CHAIN = "origin_chain"
@@ -86,18 +86,23 @@ class OriginTables:
                 found[stream if isinstance(stream, UUID) else UUID(hex=str(stream))] = origin
         return found
 
-    def head(self, origin: str) -> tuple[int, bytes]:
-        rows = self.run(f"SELECT seq, hash FROM {ORIGIN_CHAIN} WHERE origin = ? "
+    def head(self, origin: str) -> tuple[int, bytes, int]:
+        """(seq, hash, position) of the commune's last link; (0, its start, 0) if none."""
+        rows = self.run(f"SELECT seq, hash, position FROM {ORIGIN_CHAIN} WHERE origin = ? "
                         "ORDER BY seq DESC LIMIT 1", (origin,))
-        return (int(rows[0][0]), bytes(rows[0][1])) if rows else (0, origin_genesis(origin))
+        if not rows:
+            return 0, origin_genesis(origin), 0
+        return int(rows[0][0]), bytes(rows[0][1]), int(rows[0][2])
 
 
 def extend_origin_chains(tables: OriginTables, events: Sequence[Event],
                          new_origins: Mapping[UUID, str]) -> None:
     """Link each event in its commune's chain. A new stream (its first event is here) takes
-    the origin the store found for it; an existing one keeps its own. An event whose
-    stream has no origin at all — a stream of the log that the table lost — is refused
-    (ChainBroken at it), as a missing link of the whole log is."""
+    the origin the store found for it; an existing one keeps its own. Refused
+    (CommuneChainBroken at the event), as a missing link of the whole log is: an event
+    whose stream has no commune (`stream_origin` lost it, or its campaign has none), an
+    existing stream's event when its commune's chain is empty, and a commune's chain that
+    reaches past the new events (links whose events were deleted: EventsRemoved)."""
     if not events:
         return
     events = [(p, s if isinstance(s, UUID) else UUID(hex=str(s)), v, t, d)
@@ -109,7 +114,7 @@ def extend_origin_chains(tables: OriginTables, events: Sequence[Event],
             continue
         origin = new_origins.get(stream) if version == 1 else None
         if origin is None:
-            raise ChainBroken(position=position)
+            raise CommuneChainBroken(position=position)
         known[stream] = origin
         fresh.append((tables.key(stream), origin))
     tables.many(f"INSERT INTO {STREAM_ORIGIN} VALUES (?, ?)", fresh)
@@ -117,7 +122,14 @@ def extend_origin_chains(tables: OriginTables, events: Sequence[Event],
     links = []
     for position, stream, version, topic, payload in events:
         origin = known[stream]
-        seq, previous = heads.get(origin) or tables.head(origin)
+        if origin not in heads:
+            seq, previous, linked = tables.head(origin)
+            if linked >= position:
+                raise EventsRemoved(position=position)
+            if seq == 0 and version > 1:  # a stream of the commune, but no chain of it
+                raise CommuneChainBroken(position=position)
+        else:
+            seq, previous = heads[origin]
         seq += 1
         previous = link(previous, event_canonical(stream, version, topic, bytes(payload)), seq)
         heads[origin] = (seq, previous)

@@ -128,7 +128,11 @@ class PostgresRecorder(PostgresApplicationRecorder):
             self._create_table(curs)
             if before_chain:
                 self._chain_existing(curs)
-            if before_origins:  # a database from before the chains per commune
+            # a database from before the chains per commune: one from before the whole
+            # log's chain too, since both came in one release; an origin table missing
+            # beside the whole log's chain was removed, and is made again empty, not
+            # computed (the writes to its communes' streams are refused)
+            if before_origins and before_chain:
                 curs.execute(SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(
                     self._name(self.events_table_name)))
                 select = SQL("SELECT notification_id, originator_id, originator_version, "
@@ -153,8 +157,12 @@ class PostgresRecorder(PostgresApplicationRecorder):
     @staticmethod
     def _origin_tables(curs: Cursor[DictRow]) -> OriginTables:
         def run(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-            curs.execute(sql, tuple(params))  # type: ignore[arg-type]
-            return [tuple(row.values()) for row in curs.fetchall()]
+            # a cursor of its own: in the library's pipeline, a read on the cursor that
+            # has just sent many inserts could be handed one of their results instead
+            with curs.connection.cursor() as reader:
+                reader.execute(sql, tuple(params))  # type: ignore[arg-type]
+                return [tuple(row.values()) if isinstance(row, dict) else tuple(row)
+                        for row in reader.fetchall()]
 
         def many(sql: str, rows: list[tuple[Any, ...]]) -> None:
             curs.executemany(sql, rows)  # type: ignore[arg-type]

@@ -31,7 +31,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from kiemtra.domain import campaign, delivery, inspection  # noqa: F401  (their topics)
 from kiemtra.domain.chain import GENESIS, event_link
 from kiemtra.domain.ids import campaign_id
-from kiemtra.domain.origins import NO_ORIGIN, new_stream_origins
+from kiemtra.domain.origins import new_stream_origins
 from kiemtra.workflow.attachments import (
     ATTACHMENTS_TABLE,
     CHUNKS_TABLE,
@@ -263,7 +263,7 @@ class EventStore(Application[UUID]):
                 raise fault from None
             raise
 
-    def origin_of_campaign(self, code: str) -> str:
+    def origin_of_campaign(self, code: str) -> str | None:
         """The commune (origin) of a stored campaign, for a new stream of it: as its stream
         was given it (`stream_origin`), which never changes, so it is kept for the process."""
         stream = campaign_id(code)
@@ -276,7 +276,7 @@ class EventStore(Application[UUID]):
                           f"{'?' if sqlite else '%s'}", (stream.hex if sqlite else stream,))
                 row = c.fetchone()
             if row is None:
-                return NO_ORIGIN  # refused by the recorder: no such campaign's chain
+                return None  # no chain of its commune: the recorder refuses the write
             cache[stream] = row[0] if sqlite else row["origin"]
         return str(cache[stream])
 

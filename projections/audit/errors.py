@@ -32,12 +32,16 @@ class LogAltered(RuleViolation):
                       "cùng mắt xích của nó", "the event does not match the hash chain, just "
                       "after the unused positions {detail} — it was changed, or an event at "
                       "those positions was deleted with its link"),
-        "origin_gap": ("chuỗi băm riêng của đơn vị thiếu mắt xích, từ số thứ tự {detail}",
+        "origin_chain_missing": ("các bảng chuỗi băm riêng của từng xã, phường (origin_chain, "
+                                 "stream_origin) đã bị xóa",
+                                 "the tables of the communes' own chains (origin_chain, "
+                                 "stream_origin) were removed"),
+        "origin_gap": ("chuỗi băm riêng của xã, phường thiếu mắt xích, từ số thứ tự {detail}",
                        "a commune's own chain is missing a link, from its number {detail}"),
-        "origin_missing": ("sự kiện không có mắt xích trong chuỗi băm riêng của đơn vị nào",
+        "origin_missing": ("sự kiện không có mắt xích trong chuỗi băm riêng của xã, phường nào",
                            "the event has no link in any commune's own chain"),
-        "origin_moved": ("sự kiện nằm trong chuỗi riêng của một đơn vị khác với đơn vị của "
-                         "dòng sự kiện của nó (bảng stream_origin đã bị sửa)",
+        "origin_moved": ("sự kiện nằm trong chuỗi riêng của một xã, phường khác với xã, phường "
+                         "của dòng sự kiện của nó (bảng stream_origin đã bị sửa)",
                          "the event is in the chain of another commune than its stream's "
                          "(the stream_origin table was altered)"),
         "chain_missing": ("bảng chuỗi băm (event_chain) đã bị xóa hoặc làm trống",
@@ -278,6 +282,21 @@ class BundleKeyRequired(InvalidInput):
         "{key} is needed to prove the bundle was not rebuilt; add --no-signature to check "
         "only that the bundle is consistent in itself."
     )
+
+
+class NoCommuneChains(InvalidInput):
+    """`checkpoint --campaign` on a database from before the chains per commune, not yet
+    opened by this version (the audit only reads: it never upgrades)."""
+
+    rule = "no_commune_chains"
+    vi = ("Cơ sở dữ liệu {db} chưa có chuỗi băm riêng của từng xã, phường: nó được ghi bởi "
+          "phiên bản trước và chưa được phiên bản này mở. Chạy một lệnh bất kỳ (ví dụ "
+          "“kiemtra status”) để nối các chuỗi đó, rồi làm lại; hoặc lấy điểm kiểm tra của "
+          "cả nhật ký (bỏ --campaign).")
+    en = ("The database {db} has no chains per commune yet: it was written by an earlier "
+          "version and not opened by this one since. Run any command (e.g. 'kiemtra "
+          "status') to make them, then try again; or take a checkpoint of the whole log "
+          "(without --campaign).")
 
 
 class InvalidCheckpoint(InvalidInput):

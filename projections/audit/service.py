@@ -77,8 +77,12 @@ def origin_of_campaign(database: Database, code: str) -> str:
     log has no such campaign, or (a database from before the chains per commune, not
     written since) no chain of its commune yet."""
     from kiemtra.projections.audit.bundle import campaign_origin
+    from kiemtra.projections.audit.errors import NoCommuneChains
+    from kiemtra.projections.audit.verify import STREAM_ORIGIN
 
     with raw_log(audited_file(database)) as log:
+        if log.has_table(log.events) and not log.has_table(STREAM_ORIGIN):
+            raise NoCommuneChains(db=database.label())
         return campaign_origin(log, code)
 
 

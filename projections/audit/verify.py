@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,15 @@ from kiemtra.projections.audit.errors import (
 )
 from kiemtra.projections.audit.minisign import SecretKey, grouped
 from kiemtra.projections.progress import EVERY, finished, report
-from kiemtra.workflow import VIETNAM, Database, RawLog, raw_log, stored_codes, stored_digest
+from kiemtra.workflow import (
+    ORIGINS_FORMAT,
+    VIETNAM,
+    Database,
+    RawLog,
+    raw_log,
+    stored_codes,
+    stored_digest,
+)
 
 CHAIN = "event_chain"
 CHAIN_ORIGIN = "event_chain_origin"
@@ -61,13 +69,16 @@ class ChainWalk:
 
 def walk(entries: Iterable[Entry], previous: bytes = GENESIS, after: int = 0,
          wanted: frozenset[int] = frozenset(), total: int | None = None,
-         gaps: bool = False) -> ChainWalk:
+         gaps: bool = False, communes: Communes | None = None) -> ChainWalk:
     """Recompute each link from `previous`; LogAltered at the first that fails. `total`,
     the last position, is for the progress shown on a terminal. `gaps`: positions may skip
-    numbers (PostgreSQL's), so a hole before a failing link may be no deletion."""
+    numbers (PostgreSQL's), so a hole before a failing link may be no deletion.
+    `communes`: the database's entries carry each event's link in its commune's chain
+    too, checked in the same pass (the canonical bytes made once)."""
     found = ChainWalk(head=after, head_hash=previous)
     last = after
-    for position, canonical, stored in entries:
+    commune: list[Any]
+    for position, canonical, stored, *commune in entries:
         if not position % EVERY:
             report("verify", position, total)
         if stored is None:
@@ -89,6 +100,8 @@ def walk(entries: Iterable[Entry], previous: bytes = GENESIS, after: int = 0,
         found.events += 1
         if position in wanted:
             found.at[position] = expected
+        if communes is not None:
+            communes.see(position, canonical, commune)
     finished("verify")
     found.head, found.head_hash = last, previous
     return found
@@ -110,23 +123,31 @@ def stored_hash(value: Any) -> bytes:
     return value if isinstance(value, bytes) and len(value) == 32 else b"\x00"
 
 
-def _database_entries(log: RawLog) -> Iterator[Entry]:
-    """Events and links merged by position; a side missing at a position is None."""
-    events = log.rows(f"SELECT {log.position}, originator_id, originator_version, topic, "
-                      f"state FROM {log.events} ORDER BY {log.position}")
+def _database_entries(log: RawLog, communes: bool = False) -> Iterator[Entry]:
+    """Events and links merged by position; a side missing at a position is None. With
+    `communes`, each event's row also has its link in its commune's chain (origin, seq,
+    hash) and its stream's commune (None where missing)."""
+    p = log.position
+    events = log.rows(
+        f"SELECT e.{p}, e.originator_id, e.originator_version, e.topic, e.state, o.origin, "
+        f"o.seq, o.hash, s.origin FROM {log.events} e LEFT JOIN {ORIGIN_CHAIN} o ON "
+        f"o.position = e.{p} LEFT JOIN {STREAM_ORIGIN} s ON s.originator_id = "
+        f"e.originator_id ORDER BY e.{p}") if communes else log.rows(
+        f"SELECT {p}, originator_id, originator_version, topic, state FROM {log.events} "
+        f"ORDER BY {p}")
     links = log.rows(f"SELECT position, hash FROM {CHAIN} ORDER BY position")
     ev = next(events, None)
     ln = next(links, None)
     while ev is not None or ln is not None:
         if ln is None or (ev is not None and ev[0] < ln[0]):
             assert ev is not None
-            yield ev[0], canonical_of(*ev[1:]), None
+            yield ev[0], canonical_of(*ev[1:5]), None, *ev[5:]
             ev = next(events, None)
         elif ev is None or ln[0] < ev[0]:
             yield ln[0], None, stored_hash(ln[1])
             ln = next(links, None)
         else:
-            yield ev[0], canonical_of(*ev[1:]), stored_hash(ln[1])
+            yield ev[0], canonical_of(*ev[1:5]), stored_hash(ln[1]), *ev[5:]
             ev, ln = next(events, None), next(links, None)
 
 
@@ -157,9 +178,9 @@ class OriginWalk:
         if lang == "vi":
             when = datetime.fromisoformat(str(self.chained_at)).astimezone(VIETNAM)
             return (f"Lưu ý: chuỗi băm riêng của {self.origin} được nối cho các sự kiện 1–"
-                    f"{self.chained_through} của đơn vị sau khi ghi (lúc {when:%H:%M} ngày "
+                    f"{self.chained_through} của mình sau khi ghi (lúc {when:%H:%M} ngày "
                     f"{when:%d/%m/%Y}, khi "
-                    "phiên bản có chuỗi riêng từng đơn vị mở cơ sở dữ liệu lần đầu); với các "
+                    "phiên bản có chuỗi riêng từng xã, phường mở cơ sở dữ liệu lần đầu); với các "
                     "sự kiện đó, chuỗi riêng chỉ bảo đảm chúng không đổi kể từ lúc ấy.")
         return (f"Note: the chain of {self.origin} was made for its events 1–"
                 f"{self.chained_through} after they were recorded ({self.chained_at}, when a "
@@ -167,57 +188,54 @@ class OriginWalk:
                 "vouches only since then.")
 
 
-def walk_origins(log: RawLog, wanted: Mapping[str, frozenset[int]]) -> tuple[OriginWalk, ...]:
-    """Every commune's chain recomputed from its start, in `seq` order; then every event
-    must be in exactly one of them, in its stream's commune. LogAltered at the first fault
-    (named by the event's position in the whole log)."""
-    p, events = log.position, log.events
-    found: list[OriginWalk] = []
-    current: str | None = None
-    previous, last = b"", 0
-    at: dict[int, bytes] = {}
+class Communes:
+    """Each commune's chain, checked event by event in the whole log's order (`see`): the
+    event has a link in the chain of its stream's commune, numbered one after that
+    commune's last, over its last link from the commune's own start. Then `finish`: no
+    link of a commune is left without its event."""
 
-    def close() -> None:
-        if current is not None:
-            found.append(OriginWalk(current, last, previous.hex(), at))
+    def __init__(self, wanted: Mapping[str, frozenset[int]]) -> None:
+        self.wanted = wanted
+        self.heads: dict[str, tuple[int, bytes, dict[int, bytes]]] = {}
 
-    for origin, seq, position, stored, oid, version, topic, payload in log.rows(
-            f"SELECT c.origin, c.seq, c.position, c.hash, e.originator_id, "
-            f"e.originator_version, e.topic, e.state FROM {ORIGIN_CHAIN} c LEFT JOIN "
-            f"{events} e ON e.{p} = c.position ORDER BY c.origin, c.seq"):
-        if origin != current:
-            close()
-            current, previous, last, at = origin, origin_genesis(origin), 0, {}
+    def see(self, position: int, canonical: bytes, commune: Sequence[Any]) -> None:
+        origin, seq, stored, owner = commune
+        if origin is None:
+            raise LogAltered(position=position, kind="origin_missing")
+        if owner != origin:
+            raise LogAltered(position=position, kind="origin_moved")
+        last, previous, at = self.heads.get(origin) or (0, origin_genesis(origin), {})
         if seq != last + 1:
             raise LogAltered(position=position, kind="origin_gap",
                              detail=f"{last + 1} ({origin})")
-        if oid is None:
-            raise LogAltered(position=position, kind="deleted")
-        canonical = canonical_of(oid, version, topic, payload)
-        if canonical is UNREADABLE:
-            raise LogAltered(position=position, kind="unreadable")
         expected = link(previous, canonical, seq)
         if expected != stored_hash(stored):
             raise LogAltered(position=position, kind="changed")
-        previous, last = expected, seq
-        if seq in wanted.get(origin, frozenset()):
+        if seq in self.wanted.get(origin, frozenset()):
             at[seq] = expected
-    close()
-    stray = log.one(f"SELECT e.{p} FROM {events} e LEFT JOIN {ORIGIN_CHAIN} c ON "
-                    f"c.position = e.{p} WHERE c.position IS NULL ORDER BY e.{p} LIMIT 1")
-    if stray is not None:
-        raise LogAltered(position=stray[0], kind="origin_missing")
-    moved = log.one(f"SELECT c.position FROM {ORIGIN_CHAIN} c JOIN {events} e ON e.{p} = "
-                    f"c.position LEFT JOIN {STREAM_ORIGIN} s ON s.originator_id = "
-                    f"e.originator_id WHERE s.origin IS NULL OR s.origin <> c.origin "
-                    "ORDER BY c.position LIMIT 1")
-    if moved is not None:
-        raise LogAltered(position=moved[0], kind="origin_moved")
-    started = {r[0]: (int(r[1]), str(r[2])) for r in log.rows(
-        f"SELECT origin, chained_through, chained_at FROM {ORIGIN_STARTED}")
-        } if log.has_table(ORIGIN_STARTED) else {}
-    return tuple(replace(o, chained_through=started.get(o.origin, (0, None))[0],
-                         chained_at=started.get(o.origin, (0, None))[1]) for o in found)
+        self.heads[origin] = (seq, expected, at)
+
+    def finish(self, log: RawLog) -> tuple[OriginWalk, ...]:
+        p = log.position
+        stray = log.one(f"SELECT o.position FROM {ORIGIN_CHAIN} o LEFT JOIN {log.events} e "
+                        f"ON e.{p} = o.position WHERE e.{p} IS NULL ORDER BY o.position "
+                        "LIMIT 1")
+        if stray is not None:
+            raise LogAltered(position=stray[0], kind="deleted")
+        started = {r[0]: (int(r[1]), str(r[2])) for r in log.rows(
+            f"SELECT origin, chained_through, chained_at FROM {ORIGIN_STARTED}")
+            } if log.has_table(ORIGIN_STARTED) else {}
+        return tuple(OriginWalk(origin, seq, head.hex(), at,
+                                *started.get(origin, (0, None)))
+                     for origin, (seq, head, at) in sorted(self.heads.items()))
+
+
+def expects_communes(log: RawLog) -> bool:
+    """Whether the database keeps chains per commune: a SQLite file of data format 2 or
+    later; on PostgreSQL, one with the whole log's chain, which came with them."""
+    if log.postgres:
+        return log.has_table(CHAIN)
+    return int(log.value("PRAGMA user_version") or 0) >= ORIGINS_FORMAT
 
 
 @dataclass(frozen=True)
@@ -266,7 +284,7 @@ class Verified:
             return ""
         names = "; ".join(f"{o.origin or '?'}: {o.events}" for o in self.origins)
         if lang == "vi":
-            return f" Chuỗi băm riêng của từng đơn vị cũng nguyên vẹn ({names} sự kiện)."
+            return f" Chuỗi băm riêng của từng xã, phường cũng nguyên vẹn ({names} sự kiện)."
         return f" Each commune's own chain is intact too ({names} events)."
 
     def note(self, lang: str) -> str | None:
@@ -330,6 +348,7 @@ def verify_database(source: Source, checkpoints: Sequence[tuple[str, Checkpoint]
     """Check every event, attachment and given checkpoint; LogAltered at the first fault."""
     with opened(source) as log:
         origin = None
+        origins: tuple[OriginWalk, ...] = ()
         if not log.has_table(log.events):
             walked = ChainWalk()
         elif not log.has_table(CHAIN):
@@ -343,7 +362,10 @@ def verify_database(source: Source, checkpoints: Sequence[tuple[str, Checkpoint]
             if head is not None and log.one(f"SELECT 1 FROM {CHAIN} LIMIT 1") is None:
                 first = log.value(f"SELECT MIN({log.position}) FROM {log.events}")
                 raise LogAltered(position=first, kind="chain_missing")  # emptied
-            walked = walk(_database_entries(log), wanted=wanted, total=head, gaps=log.postgres)
+            communes = _communes(log, checkpoints, head)
+            walked = walk(_database_entries(log, communes is not None), wanted=wanted,
+                          total=head, gaps=log.postgres, communes=communes)
+            origins = communes.finish(log) if communes is not None else ()
             if log.has_table(CHAIN_ORIGIN):
                 origin = log.one(f"SELECT chained_through, chained_at FROM {CHAIN_ORIGIN} "
                                  "ORDER BY chained_through DESC LIMIT 1")
@@ -352,10 +374,6 @@ def verify_database(source: Source, checkpoints: Sequence[tuple[str, Checkpoint]
              "actor": r[3], "reason": r[4]} for r in log.rows(
                 f"SELECT chained_from, chained_through, chained_at, actor, reason FROM "
                 f"{REBUILT} ORDER BY chained_at, chained_from")) if log.has_table(REBUILT) else ()
-        origins = walk_origins(log, {
-            o: frozenset(c.position for _, c in checkpoints if c.origin == o)
-            for o in {c.origin for _, c in checkpoints if c.origin}}) if (
-            walked.events and log.has_table(ORIGIN_CHAIN)) else ()
         attachments = _check_attachments(log) if log.has_table(ATTACHMENTS) else 0
     for name, checkpoint in checkpoints:
         check_checkpoint(name, checkpoint, walked, keys, origins)
@@ -365,6 +383,22 @@ def verify_database(source: Source, checkpoints: Sequence[tuple[str, Checkpoint]
                     rechained=rebuilt,
                     signed_by=fingerprint_checked([c for _, c in checkpoints], keys),
                     origins=origins)
+
+
+def _communes(log: RawLog, checkpoints: Sequence[tuple[str, Checkpoint]], head: Any
+              ) -> Communes | None:
+    """The communes' chains to check along, if the database keeps them; LogAltered
+    (`origin_chain_missing`) if it should and their tables are gone."""
+    present = log.has_table(ORIGIN_CHAIN) and log.has_table(STREAM_ORIGIN)
+    if not present and (log.has_table(ORIGIN_CHAIN) or log.has_table(STREAM_ORIGIN)
+                        or expects_communes(log)):
+        if head is not None:
+            first = log.value(f"SELECT MIN({log.position}) FROM {log.events}")
+            raise LogAltered(position=first, kind="origin_chain_missing")
+    if not present:
+        return None
+    return Communes({o: frozenset(c.position for _, c in checkpoints if c.origin == o)
+                     for o in {c.origin for _, c in checkpoints if c.origin}})
 
 
 def fingerprint_checked(checkpoints: Sequence[Checkpoint], keys: Keys | None) -> str | None:

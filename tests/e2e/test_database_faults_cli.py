@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from kiemtra.workflow.dbfile import DATA_FORMAT
 from tests.e2e.conftest import CODE, Result, Run, kiemtra_script, ok
 
 VIETNAMESE = re.compile(r"[ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợ"
@@ -232,7 +233,7 @@ def test_an_empty_file_is_a_new_database(run: Run, tmp_path: Path) -> None:
     assert empty.stat().st_size == 0
     (tmp_path / "ke-hoach.toml").write_text(ok(run("plan", "template")).out, "utf-8")
     ok(run("--db", "moi.db", "plan", "import", "ke-hoach.toml"))
-    assert marks(empty) == (KIEMTRA_APPLICATION_ID, 1)
+    assert marks(empty) == (KIEMTRA_APPLICATION_ID, DATA_FORMAT)
 
 
 def test_the_mark_is_set_on_the_first_write_of_an_older_database(
@@ -244,7 +245,7 @@ def test_the_mark_is_set_on_the_first_write_of_an_older_database(
     ok(run("--json", "status"))
     assert marks(old) == (0, 0)  # a read does not mark it
     ok(run("cancel", "KTD-DX-2026", "hcc", "--reason", "Sáp nhập đơn vị"))
-    assert marks(old) == (KIEMTRA_APPLICATION_ID, 1)
+    assert marks(old) == (KIEMTRA_APPLICATION_ID, DATA_FORMAT)
     ok(run("audit", "verify"))
 
 

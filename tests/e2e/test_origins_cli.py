@@ -107,7 +107,9 @@ def test_another_communes_checkpoint_is_refused_against_a_bundle(
 
 
 @pytest.mark.parametrize(("damage", "kind"), [
-    ("DELETE FROM origin_chain WHERE seq = 3 AND origin = ?", "thiếu mắt xích"),
+    ("UPDATE origin_chain SET seq = seq + 1000 WHERE seq >= 3 AND origin = ?", "thiếu mắt xích"),
+    ("DELETE FROM origin_chain WHERE seq = 3 AND origin = ?",
+     "không có mắt xích trong chuỗi băm riêng"),
     ("DELETE FROM origin_chain WHERE seq = (SELECT MAX(seq) FROM origin_chain WHERE "
      "origin = ?) AND origin = ?", "không có mắt xích trong chuỗi băm riêng"),
     ("UPDATE stream_origin SET origin = ? WHERE origin = ?", "bảng stream_origin"),
@@ -116,7 +118,7 @@ def test_a_communes_chain_altered_is_caught(province: Run, database: Database,
                                             damage: str, kind: str) -> None:
     with tamper(database) as sql:
         params = (HONG_HA,) * damage.count("?")
-        if damage.startswith("UPDATE"):
+        if damage.startswith("UPDATE stream_origin"):
             params = (KHUC_THUA_DU, HONG_HA)
         sql.execute(damage, params)
     altered = province("audit", "verify")

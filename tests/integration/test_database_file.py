@@ -37,6 +37,7 @@ from kiemtra.workflow.errors import (
     NotADatabase,
     ReadOnlyDatabase,
 )
+from kiemtra.workflow.origin_chain import ORIGIN_CHAIN, ORIGIN_STARTED, STREAM_ORIGIN
 from kiemtra.workflow.services import Workflow
 from kiemtra.workflow.store import CHAIN_ORIGIN_TABLE, CHAIN_TABLE
 from tests.conftest import CODE, LEADER, plan_text
@@ -44,7 +45,7 @@ from tests.conftest import CODE, LEADER, plan_text
 
 def test_the_known_tables_are_every_table_kiemtra_makes() -> None:
     made = {"stored_events", CHAIN_TABLE, CHAIN_ORIGIN_TABLE, REBUILT_LINKS, ATTACHMENTS_TABLE,
-            CHUNKS_TABLE,
+            CHUNKS_TABLE, STREAM_ORIGIN, ORIGIN_CHAIN, ORIGIN_STARTED,
             JOBS_TABLE, lease_table.name, tables.tracking.name,
             *(view.name for view in tables.VIEWS)}
     assert made == KIEMTRA_TABLES
