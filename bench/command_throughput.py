@@ -35,7 +35,12 @@ that server for it and dropped after (`kiemtra_bench_…`):
   chain): what the library's write path costs alone.
 
 The baseline's rows carry as many bytes of state as the commands' Rescheduled events
-are stored with on this server (measured first, on a database of its own).
+are stored with on this server (measured first, on a database of its own). Within a
+round the four are not run one after the other but prepared together (each on its own
+new database, the commands' campaigns imported) and run a slice at a time in turn
+(--slices, 24: 50 operations each), every slice timed: the server shares the 2 cores
+with the client, and with whatever else uses it, so run back to back the four would see
+different minutes of the machine (the ratio spread 0.04-0.34 over rounds that way here).
 
 The server's `fsync`, `synchronous_commit` and version are printed. With `fsync=off`
 (as CI's throwaway cluster and this machine's server run) a COMMIT waits for no disk,
@@ -53,7 +58,7 @@ commit. The baseline is mostly that fsync, so a disk with slower fsync gives hig
 ratios for the same Python overhead.
 
 Usage: python bench/command_throughput.py [--n COMMANDS_PER_ROUND] [--rounds R]
-       [--postgres SERVER_URL]
+       [--postgres SERVER_URL [--slices S]]
 """
 
 from __future__ import annotations
@@ -66,6 +71,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
@@ -143,8 +149,28 @@ def raw_inserts(path: Path, n: int, journal_mode: str, synchronous: int) -> floa
     return n / elapsed
 
 
+Calls = tuple[list[Callable[[], Any]], Callable[[], None]]
+"""What one measurement times, prepared: its operations, and what closes it after."""
+
+
+def timed(prepared: Calls) -> float:
+    """Operations/s of the prepared calls, run one after the other."""
+    calls, close = prepared
+    start = time.perf_counter()
+    for call in calls:
+        call()
+    elapsed = time.perf_counter() - start
+    close()
+    return len(calls) / elapsed
+
+
 def commands(env: Env, n: int) -> float:
     """Commands/s: notify + reschedules, round-robin over 4 units of many campaigns."""
+    return timed(command_calls(env, n))
+
+
+def command_calls(env: Env, n: int) -> Calls:
+    """The commands, prepared: the campaigns imported (setup, not timed)."""
     store = EventStore(env=env)
     wf = Workflow(store, "truong-to")
     campaigns = -(-n // (STEPS_PER_UNIT * len(UNITS)))
@@ -165,25 +191,22 @@ def commands(env: Env, n: int) -> float:
                 else:
                     calls.append(partial(wf.reschedule, code, unit, on_site=days[k + 5],
                                          day=days[k], reason="Trùng lịch họp"))
-    calls = calls[:n]
-    start = time.perf_counter()
-    for call in calls:
-        call()
-    elapsed = time.perf_counter() - start
-    store.close()
-    return n / elapsed
+    return calls[:n], store.close
 
 
 def appends(env: Env, n: int) -> float:
     """Events/s: `app.save(Tiny())`, one new one-event aggregate per transaction."""
+    return timed(append_calls(env, n))
+
+
+def append_calls(env: Env, n: int) -> Calls:
     app: Application[UUID] = Application(env=env)
     app.save(Tiny())  # warm up (SQLAlchemy sets WAL on its first transaction)
-    start = time.perf_counter()
-    for _ in range(n):
+
+    def save() -> None:
         app.save(Tiny())
-    elapsed = time.perf_counter() - start
-    app.close()
-    return n / elapsed
+
+    return [save] * n, app.close
 
 
 def measure(run: Callable[[Env, int], float], make_env: Callable[[Path], Env],
@@ -195,10 +218,10 @@ def measure(run: Callable[[Env, int], float], make_env: Callable[[Path], Env],
 # --- PostgreSQL -----------------------------------------------------------------------
 
 
-def pg_raw_inserts(url: str, n: int, size: int) -> float:
-    """Rows/s: psycopg, autocommit off, one INSERT + COMMIT per row (psycopg sends BEGIN
-    first, as pgbench does), into a table made with the library's DDL for the events table,
-    `size` bytes of state per row."""
+def pg_insert_calls(url: str, n: int, size: int) -> Calls:
+    """psycopg, autocommit off, one INSERT + COMMIT per row (psycopg sends BEGIN first, as
+    pgbench does), into a table made with the library's DDL for the events table, `size`
+    bytes of state per row."""
     conn = pgserver.connect(url, autocommit=False)
     conn.execute("CREATE TABLE bench_events (originator_id uuid NOT NULL, "
                  "originator_version bigint NOT NULL, topic text, state bytea, "
@@ -207,33 +230,45 @@ def pg_raw_inserts(url: str, n: int, size: int) -> float:
                  "ON bench_events (notification_id ASC)")
     conn.commit()
     state = os.urandom(size)
-    rows = [(uuid4(), 1, EVENT_TOPIC, state) for _ in range(n)]
+    cur = conn.cursor()
     insert = ("INSERT INTO bench_events (originator_id, originator_version, topic, state) "
               "VALUES (%s, %s, %s, %s)")
-    cur = conn.cursor()
-    start = time.perf_counter()
-    for row in rows:
+
+    def insert_one(row: tuple[UUID, int, str, bytes]) -> None:
         cur.execute(insert, row)
         conn.commit()
-    elapsed = time.perf_counter() - start
-    conn.close()
-    return n / elapsed
+
+    return [partial(insert_one, (uuid4(), 1, EVENT_TOPIC, state)) for _ in range(n)], conn.close
 
 
-def raw_on_postgres(server: str, n: int, size: int) -> float:
-    with pgserver.new_database(server) as url:
-        return pg_raw_inserts(url, n, size)
+def interleaved(jobs: dict[str, Calls], slices: int) -> dict[str, float]:
+    """Operations/s of each job, all prepared at once and run a slice at a time in turn
+    (the first of each turn rotated): every job sees the same minutes of the machine."""
+    spent = dict.fromkeys(jobs, 0.0)
+    keys = list(jobs)
+    for turn in range(slices):
+        for key in keys[turn % len(keys):] + keys[:turn % len(keys)]:
+            calls = jobs[key][0]
+            part = calls[turn * len(calls) // slices:(turn + 1) * len(calls) // slices]
+            start = time.perf_counter()
+            for call in part:
+                call()
+            spent[key] += time.perf_counter() - start
+    for _, close in jobs.values():
+        close()
+    return {key: len(jobs[key][0]) / spent[key] for key in jobs}
 
 
-def on_postgres(run: Callable[[Env, int], float], server: str, n: int,
-                library_recorder: bool = False) -> float:
-    """`run` on a new database of `server`, opened as kiemtra opens one (or with the
-    library's own recorder: no chain, no attachments)."""
-    with pgserver.new_database(server) as url:
-        env = Database(url).env()
-        if library_recorder:
-            del env["APPLICATION_RECORDER_TOPIC"]
-        return run(env, n)
+def pg_round(server: str, n: int, size: int, slices: int) -> dict[str, float]:
+    """One round on PostgreSQL: each measurement on a new database, interleaved."""
+    with ExitStack() as stack:
+        urls = [stack.enter_context(pgserver.new_database(server)) for _ in range(4)]
+        envs = [Database(url).env() for url in urls]
+        del envs[3]["APPLICATION_RECORDER_TOPIC"]  # the library's own recorder
+        return interleaved({"raw": pg_insert_calls(urls[0], n, size),
+                            "commands": command_calls(envs[1], n),
+                            "appends": append_calls(envs[2], n),
+                            "appends, library": append_calls(envs[3], n)}, slices)
 
 
 def pg_payload(server: str) -> int:
@@ -269,20 +304,20 @@ def spread(values: list[float]) -> str:
     return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
 
 
-def main_postgres(server: str, n: int, count: int) -> None:
+def main_postgres(server: str, n: int, count: int, slices: int) -> None:
     print(pgserver.describe(server))
     size = pg_payload(server)
     print(f"stored Rescheduled payload: {size} bytes (mean): the baseline's rows carry as much")
-    jobs: dict[str, Callable[[], float]] = {
-        "raw": partial(raw_on_postgres, server, n, size),
-        "commands": partial(on_postgres, commands, server, n),
-        "appends": partial(on_postgres, appends, server, n),
-        "appends, library": partial(on_postgres, appends, server, n, library_recorder=True),
-    }
-    rates, ratios = rounds(jobs, count)
+    rates: dict[str, list[float]] = {}
+    for _ in range(count):
+        for key, rate in pg_round(server, n, size, slices).items():
+            rates.setdefault(key, []).append(rate)
+    ratios = {key: [r / raw for r, raw in zip(v, rates["raw"], strict=True)]
+              for key, v in rates.items()}
     med = {key: statistics.median(v) for key, v in rates.items()}
-    print(f"n={n} per measurement, {count} rounds, medians (lowest-highest); ratio = "
-          f"candidate / raw inserts of the same round, each on a new database")
+    print(f"n={n} per measurement, {count} rounds of {slices} interleaved slices, medians "
+          f"(lowest-highest); ratio = candidate / raw inserts of the same round, each on a "
+          f"new database")
     print(f"raw psycopg inserts (BEGIN, INSERT, COMMIT): {med['raw']:.0f} rows/s "
           f"({min(rates['raw']):.0f}-{max(rates['raw']):.0f})")
     print(f"kiemtra commands (PostgresRecorder): {med['commands']:.0f} commands/s "
@@ -303,9 +338,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7, help="repeats; medians are printed")
     parser.add_argument("--postgres", metavar="SERVER_URL",
                         help="measure on PostgreSQL: new databases on this server")
+    parser.add_argument("--slices", type=int, default=24,
+                        help="with --postgres: turns each round's measurements take")
     args = parser.parse_args()
     if args.postgres:
-        main_postgres(args.postgres, args.n, args.rounds)
+        main_postgres(args.postgres, args.n, args.rounds, args.slices)
         return
 
     with tempfile.TemporaryDirectory(prefix="kiemtra-bench-") as tmp:
