@@ -46,9 +46,11 @@ as in use), each in a new database of that server dropped after, of --inspection
 (default 11,500) and a tenth of that, the year taken up to PG_AS_OF (31/07/2026, so that
 about 45% of the inspections are still to be notified: enough for 1,000 new notices on
 a log of ~50,000 events, which the November log would need ~230,000 events for). The views
-are rebuilt (`Views.fresh()`, timed for information), then `Projector.catch_up()` is timed
-after 0, 1, 10, 100 and 1,000 new notices on the long log, 0-100 on the short one (each
-k < 100 --runs times, median and spread; 100 and 1,000 once per run): the time, the
+are rebuilt (`Views.fresh()`, timed for information) and the server's statistics taken
+(ANALYZE: now, rather than by autovacuum during a timing), then `Projector.catch_up()` is
+timed after 0, 1, 10, 100 and 1,000 new notices on the long log, 0-100 on the short one
+(each k < 100 --runs times, median and spread; 100 and 1,000 once per run), the two logs
+in turn k by k, so that both see the same minutes of the shared machine: the time, the
 time per new event, the ratio to the read with nothing new, and long / short log for the
 same k (1.0 = independent of the log). The views are read through SQLAlchemy there
 (`EngineViews`), the events with its text queries.
@@ -489,33 +491,49 @@ def varied_campaign(db: Path) -> str:
     return code
 
 
-def timed_catch_ups(database: Database, news: Sequence[int], runs: int, as_of: date = AS_OF
-                    ) -> dict[int, list[float]]:
-    """The times in ms of `Projector.catch_up()` after `k` new notices (recorded on
-    `as_of` by `Workflow.notify`, untimed), for each k in `news`: `runs` times each for
-    k < 100, once for more."""
-    from kiemtra.projections.views import Views
-    from kiemtra.workflow import Workflow
+class CatchUps:
+    """`Projector.catch_up()` on the views of `database`, timed after `k` new notices
+    (recorded on `as_of` by `Workflow.notify`, untimed) of inspections still planned."""
 
-    projector = Views(database).fresh().projector
-    wf = Workflow(open_store(database), SECRETARIAT)
-    todo = planned_later(database, sum(news) * runs, as_of)
+    def __init__(self, database: Database, needed: int, as_of: date = AS_OF) -> None:
+        from kiemtra.projections.views import Views
+        from kiemtra.workflow import Workflow
+
+        self.as_of = as_of
+        self.projector = Views(database).fresh().projector
+        self.wf = Workflow(open_store(database), SECRETARIAT)
+        self.todo = planned_later(database, needed, as_of)
+
+    def can(self, k: int) -> bool:
+        return k <= len(self.todo)
+
+    def once(self, k: int) -> float:
+        """ms of one catch-up after k new notices."""
+        notices, self.todo = self.todo[:k], self.todo[k:]
+        for campaign, unit, on_site in notices:
+            self.wf.notify(campaign, unit, on_site=on_site, day=self.as_of)
+        start = time.perf_counter()
+        applied = self.projector.catch_up()
+        elapsed = (time.perf_counter() - start) * 1000
+        assert applied == k, (applied, k)
+        return elapsed
+
+    def close(self) -> None:
+        self.wf.store.close()
+
+
+def timed_catch_ups(database: Database, news: Sequence[int], runs: int
+                    ) -> dict[int, list[float]]:
+    """The times in ms of `Projector.catch_up()` after `k` new notices, for each k in
+    `news`: `runs` times each for k < 100, once for more."""
+    catch_ups = CatchUps(database, sum(news) * runs)
     result: dict[int, list[float]] = {}
     for k in news:
         rounds = runs if k < 100 else 1
-        if k * rounds > len(todo):
+        if not catch_ups.can(k * rounds):
             continue  # a scaled-down database has too few planned inspections left
-        times = []
-        for _ in range(rounds):
-            notices, todo = todo[:k], todo[k:]
-            for campaign, unit, on_site in notices:
-                wf.notify(campaign, unit, on_site=on_site, day=as_of)
-            start = time.perf_counter()
-            applied = projector.catch_up()
-            times.append((time.perf_counter() - start) * 1000)
-            assert applied == k, (applied, k)
-        result[k] = times
-    wf.store.close()
+        result[k] = [catch_ups.once(k) for _ in range(rounds)]
+    catch_ups.close()
     return result
 
 
@@ -611,22 +629,35 @@ def main_postgres(server: str, inspections: int, runs: int) -> None:
     import pgserver
 
     print(pgserver.describe(server))
+    news = {"long": (0, 1, 10, 100, 1000), "short": (0, 1, 10, 100)}
     with pgserver.new_database(server) as long, pgserver.new_database(server) as short:
+        urls = {"long": long, "short": short}
         sizes = {}
-        for url, count in ((long, inspections), (short, inspections // 10)):
+        for name, count in (("long", inspections), ("short", inspections // 10)):
+            url = urls[name]
             started = time.perf_counter()
             events = build(url, count, as_of=PG_AS_OF)
             built = time.perf_counter() - started
             started = time.perf_counter()
             Views(Database(url)).fresh()
             rebuilt = time.perf_counter() - started
-            sizes[url] = events
+            with pgserver.connect(url, autocommit=True) as conn:
+                conn.execute("ANALYZE")  # now, not by autovacuum in the middle of a timing
+            sizes[name] = events
             print(f"{count:,} inspections as of {PG_AS_OF}: {events:,} events, built in "
                   f"{built:.0f} s ({events / built:,.0f} events/s), views rebuilt in "
                   f"{rebuilt:.1f} s ({events / rebuilt:,.0f} events/s)")
-        found = {url: timed_catch_ups(Database(url), news, runs, PG_AS_OF)
-                 for url, news in ((long, (0, 1, 10, 100, 1000)), (short, (0, 1, 10, 100)))}
-    big, small = found[long], found[short]
+        logs = {name: CatchUps(Database(urls[name]), sum(news[name]) * runs, PG_AS_OF)
+                for name in urls}
+        times: dict[str, dict[int, list[float]]] = {name: {} for name in urls}
+        for k in news["long"]:  # the two logs in turn, k by k, so both see the same minutes
+            for run in range(runs if k < 100 else 1):
+                for name in ("long", "short") if run % 2 == 0 else ("short", "long"):
+                    if k in news[name] and logs[name].can(k):
+                        times[name].setdefault(k, []).append(logs[name].once(k))
+        for log in logs.values():
+            log.close()
+    big, small = times["long"], times["short"]
 
     def cell(times: list[float], k: int, none: float) -> str:
         med = statistics.median(times)
@@ -636,8 +667,8 @@ def main_postgres(server: str, inspections: int, runs: int) -> None:
 
     print(f"3. Projector.catch_up() after k new notices, ms (median of {runs} for k < 100, "
           f"lowest-highest; one for 100 and 1,000), per new event, ratio to nothing new:")
-    print(f"   {'k':>5}  {f'{sizes[long]:,} events':<49}    {f'{sizes[short]:,} events':<49}"
-          f"    long / short")
+    heads = [f"{sizes[name]:,} events" for name in ("long", "short")]
+    print(f"   {'k':>5}  {heads[0]:<49}    {heads[1]:<49}    long / short")
     none_big, none_small = statistics.median(big[0]), statistics.median(small[0])
     for k in big:
         line = f"   {k:>5}  {cell(big[k], k, none_big)}"
