@@ -305,7 +305,11 @@ def spread(values: list[float]) -> str:
 
 
 def main_postgres(server: str, n: int, count: int, slices: int) -> None:
-    print(pgserver.describe(server))
+    server_line = pgserver.describe(server)
+    print(server_line)
+    if "fsync=off" in server_line:
+        print("  so the baseline is round trips and the server's CPU only, and the ratio a "
+              "lower bound of what a server that flushes each commit gives")
     size = pg_payload(server)
     print(f"stored Rescheduled payload: {size} bytes (mean): the baseline's rows carry as much")
     rates: dict[str, list[float]] = {}
