@@ -40,8 +40,23 @@ What is measured, each against a baseline of the same run:
 
 Read the ratios; absolute figures drift on the shared 2-core machine.
 
+With `--postgres SERVER_URL`, measurement 3's in-process part alone, on PostgreSQL: two
+logs built the same way (batched saves through kiemtra's `PostgresRecorder`, so chained
+as in use), each in a new database of that server dropped after, of --inspections
+(default 11,500) and a tenth of that, the year taken up to PG_AS_OF (31/07/2026, so that
+about 45% of the inspections are still to be notified: enough for 1,000 new notices on
+a log of ~50,000 events, which the November log would need ~230,000 events for). The views
+are rebuilt (`Views.fresh()`, timed for information) and the server's statistics taken
+(ANALYZE: now, rather than by autovacuum during a timing), then `Projector.catch_up()` is
+timed after 0, 1, 10, 100 and 1,000 new notices on the long log, 0-100 on the short one
+(each k < 100 --runs times, median and spread; 100 and 1,000 once per run), the two logs
+in turn k by k, so that both see the same minutes of the shared machine: the time, the
+time per new event, the ratio to the read with nothing new, and long / short log for the
+same k (1.0 = independent of the log). The views are read through SQLAlchemy there
+(`EngineViews`), the events with its text queries.
+
 Usage: python bench/national_scale.py [--inspections 100000] [--runs 7] [--rebuilds 1]
-       [--fresh] [--only rebuild]
+       [--fresh] [--only rebuild] [--postgres SERVER_URL]
 """
 
 from __future__ import annotations
@@ -85,6 +100,8 @@ from kiemtra.workflow import (
 )
 
 AS_OF = date(2026, 11, 20)  # the day the database describes (a Friday)
+PG_AS_OF = date(2026, 7, 31)  # the day the PostgreSQL logs describe (a Friday)
+PG_INSPECTIONS = 11_500  # about 50,000 events as of PG_AS_OF
 FIRST_WEEK = date(2026, 2, 2)  # Mondays of the weeks that hold planned visits
 LAST_WEEK = date(2026, 12, 14)
 UNITS = ("vp", "kt", "vhxh", "hcc")
@@ -286,8 +303,9 @@ def campaign_code(number: int) -> str:
     return f"XA{number:05d}-TKT-2026"
 
 
-def build(path: Path, inspections: int, seed: int = 2026) -> int:
-    """Write the database at `path`; returns the number of events."""
+def build(path: Path | str, inspections: int, seed: int = 2026, as_of: date = AS_OF) -> int:
+    """Write the database at `path` (a file, or a PostgreSQL URL), the year taken up to
+    `as_of`; returns the number of events."""
     rng = random.Random(seed)
     variants = plan_variants()
     store = open_store(Database(str(path)))
@@ -313,14 +331,14 @@ def build(path: Path, inspections: int, seed: int = 2026) -> int:
             for ins in builder.import_plan(with_code(variant, code), calendar, day):
                 stall = rng.randint(1, 7) if rng.random() < 0.03 else 99
                 live = Live(ins, variant.rules, calendar, year_of(rng, ins, calendar), stall)
-                schedule(heap, order, live)
+                schedule(heap, order, live, as_of)
         else:
             live = what
             assert live.next is not None
             _, step, args = live.next
             builder.act(live.ins, live.rules, live.calendar, day, step, args)
             live.steps_left -= 1
-            schedule(heap, order, live)
+            schedule(heap, order, live, as_of)
         if len(builder.touched) >= 5 * CHUNK:
             builder.flush()
     builder.flush()
@@ -329,12 +347,13 @@ def build(path: Path, inspections: int, seed: int = 2026) -> int:
     return events
 
 
-def schedule(heap: list[tuple[date, int, Any]], order: Iterator[int], live: Live) -> None:
-    """Queue the inspection's next step, unless it stalls, is done, or comes after AS_OF."""
+def schedule(heap: list[tuple[date, int, Any]], order: Iterator[int], live: Live,
+             as_of: date) -> None:
+    """Queue the inspection's next step, unless it stalls, is done, or comes after `as_of`."""
     if live.steps_left <= 0:
         return
     action = next(live.actions, None)
-    if action is None or action[0] > AS_OF:
+    if action is None or action[0] > as_of:
         return
     live.next = action
     heapq.heappush(heap, (action[0], next(order), live))
@@ -442,13 +461,22 @@ def medians(commands: dict[str, list[str]], runs: int) -> dict[str, float]:
     return {name: statistics.median(t) * 1000 for name, t in times.items()}
 
 
-def planned_later(db: Path, limit: int) -> list[tuple[str, str, date]]:
-    """Inspections still `planned` whose planned visit allows a notice on AS_OF."""
-    conn = sqlite3.connect(db)
-    rows = conn.execute(
-        "SELECT campaign, unit, planned_on_site FROM view_inspections "
-        "WHERE state = 'planned' AND planned_on_site >= ? ORDER BY originator_id LIMIT ?",
-        ((AS_OF + timedelta(5)).isoformat(), limit)).fetchall()
+def planned_later(database: Database, limit: int, as_of: date = AS_OF
+                  ) -> list[tuple[str, str, date]]:
+    """Inspections still `planned` whose planned visit allows a notice on `as_of`."""
+    query = ("SELECT campaign, unit, planned_on_site FROM view_inspections "
+             "WHERE state = 'planned' AND planned_on_site >= {mark} "
+             "ORDER BY originator_id LIMIT {mark}")
+    if database.is_postgres:
+        import pgserver
+
+        with pgserver.connect(database.url, autocommit=True) as pg:
+            found = pg.execute(query.format(mark="%s"),
+                               (as_of + timedelta(5), limit)).fetchall()
+        return [(c, u, d) for c, u, d in found]
+    conn = sqlite3.connect(database.sqlite_path)
+    rows = conn.execute(query.format(mark="?"),
+                        ((as_of + timedelta(5)).isoformat(), limit)).fetchall()
     conn.close()
     return [(c, u, date.fromisoformat(d)) for c, u, d in rows]
 
@@ -463,31 +491,49 @@ def varied_campaign(db: Path) -> str:
     return code
 
 
-def timed_catch_ups(db: Path, news: Sequence[int], runs: int) -> dict[int, float]:
-    """Median ms of `Projector.catch_up()` after `k` new notices, for each k in `news`."""
-    from kiemtra.projections.views import Views
-    from kiemtra.workflow import Workflow
+class CatchUps:
+    """`Projector.catch_up()` on the views of `database`, timed after `k` new notices
+    (recorded on `as_of` by `Workflow.notify`, untimed) of inspections still planned."""
 
-    database = Database(str(db))
-    projector = Views(database).fresh().projector
-    wf = Workflow(open_store(database), SECRETARIAT)
-    todo = planned_later(db, sum(news) * runs)
-    result: dict[int, float] = {}
+    def __init__(self, database: Database, needed: int, as_of: date = AS_OF) -> None:
+        from kiemtra.projections.views import Views
+        from kiemtra.workflow import Workflow
+
+        self.as_of = as_of
+        self.projector = Views(database).fresh().projector
+        self.wf = Workflow(open_store(database), SECRETARIAT)
+        self.todo = planned_later(database, needed, as_of)
+
+    def can(self, k: int) -> bool:
+        return k <= len(self.todo)
+
+    def once(self, k: int) -> float:
+        """ms of one catch-up after k new notices."""
+        notices, self.todo = self.todo[:k], self.todo[k:]
+        for campaign, unit, on_site in notices:
+            self.wf.notify(campaign, unit, on_site=on_site, day=self.as_of)
+        start = time.perf_counter()
+        applied = self.projector.catch_up()
+        elapsed = (time.perf_counter() - start) * 1000
+        assert applied == k, (applied, k)
+        return elapsed
+
+    def close(self) -> None:
+        self.wf.store.close()
+
+
+def timed_catch_ups(database: Database, news: Sequence[int], runs: int
+                    ) -> dict[int, list[float]]:
+    """The times in ms of `Projector.catch_up()` after `k` new notices, for each k in
+    `news`: `runs` times each for k < 100, once for more."""
+    catch_ups = CatchUps(database, sum(news) * runs)
+    result: dict[int, list[float]] = {}
     for k in news:
         rounds = runs if k < 100 else 1
-        if k * rounds > len(todo):
+        if not catch_ups.can(k * rounds):
             continue  # a scaled-down database has too few planned inspections left
-        times = []
-        for _ in range(rounds):
-            notices, todo = todo[:k], todo[k:]
-            for campaign, unit, on_site in notices:
-                wf.notify(campaign, unit, on_site=on_site, day=AS_OF)
-            start = time.perf_counter()
-            applied = projector.catch_up()
-            times.append(time.perf_counter() - start)
-            assert applied == k, (applied, k)
-        result[k] = statistics.median(times) * 1000
-    wf.store.close()
+        result[k] = [catch_ups.once(k) for _ in range(rounds)]
+    catch_ups.close()
     return result
 
 
@@ -534,7 +580,7 @@ def measure(db: Path, small_db: Path, runs: int, rate: float) -> None:
     start_ms = medians({"status": status, "due": due, "click": click}, runs)
 
     # 3: catch-up after one real command, through the CLI ...
-    todo = iter(planned_later(db, runs))
+    todo = iter(planned_later(Database(str(db)), runs))
     new_ms: list[float] = []
     none_ms: list[float] = []
     for _ in range(runs):
@@ -545,8 +591,10 @@ def measure(db: Path, small_db: Path, runs: int, rate: float) -> None:
         new_ms.append(wall(status)[0] * 1000)
         none_ms.append(wall(status)[0] * 1000)
     # ... and in-process, on the large log and on one 50x shorter
-    big = timed_catch_ups(db, (0, 1, 10, 100, 1000), runs)
-    small = timed_catch_ups(small_db, (0, 1), runs)
+    big = {k: statistics.median(t) for k, t in timed_catch_ups(
+        Database(str(db)), (0, 1, 10, 100, 1000), runs).items()}
+    small = {k: statistics.median(t) for k, t in timed_catch_ups(
+        Database(str(small_db)), (0, 1), runs).items()}
 
     print(f"2. python -c \"import click\": {start_ms['click']:.0f} ms  ({runs} runs, medians)")
     print(f"   kiemtra --json status {code} --as-of {AS_OF}: {start_ms['status']:.0f} ms "
@@ -576,20 +624,87 @@ def measure(db: Path, small_db: Path, runs: int, rate: float) -> None:
           f"ratio {upgrade / rebuild:.2f}  (replaying the log batch by batch: about 20)")
 
 
+def main_postgres(server: str, inspections: int, runs: int) -> None:
+    """Measurement 3's catch-up, on two logs of different length on PostgreSQL."""
+    import pgserver
+
+    print(pgserver.describe(server))
+    news = {"long": (0, 1, 10, 100, 1000), "short": (0, 1, 10, 100)}
+    with pgserver.new_database(server) as long, pgserver.new_database(server) as short:
+        urls = {"long": long, "short": short}
+        sizes = {}
+        for name, count in (("long", inspections), ("short", inspections // 10)):
+            url = urls[name]
+            started = time.perf_counter()
+            events = build(url, count, as_of=PG_AS_OF)
+            built = time.perf_counter() - started
+            started = time.perf_counter()
+            Views(Database(url)).fresh()
+            rebuilt = time.perf_counter() - started
+            with pgserver.connect(url, autocommit=True) as conn:
+                conn.execute("ANALYZE")  # now, not by autovacuum in the middle of a timing
+            sizes[name] = events
+            print(f"{count:,} inspections as of {PG_AS_OF}: {events:,} events, built in "
+                  f"{built:.0f} s ({events / built:,.0f} events/s), views rebuilt in "
+                  f"{rebuilt:.1f} s ({events / rebuilt:,.0f} events/s)")
+        logs = {name: CatchUps(Database(urls[name]), sum(news[name]) * runs, PG_AS_OF)
+                for name in urls}
+        times: dict[str, dict[int, list[float]]] = {name: {} for name in urls}
+        for k in news["long"]:  # the two logs in turn, k by k, so both see the same minutes
+            for run in range(runs if k < 100 else 1):
+                for name in ("long", "short") if run % 2 == 0 else ("short", "long"):
+                    if k in news[name] and logs[name].can(k):
+                        times[name].setdefault(k, []).append(logs[name].once(k))
+        for log in logs.values():
+            log.close()
+    big, small = times["long"], times["short"]
+
+    def cell(times: list[float], k: int, none: float) -> str:
+        med = statistics.median(times)
+        spread = f" ({min(times):.1f}-{max(times):.1f})" if len(times) > 1 else ""
+        per = f"{med / k:7.3f} ms/event" if k else " " * 15
+        return f"{med:7.1f} ms{spread:<14} {per}  {med / none:6.2f}x"
+
+    print(f"3. Projector.catch_up() after k new notices, ms (median of {runs} for k < 100, "
+          f"lowest-highest; one for 100 and 1,000), per new event, ratio to nothing new:")
+    heads = [f"{sizes[name]:,} events" for name in ("long", "short")]
+    print(f"   {'k':>5}  {heads[0]:<49}    {heads[1]:<49}    long / short")
+    none_big, none_small = statistics.median(big[0]), statistics.median(small[0])
+    for k in big:
+        line = f"   {k:>5}  {cell(big[k], k, none_big)}"
+        if k in small:
+            line += (f"    {cell(small[k], k, none_small)}    "
+                     f"{statistics.median(big[k]) / statistics.median(small[k]):.2f}")
+        print(line)
+    most, fewer = max(big), sorted(big)[-2]
+    added = (statistics.median(big[most]) - statistics.median(big[fewer])) / (most - fewer)
+    print(f"   from {fewer} to {most} new: {added:.3f} ms per added event; log 10x longer: "
+          f"long / short for 1 new {statistics.median(big[1]) / statistics.median(small[1]):.2f}"
+          f" (1.0 = independent of the log)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--inspections", type=int, default=100_000, help="scale (4 per campaign)")
+    parser.add_argument("--inspections", type=int, default=None,
+                        help=f"scale (4 per campaign): 100,000, or {PG_INSPECTIONS:,} with "
+                             "--postgres")
     parser.add_argument("--runs", type=int, default=7, help="timed runs of each command")
     parser.add_argument("--rebuilds", type=int, default=1, help="timed full rebuilds")
     parser.add_argument("--fresh", action="store_true", help="rebuild the cached database")
     parser.add_argument("--only", choices=("rebuild",),
                         help="measure only the rebuild and its memory (1 and 4)")
     parser.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()))
+    parser.add_argument("--postgres", metavar="SERVER_URL",
+                        help="measure catch-up on PostgreSQL: new databases on this server")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         run_child(args.child[0], Path(args.child[1]))
         return
+    if args.postgres:
+        main_postgres(args.postgres, args.inspections or PG_INSPECTIONS, args.runs)
+        return
+    args.inspections = args.inspections or 100_000
 
     cached, took = cached_database(args.cache_dir, args.inspections, args.fresh)
     with tempfile.TemporaryDirectory(prefix="kiemtra-bench-") as tmp:
