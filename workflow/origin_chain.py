@@ -4,7 +4,7 @@ Beside `event_chain` (the whole log), three tables, the same on SQLite and Postg
 
 - `stream_origin(originator_id, origin)`: the commune each stream belongs to, fixed by
   its first event (`domain/origins.py` says whose it is);
-- `origin_chain(origin, seq, position, hash)`: the commune's chain, one link per event of
+- `origin_chain(position, origin, seq, hash)`: the commune's chain, one link per event of
   its streams, `seq` counting 1, 2, 3… without gaps (`domain/chain.py`: links counted by
   `seq`, from `origin_genesis(origin)`), `position` the event's place in the whole log;
 - `origin_chain_started(origin, chained_through, chained_at)`: a database from before the
@@ -36,17 +36,18 @@ ORIGIN_STARTED = "origin_chain_started"
 SQLITE_DDL = [
     f"CREATE TABLE IF NOT EXISTS {STREAM_ORIGIN} (originator_id TEXT PRIMARY KEY, "
     "origin TEXT NOT NULL) WITHOUT ROWID",
-    f"CREATE TABLE IF NOT EXISTS {ORIGIN_CHAIN} (origin TEXT NOT NULL, seq INTEGER NOT NULL, "
-    "position INTEGER NOT NULL UNIQUE, hash BLOB NOT NULL, PRIMARY KEY (origin, seq)) "
-    "WITHOUT ROWID",
+    # in position order as stored (the rowid), for verify's one pass; by (origin, seq)
+    # through the unique index, for the writers' head
+    f"CREATE TABLE IF NOT EXISTS {ORIGIN_CHAIN} (position INTEGER PRIMARY KEY, "
+    "origin TEXT NOT NULL, seq INTEGER NOT NULL, hash BLOB NOT NULL, UNIQUE (origin, seq))",
     f"CREATE TABLE IF NOT EXISTS {ORIGIN_STARTED} (origin TEXT NOT NULL, "
     "chained_through INTEGER NOT NULL, chained_at TEXT NOT NULL)",
 ]
 POSTGRES_DDL = [
     f"CREATE TABLE IF NOT EXISTS {STREAM_ORIGIN} (originator_id uuid PRIMARY KEY, "
     "origin text NOT NULL)",
-    f"CREATE TABLE IF NOT EXISTS {ORIGIN_CHAIN} (origin text NOT NULL, seq bigint NOT NULL, "
-    "position bigint NOT NULL UNIQUE, hash bytea NOT NULL, PRIMARY KEY (origin, seq))",
+    f"CREATE TABLE IF NOT EXISTS {ORIGIN_CHAIN} (position bigint PRIMARY KEY, "
+    "origin text NOT NULL, seq bigint NOT NULL, hash bytea NOT NULL, UNIQUE (origin, seq))",
     f"CREATE TABLE IF NOT EXISTS {ORIGIN_STARTED} (origin text NOT NULL, "
     "chained_through bigint NOT NULL, chained_at text NOT NULL)",
 ]
@@ -134,7 +135,8 @@ def extend_origin_chains(tables: OriginTables, events: Sequence[Event],
         previous = link(previous, event_canonical(stream, version, topic, bytes(payload)), seq)
         heads[origin] = (seq, previous)
         links.append((origin, seq, position, previous))
-    tables.many(f"INSERT INTO {ORIGIN_CHAIN} VALUES (?, ?, ?, ?)", links)
+    tables.many(f"INSERT INTO {ORIGIN_CHAIN} (origin, seq, position, hash) VALUES "
+                "(?, ?, ?, ?)", links)
 
 
 def chain_existing(tables: OriginTables, rows: Callable[[int], list[Event]]) -> None:

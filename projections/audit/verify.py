@@ -123,18 +123,38 @@ def stored_hash(value: Any) -> bytes:
     return value if isinstance(value, bytes) and len(value) == 32 else b"\x00"
 
 
+def _with_communes(log: RawLog, events: Iterator[tuple[Any, ...]]
+                   ) -> Iterator[tuple[Any, ...]]:
+    """Each event's row with its link in its commune's chain (origin, seq, hash: None where
+    it has none) and its stream's commune: the chain read beside the events in position
+    order, the streams' communes (far fewer than events) held in memory. A link whose
+    event is gone is LogAltered (`deleted`)."""
+    owners = {row[0]: row[1] for row in log.rows(
+        f"SELECT originator_id, origin FROM {STREAM_ORIGIN}")}
+    links = log.rows(f"SELECT position, origin, seq, hash FROM {ORIGIN_CHAIN} "
+                     "ORDER BY position")
+    ln = next(links, None)
+    for ev in events:
+        while ln is not None and ln[0] < ev[0]:
+            raise LogAltered(position=ln[0], kind="deleted")
+        if ln is not None and ln[0] == ev[0]:
+            yield (*ev, ln[1], ln[2], ln[3], owners.get(ev[1]))
+            ln = next(links, None)
+        else:
+            yield (*ev, None, None, None, owners.get(ev[1]))
+    if ln is not None:
+        raise LogAltered(position=ln[0], kind="deleted")
+
+
 def _database_entries(log: RawLog, communes: bool = False) -> Iterator[Entry]:
     """Events and links merged by position; a side missing at a position is None. With
     `communes`, each event's row also has its link in its commune's chain (origin, seq,
     hash) and its stream's commune (None where missing)."""
     p = log.position
-    events = log.rows(
-        f"SELECT e.{p}, e.originator_id, e.originator_version, e.topic, e.state, o.origin, "
-        f"o.seq, o.hash, s.origin FROM {log.events} e LEFT JOIN {ORIGIN_CHAIN} o ON "
-        f"o.position = e.{p} LEFT JOIN {STREAM_ORIGIN} s ON s.originator_id = "
-        f"e.originator_id ORDER BY e.{p}") if communes else log.rows(
-        f"SELECT {p}, originator_id, originator_version, topic, state FROM {log.events} "
-        f"ORDER BY {p}")
+    events = log.rows(f"SELECT {p}, originator_id, originator_version, topic, state "
+                      f"FROM {log.events} ORDER BY {p}")
+    if communes:
+        events = _with_communes(log, events)
     links = log.rows(f"SELECT position, hash FROM {CHAIN} ORDER BY position")
     ev = next(events, None)
     ln = next(links, None)
@@ -191,8 +211,8 @@ class OriginWalk:
 class Communes:
     """Each commune's chain, checked event by event in the whole log's order (`see`): the
     event has a link in the chain of its stream's commune, numbered one after that
-    commune's last, over its last link from the commune's own start. Then `finish`: no
-    link of a commune is left without its event."""
+    commune's last, over its last link from the commune's own start (a link left without
+    its event is found by `_with_communes`). `finish`: the chains found."""
 
     def __init__(self, wanted: Mapping[str, frozenset[int]]) -> None:
         self.wanted = wanted
@@ -216,12 +236,6 @@ class Communes:
         self.heads[origin] = (seq, expected, at)
 
     def finish(self, log: RawLog) -> tuple[OriginWalk, ...]:
-        p = log.position
-        stray = log.one(f"SELECT o.position FROM {ORIGIN_CHAIN} o LEFT JOIN {log.events} e "
-                        f"ON e.{p} = o.position WHERE e.{p} IS NULL ORDER BY o.position "
-                        "LIMIT 1")
-        if stray is not None:
-            raise LogAltered(position=stray[0], kind="deleted")
         started = {r[0]: (int(r[1]), str(r[2])) for r in log.rows(
             f"SELECT origin, chained_through, chained_at FROM {ORIGIN_STARTED}")
             } if log.has_table(ORIGIN_STARTED) else {}
