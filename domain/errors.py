@@ -459,6 +459,19 @@ class CampaignExists(InvalidInput):
     en = "A campaign with code '{code}' already exists (field code); choose another code."
 
 
+class AuthoritySpelledOtherwise(InvalidInput):
+    """A plan's authority spelled otherwise than the same name already in the database:
+    two origins, two hash chains, for one commune (`domain/origins.py`)."""
+
+    rule = "authority"
+    vi = ("Cơ quan ban hành “{given}” (trường authority) là “{known}” đã có trong cơ sở dữ "
+          "liệu nhưng viết khác (chữ hoa, chữ thường hoặc vị trí dấu thanh); hãy viết đúng "
+          "như “{known}”, để hồ sơ của cùng một xã, phường nằm trong một chuỗi băm.")
+    en = ("The issuing authority '{given}' (field authority) is '{known}', already in the "
+          "database, spelled otherwise (case or the place of a tone mark); write it as "
+          "'{known}', so that one commune's records stay in one hash chain.")
+
+
 class UnknownCampaign(InvalidInput):
     rule = "campaign"
     vi = "Không có kế hoạch kiểm tra nào có mã “{code}”."

@@ -33,6 +33,22 @@ def origin_name(authority: str) -> str:
     return " ".join(unicodedata.normalize("NFC", authority).split())
 
 
+TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")  # huyền, sắc, ngã, hỏi, nặng
+
+
+def spelling_key(name: str) -> tuple[tuple[str, str], ...]:
+    """What two spellings of one name share: each word's letters without case, and its
+    tone mark wherever it sits ("Uỷ"/"Ủy", "Hoà"/"Hòa", "ỦY BAN"/"Ủy ban" are one name;
+    "Hòa"/"Hóa" are two)."""
+    words = []
+    for word in origin_name(name).split():
+        letters = unicodedata.normalize("NFD", word)
+        tone = "".join(c for c in letters if c in TONES)
+        base = unicodedata.normalize("NFC", "".join(c for c in letters if c not in TONES))
+        words.append((base.casefold(), tone))
+    return tuple(words)
+
+
 def campaign_of(aggregate: Any) -> str | None:
     """The campaign code an aggregate belongs to, where it says so itself."""
     if isinstance(aggregate, Campaign):

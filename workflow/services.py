@@ -15,6 +15,7 @@ from kiemtra.domain.amendments import NothingToAmend, check_amendment, plan_chan
 from kiemtra.domain.campaign import Campaign
 from kiemtra.domain.corrections import AbsenceCorrectedByLeader, Change
 from kiemtra.domain.errors import (
+    AuthoritySpelledOtherwise,
     CampaignExists,
     DocumentNotVoided,
     NothingToUndo,
@@ -24,6 +25,7 @@ from kiemtra.domain.ids import campaign_id, inspection_id
 from kiemtra.domain.inspection import Inspection
 from kiemtra.domain.lifecycle import Step
 from kiemtra.domain.metrics import parse_metrics_text
+from kiemtra.domain.origins import origin_name, spelling_key
 from kiemtra.domain.overrides import Bounds
 from kiemtra.domain.plan import Plan, parse_plan_text
 from kiemtra.domain.record import status_row
@@ -88,11 +90,20 @@ class Workflow:
     def import_plan(self, text: str, source: str, today: date) -> Plan:
         return self.import_parsed(parse_plan_text(text, source), today)
 
+    def _same_spelling(self, authority: str) -> None:
+        """A commune already in the database is written as it was: otherwise its new
+        campaign would start a second chain of the same commune (AuthoritySpelledOtherwise)."""
+        name, key = origin_name(authority), spelling_key(authority)
+        for known in self.store.origin_names():
+            if known != name and spelling_key(known) == key:
+                raise AuthoritySpelledOtherwise(given=name, known=known)
+
     def import_parsed(self, plan: Plan, today: date) -> Plan:
         """Record a plan already validated."""
         actor = authorize(plan, self.actor, IMPORT)
         if self.store.get(campaign_id(plan.code)) is not None:
             raise CampaignExists(code=plan.code)
+        self._same_spelling(plan.authority)
         campaign = Campaign(code=plan.code, plan=plan.source, **actor_fields(actor),
                             effective_date=today)
         inspections = [self._planned(plan, unit.code, unit.planned_on_site, actor, today)

@@ -280,6 +280,14 @@ class EventStore(Application[UUID]):
             cache[stream] = row[0] if sqlite else row["origin"]
         return str(cache[stream])
 
+    def origin_names(self) -> list[str]:
+        """The communes (origins) the database holds chains of."""
+        tables = self.recorder.datastore  # type: ignore[attr-defined]
+        with tables.transaction(commit=False) as c:
+            c.execute(f"SELECT DISTINCT origin FROM {STREAM_ORIGIN}")
+            rows = c.fetchall()
+        return [str(r["origin"] if isinstance(r, dict) else r[0]) for r in rows]
+
     def require_attachments(self) -> None:
         if not isinstance(self.recorder, SQLiteRecorder) and not _postgres(self.recorder):
             raise _no_attachments()

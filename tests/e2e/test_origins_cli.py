@@ -153,3 +153,26 @@ def test_a_database_written_with_one_chain_keeps_verifying(run: Run, tmp_path: P
     found = ok(run("--json", "audit", "verify", "--bundle", "hh.zip", "--public-key",
                    "moi.pub")).json()
     assert (found["origin"], found["events"], found["head"]) == (HONG_HA, 7, 7)
+
+
+def test_a_commune_spelled_otherwise_is_refused(province: Run, tmp_path: Path,
+                                                database: Database) -> None:
+    """A second campaign of a commune already in the database is written as the first:
+    another case or tone-mark placement would start a second chain of the same commune
+    (and share its register of numbers with the first)."""
+    plan = (tmp_path / "ke-hoach.toml").read_text("utf-8").replace(
+        f'code = "{CODE}"', 'code = "KTD-TKT-2027"')
+    with tamper(database) as sql:
+        before = sql.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0]
+    for spelled in ("Uỷ ban nhân dân xã Khúc Thừa Dụ", "ỦY BAN NHÂN DÂN XÃ KHÚC THỪA DỤ"):
+        (tmp_path / "2027.toml").write_text(plan.replace(KHUC_THUA_DU, spelled, 1), "utf-8")
+        for lang, words in (("vi", f"hãy viết đúng như “{KHUC_THUA_DU}”"),
+                            ("en", f"write it as '{KHUC_THUA_DU}'")):
+            refused = province("--lang", lang, "plan", "import", "2027.toml")
+            assert refused.code == 2 and words in refused.err, refused.err
+    with tamper(database) as sql:
+        assert sql.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0] == before
+    (tmp_path / "2027.toml").write_text(plan, "utf-8")  # written as before: one chain
+    ok(province("plan", "import", "2027.toml"))
+    origins = ok(province("--json", "audit", "verify")).json()["origins"]
+    assert sorted(o["origin"] for o in origins) == sorted([KHUC_THUA_DU, HONG_HA])
