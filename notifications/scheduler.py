@@ -172,15 +172,18 @@ def run(database: Database, *, at: str = "07:30", retry_minutes: int = 60,
 
     def stop(signum: int, _: Any) -> None:
         say("Đang dừng bộ lập lịch (stopping)…")
+        if not scheduler.running:  # a stop before it started: it must not start then
+            raise KeyboardInterrupt
         scheduler.shutdown(wait=False)
 
-    signal.signal(signal.SIGTERM, stop)
-    say(f"Bộ lập lịch nhắc việc đang chạy: {at} các ngày làm việc, gửi lại mỗi "
-        f"{retry_minutes} phút; dừng bằng Ctrl-C (scheduler running).")
     try:
+        signal.signal(signal.SIGTERM, stop)
+        say(f"Bộ lập lịch nhắc việc đang chạy: {at} các ngày làm việc, gửi lại mỗi "
+            f"{retry_minutes} phút; dừng bằng Ctrl-C (scheduler running).")
         scheduler.start()
     except KeyboardInterrupt:
-        scheduler.shutdown(wait=False)
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
     finally:
         lease.release()
         engine.dispose()

@@ -153,3 +153,17 @@ def test_a_malformed_smtp_url_is_bad_input(imported: Run) -> None:
                       env={"KIEMTRA_SMTP_URL": "http://user:hunter2@mail.example"})
     assert result.code == 2 and "KIEMTRA_SMTP_URL" in result.err
     assert "hunter2" not in result.err + result.out
+
+
+def test_a_stop_as_the_scheduler_starts_is_a_clean_stop(imported: Run, tmp_path: Path) -> None:
+    """SIGTERM the moment the scheduler says it runs — before APScheduler has started, or
+    while it starts: it stops, exit 0, and says so (it raised SchedulerNotRunningError from
+    its signal handler before, exit 1, seen under CI's load)."""
+    for _ in range(5):
+        proc = start_scheduler(tmp_path)
+        assert proc.stdout is not None
+        assert "07:30" in proc.stdout.readline()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert "Đã dừng (stopped)." in out and "Traceback" not in err
