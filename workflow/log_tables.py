@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,18 +40,18 @@ POSTGRES_EVENTS = "kiemtra_events"
 STREAMED = 2000  # rows fetched at a time from a server-side cursor
 
 
-class RawLog:
+class RawLog(ABC):
     """One snapshot of kiemtra's tables (see the module's table for what differs)."""
 
     events: str
     position: str
     postgres: bool
 
+    @abstractmethod
     def rows(self, sql: str, params: Sequence[Any] = (), batch: int = STREAMED
              ) -> Iterator[tuple[Any, ...]]:
         """The rows, fetched `batch` at a time (on PostgreSQL: SQLite reads them as they
         are asked for); large values (an attachment's pieces) one at a time."""
-        raise NotImplementedError
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         return next(iter(self.rows(sql, params)), None)
@@ -60,18 +61,25 @@ class RawLog:
         row = self.one(sql, params)
         return None if row is None else row[0]
 
+    @abstractmethod
     def has_table(self, name: str) -> bool:
-        raise NotImplementedError
+        """Whether the table `name` exists."""
 
+    @abstractmethod
     def contains(self, column: str) -> str:
         """SQL true where the bytes of `column` contain the parameter's bytes."""
-        raise NotImplementedError
 
+    @abstractmethod
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        raise NotImplementedError
+        """Run a statement (in the open transaction)."""
 
+    @abstractmethod
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        raise NotImplementedError
+        """Run a statement for each row."""
+
+    @abstractmethod
+    def commit(self) -> None:
+        """Keep what was written (`write=True` only)."""
 
     def stream(self, value: Any) -> str:
         """A stored stream id as the chain hashes it (SQLite's hex, PostgreSQL's UUID)."""
@@ -80,9 +88,6 @@ class RawLog:
     def stream_key(self, stream: UUID) -> Any:
         """A stream id as a query parameter (the column's own type)."""
         return stream if self.postgres else stream.hex
-
-    def commit(self) -> None:
-        raise NotImplementedError
 
 
 class SQLiteLog(RawLog):
