@@ -132,6 +132,7 @@ def run(database: Database, *, at: str = "07:30", retry_minutes: int = 60,
         raise InvalidTime(at=at)
     check_mail_settings()  # a bad setting is said now (exit 2), not by every tick
     open_store(database).close()  # a new database gets its event tables first
+    from apscheduler.events import EVENT_SCHEDULER_START
     from apscheduler.jobstores.memory import MemoryJobStore
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.blocking import BlockingScheduler
@@ -170,20 +171,29 @@ def run(database: Database, *, at: str = "07:30", retry_minutes: int = 60,
         scheduler.add_job(scheduled_tick, jobstore="memory", id="now",
                           kwargs=dict(kwargs, force=True))
 
-    def stop(signum: int, _: Any) -> None:
-        say("Đang dừng bộ lập lịch (stopping)…")
-        if not scheduler.running:  # a stop before it started: it must not start then
-            raise KeyboardInterrupt
-        scheduler.shutdown(wait=False)
+    stopping: list[int] = []
 
-    try:
-        signal.signal(signal.SIGTERM, stop)
-        say(f"Bộ lập lịch nhắc việc đang chạy: {at} các ngày làm việc, gửi lại mỗi "
-            f"{retry_minutes} phút; dừng bằng Ctrl-C (scheduler running).")
-        scheduler.start()
-    except KeyboardInterrupt:
+    def stop(signum: int, _: Any) -> None:
+        """SIGTERM: stop now, or — while APScheduler is still starting (making its tables,
+        reading its jobs: never interrupted) — as soon as it has started."""
+        say("Đang dừng bộ lập lịch (stopping)…")
         if scheduler.running:
             scheduler.shutdown(wait=False)
+        else:
+            stopping.append(signum)
+
+    def started(_: Any) -> None:
+        if stopping:
+            scheduler.shutdown(wait=False)
+
+    scheduler.add_listener(started, EVENT_SCHEDULER_START)
+    signal.signal(signal.SIGTERM, stop)
+    say(f"Bộ lập lịch nhắc việc đang chạy: {at} các ngày làm việc, gửi lại mỗi "
+        f"{retry_minutes} phút; dừng bằng Ctrl-C (scheduler running).")
+    try:
+        scheduler.start()
+    except KeyboardInterrupt:
+        scheduler.shutdown(wait=False)
     finally:
         lease.release()
         engine.dispose()

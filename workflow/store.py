@@ -281,7 +281,10 @@ class EventStore(Application[UUID]):
         return str(cache[stream])
 
     def origin_names(self) -> list[str]:
-        """The communes (origins) the database holds chains of."""
+        """The communes (origins) the database holds chains of (none on a store of the
+        library's own recorders, which keep no chains)."""
+        if not isinstance(self.recorder, SQLiteRecorder) and not _postgres(self.recorder):
+            return []
         tables = self.recorder.datastore  # type: ignore[attr-defined]
         with tables.transaction(commit=False) as c:
             c.execute(f"SELECT DISTINCT origin FROM {STREAM_ORIGIN}")
