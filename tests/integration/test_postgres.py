@@ -16,27 +16,12 @@ from kiemtra.projections.audit.trail import AuditFilter, audit_rows
 from kiemtra.projections.backends import POSTGRES_EVENTS
 from kiemtra.projections.views import Views
 from kiemtra.workflow.database import Database
-from kiemtra.workflow.demo import template_text
 from kiemtra.workflow.services import Workflow
-from kiemtra.workflow.store import EventStore, open_store
-from tests.conftest import CODE, LEADER
+from kiemtra.workflow.store import EventStore
+from tests.conftest import CODE
 from tests.integration.test_projections import snapshot, walk
 
 D = date
-
-
-@pytest.fixture
-def pg_store(postgres_url: str) -> Iterator[EventStore]:
-    store = open_store(Database(postgres_url))
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def pg_wf(pg_store: EventStore) -> Workflow:
-    made = Workflow(pg_store, LEADER)
-    made.import_plan(template_text(), "plan.toml", D(2026, 6, 15))
-    return made
 
 
 @pytest.fixture

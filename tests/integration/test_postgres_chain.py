@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -30,20 +29,6 @@ from tests.integration.test_projections import walk
 from tests.pg_chain import check_log
 
 D = date
-
-
-@pytest.fixture
-def pg_store(postgres_url: str) -> Iterator[EventStore]:
-    store = open_store(Database(postgres_url))
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def pg_wf(pg_store: EventStore) -> Workflow:
-    made = Workflow(pg_store, LEADER)
-    made.import_plan(template_text(), "plan.toml", D(2026, 6, 15))
-    return made
 
 
 def rows(url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
