@@ -171,6 +171,15 @@ def _database_entries(log: RawLog, communes: bool = False) -> Iterator[Entry]:
             ev, ln = next(events, None), next(links, None)
 
 
+def vietnam_time(recorded: str | None) -> str:
+    """A recorded instant (ISO 8601) as a Vietnamese note says it: "07:54 ngày 02/12/2026"."""
+    try:
+        when = datetime.fromisoformat(str(recorded)).astimezone(VIETNAM)
+    except ValueError:
+        return str(recorded)  # as stored, whatever an edited row holds
+    return f"{when:%H:%M} ngày {when:%d/%m/%Y}"
+
+
 def plural(n: int, word: str) -> str:
     return word if n == 1 else f"{word}s"
 
@@ -196,10 +205,9 @@ class OriginWalk:
 
     def note(self, lang: str) -> str:
         if lang == "vi":
-            when = datetime.fromisoformat(str(self.chained_at)).astimezone(VIETNAM)
             return (f"Lưu ý: chuỗi băm riêng của {self.origin} được nối cho các sự kiện 1–"
-                    f"{self.chained_through} của mình sau khi ghi (lúc {when:%H:%M} ngày "
-                    f"{when:%d/%m/%Y}, khi "
+                    f"{self.chained_through} của mình sau khi ghi (lúc "
+                    f"{vietnam_time(self.chained_at)}, khi "
                     "phiên bản có chuỗi riêng từng xã, phường mở cơ sở dữ liệu lần đầu); với các "
                     "sự kiện đó, chuỗi riêng chỉ bảo đảm chúng không đổi kể từ lúc ấy.")
         return (f"Note: the chain of {self.origin} was made for its events 1–"
@@ -312,7 +320,8 @@ class Verified:
     def _upgrade_note(self, lang: str) -> str:
         if lang == "vi":
             return (f"Lưu ý: các vị trí 1–{self.chained_through} được nối chuỗi băm sau khi "
-                    f"ghi (lúc {self.chained_at}, khi phiên bản này mở cơ sở dữ liệu lần đầu); "
+                    f"ghi (lúc {vietnam_time(self.chained_at)}, khi phiên bản này mở cơ sở dữ "
+                    "liệu lần đầu); "
                     "chuỗi chỉ bảo đảm chúng không đổi kể từ lúc đó.")
         return (f"Note: positions 1–{self.chained_through} were chained after they were "
                 f"recorded ({self.chained_at}, when this version first opened the database); "
