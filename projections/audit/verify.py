@@ -8,6 +8,10 @@ decode is reported like any other change. Attachments are then checked against
 their SHA-256 names. The tables are read directly, in one snapshot, on SQLite or
 PostgreSQL alike (`RawLog`); on PostgreSQL positions have gaps, so a hole between two
 positions is a removed event only where the chain says so: the link after it fails.
+
+A log is first offered to `quick_check.proven_intact`, which proves an intact log faster
+(in worker processes, or in the PostgreSQL server) but never explains; only where it
+declines is the log walked here, so every refusal is this module's.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from kiemtra.projections.audit.errors import (
     SignatureInvalid,
 )
 from kiemtra.projections.audit.minisign import SecretKey, grouped
+from kiemtra.projections.audit.quick_check import MENTION, Proven, proven_intact
 from kiemtra.projections.progress import EVERY, finished, report
 from kiemtra.workflow import (
     ORIGINS_FORMAT,
@@ -372,6 +377,8 @@ def verify_database(source: Source, checkpoints: Sequence[tuple[str, Checkpoint]
     with opened(source) as log:
         origin = None
         origins: tuple[OriginWalk, ...] = ()
+        checked: list[set[str] | LogAltered | None] = []  # files, if checked meanwhile
+        proven: Proven | None = None
         if not log.has_table(log.events):
             walked = ChainWalk()
         elif not log.has_table(CHAIN):
@@ -386,8 +393,15 @@ def verify_database(source: Source, checkpoints: Sequence[tuple[str, Checkpoint]
                 first = log.value(f"SELECT MIN({log.position}) FROM {log.events}")
                 raise LogAltered(position=first, kind="chain_missing")  # emptied
             communes = _communes(log, checkpoints, head)
-            walked = walk(_database_entries(log, communes is not None), wanted=wanted,
-                          total=head, gaps=log.postgres, communes=communes)
+            if communes is not None and head is not None:
+                proven = proven_intact(log, int(head), wanted, communes.wanted,
+                                       meanwhile=lambda: checked.append(_stored_or_fault(log)))
+            if proven is not None and communes is not None:
+                walked = ChainWalk(proven.events, proven.head, proven.head_hash, proven.at)
+                communes.heads = dict(proven.communes)
+            else:  # not proven quickly: walked link by link, which says what is wrong
+                walked = walk(_database_entries(log, communes is not None), wanted=wanted,
+                              total=head, gaps=log.postgres, communes=communes)
             origins = communes.finish(log) if communes is not None else ()
             if log.has_table(CHAIN_ORIGIN):
                 origin = log.one(f"SELECT chained_through, chained_at FROM {CHAIN_ORIGIN} "
@@ -397,7 +411,12 @@ def verify_database(source: Source, checkpoints: Sequence[tuple[str, Checkpoint]
              "actor": r[3], "reason": r[4]} for r in log.rows(
                 f"SELECT chained_from, chained_through, chained_at, actor, reason FROM "
                 f"{REBUILT} ORDER BY chained_at, chained_from")) if log.has_table(REBUILT) else ()
-        attachments = _check_attachments(log) if log.has_table(ATTACHMENTS) else 0
+        files = checked[0] if checked else _stored_or_fault(log)
+        if isinstance(files, LogAltered):
+            raise files  # found while the chain was checked; the chain's faults come first
+        if files is not None:
+            _check_references(log, files, proven.mentions if proven is not None else None)
+        attachments = len(files or ())
     for name, checkpoint in checkpoints:
         check_checkpoint(name, checkpoint, walked, keys, origins)
     chained_through, chained_at = origin or (0, None)
@@ -490,20 +509,31 @@ def check_signature(label: tuple[str, str], checkpoint: Checkpoint, keys: Keys) 
         raise SignatureInvalid(position=checkpoint.position, kind="signature", detail=label)
 
 
-def _check_attachments(log: RawLog) -> int:
-    """Each stored file still hashes to its name, and each referenced file is stored."""
+def _stored_or_fault(log: RawLog) -> set[str] | LogAltered | None:
+    """The attachments stored, each still hashing to its name, or the fault found among
+    them; None if the database keeps none."""
+    if not log.has_table(ATTACHMENTS):
+        return None
     stored = set()
     for sha in stored_codes(log):
         if stored_digest(log, sha) != sha:
-            raise LogAltered(position=_first_reference(log, sha), kind="attachment", detail=sha)
+            return LogAltered(position=_first_reference(log, sha), kind="attachment",
+                              detail=sha)
         stored.add(sha)
-    for position, payload in log.rows(
-            f"SELECT {log.position}, state FROM {log.events} WHERE {log.contains('state')} "
-            f"ORDER BY {log.position}", (b'"sha256"',)):
+    return stored
+
+
+def _check_references(log: RawLog, stored: set[str],
+                      mentions: Iterable[tuple[int, bytes]] | None = None) -> None:
+    """Each file an event refers to is stored. `mentions`: the payloads that name a file
+    (position order), if the chain's check has already picked them out."""
+    if mentions is None:
+        mentions = log.rows(f"SELECT {log.position}, state FROM {log.events} WHERE "
+                            f"{log.contains('state')} ORDER BY {log.position}", (MENTION,))
+    for position, payload in mentions:
         for sha in referenced_attachments(bytes(payload)):
             if sha not in stored:
                 raise LogAltered(position=position, kind="attachment_missing", detail=sha)
-    return len(stored)
 
 
 def referenced_attachments(payload: bytes) -> list[str]:

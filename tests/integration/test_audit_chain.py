@@ -14,8 +14,6 @@ import zipfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit
-from uuid import uuid4
 
 import pytest
 
@@ -33,7 +31,6 @@ from kiemtra.projections.audit.errors import (
 from kiemtra.projections.audit.minisign import SecretKey
 from kiemtra.projections.audit.verify import make_checkpoint, verify_database
 from kiemtra.workflow.database import Database
-from kiemtra.workflow.demo import run_demo
 from kiemtra.workflow.services import Workflow
 from kiemtra.workflow.store import open_store
 from tests.conftest import plan_text
@@ -45,52 +42,6 @@ SIGNER = SecretKey.from_seed(bytes(range(32)))  # the commune's key pair
 KEYS = Keys(public=SIGNER.public, source="khoa-cong-khai.pub")
 NOW = datetime(2026, 11, 22, 9, 0)
 COMMUNE = "Ủy ban nhân dân xã Khúc Thừa Dụ"  # the plan template's authority
-
-
-@pytest.fixture(scope="session")
-def postgres_demo_template() -> Iterator[str]:
-    """The demo written once on the real PostgreSQL server, as a template each test copies."""
-    from tests.conftest import postgres_server
-
-    server = postgres_server()
-    import psycopg
-
-    name = f"kiemtra_demo_{uuid4().hex[:12]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    store = open_store(Database(urlsplit(server)._replace(path=f"/{name}").geturl()))
-    for _ in run_demo(store):
-        pass
-    store.close()
-    yield name
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def demo_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """The demo's database (28 events, two attachments): a SQLite file, or a database of
-    its own on PostgreSQL (whose positions are the same: one writer, no gaps)."""
-    if request.param == "sqlite":
-        path = tmp_path / "kiemtra.db"
-        store = open_store(Database(str(path)))
-        for _ in run_demo(store):
-            pass
-        store.close()
-        yield Database(str(path))
-        return
-    import psycopg
-
-    from tests.conftest import postgres_server
-
-    template = request.getfixturevalue("postgres_demo_template")
-    server = postgres_server()
-    name = f"kiemtra_test_{uuid4().hex[:12]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    yield Database(urlsplit(server)._replace(path=f"/{name}").geturl())
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 def sqlite_only(db: Database, why: str) -> None:
