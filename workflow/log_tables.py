@@ -23,6 +23,7 @@ every writer takes.
 from __future__ import annotations
 
 import itertools
+import re
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
@@ -38,6 +39,7 @@ from kiemtra.workflow.errors import StorageUnavailable
 SQLITE_EVENTS = "stored_events"  # the library's names for the events table
 POSTGRES_EVENTS = "kiemtra_events"
 STREAMED = 2000  # rows fetched at a time from a server-side cursor
+SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")  # as pg_export_snapshot() names it
 
 
 class RawLog(ABC):
@@ -48,10 +50,16 @@ class RawLog(ABC):
     postgres: bool
 
     @abstractmethod
-    def rows(self, sql: str, params: Sequence[Any] = (), batch: int = STREAMED
-             ) -> Iterator[tuple[Any, ...]]:
+    def rows(self, sql: str, params: Sequence[Any] = (), batch: int = STREAMED,
+             binary: bool = False) -> Iterator[tuple[Any, ...]]:
         """The rows, fetched `batch` at a time (on PostgreSQL: SQLite reads them as they
-        are asked for); large values (an attachment's pieces) one at a time."""
+        are asked for); large values (an attachment's pieces) one at a time. `binary`:
+        PostgreSQL sends them in its binary format (bytes as they are, not hex text)."""
+
+    def shared_snapshot(self) -> str | None:
+        """An id other readers can open this snapshot by (`raw_log(snapshot=…)`); None
+        where the database has no such thing (SQLite)."""
+        return None
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         return next(iter(self.rows(sql, params)), None)
@@ -96,8 +104,8 @@ class SQLiteLog(RawLog):
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
-    def rows(self, sql: str, params: Sequence[Any] = (), batch: int = STREAMED
-             ) -> Iterator[tuple[Any, ...]]:
+    def rows(self, sql: str, params: Sequence[Any] = (), batch: int = STREAMED,
+             binary: bool = False) -> Iterator[tuple[Any, ...]]:
         return iter(self.conn.execute(sql, tuple(params)))
 
     def has_table(self, name: str) -> bool:
@@ -124,9 +132,9 @@ class PostgresLog(RawLog):
         self.conn = conn
         self._names = itertools.count()
 
-    def rows(self, sql: str, params: Sequence[Any] = (), batch: int = STREAMED
-             ) -> Iterator[tuple[Any, ...]]:
-        cursor = self.conn.cursor(name=f"kiemtra_raw_{next(self._names)}")
+    def rows(self, sql: str, params: Sequence[Any] = (), batch: int = STREAMED,
+             binary: bool = False) -> Iterator[tuple[Any, ...]]:
+        cursor = self.conn.cursor(name=f"kiemtra_raw_{next(self._names)}", binary=binary)
         cursor.itersize = batch
         cursor.execute(sql.replace("?", "%s"), tuple(params))
         try:
@@ -137,6 +145,9 @@ class PostgresLog(RawLog):
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         row = self.conn.execute(sql.replace("?", "%s"), tuple(params)).fetchone()
         return None if row is None else tuple(row)
+
+    def shared_snapshot(self) -> str | None:
+        return str(self.value("SELECT pg_export_snapshot()"))
 
     def has_table(self, name: str) -> bool:
         return bool(self.value("SELECT to_regclass(?) IS NOT NULL", (name,)))
@@ -161,11 +172,14 @@ read-only, as `Database.found().read_uri` gives)."""
 
 
 @contextmanager
-def raw_log(source: Source, *, write: bool = False) -> Iterator[RawLog]:
+def raw_log(source: Source, *, write: bool = False, snapshot: str | None = None
+            ) -> Iterator[RawLog]:
     """One snapshot of the tables at `source`, closed on leaving (rolled back unless
-    committed). A server or file that cannot be opened is StorageUnavailable."""
+    committed). A server or file that cannot be opened is StorageUnavailable. `snapshot`
+    (PostgreSQL): the one another reader exported (`RawLog.shared_snapshot`), to read
+    exactly what it reads."""
     if isinstance(source, Database) and source.is_postgres:
-        with _postgres(source, write) as log:
+        with _postgres(source, write, snapshot) as log:
             yield log
         return
     if isinstance(source, Database):
@@ -190,7 +204,8 @@ def raw_log(source: Source, *, write: bool = False) -> Iterator[RawLog]:
 
 
 @contextmanager
-def _postgres(database: Database, write: bool) -> Iterator[RawLog]:
+def _postgres(database: Database, write: bool, snapshot: str | None = None
+              ) -> Iterator[RawLog]:
     import psycopg
 
     with connection(database, autocommit=False) as conn:
@@ -202,6 +217,11 @@ def _postgres(database: Database, write: bool) -> Iterator[RawLog]:
             conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             conn.read_only = True
             log = PostgresLog(conn)
+            if snapshot is not None:  # the transaction's first statement, as it must be
+                if not SNAPSHOT_ID.fullmatch(snapshot):  # SET takes no parameter
+                    msg = f"not a snapshot id: {snapshot!r}"
+                    raise ValueError(msg)
+                log.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
         try:
             yield log
         finally:

@@ -15,17 +15,18 @@ link of seq - 1. What the pieces cannot see alone — that links left without th
 are none, that consecutive pieces meet — is checked by counting and by comparing each
 piece's first link with the last of the piece before.
 
-- SQLite: the positions are cut into ranges checked by worker processes (forked, so
-  nothing is imported again), each reading its range with one query that joins the
-  links to the events, while this process checks the attachments. Each worker reads in
-  a snapshot of its own: positions after the head of the caller's snapshot are left out,
-  and the result is used only if its heads are those of the caller's snapshot (a log
-  rewritten meanwhile is walked again, in the caller's snapshot). A short log, one core,
-  a system other than Linux, or a process with threads running (fork would copy their
-  locks) is checked in this process, by the same code.
-- PostgreSQL: one query in the caller's snapshot, the hashes computed by the server
-  (its built-in `sha256()`), so no payload crosses the network and Python does nothing
-  per event.
+The positions are cut into ranges checked by worker processes (forked, so nothing is
+imported again), while this process checks the attachments; each range is read with one
+query that joins the links to the events:
+- SQLite: payloads come whole, hashed in Python. Each worker reads in a snapshot of its
+  own: positions after the head of the caller's snapshot are left out, and the result is
+  used only if its heads are those of the caller's snapshot (a log rewritten meanwhile is
+  walked again, in the caller's snapshot).
+- PostgreSQL: the server hashes each payload (its built-in `sha256()`), so only the
+  digest crosses the network, and each worker reads the caller's own snapshot
+  (`pg_export_snapshot()`).
+A short log, one core, a system other than Linux, or a process with threads running
+(fork would copy their locks) is checked in this process, by the same code.
 
 A database without chains per commune (data format 1, before 0.2) is walked as before.
 """
@@ -36,16 +37,16 @@ import hashlib
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from typing import Any
 
-from kiemtra.domain.chain import EVENT_MAGIC, GENESIS, ORIGIN_MAGIC, origin_genesis
-from kiemtra.projections.progress import EVERY, report
-from kiemtra.workflow import RawLog, raw_log, read_uri
+from kiemtra.domain.chain import EVENT_MAGIC, GENESIS, origin_genesis
+from kiemtra.projections.progress import EVERY, finished, report
+from kiemtra.workflow import Database, RawLog, raw_log, read_uri
 
 CHAIN, ORIGIN_CHAIN, STREAM_ORIGIN = "event_chain", "origin_chain", "stream_origin"
 
@@ -60,7 +61,6 @@ FORK_IS_SAFE = sys.platform.startswith("linux") and "fork" in get_all_start_meth
 processes there another way, which would import kiemtra again in each); Windows has none."""
 LEAST_PIECE = 10_000  # events a worker checks at the least
 MOST_WORKERS = 8
-PARALLEL = ("parallel_setup_cost", "parallel_tuple_cost", "min_parallel_table_scan_size")
 
 
 @dataclass
@@ -86,7 +86,7 @@ class Piece:
     last: tuple[int, bytes] = (0, GENESIS)
     at: dict[int, bytes] = field(default_factory=dict)
     communes: dict[str, Commune] = field(default_factory=dict)
-    mentions: list[tuple[int, bytes]] = field(default_factory=list)
+    mentions: list[int] = field(default_factory=list)  # positions naming a file
 
 
 @dataclass(frozen=True)
@@ -107,43 +107,50 @@ Wanted = Mapping[str, frozenset[int]]
 
 
 def proven_intact(log: RawLog, head: int, wanted: frozenset[int], origin_wanted: Wanted,
-                  meanwhile: Callable[[], object] = lambda: None) -> Proven | None:
+                  meanwhile: Callable[[], object] = lambda: None,
+                  database: Database | None = None) -> Proven | None:
     """The log's chains up to position `head`, proven intact in `log`'s snapshot, or None
     (not proven: walk it). `meanwhile` runs in this process while workers check (if
-    any)."""
-    if log.postgres:
-        meanwhile()
-        return _postgres(log, head, wanted, origin_wanted)
-    return _sqlite(log, head, wanted, origin_wanted, meanwhile)
-
-
-# --- SQLite: pieces checked in Python, in worker processes for a long log ---------------
-
-SQLITE_ROWS = (
-    "SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, c.hash, "
-    "o.origin, o.seq, o.hash FROM stored_events e "
-    f"LEFT JOIN {CHAIN} c ON c.position = e.rowid "
-    f"LEFT JOIN {ORIGIN_CHAIN} o ON o.position = e.rowid "
-    "WHERE e.rowid BETWEEN ? AND ? ORDER BY e.rowid")
-
-
-def _sqlite(log: RawLog, head: int, wanted: frozenset[int], origin_wanted: Wanted,
-            meanwhile: Callable[[], object]) -> Proven | None:
-    first = int(log.value("SELECT MIN(rowid) FROM stored_events") or 0)
-    events = int(log.value("SELECT COUNT(*) FROM stored_events") or 0)
-    path = _file_of(log)
-    workers = _workers(events, path)
+    any). `database`: what `log` reads, for workers to open on PostgreSQL (a SQLite
+    file is found from `log`); without it, PostgreSQL's log is checked in this process."""
+    first = int(log.value(f"SELECT MIN({log.position}) FROM {log.events}") or 0)
+    events = int(log.value(f"SELECT COUNT(*) FROM {log.events}") or 0)
+    where = (database.url if database is not None else None) if log.postgres else (
+        _file_of(log))
+    workers = _workers(events, where)
     pieces: list[Piece] | None
     if workers <= 1:
-        pieces = [_sqlite_piece(log, first, head, wanted, origin_wanted,
-                                lambda n: report("verify", n, events))]
+        report("verify", 0, events)
+        pieces = [_piece(log, first, head, wanted, origin_wanted,
+                         lambda n: report("verify", n, events))]
         meanwhile()
     else:
-        pieces = _in_workers(str(path), first, head, workers, wanted, origin_wanted,
-                             events, meanwhile)
+        assert where is not None
+        pieces = _in_workers(_Where(where, log.postgres, log.shared_snapshot()), first, head,
+                             workers, wanted, origin_wanted, events, meanwhile)
+    finished("verify")
     if pieces is None:
         return None
     return _joined(log, pieces, events, head)
+
+
+@dataclass(frozen=True)
+class _Where:
+    """How a worker opens the caller's log: a SQLite file's read-only URI, or PostgreSQL's
+    URL and the caller's exported snapshot."""
+
+    place: str
+    postgres: bool
+    snapshot: str | None
+
+    @contextmanager
+    def opened(self) -> Iterator[RawLog]:
+        if self.postgres:
+            with raw_log(Database(self.place), snapshot=self.snapshot) as log:
+                yield log
+        else:
+            with raw_log(read_uri(Path(self.place))) as log:
+                yield log
 
 
 def _file_of(log: RawLog) -> str | None:
@@ -153,10 +160,10 @@ def _file_of(log: RawLog) -> str | None:
     return name or None
 
 
-def _workers(events: int, path: str | None) -> int:
-    """How many processes to check with: more than one only for a long log in a file, on
-    a machine with cores to spare, where fork is safe (no other thread running)."""
-    if events < PARALLEL_FROM or path is None or not FORK_IS_SAFE:
+def _workers(events: int, where: str | None) -> int:
+    """How many processes to check with: more than one only for a long log that workers
+    can open, on a machine with cores to spare, where fork is safe (no other thread)."""
+    if events < PARALLEL_FROM or where is None or not FORK_IS_SAFE:
         return 1
     if threading.active_count() > 1:
         return 1
@@ -168,42 +175,57 @@ def _cores() -> int:
         os.cpu_count() or 1)
 
 
-def _in_workers(path: str, first: int, head: int, workers: int, wanted: frozenset[int],
+def _in_workers(where: _Where, first: int, head: int, workers: int, wanted: frozenset[int],
                 origin_wanted: Wanted, events: int, meanwhile: Callable[[], object]
                 ) -> list[Piece] | None:
-    uri = read_uri(Path(path))
+    """The pieces, each checked by a forked process that sends it back through a pipe (no
+    pool: a pool's thread would be running at the next fork). None if a worker could not
+    finish (it could not read, or was killed): the walk will say why."""
     step = (head - first + 1 + workers - 1) // workers
-    ranges = [(lo, min(head, lo + step - 1)) for lo in range(first, head + 1, step)]
     context = get_context("fork")
     done = context.Value("q", 0)
-    with ProcessPoolExecutor(max_workers=len(ranges), mp_context=context,
-                             initializer=_share, initargs=(done,)) as pool:
-        futures: list[Future[Piece]] = [
-            pool.submit(_piece_of_file, uri, lo, hi, wanted, dict(origin_wanted))
-            for lo, hi in ranges]
-        meanwhile()
-        while True:
-            finished, pending = wait(futures, timeout=0.2, return_when=FIRST_EXCEPTION)
-            if not pending or any(f.exception() is not None for f in finished):
-                break
-            report("verify", min(done.value, events), events)
-        if any(f.exception() is not None for f in futures):
-            return None  # a worker that could not read: the walk will say why
-        return [f.result() for f in futures]
+    started = []
+    for lo in range(first, head + 1, step):
+        reader, writer = context.Pipe(duplex=False)
+        worker = context.Process(target=_piece_to_pipe, daemon=True, args=(
+            writer, done, where, lo, min(head, lo + step - 1), wanted, dict(origin_wanted)))
+        worker.start()
+        writer.close()
+        started.append((worker, reader))
+    report("verify", 0, events)  # only now: a progress bar's thread must not be forked
+    meanwhile()
+    pieces: list[Piece] = []
+    try:
+        for _, reader in started:
+            while not reader.poll(0.1):
+                report("verify", min(done.value, events), events)
+            piece = reader.recv()
+            if piece is None:
+                return None
+            pieces.append(piece)
+    except EOFError:  # a worker gone without a word
+        return None
+    finally:
+        for worker, reader in started:
+            reader.close()
+            worker.join()
+    return pieces
 
 
 _done: Any = None  # the workers' shared count of events checked, for the progress bar
 
 
-def _share(done: Any) -> None:
+def _piece_to_pipe(out: Any, done: Any, where: _Where, lo: int, hi: int,
+                   wanted: frozenset[int], origin_wanted: Wanted) -> None:
     global _done
     _done = done
-
-
-def _piece_of_file(uri: str, lo: int, hi: int, wanted: frozenset[int],
-                   origin_wanted: Wanted) -> Piece:
-    with raw_log(uri) as log:
-        return _sqlite_piece(log, lo, hi, wanted, origin_wanted, _counted)
+    try:
+        with where.opened() as log:
+            piece: Piece | None = _piece(log, lo, hi, wanted, origin_wanted, _counted)
+    except Exception:  # noqa: BLE001 - whatever it was, the walk in the parent will say it
+        piece = None
+    out.send(piece)
+    out.close()
 
 
 def _counted(events: int) -> None:
@@ -212,16 +234,37 @@ def _counted(events: int) -> None:
         _done.value += EVERY
 
 
-def _sqlite_piece(log: RawLog, lo: int, hi: int, wanted: frozenset[int],
-                  origin_wanted: Wanted, tick: Callable[[int], None]) -> Piece:
-    """Check positions lo..hi of a SQLite log against its stored links."""
-    before = log.one(f"SELECT e.rowid, c.hash FROM stored_events e LEFT JOIN {CHAIN} c ON "
-                     "c.position = e.rowid WHERE e.rowid < ? ORDER BY e.rowid DESC LIMIT 1",
-                     (lo,))
+def _rows_sql(log: RawLog) -> str:
+    """A piece's rows, as `check_rows` takes them. PostgreSQL hashes each payload itself
+    (`sha256()`: only its digest crosses the network), says which commune its stream
+    belongs to and whether it mentions a file; SQLite's payloads come whole, to be hashed
+    and searched in Python."""
+    if log.postgres:
+        return ("SELECT e.notification_id, uuid_send(e.originator_id), e.originator_version, "
+                "e.topic, sha256(e.state), c.hash, o.origin, o.seq, o.hash, s.origin, "
+                f"position('\\x{MENTION.hex()}'::bytea IN e.state) > 0 "
+                f"FROM kiemtra_events e LEFT JOIN {CHAIN} c ON c.position = e.notification_id "
+                f"LEFT JOIN {ORIGIN_CHAIN} o ON o.position = e.notification_id "
+                f"LEFT JOIN {STREAM_ORIGIN} s ON s.originator_id = e.originator_id "
+                "WHERE e.notification_id BETWEEN ? AND ? ORDER BY e.notification_id")
+    return ("SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, c.hash, "
+            f"o.origin, o.seq, o.hash, NULL, NULL FROM stored_events e "
+            f"LEFT JOIN {CHAIN} c ON c.position = e.rowid "
+            f"LEFT JOIN {ORIGIN_CHAIN} o ON o.position = e.rowid "
+            "WHERE e.rowid BETWEEN ? AND ? ORDER BY e.rowid")
+
+
+def _piece(log: RawLog, lo: int, hi: int, wanted: frozenset[int], origin_wanted: Wanted,
+           tick: Callable[[int], None]) -> Piece:
+    """Check positions lo..hi of `log` against its stored links."""
+    p = log.position
+    before = log.one(f"SELECT e.{p}, c.hash FROM {log.events} e LEFT JOIN {CHAIN} c ON "
+                     f"c.position = e.{p} WHERE e.{p} < ? ORDER BY e.{p} DESC LIMIT 1", (lo,))
     if before is not None and not isinstance(before[1], bytes):
         return Piece(intact=False)
-    owners: dict[str, str] = {}
-    for (origin,) in list(log.rows(f"SELECT DISTINCT origin FROM {STREAM_ORIGIN}")):
+    owners: dict[str, str] = {}  # PostgreSQL says each stream's commune in its rows
+    for (origin,) in [] if log.postgres else list(log.rows(
+            f"SELECT DISTINCT origin FROM {STREAM_ORIGIN}")):
         owners.update(dict.fromkeys((r[0] for r in log.rows(
             f"SELECT originator_id FROM {STREAM_ORIGIN} WHERE origin = ?", (origin,))),
             origin))
@@ -229,41 +272,51 @@ def _sqlite_piece(log: RawLog, lo: int, hi: int, wanted: frozenset[int],
     def stored_link(origin: str, seq: int) -> bytes | None:
         found = log.value(f"SELECT hash FROM {ORIGIN_CHAIN} WHERE origin = ? AND seq = ?",
                           (origin, seq))
-        return found if isinstance(found, bytes) else None
+        return bytes(found) if isinstance(found, bytes | memoryview) else None
 
-    return check_rows(log.rows(SQLITE_ROWS, (lo, hi)), before or (0, GENESIS), owners,
-                      stored_link, wanted, origin_wanted, tick)
+    return check_rows(log.rows(_rows_sql(log), (lo, hi), binary=True),
+                      (int(before[0]), bytes(before[1])) if before else (0, GENESIS),
+                      owners, stored_link, wanted, origin_wanted, tick, hashed=log.postgres)
 
 
 def check_rows(rows: Iterable[tuple[Any, ...]], before: tuple[int, bytes],
                owners: Mapping[str, str], stored_link: Callable[[str, int], bytes | None],
                wanted: frozenset[int], origin_wanted: Wanted,
-               tick: Callable[[int], None]) -> Piece:
+               tick: Callable[[int], None], hashed: bool = False) -> Piece:
     """Each row's two links checked against the stored links before them (the whole log's:
-    from `before`; its commune's: from `stored_link(origin, seq - 1)`). A row is (position,
-    stream id as SQLite stores it, version, topic, payload, link, origin, seq, its link in
-    the commune's chain), in position order; `tick(n)` every `EVERY` events. The hot loop
-    of a long `audit verify`: kept flat on purpose."""
+    from `before`; its commune's: from `stored_link(origin, seq - 1)`), in position order.
+    A row is (position, stream id, version, topic, payload, link, origin, seq, its link in
+    the commune's chain, its stream's commune, whether the payload mentions a file): from
+    SQLite the stream id as it stores it (32 hex digits), the commune and the mention None
+    (found here, the commune in `owners`); from PostgreSQL (`hashed`) the id's 16 bytes
+    and the payload's SHA-256 in the payload's place. `tick(n)` every `EVERY` events. The
+    hot loop of a long `audit verify`: kept flat on purpose."""
     fresh, fromhex = hashlib.sha256().copy, bytes.fromhex  # a copy: cheaper than a new one
     topics: dict[str, bytes] = {}
     communes: dict[str, Commune] = {}
     at: dict[int, bytes] = {}
-    mentions: list[tuple[int, bytes]] = []
+    mentions: list[int] = []
     previous = before[1]
     events, position = 0, before[0]
     try:
-        for position, stream, version, topic, state, stored, origin, seq, own in rows:
+        for (position, stream, version, topic, state, stored, origin, seq, own, owner,
+             named_file) in rows:
             named = topics.get(topic)
             if named is None:
                 name = topic.encode("utf-8")
                 named = topics[topic] = len(name).to_bytes(4, "big") + name
-            key = fromhex(stream)
-            if len(key) != 16 or key.hex() != stream:  # only the spelling SQLite stores
-                return Piece(intact=False)
-            digest = fresh()
-            digest.update(state)
+            if hashed:
+                key, digest = stream, state
+            else:
+                key = fromhex(stream)
+                if len(key) != 16 or key.hex() != stream:  # only the spelling SQLite stores
+                    return Piece(intact=False)
+                payload = fresh()
+                payload.update(state)
+                digest = payload.digest()
+                named_file, owner = MENTION in state, owners.get(stream)
             canonical = b"".join((EVENT_MAGIC, key, version.to_bytes(8, "big"), named,
-                                  digest.digest()))
+                                  digest))
             link = fresh()
             link.update(previous)
             link.update(canonical)
@@ -273,9 +326,9 @@ def check_rows(rows: Iterable[tuple[Any, ...]], before: tuple[int, bytes],
             previous = stored
             if position in wanted:
                 at[position] = stored
-            if MENTION in state:
-                mentions.append((position, state))
-            if origin is None or owners.get(stream) != origin:
+            if named_file:
+                mentions.append(position)
+            if origin is None or owner != origin:
                 return Piece(intact=False)
             commune = communes.get(origin)
             if commune is None:
@@ -332,8 +385,12 @@ def _joined(log: RawLog, pieces: list[Piece], events: int, head: int) -> Proven 
     if {o: (seq, h) for o, (seq, h, _) in heads.items()} != {
             o: (seq, h) for o, (seq, h, _) in _commune_heads(log).items()}:
         return None
-    return Proven(events, last[0], last[1], at, heads,
-                  [m for p in pieces for m in p.mentions])
+    mentioned = [m for p in pieces for m in p.mentions]
+    mentions = [(int(p), bytes(state)) for p, state in log.rows(
+        f"SELECT {log.position}, state FROM {log.events} WHERE {log.position} IN "
+        f"({', '.join('?' for _ in mentioned)}) ORDER BY {log.position}", mentioned)
+        ] if mentioned else []
+    return Proven(events, last[0], last[1], at, heads, mentions)
 
 
 def _one_link_each(log: RawLog) -> int | None:
@@ -355,82 +412,3 @@ def _commune_heads(log: RawLog) -> dict[str, tuple[int, bytes, dict[int, bytes]]
         if found is not None:
             heads[str(origin)] = (int(found[0]), bytes(found[1]), {})
     return heads
-
-
-# --- PostgreSQL: the server computes every link -----------------------------------------
-
-def _canonical_sql() -> str:
-    """`domain/chain.py`'s canonical bytes of an event, in SQL (on `kiemtra_events e`)."""
-    magic = EVENT_MAGIC.hex()
-    return (f"'\\x{magic}'::bytea || uuid_send(e.originator_id) "
-            "|| int8send(e.originator_version::bigint) "
-            "|| int4send(octet_length(convert_to(e.topic, 'UTF8'))) "
-            "|| convert_to(e.topic, 'UTF8') || sha256(e.state)")
-
-
-def _postgres_check_sql() -> str:
-    """The first position (up to the head, the parameter) where a link does not hold against
-    the stored one before it, in the whole log's chain or its commune's, or an event has no
-    such link or sits in another commune than its stream (NULL if there is none); and the
-    positions whose payload mentions an attached file (`MENTION`). "The link
-    before" is the previous row of each chain's own table: the caller's counts then make
-    sure there is exactly one link per event. The canonical bytes are computed once a row
-    (`OFFSET 0` keeps the planner from copying the expression into each use), in parallel
-    by the server's parallel workers where it can."""
-    genesis = f"sha256('\\x{ORIGIN_MAGIC.hex()}'::bytea || convert_to(origin, 'UTF8'))"
-    return f"""
-        SELECT min(ev.p) FILTER (WHERE ev.canonical IS NULL OR c.hash IS NULL
-               OR o.hash IS NULL OR s.origin IS DISTINCT FROM o.origin
-               OR sha256(c.previous || ev.canonical || int8send(ev.p)) <> c.hash
-               OR o.seq <> o.previous_seq + 1 OR o.previous_position >= ev.p
-               OR sha256(o.previous || ev.canonical || int8send(o.seq)) <> o.hash),
-               array_agg(ev.p ORDER BY ev.p) FILTER (WHERE ev.mentions)
-        FROM (
-            SELECT e.notification_id AS p, e.originator_id AS stream,
-                   {_canonical_sql()} AS canonical,
-                   position('\\x{MENTION.hex()}'::bytea IN e.state) > 0 AS mentions
-            FROM kiemtra_events e WHERE e.notification_id <= ? OFFSET 0) ev
-        LEFT JOIN (
-            SELECT position, hash,
-                   lag(hash, 1, '\\x{GENESIS.hex()}'::bytea) OVER (ORDER BY position)
-                       AS previous
-            FROM {CHAIN} WHERE position <= ?) c ON c.position = ev.p
-        LEFT JOIN (
-            SELECT position, origin, seq, hash,
-                   coalesce(lag(hash) OVER w, {genesis}) AS previous,
-                   lag(seq, 1, 0::bigint) OVER w AS previous_seq,
-                   lag(position, 1, 0::bigint) OVER w AS previous_position
-            FROM {ORIGIN_CHAIN} WHERE position <= ?
-            WINDOW w AS (PARTITION BY origin ORDER BY seq)) o ON o.position = ev.p
-        LEFT JOIN {STREAM_ORIGIN} s ON s.originator_id = ev.stream
-    """
-
-
-def _postgres(log: RawLog, head: int, wanted: frozenset[int], origin_wanted: Wanted
-              ) -> Proven | None:
-    log.execute("SET LOCAL work_mem = '64MB'")  # the communes' window sorts in memory
-    for setting in PARALLEL:  # hashing is the cost, which the planner does not count
-        log.execute(f"SET LOCAL {setting} = 0")
-    found = log.one(_postgres_check_sql(), (head, head, head))
-    if found is None or found[0] is not None:
-        return None
-    mentioned = sorted(found[1] or ())
-    events = _one_link_each(log)
-    if events is None:
-        return None
-    found = log.one(f"SELECT position, hash FROM {CHAIN} WHERE position <= ? "
-                    "ORDER BY position DESC LIMIT 1", (head,))
-    last = (int(found[0]), bytes(found[1])) if found else (0, GENESIS)
-    at = {int(p): bytes(h) for p, h in log.rows(
-        f"SELECT position, hash FROM {CHAIN} WHERE position = ANY(?)", (sorted(wanted),))
-          } if wanted else {}
-    heads = _commune_heads(log)
-    for origin, seqs in origin_wanted.items():
-        if origin in heads and seqs:
-            heads[origin][2].update({int(s): bytes(h) for s, h in log.rows(
-                f"SELECT seq, hash FROM {ORIGIN_CHAIN} WHERE origin = ? AND seq = ANY(?)",
-                (origin, sorted(seqs)))})
-    mentions = [(int(p), bytes(state)) for p, state in log.rows(
-        "SELECT notification_id, state FROM kiemtra_events WHERE notification_id = ANY(?) "
-        "ORDER BY notification_id", (mentioned,))] if mentioned else []
-    return Proven(events, last[0], last[1], at, heads, mentions)

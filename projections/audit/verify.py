@@ -394,8 +394,10 @@ def verify_database(source: Source, checkpoints: Sequence[tuple[str, Checkpoint]
                 raise LogAltered(position=first, kind="chain_missing")  # emptied
             communes = _communes(log, checkpoints, head)
             if communes is not None and head is not None:
-                proven = proven_intact(log, int(head), wanted, communes.wanted,
-                                       meanwhile=lambda: checked.append(_stored_or_fault(log)))
+                proven = proven_intact(
+                    log, int(head), wanted, communes.wanted,
+                    meanwhile=lambda: checked.append(_stored_or_fault(log)),
+                    database=source if isinstance(source, Database) else None)
             if proven is not None and communes is not None:
                 walked = ChainWalk(proven.events, proven.head, proven.head_hash, proven.at)
                 communes.heads = dict(proven.communes)
