@@ -2146,8 +2146,9 @@ def scheduler(at: str, retry_every: int, run_now: bool) -> None:
     """Run the reminder scheduler until stopped (Ctrl-C or SIGTERM)."""
     from kiemtra.notifications.scheduler import run
 
-    run(settings().database, at=at, retry_minutes=retry_every, run_now=run_now,
-        say=lambda line: print(line, flush=True))
+    found = settings()
+    run(found.database, at=at, retry_minutes=retry_every, run_now=run_now,
+        say=lambda line: print(line, flush=True), lang="vi" if found.vi() else "en")
 
 
 @cli.group(help_vi="Các bảng tổng hợp dựng từ nhật ký sự kiện.")
@@ -2704,7 +2705,7 @@ def demo() -> None:
     out.print()
     events = store.event_count()
     store.close()
-    db = database.url
+    db = database.without_password()  # printed, and a terminal's history keeps it
     out.print(say(f"Tình hình trên tính đến {fmt(DEMO_AS_OF)}, sau đợt kiểm tra.\n"
                   f"Dữ liệu chạy thử: {db} ({events} sự kiện). Xem tiếp:",
                   f"The status above is as of {fmt(DEMO_AS_OF)}, after the campaign.\n"
@@ -2720,7 +2721,9 @@ def print_demo_documents(database: Database) -> None:
     from kiemtra.projections.documents.service import make_document
     from kiemtra.workflow import DEMO_DOCUMENTS
 
-    folder = database.sqlite_path.parent / say("van-ban", "documents")
+    # beside a SQLite file; for a server, in the folder the demo was run from
+    folder = (Path.cwd() if database.is_postgres else database.sqlite_path.parent) / say(
+        "van-ban", "documents")
     folder.mkdir(exist_ok=True)
     click.echo(say(f"Văn bản đã ban hành (DOCX, theo Nghị định 30/2020), trong {folder}:",
                    f"Documents issued (DOCX, in the layout of Decree 30/2020), in {folder}:"))

@@ -9,7 +9,9 @@ until it holds about --events events
 
 Timed, in this process, each --runs times, interleaved, medians:
 - `verify_database(path)`: every link recomputed, attachments checked (the code
-  behind `kiemtra audit verify`);
+  behind `kiemtra audit verify`: a log this long is proven by worker processes, one per
+  core, `projections/audit/quick_check.py`; the figure is the whole command's, on all
+  the machine's cores, as a reviewer gets it);
 - the baseline: `for row in conn.execute("SELECT rowid, * FROM stored_events"): pass`
   with the standard library's sqlite3 — reading the log and nothing else.
 

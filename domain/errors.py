@@ -135,7 +135,14 @@ class NoticeRule(RuleViolation):
         def kind(key: str) -> str:
             return "ngày làm việc" if self.params.get(key) == "working" else "ngày"
 
-        return {"kind_vi": kind("kind"), "report_kind_vi": kind("report_kind")}
+        def period_en(days: str, key: str) -> str:  # "1 working day", "5 calendar days"
+            count = self.params.get(days)
+            unit = "day" if str(count) == "1" else "days"
+            return f"{count} {self.params.get(key)} {unit}"
+
+        return {"kind_vi": kind("kind"), "report_kind_vi": kind("report_kind"),
+                "period_en": period_en("days", "kind"),
+                "report_period_en": period_en("report_days", "report_kind")}
 
 
 class NoticeTooLate(NoticeRule):
@@ -147,7 +154,7 @@ class NoticeTooLate(NoticeRule):
     )
     en = (
         "A notice on {notice_date} is too late for an on-site date of {on_site} "
-        "(rule: notice at least {days} {kind} days ahead). "
+        "(rule: notice at least {period_en} ahead). "
         "The earliest allowed on-site date is {earliest}."
     )
 
@@ -159,8 +166,8 @@ class NoDateLeftInPeriod(NoticeRule):
           "báo cáo trước {report_days} {report_kind_vi}, ngày kiểm tra sớm nhất là {earliest}, "
           "sau thời gian kiểm tra.")
     en = ("A notice on {notice_date} leaves no on-site date within the plan's period (until "
-          "{end}): with a notice of {days} {kind} days and the report {report_days} "
-          "{report_kind} days before, the earliest visit is {earliest}, after the period.")
+          "{end}): with a notice of {period_en} and the report {report_period_en} "
+          "before, the earliest visit is {earliest}, after the period.")
 
 
 class StepBeforePlan(RuleViolation):
@@ -219,8 +226,8 @@ class NoReportTime(NoticeRule):
         "tra sớm nhất được phép là {earliest}."
     )
     en = (
-        "With an on-site date of {on_site}, the report is due ({report_days} {report_kind} "
-        "days before the visit) on {report_due}, which leaves the unit no working day after "
+        "With an on-site date of {on_site}, the report is due ({report_period_en} "
+        "before the visit) on {report_due}, which leaves the unit no working day after "
         "the notice of {notice_date} (rule: time for the report after the notice). The "
         "earliest allowed on-site date is {earliest}."
     )

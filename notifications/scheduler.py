@@ -38,6 +38,13 @@ LEASE_TTL = timedelta(minutes=3)
 GRACE = 12 * 3600  # seconds: a run missed by up to 12 hours still happens, once
 SERVING: dict[str, Database] = {}
 """The database this process's scheduler runs its jobs on, by the URL its jobs store."""
+SPEAKING = {"lang": "vi"}
+"""The language of this process's scheduler (`--lang`): its ticks say their lines in it,
+and no stored job depends on it."""
+
+
+def words(vi: str, en: str) -> str:
+    return en if SPEAKING["lang"] == "en" else vi
 
 lease_metadata = MetaData()
 lease_table = Table(
@@ -98,19 +105,27 @@ def scheduled_tick(db_url: str, retries_only: bool = False, force: bool = False)
 
     today = datetime.now(VIETNAM).date()
     if not force and not WorkingCalendar().is_working_day(today):
-        print(f"{today:%d/%m/%Y}: ngày nghỉ, không gửi nhắc việc.", flush=True)
+        print(words(f"{today:%d/%m/%Y}: ngày nghỉ, không gửi nhắc việc.",
+                    f"{today:%Y-%m-%d}: a day off, no reminders sent."), flush=True)
         return
     database = SERVING.get(db_url) or Database(db_url)
     report = remind_once(database, as_of=today, claimant=claimant(),
                          retries_only=retries_only)
     unknown = len(report.get("unknown") or ())
     silent = report.get("server_timeout")
-    print(f"{datetime.now(VIETNAM):%d/%m/%Y %H:%M} nhắc việc: đã gửi {len(report['sent'])}, "
-          f"đã gửi trước đó {len(report['already_sent'])}, lỗi {len(report['failed'])}, "
-          f"chờ gửi lại {len(report['waiting'])}"
-          + (f", không rõ kết quả {unknown}" if unknown else "")
-          + (f"; máy chủ thư không trả lời trong {silent:g} giây" if silent else "") + ".",
-          flush=True)
+    now = datetime.now(VIETNAM)
+    sent, before = len(report["sent"]), len(report["already_sent"])
+    failed, waiting = len(report["failed"]), len(report["waiting"])
+    print(words(f"{now:%d/%m/%Y %H:%M} nhắc việc: đã gửi {sent}, đã gửi trước đó {before}, "
+                f"lỗi {failed}, chờ gửi lại {waiting}"
+                + (f", không rõ kết quả {unknown}" if unknown else "")
+                + (f"; máy chủ thư không trả lời trong {silent:g} giây" if silent else "")
+                + ".",
+                f"{now:%Y-%m-%d %H:%M} reminders: {sent} sent, {before} sent before, "
+                f"{failed} failed, {waiting} waiting to be sent again"
+                + (f", {unknown} of unknown outcome" if unknown else "")
+                + (f"; the mail server did not answer within {silent:g} seconds"
+                   if silent else "") + "."), flush=True)
 
 
 class ScheduleHeld(RuleViolation):
@@ -126,8 +141,9 @@ class InvalidTime(InvalidInput):
 
 
 def run(database: Database, *, at: str = "07:30", retry_minutes: int = 60,
-        run_now: bool = False, say: Callable[[str], None] = print) -> None:
+        run_now: bool = False, say: Callable[[str], None] = print, lang: str = "vi") -> None:
     """Run until SIGTERM or Ctrl-C; raises ScheduleHeld if another scheduler runs."""
+    SPEAKING["lang"] = lang
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
         raise InvalidTime(at=at)
     check_mail_settings()  # a bad setting is said now (exit 2), not by every tick
@@ -176,7 +192,7 @@ def run(database: Database, *, at: str = "07:30", retry_minutes: int = 60,
     def stop(signum: int, _: Any) -> None:
         """SIGTERM: stop now, or — while APScheduler is still starting (making its tables,
         reading its jobs: never interrupted) — as soon as it has started."""
-        say("Đang dừng bộ lập lịch (stopping)…")
+        say(words("Đang dừng bộ lập lịch (stopping)…", "Stopping the scheduler…"))
         if scheduler.running:
             scheduler.shutdown(wait=False)
         else:
@@ -188,8 +204,10 @@ def run(database: Database, *, at: str = "07:30", retry_minutes: int = 60,
 
     scheduler.add_listener(started, EVENT_SCHEDULER_START)
     signal.signal(signal.SIGTERM, stop)
-    say(f"Bộ lập lịch nhắc việc đang chạy: {at} các ngày làm việc, gửi lại mỗi "
-        f"{retry_minutes} phút; dừng bằng Ctrl-C (scheduler running).")
+    say(words(f"Bộ lập lịch nhắc việc đang chạy: {at} các ngày làm việc, gửi lại mỗi "
+              f"{retry_minutes} phút; dừng bằng Ctrl-C (scheduler running).",
+              f"The reminder scheduler is running: {at} on working days, retries every "
+              f"{retry_minutes} minutes; stop it with Ctrl-C."))
     try:
         scheduler.start()
     except KeyboardInterrupt:
@@ -197,7 +215,7 @@ def run(database: Database, *, at: str = "07:30", retry_minutes: int = 60,
     finally:
         lease.release()
         engine.dispose()
-    say("Đã dừng (stopped).")
+    say(words("Đã dừng (stopped).", "Stopped."))
 
 
 def _renew(lease: Lease) -> None:

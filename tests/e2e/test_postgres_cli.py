@@ -151,3 +151,19 @@ def test_attachments_and_documents_on_postgres(run: Run, tmp_path: Path,
     assert (tmp_path / "ban-goc.docx").read_bytes() == (tmp_path / "bien-ban.docx").read_bytes()
     unknown = pg("attachment", "get", "0" * 64, "-o", "khong-co.bin")
     assert unknown.code == 2 and not (tmp_path / "khong-co.bin").exists()
+
+
+def test_the_demo_on_postgres_names_no_password(run: Run, tmp_path: Path,
+                                                postgres_url: str) -> None:
+    """The demo on a server prints the URL to explore with, without the password it was
+    given (a terminal's history and a shared screen keep it), and issues its documents
+    into the folder it was run from."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(postgres_url)
+    with_password = parts._replace(
+        netloc=f"{parts.username}:bi-mat-3xk@{parts.hostname}:{parts.port}").geturl()
+    shown = ok(run("--db", with_password, "demo"))  # the test server trusts its clients
+    assert "bi-mat-3xk" not in shown.out + shown.err
+    assert f"kiemtra --db postgresql://{parts.username}@" in shown.out
+    assert sorted(p.suffix for p in (tmp_path / "van-ban").iterdir()) == [".docx"] * 4

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import signal
 import sqlite3
 import subprocess
@@ -68,9 +69,10 @@ def test_offline_outbox_beside_the_database(imported: Run, tmp_path: Path) -> No
     assert len(list((tmp_path / "kiemtra-outbox").glob("*.eml"))) == 1
 
 
-def start_scheduler(tmp_path: Path, *args: str, smtp: SmtpServer | None = None
-                    ) -> subprocess.Popen[str]:
+def start_scheduler(tmp_path: Path, *args: str, smtp: SmtpServer | None = None,
+                    lang: str = "vi") -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KIEMTRA_")}
+    env["KIEMTRA_LANG"] = lang
     if smtp:
         env["KIEMTRA_SMTP_URL"] = smtp.url
     return subprocess.Popen([kiemtra_script(), "scheduler", *args], cwd=tmp_path, env=env,
@@ -105,6 +107,23 @@ def test_scheduler_runs_a_tick_holds_the_schedule_and_stops_cleanly(
         jobs = {row[0] for row in conn.execute("SELECT id FROM scheduler_jobs")}
         leases = conn.execute("SELECT COUNT(*) FROM scheduler_lease").fetchone()[0]
     assert jobs == {"tick-0730", "retry-60m"} and leases == 0
+
+
+def test_the_scheduler_speaks_english_under_lang_en(
+    run: Run, tmp_path: Path, smtp: SmtpServer
+) -> None:
+    ok(run("--db", "kiemtra.db", "demo"))
+    started = start_scheduler(tmp_path, "--run-now", smtp=smtp, lang="en")
+    try:
+        wait_for(lambda: len(smtp.recorder.received) >= 1)
+    finally:
+        started.send_signal(signal.SIGTERM)
+        out, err = started.communicate(timeout=20)
+    assert started.returncode == 0, err
+    assert "The reminder scheduler is running: 07:30 on working days" in out
+    assert "reminders: 1 sent, 0 sent before, 0 failed" in out and "Stopped." in out
+    vietnamese = re.compile("[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]")
+    assert not vietnamese.search(out.lower()), out
 
 
 def test_scheduler_catches_up_a_missed_run_once(run: Run, tmp_path: Path) -> None:

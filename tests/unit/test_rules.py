@@ -59,6 +59,17 @@ def test_calendar_notice_worked_example() -> None:
     assert "2026-09-15" in refused.value.message("en")
 
 
+def test_a_period_of_one_day_is_said_in_the_singular() -> None:
+    one = Rules(notice=Period(1, DayKind.WORKING))
+    with pytest.raises(NoticeTooLate) as refused:
+        r.check_notice_period(date(2026, 9, 10), date(2026, 9, 10), one, CAL)
+    assert "notice at least 1 working day ahead" in refused.value.message("en")
+    assert "thông báo trước ít nhất 1 ngày làm việc" in refused.value.message("vi")
+    with pytest.raises(NoticeTooLate) as refused:
+        r.check_notice_period(date(2026, 9, 10), date(2026, 9, 14), NOTICE_ONLY, CAL)
+    assert "notice at least 5 calendar days ahead" in refused.value.message("en")
+
+
 def test_working_notice_skips_national_day() -> None:
     # Notice Friday 28/08/2026: working days after are 03/09 (1), 04 (2), 07 (3), 08 (4), 09 (5);
     # 29–30/08 weekend, 31/08 swapped day off, 01–02/09 Quốc khánh.
