@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import sqlite3
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from kiemtra.domain.errors import KiemtraError
 from kiemtra.domain.topics import kind_of
@@ -40,6 +41,7 @@ from kiemtra.workflow.errors import (
     DatabaseIOError,
     DatabaseIsFolder,
     DatabaseNotCreated,
+    DatabasePermission,
     DatabaseUnreachable,
     ForeignDatabase,
     NewerDatabase,
@@ -396,12 +398,22 @@ POSTGRES_REASONS = (
 )
 
 
+PERMISSION_ON = re.compile(r"permission denied for (table|relation|schema|sequence|"
+                           r"database|function) (\S+)")
+OBJECT_WORDS = {"table": ("bảng", "the table"), "relation": ("bảng", "the table"),
+                "schema": ("lược đồ", "the schema"), "sequence": ("bộ đếm", "the sequence"),
+                "database": ("cơ sở dữ liệu", "the database"),
+                "function": ("hàm", "the function")}
+
+
 def _postgres_fault(exc: BaseException, database: Database) -> KiemtraError | None:
     """A server that cannot be reached, or refuses the user, in plain words."""
     current: BaseException | None = exc
     seen: set[int] = set()
     while current is not None and id(current) not in seen:
         seen.add(id(current))
+        if getattr(current, "sqlstate", None) == "42501":  # insufficient_privilege
+            return _permission(current, database)
         module = type(current).__module__
         if module.startswith("psycopg") and type(current).__name__ == "OperationalError":
             text = str(current).lower()
@@ -413,6 +425,15 @@ def _postgres_fault(exc: BaseException, database: Database) -> KiemtraError | No
                 "connection"))
         current = current.__cause__ or current.__context__ or getattr(current, "orig", None)
     return None
+
+
+def _permission(exc: BaseException, database: Database) -> KiemtraError:
+    found = PERMISSION_ON.search(str(exc))
+    kind, name = (found.group(1), found.group(2).strip('"')) if found else ("", "")
+    vi, en = OBJECT_WORDS.get(kind, ("một đối tượng", "an object"))
+    user = urlsplit(database.url).username or "?"
+    return DatabasePermission(user=user, db=database.label(),
+                              what_vi=f"{vi} {name}".strip(), what_en=f"{en} {name}".strip())
 
 
 class Cursor(Protocol):

@@ -120,6 +120,17 @@ class DatabaseUnreachable(InvalidInput):
     en = "Cannot connect to the database {db}: {why}."
 
 
+class DatabasePermission(InvalidInput):
+    """The server refused a statement to the user kiemtra connects as (a reviewer's role
+    granted too little, say): the object it named, in plain words."""
+
+    rule = "database_permission"
+    vi = ("Người dùng PostgreSQL {user} không có quyền trên {what_vi} của cơ sở dữ liệu {db}; "
+          "đề nghị người quản trị cơ sở dữ liệu cấp quyền (GRANT).")
+    en = ("The PostgreSQL user {user} has no permission on {what_en} of the database {db}; "
+          "ask the database's administrator to grant it (GRANT).")
+
+
 class UnreadableFile(InvalidInput):
     rule = "file"
     vi = "Không đọc được tệp {path}: {reason}."

@@ -167,3 +167,34 @@ def test_the_demo_on_postgres_names_no_password(run: Run, tmp_path: Path,
     assert "bi-mat-3xk" not in shown.out + shown.err
     assert f"kiemtra --db postgresql://{parts.username}@" in shown.out
     assert sorted(p.suffix for p in (tmp_path / "van-ban").iterdir()) == [".docx"] * 4
+
+
+def test_a_role_granted_too_little_is_told_what_it_lacks(run: Run, tmp_path: Path,
+                                                         postgres_url: str) -> None:
+    """A reviewer's role that may read the events but not the chain: `audit verify` names
+    the table it may not read and asks for a GRANT (exit 2), in either language."""
+    from urllib.parse import urlsplit
+    from uuid import uuid4
+
+    import psycopg
+
+    ok(run("--db", postgres_url, "demo"))
+    role = f"kiemtra_doc_{uuid4().hex[:8]}"
+    parts = urlsplit(postgres_url)
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{role}" LOGIN')
+        conn.execute(f'GRANT SELECT ON kiemtra_events, stream_origin, origin_chain TO "{role}"')
+    reviewer = parts._replace(netloc=f"{role}@{parts.hostname}:{parts.port}").geturl()
+    try:
+        refused = run("--db", reviewer, "audit", "verify")
+        english = run("--lang", "en", "--db", reviewer, "audit", "verify")
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(f'DROP OWNED BY "{role}"')
+            conn.execute(f'DROP ROLE "{role}"')
+    assert refused.code == 2, refused.err
+    assert (f"Người dùng PostgreSQL {role} không có quyền trên bảng event_chain"
+            in refused.err), refused.err
+    assert "GRANT" in refused.err and "permission denied" not in refused.err
+    assert english.code == 2
+    assert f"The PostgreSQL user {role} has no permission on the table event_chain" in english.err
