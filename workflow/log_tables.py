@@ -39,6 +39,13 @@ from kiemtra.workflow.errors import StorageUnavailable
 SQLITE_EVENTS = "stored_events"  # the library's names for the events table
 POSTGRES_EVENTS = "kiemtra_events"
 STREAMED = 2000  # rows fetched at a time from a server-side cursor
+PINNED = ("SET LOCAL search_path TO pg_catalog, public",
+          "SET LOCAL standard_conforming_strings TO on")
+"""The audit's reads, whatever the database's owner set for every session (ALTER DATABASE
+… SET): a schema of theirs searched first would put their own `sha256()` or `=` in the
+audit's queries; non-standard strings would change what a literal means. The tables are
+in `public`, where eventsourcing makes them. (A repair, `write=True`, computes its hashes
+in Python and makes tables, which must not go to `pg_catalog`: it is not pinned.)"""
 SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")  # as pg_export_snapshot() names it
 
 
@@ -222,6 +229,8 @@ def _postgres(database: Database, write: bool, snapshot: str | None = None
                     msg = f"not a snapshot id: {snapshot!r}"
                     raise ValueError(msg)
                 log.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            for setting in PINNED:  # reads only: a repair's CREATE TABLE goes to `public`
+                log.execute(setting)
         try:
             yield log
         finally:

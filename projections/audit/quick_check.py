@@ -17,24 +17,29 @@ piece's first link with the last of the piece before.
 
 The positions are cut into ranges checked by worker processes (forked, so nothing is
 imported again), while this process checks the attachments; each range is read with one
-query that joins the links to the events:
-- SQLite: payloads come whole, hashed in Python. Each worker reads in a snapshot of its
-  own: positions after the head of the caller's snapshot are left out, and the result is
-  used only if its heads are those of the caller's snapshot (a log rewritten meanwhile is
-  walked again, in the caller's snapshot).
+query that joins the links to the events, in the caller's own snapshot (`Readers`):
+- SQLite: payloads come whole, hashed in Python. SQLite cannot share a snapshot between
+  processes, so the writers' lock is taken before the caller's snapshot is opened and let
+  go once every worker has begun to read: nothing can be committed in between, so all of
+  them read the same state.
 - PostgreSQL: the server hashes each payload (its built-in `sha256()`), so only the
-  digest crosses the network, and each worker reads the caller's own snapshot
-  (`pg_export_snapshot()`).
-A short log, one core, a system other than Linux, or a process with threads running
-(fork would copy their locks) is checked in this process, by the same code.
+  digest crosses the network, and each worker reads the caller's exported snapshot
+  (`pg_export_snapshot()`). The audit's queries see `pg_catalog` first
+  (`log_tables.PINNED`): nobody's own `sha256()` stands in for the server's.
+A short log, one core, a system other than Linux, a process with threads running (fork
+would copy their locks), a SQLite file this user may not lock, or a snapshot the caller
+opened itself (`export_bundle`'s) is checked in this process, by the same code.
 
 A database without chains per commune (data format 1, before 0.2) is walked as before.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -46,7 +51,7 @@ from typing import Any
 
 from kiemtra.domain.chain import EVENT_MAGIC, GENESIS, origin_genesis
 from kiemtra.projections.progress import EVERY, finished, report
-from kiemtra.workflow import Database, RawLog, raw_log, read_uri
+from kiemtra.workflow import Database, RawLog, raw_log
 
 CHAIN, ORIGIN_CHAIN, STREAM_ORIGIN = "event_chain", "origin_chain", "stream_origin"
 
@@ -59,6 +64,7 @@ costs more than it saves)."""
 FORK_IS_SAFE = sys.platform.startswith("linux") and "fork" in get_all_start_methods()
 """macOS has fork, but its system libraries may crash in a forked child (Python starts
 processes there another way, which would import kiemtra again in each); Windows has none."""
+MENTIONS_AT_A_TIME = 500
 LEAST_PIECE = 10_000  # events a worker checks at the least
 MOST_WORKERS = 8
 
@@ -100,7 +106,7 @@ class Proven:
     head_hash: bytes
     at: dict[int, bytes]
     communes: dict[str, tuple[int, bytes, dict[int, bytes]]]
-    mentions: list[tuple[int, bytes]] | None = None
+    mentions: Iterable[tuple[int, bytes]] | None = None
 
 
 Wanted = Mapping[str, frozenset[int]]
@@ -108,36 +114,120 @@ Wanted = Mapping[str, frozenset[int]]
 
 def proven_intact(log: RawLog, head: int, wanted: frozenset[int], origin_wanted: Wanted,
                   meanwhile: Callable[[], object] = lambda: None,
-                  database: Database | None = None) -> Proven | None:
+                  readers: Readers | None = None) -> Proven | None:
     """The log's chains up to position `head`, proven intact in `log`'s snapshot, or None
     (not proven: walk it). `meanwhile` runs in this process while workers check (if
-    any). `database`: what `log` reads, for workers to open on PostgreSQL (a SQLite
-    file is found from `log`); without it, PostgreSQL's log is checked in this process."""
+    any). `readers` (`readers_of`): how workers may read what `log` reads; without it,
+    the log is checked in this process. Any fault reading is None too: the walk, reading
+    again, will say it."""
+    # exported first: PostgreSQL exports no snapshot from inside a savepoint
+    snapshot = log.shared_snapshot() if readers is not None and log.postgres else None
+    try:
+        log.execute("SAVEPOINT kiemtra_quick_check")  # a failed read must not end `log`'s
+    except Exception:  # noqa: BLE001 - a snapshot that cannot even do that: walk it
+        return None
+    try:
+        proven = _proven(log, head, wanted, origin_wanted, meanwhile, readers, snapshot)
+    except Exception:  # noqa: BLE001 - a column of another type, a dropped table…
+        log.execute("ROLLBACK TO SAVEPOINT kiemtra_quick_check")
+        return None
+    log.execute("RELEASE SAVEPOINT kiemtra_quick_check")
+    return proven
+
+
+def _proven(log: RawLog, head: int, wanted: frozenset[int], origin_wanted: Wanted,
+            meanwhile: Callable[[], object], readers: Readers | None,
+            snapshot: str | None) -> Proven | None:
     first = int(log.value(f"SELECT MIN({log.position}) FROM {log.events}") or 0)
     events = int(log.value(f"SELECT COUNT(*) FROM {log.events}") or 0)
-    where = (database.url if database is not None else None) if log.postgres else (
-        _file_of(log))
-    workers = _workers(events, where)
+    workers = _workers(events) if readers is not None else 1
     pieces: list[Piece] | None
     if workers <= 1:
+        if readers is not None:
+            readers.release()
         report("verify", 0, events)
         pieces = [_piece(log, first, head, wanted, origin_wanted,
                          lambda n: report("verify", n, events))]
         meanwhile()
     else:
-        assert where is not None
-        pieces = _in_workers(_Where(where, log.postgres, log.shared_snapshot()), first, head,
-                             workers, wanted, origin_wanted, events, meanwhile)
+        assert readers is not None
+        where = _Where(readers.place, readers.postgres, snapshot)
+        pieces = _in_workers(where, readers, first, head, workers, wanted, origin_wanted,
+                             events, meanwhile)
     finished("verify")
     if pieces is None:
         return None
     return _joined(log, pieces, events, head)
 
 
+@dataclass
+class Readers:
+    """How worker processes read exactly what the caller reads. On PostgreSQL they open
+    the caller's exported snapshot. SQLite has no such thing: while `hold` keeps the
+    writers' lock, nothing can be committed, so the caller's snapshot — begun under it —
+    and each worker's are the same; the lock is let go as soon as every worker has read
+    (`release`), a few hundredths of a second."""
+
+    place: str  # a SQLite file's URI, or PostgreSQL's URL
+    postgres: bool
+    hold: sqlite3.Connection | None = None
+
+    def release(self) -> None:
+        if self.hold is not None:
+            self.hold.close()  # its transaction rolled back: writers may go on
+            self.hold = None
+
+
+@contextmanager
+def readers_of(source: object) -> Iterator[Readers | None]:
+    """Readers for workers, if `source` (what `verify_database` was given) is a long log
+    that workers may read as the caller does; to be entered before the caller's snapshot
+    is opened (on SQLite: the writers' lock is taken first). None: check in-process."""
+    if not FORK_IS_SAFE or not isinstance(source, Database | Path):
+        yield None
+        return
+    database = source if isinstance(source, Database) else Database(str(source))
+    if database.is_postgres:
+        yield Readers(database.url, postgres=True)
+        return
+    path = database.sqlite_path
+    try:
+        uri = database.found().read_uri if path.is_file() else ""
+    except Exception:  # noqa: BLE001 - what the file is, the caller's own opening says
+        uri = ""
+    if not uri or _last_rowid(uri) < PARALLEL_FROM:
+        yield None
+        return
+    hold = None
+    if "immutable=1" not in uri:  # on a read-only disk nobody writes: no lock to take
+        try:
+            hold = sqlite3.connect(path, timeout=10, isolation_level=None)
+            hold.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error:  # not ours to lock (another user's file): in one process
+            if hold is not None:
+                hold.close()
+            yield None
+            return
+    found = Readers(uri, postgres=False, hold=hold)
+    try:
+        yield found
+    finally:
+        found.release()
+
+
+def _last_rowid(uri: str) -> int:
+    try:
+        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=10)) as peek:
+            row = peek.execute("SELECT MAX(rowid) FROM stored_events").fetchone()
+    except sqlite3.Error:
+        return 0
+    return int(row[0] or 0) if row else 0
+
+
 @dataclass(frozen=True)
 class _Where:
-    """How a worker opens the caller's log: a SQLite file's read-only URI, or PostgreSQL's
-    URL and the caller's exported snapshot."""
+    """What a worker opens: a SQLite file's URI, or PostgreSQL's URL and the caller's
+    exported snapshot."""
 
     place: str
     postgres: bool
@@ -149,23 +239,14 @@ class _Where:
             with raw_log(Database(self.place), snapshot=self.snapshot) as log:
                 yield log
         else:
-            with raw_log(read_uri(Path(self.place))) as log:
+            with raw_log(self.place) as log:
                 yield log
 
 
-def _file_of(log: RawLog) -> str | None:
-    """The SQLite file `log` reads (None: a database in memory, not shared)."""
-    rows = list(log.rows("PRAGMA database_list"))
-    name = next((str(r[2]) for r in rows if r[1] == "main"), "")
-    return name or None
-
-
-def _workers(events: int, where: str | None) -> int:
-    """How many processes to check with: more than one only for a long log that workers
-    can open, on a machine with cores to spare, where fork is safe (no other thread)."""
-    if events < PARALLEL_FROM or where is None or not FORK_IS_SAFE:
-        return 1
-    if threading.active_count() > 1:
+def _workers(events: int) -> int:
+    """How many processes to check with: more than one only for a long log, on a machine
+    with cores to spare, where fork is safe (no other thread running)."""
+    if events < PARALLEL_FROM or not FORK_IS_SAFE or threading.active_count() > 1:
         return 1
     return max(1, min(_cores(), MOST_WORKERS, events // LEAST_PIECE))
 
@@ -175,27 +256,32 @@ def _cores() -> int:
         os.cpu_count() or 1)
 
 
-def _in_workers(where: _Where, first: int, head: int, workers: int, wanted: frozenset[int],
-                origin_wanted: Wanted, events: int, meanwhile: Callable[[], object]
-                ) -> list[Piece] | None:
-    """The pieces, each checked by a forked process that sends it back through a pipe (no
-    pool: a pool's thread would be running at the next fork). None if a worker could not
-    finish (it could not read, or was killed): the walk will say why."""
+def _in_workers(where: _Where, readers: Readers, first: int, head: int, workers: int,
+                wanted: frozenset[int], origin_wanted: Wanted, events: int,
+                meanwhile: Callable[[], object]) -> list[Piece] | None:
+    """The pieces, each checked by a forked process that says through a pipe when it has
+    begun to read (then the writers' lock is let go) and then sends its piece (no pool: a
+    pool's thread would be running at the next fork). None if a worker could not finish
+    (it could not read, or was killed): the walk will say why."""
     step = (head - first + 1 + workers - 1) // workers
     context = get_context("fork")
     done = context.Value("q", 0)
     started = []
-    for lo in range(first, head + 1, step):
-        reader, writer = context.Pipe(duplex=False)
-        worker = context.Process(target=_piece_to_pipe, daemon=True, args=(
-            writer, done, where, lo, min(head, lo + step - 1), wanted, dict(origin_wanted)))
-        worker.start()
-        writer.close()
-        started.append((worker, reader))
-    report("verify", 0, events)  # only now: a progress bar's thread must not be forked
-    meanwhile()
-    pieces: list[Piece] = []
     try:
+        for lo in range(first, head + 1, step):
+            reader, writer = context.Pipe(duplex=False)
+            worker = context.Process(target=_piece_to_pipe, daemon=True, args=(
+                writer, done, where, lo, min(head, lo + step - 1), wanted,
+                dict(origin_wanted)))
+            worker.start()
+            writer.close()
+            started.append((worker, reader))
+        if not all(reader.recv() == READING for _, reader in started):
+            return None
+        readers.release()
+        report("verify", 0, events)  # only now: a progress bar's thread must not be forked
+        meanwhile()
+        pieces: list[Piece] = []
         for _, reader in started:
             while not reader.poll(0.1):
                 report("verify", min(done.value, events), events)
@@ -203,25 +289,34 @@ def _in_workers(where: _Where, first: int, head: int, workers: int, wanted: froz
             if piece is None:
                 return None
             pieces.append(piece)
+        return pieces
     except EOFError:  # a worker gone without a word
         return None
     finally:
+        readers.release()
         for worker, reader in started:
             reader.close()
+            if worker.is_alive():
+                worker.terminate()  # an early end, or Ctrl-C: the rest is not wanted
             worker.join()
-    return pieces
 
 
+READING = "reading"  # a worker's first word: its snapshot is taken
 _done: Any = None  # the workers' shared count of events checked, for the progress bar
 
 
 def _piece_to_pipe(out: Any, done: Any, where: _Where, lo: int, hi: int,
                    wanted: frozenset[int], origin_wanted: Wanted) -> None:
+    """A worker: Ctrl-C is the parent's to handle (it ends the workers)."""
     global _done
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _done = done
+    piece: Piece | None = None
     try:
         with where.opened() as log:
-            piece: Piece | None = _piece(log, lo, hi, wanted, origin_wanted, _counted)
+            log.value(f"SELECT 1 FROM {log.events} LIMIT 1")  # the snapshot, taken now
+            out.send(READING)
+            piece = _piece(log, lo, hi, wanted, origin_wanted, _counted)
     except Exception:  # noqa: BLE001 - whatever it was, the walk in the parent will say it
         piece = None
     out.send(piece)
@@ -237,12 +332,13 @@ def _counted(events: int) -> None:
 def _rows_sql(log: RawLog) -> str:
     """A piece's rows, as `check_rows` takes them. PostgreSQL hashes each payload itself
     (`sha256()`: only its digest crosses the network), says which commune its stream
-    belongs to and whether it mentions a file; SQLite's payloads come whole, to be hashed
-    and searched in Python."""
+    belongs to and whether it mentions a file (`MENTION`, the first parameter: bytes
+    bound as they are, never spelled in the query); SQLite's payloads come whole, to be
+    hashed and searched in Python."""
     if log.postgres:
         return ("SELECT e.notification_id, uuid_send(e.originator_id), e.originator_version, "
                 "e.topic, sha256(e.state), c.hash, o.origin, o.seq, o.hash, s.origin, "
-                f"position('\\x{MENTION.hex()}'::bytea IN e.state) > 0 "
+                "position(?::bytea IN e.state) > 0 "
                 f"FROM kiemtra_events e LEFT JOIN {CHAIN} c ON c.position = e.notification_id "
                 f"LEFT JOIN {ORIGIN_CHAIN} o ON o.position = e.notification_id "
                 f"LEFT JOIN {STREAM_ORIGIN} s ON s.originator_id = e.originator_id "
@@ -262,19 +358,16 @@ def _piece(log: RawLog, lo: int, hi: int, wanted: frozenset[int], origin_wanted:
                      f"c.position = e.{p} WHERE e.{p} < ? ORDER BY e.{p} DESC LIMIT 1", (lo,))
     if before is not None and not isinstance(before[1], bytes):
         return Piece(intact=False)
-    owners: dict[str, str] = {}  # PostgreSQL says each stream's commune in its rows
-    for (origin,) in [] if log.postgres else list(log.rows(
-            f"SELECT DISTINCT origin FROM {STREAM_ORIGIN}")):
-        owners.update(dict.fromkeys((r[0] for r in log.rows(
-            f"SELECT originator_id FROM {STREAM_ORIGIN} WHERE origin = ?", (origin,))),
-            origin))
+    owners: dict[str, str] = {} if log.postgres else dict(  # PostgreSQL's rows say it
+        log.rows(f"SELECT originator_id, origin FROM {STREAM_ORIGIN}"))
 
     def stored_link(origin: str, seq: int) -> bytes | None:
         found = log.value(f"SELECT hash FROM {ORIGIN_CHAIN} WHERE origin = ? AND seq = ?",
                           (origin, seq))
         return bytes(found) if isinstance(found, bytes | memoryview) else None
 
-    return check_rows(log.rows(_rows_sql(log), (lo, hi), binary=True),
+    params = (MENTION, lo, hi) if log.postgres else (lo, hi)
+    return check_rows(log.rows(_rows_sql(log), params, binary=True),
                       (int(before[0]), bytes(before[1])) if before else (0, GENESIS),
                       owners, stored_link, wanted, origin_wanted, tick, hashed=log.postgres)
 
@@ -385,12 +478,18 @@ def _joined(log: RawLog, pieces: list[Piece], events: int, head: int) -> Proven 
     if {o: (seq, h) for o, (seq, h, _) in heads.items()} != {
             o: (seq, h) for o, (seq, h, _) in _commune_heads(log).items()}:
         return None
-    mentioned = [m for p in pieces for m in p.mentions]
-    mentions = [(int(p), bytes(state)) for p, state in log.rows(
-        f"SELECT {log.position}, state FROM {log.events} WHERE {log.position} IN "
-        f"({', '.join('?' for _ in mentioned)}) ORDER BY {log.position}", mentioned)
-        ] if mentioned else []
-    return Proven(events, last[0], last[1], at, heads, mentions)
+    return Proven(events, last[0], last[1], at, heads,
+                  _payloads(log, [m for p in pieces for m in p.mentions]))
+
+
+def _payloads(log: RawLog, positions: list[int]) -> Iterator[tuple[int, bytes]]:
+    """(position, payload) of the events at `positions` (in order), a few hundred read at
+    a time: a query takes only so many parameters, and memory holds only so many."""
+    for start in range(0, len(positions), MENTIONS_AT_A_TIME):
+        part = positions[start:start + MENTIONS_AT_A_TIME]
+        yield from ((int(p), bytes(state)) for p, state in log.rows(
+            f"SELECT {log.position}, state FROM {log.events} WHERE {log.position} IN "
+            f"({', '.join('?' for _ in part)}) ORDER BY {log.position}", part))
 
 
 def _one_link_each(log: RawLog) -> int | None:

@@ -35,7 +35,7 @@ from kiemtra.projections.audit.errors import (
     SignatureInvalid,
 )
 from kiemtra.projections.audit.minisign import SecretKey, grouped
-from kiemtra.projections.audit.quick_check import MENTION, Proven, proven_intact
+from kiemtra.projections.audit.quick_check import MENTION, Proven, proven_intact, readers_of
 from kiemtra.projections.progress import EVERY, finished, report
 from kiemtra.workflow import (
     ORIGINS_FORMAT,
@@ -374,7 +374,7 @@ def signer_words(fingerprint: str | None, lang: str) -> str:
 def verify_database(source: Source, checkpoints: Sequence[tuple[str, Checkpoint]] = (),
                     keys: Keys | None = None) -> Verified:
     """Check every event, attachment and given checkpoint; LogAltered at the first fault."""
-    with opened(source) as log:
+    with readers_of(source) as readers, opened(source) as log:
         origin = None
         origins: tuple[OriginWalk, ...] = ()
         checked: list[set[str] | LogAltered | None] = []  # files, if checked meanwhile
@@ -396,8 +396,7 @@ def verify_database(source: Source, checkpoints: Sequence[tuple[str, Checkpoint]
             if communes is not None and head is not None:
                 proven = proven_intact(
                     log, int(head), wanted, communes.wanted,
-                    meanwhile=lambda: checked.append(_stored_or_fault(log)),
-                    database=source if isinstance(source, Database) else None)
+                    meanwhile=lambda: checked.append(_stored_or_fault(log)), readers=readers)
             if proven is not None and communes is not None:
                 walked = ChainWalk(proven.events, proven.head, proven.head_hash, proven.at)
                 communes.heads = dict(proven.communes)

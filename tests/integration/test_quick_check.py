@@ -88,9 +88,9 @@ def walked(db: Database, monkeypatch: pytest.MonkeyPatch) -> Verified | tuple[in
 
 
 def proven(db: Database) -> quick_check.Proven | None:
-    with raw_log(db) as log:
+    with quick_check.readers_of(db) as readers, raw_log(db) as log:
         head = log.value(f"SELECT MAX({log.position}) FROM {log.events}")
-        return quick_check.proven_intact(log, int(head), frozenset(), {}, database=db)
+        return quick_check.proven_intact(log, int(head), frozenset(), {}, readers=readers)
 
 
 @pytest.fixture(params=[1, 3], ids=["in-process", "three-workers"])
@@ -105,7 +105,7 @@ def workers(request: pytest.FixtureRequest, demo_db: Database,
     in_workers: Callable[..., Any] = quick_check._in_workers
 
     def counted(*args: Any, **kwargs: Any) -> Any:
-        cut.append(args[3])
+        cut.append(args[4])
         return in_workers(*args, **kwargs)
 
     monkeypatch.setattr(quick_check, "_in_workers", counted)
@@ -197,3 +197,108 @@ def test_random_alterations_on_sqlite(
     slow = walked(demo_db, monkeypatch)
     assert (proven(demo_db) is not None) == isinstance(slow, Verified)
     assert outcome(demo_db) == slow
+
+
+def on_postgres(db: Database) -> None:
+    if not db.is_postgres:
+        pytest.skip("a PostgreSQL server's settings")
+
+
+def database_name(db: Database) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(db.url).path.lstrip("/")
+
+
+def test_a_function_of_the_owner_s_stands_not_in_for_the_server_s_sha256(
+        demo_db: Database, sql: Tamper, workers: list[int],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The database's owner edits a payload, and puts a schema of theirs first in every
+    session's search_path, with a sha256() that answers the old digest for the new bytes:
+    the audit's queries use the server's own."""
+    import hashlib
+
+    on_postgres(demo_db)
+    state = bytes(sql.execute("SELECT state FROM stored_events WHERE rowid = 25").fetchone()[0])
+    edited = state.replace(b'"2026-08-17"', b'"2026-08-18"')
+    sql.execute("UPDATE stored_events SET state = ? WHERE rowid = 25", (edited,))
+    lie, truth = hashlib.sha256(edited).hexdigest(), hashlib.sha256(state).hexdigest()
+    sql.execute("CREATE SCHEMA evil")
+    sql.execute("CREATE FUNCTION evil.sha256(b bytea) RETURNS bytea LANGUAGE sql AS $$ "
+                f"SELECT CASE WHEN pg_catalog.sha256(b) = '\\x{lie}'::bytea "
+                f"THEN '\\x{truth}'::bytea ELSE pg_catalog.sha256(b) END $$")
+    sql.execute(f'ALTER DATABASE "{database_name(demo_db)}" '
+                "SET search_path = evil, pg_catalog, public")
+    assert proven(demo_db) is None
+    assert outcome(demo_db) == (25, "changed") == walked(demo_db, monkeypatch)
+
+
+def test_non_standard_strings_hide_no_missing_attachment(
+        demo_db: Database, sql: Tamper, workers: list[int]) -> None:
+    on_postgres(demo_db)
+    sha = sql.execute("SELECT sha256 FROM attachments ORDER BY sha256 LIMIT 1").fetchone()[0]
+    sql.execute("DELETE FROM attachments WHERE sha256 = ?", (sha,))
+    sql.execute(f'ALTER DATABASE "{database_name(demo_db)}" '
+                "SET standard_conforming_strings = off")
+    found = outcome(demo_db)
+    assert isinstance(found, tuple) and found[1] == "attachment_missing", found
+
+
+@pytest.mark.parametrize("column", ["state", "originator_id"])
+def test_a_column_of_another_type_is_walked_not_crashed_on(
+        demo_db: Database, sql: Tamper, workers: list[int], column: str) -> None:
+    """sha256(text) does not exist: the proof's query fails, in a savepoint of its own, and
+    the walk reads on in the same transaction."""
+    on_postgres(demo_db)
+    sql.execute(f"ALTER TABLE stored_events ALTER {column} TYPE text")
+    assert proven(demo_db) is None
+    assert outcome(demo_db) == (1, "unreadable")
+
+
+def test_sqlite_workers_read_the_caller_s_snapshot_while_others_commit(
+        demo_db: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Position 25 is edited; the worker of the last piece is slow, and meanwhile someone
+    restores 25 and edits 5 instead (read by the first, quick worker before that): no
+    state of the log was ever intact, so verify must not say it is. The workers read the
+    caller's snapshot (the writers' lock held until each has begun to read), in which 25
+    is edited."""
+    import threading
+    import time
+
+    if demo_db.is_postgres:
+        pytest.skip("PostgreSQL's workers import the caller's snapshot")
+    monkeypatch.setattr(quick_check, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(quick_check, "LEAST_PIECE", 1)
+    monkeypatch.setattr(quick_check, "_cores", lambda: 3)
+    piece = quick_check._piece
+
+    def slow_last(log: Any, lo: int, *args: Any) -> Any:
+        if lo > 20:
+            time.sleep(1.0)
+        return piece(log, lo, *args)
+
+    monkeypatch.setattr(quick_check, "_piece", slow_last)
+    with tamper(demo_db) as sql:
+        five, twenty_five = (bytes(sql.execute(
+            "SELECT state FROM stored_events WHERE rowid = ?", (p,)).fetchone()[0])
+            for p in (5, 25))
+        sql.execute("UPDATE stored_events SET state = ? WHERE rowid = 25",
+                    (twenty_five + b" ",))
+
+    def swap() -> None:
+        time.sleep(0.4)
+        with tamper(demo_db) as sql:
+            sql.execute("BEGIN IMMEDIATE")  # waits while the writers' lock is held
+            sql.execute("UPDATE stored_events SET state = ? WHERE rowid = 25", (twenty_five,))
+            sql.execute("UPDATE stored_events SET state = ? WHERE rowid = 5", (five + b" ",))
+            sql.execute("COMMIT")
+
+    other = threading.Thread(target=swap)
+    monkeypatch.setattr(quick_check, "_workers", lambda events: 3)  # a thread runs now
+    other.start()
+    try:
+        found = outcome(demo_db)
+    finally:
+        other.join()
+    assert found == (25, "changed")
+    assert outcome(demo_db) == (5, "changed")  # the next check sees what was committed
