@@ -397,6 +397,8 @@ def verify_database(source: Source, checkpoints: Sequence[tuple[str, Checkpoint]
                 proven = proven_intact(
                     log, int(head), wanted, communes.wanted,
                     meanwhile=lambda: checked.append(_stored_or_fault(log)), readers=readers)
+            if readers is not None:
+                readers.release()  # writers wait for no walk (nothing to do if let go)
             if proven is not None and communes is not None:
                 walked = ChainWalk(proven.events, proven.head, proven.head_hash, proven.at)
                 communes.heads = dict(proven.communes)
