@@ -3,27 +3,23 @@ transaction, as `store.SQLiteRecorder` writes them on SQLite — the same tables
 layout: `event_chain(position, hash)`, `event_chain_origin`, `attachments(sha256, size,
 content)` and `attachment_chunks(sha256, seq, data)` in pieces of `files.CHUNK`.
 
-eventsourcing's `PostgresApplicationRecorder.insert_events` (9.5) writes one transaction on
-one connection, in a psycopg pipeline:
-
-1. `_insert_events(curs, events, **kwargs)`, a hook, empty in the library: here the
-   attachments are stored — before any lock is taken, so storing a 50 MB file does not
-   hold up the other writers;
-2. `_insert_stored_events`: `LOCK TABLE kiemtra_events IN EXCLUSIVE MODE`, then the INSERT,
-   which draws the events' notification ids from the table's sequence;
-3. `_fetch_ids_after_insert_events`, which reads those ids back: here, still holding the
-   lock, the chain is extended — its head read, one link per new event inserted;
-4. COMMIT, which releases the lock. The library commits even when step 3 raised (it
-   catches the error and raises it again after the commit): so if a link cannot be
-   made, the transaction is failed on the server first, and that COMMIT keeps nothing.
+A save is written by `insert_events`, which replaces the library's (a psycopg pipeline of
+8 round trips once the chain was extended in its hooks) with one call of kiemtra's
+database function `kiemtra_append_v1` (`postgres_append`): on the pool's autocommit
+connection that one statement is the transaction. It takes the library's lock — `LOCK
+TABLE kiemtra_events IN EXCLUSIVE MODE`, with the library's `lock_timeout` and `NOTIFY` —
+then inserts the events, which draws their notification ids from the table's sequence,
+then, still holding the lock, reads both chains' heads and inserts one link per new event
+in each, and commits, which releases the lock. A save with attachments stores the files
+first, in a transaction of its own that the same call then ends.
 
 EXCLUSIVE conflicts with itself (and with ROW EXCLUSIVE, which every INSERT takes) but not
 with plain SELECTs: writers take turns from before their ids are drawn until they have
 committed. So a writer's ids are greater than every committed id, the head it reads is the
 link of the event just before its own, and the chain has one link for every event, in
-notification-id order, however many processes write at once (the tests check that the
-library still takes that lock). The library's other way to insert, a database function
-(POSTGRES_ENABLE_DB_FUNCTIONS), takes no lock and calls no hook: it is refused.
+notification-id order, however many processes write at once (the tests check that a write
+waits for that lock). The library's own database function (POSTGRES_ENABLE_DB_FUNCTIONS)
+takes no lock and makes no link: it is refused.
 
 Notification ids have gaps: a sequence is not rolled back with the transaction that drew
 from it (a write that lost a race, exit 3, leaves its ids unused; a server crash skips up
@@ -42,8 +38,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import ProgrammingError, StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
@@ -59,7 +56,12 @@ from kiemtra.workflow.origin_chain import (
     STREAM_ORIGIN,
     OriginTables,
     chain_existing,
-    extend_origin_chains,
+)
+from kiemtra.workflow.postgres_append import (
+    APPEND_FUNCTION,
+    append,
+    call_statement,
+    create_statement,
 )
 from kiemtra.workflow.schema_lock import ADVISORY_LOCK_SQL, SCHEMA_LOCK
 
@@ -67,8 +69,6 @@ EVENTS_TABLE = "kiemtra_events"  # the library's name for it: the application's 
 CHAIN_TABLE = "event_chain"  # as store.CHAIN_TABLE, store.CHAIN_ORIGIN_TABLE
 CHAIN_ORIGIN_TABLE = "event_chain_origin"
 BATCH = 5000  # events read at a time when a database from before the chain is linked
-FAIL_TRANSACTION = ("DO $$BEGIN RAISE EXCEPTION 'kiemtra: the hash chain could not be "
-                    "extended, so these events are not kept'; END$$")
 
 
 class PostgresRecorder(PostgresApplicationRecorder):
@@ -97,7 +97,10 @@ class PostgresRecorder(PostgresApplicationRecorder):
             SQL("CREATE TABLE IF NOT EXISTS {} (chained_through bigint NOT NULL, "
                 "chained_at text NOT NULL)").format(self._name(CHAIN_ORIGIN_TABLE)),
             *(SQL(ddl).format() for ddl in POSTGRES_DDL),  # type: ignore[arg-type]
+            create_statement(self.datastore.schema, self.events_table_name, CHAIN_TABLE,
+                             STREAM_ORIGIN, ORIGIN_CHAIN),
         ])
+        self._append_call = call_statement(self.datastore.schema)
 
     def _name(self, table: str) -> Composed:
         return SQL("{}.{}").format(Identifier(self.datastore.schema), Identifier(table))
@@ -173,6 +176,11 @@ class PostgresRecorder(PostgresApplicationRecorder):
         with self.datastore.transaction(commit=False) as curs:
             if not self._exist(curs, self._tables()):
                 return True
+            curs.execute("SELECT to_regproc(format('%%I.%%I', %s::text, %s::text)) AS f",
+                         (self.datastore.schema, APPEND_FUNCTION))
+            found = curs.fetchone()
+            if found is None or found["f"] is None:
+                return True
             curs.execute("SELECT to_regtype(format('%%I.%%I', %s::text, %s::text)) AS t",
                          (self.datastore.schema, self.stored_event_type_name))
             row = curs.fetchone()
@@ -218,14 +226,26 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 self._name(CHAIN_ORIGIN_TABLE)),
                 (through, datetime.now(UTC).isoformat(timespec="seconds")))
 
-    # --- inside the events' transaction ------------------------------------------------
+    # --- the write of a save --------------------------------------------------------
 
-    def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent],
-                       **kwargs: Any) -> None:
-        super()._insert_events(curs, stored_events, **kwargs)
-        # in one order, so two writers storing the same two new files cannot deadlock
-        for blob in sorted(kwargs.get("attachments", ()), key=lambda b: b.sha256):
-            self._store_attachment(curs, blob)
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the library
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any
+                      ) -> Sequence[int] | None:
+        """The events, their links in both chains and the attachments, in one transaction
+        (`postgres_append`): without attachments one statement, which commits as it
+        returns; with them, the files first — before the lock is taken, so storing a
+        50 MB file does not hold up the other writers — then that statement."""
+        if not stored_events:
+            return []
+        attachments = kwargs.get("attachments") or ()
+        with self.datastore.get_connection() as conn:
+            with conn.transaction() if attachments else contextlib.nullcontext(), \
+                    conn.cursor() as curs:
+                # in one order, so two writers storing the same two new files cannot deadlock
+                for blob in sorted(attachments, key=lambda b: b.sha256):
+                    self._store_attachment(curs, blob)
+                return append(curs, self._append_call, stored_events,
+                              kwargs.get("origins") or {}, self.datastore.lock_timeout)
 
     def _store_attachment(self, curs: Cursor[DictRow], blob: AttachmentBlob) -> None:
         """A file not stored yet, a piece at a time (its row first: the same file named
@@ -236,31 +256,10 @@ class PostgresRecorder(PostgresApplicationRecorder):
                          self._name(ATTACHMENTS_TABLE)), (blob.sha256, blob.size, b""))
         if curs.fetchone() is None:
             return
-        insert = SQL("INSERT INTO {} (sha256, seq, data) VALUES (%s, %s, %s) RETURNING seq"
-                     ).format(self._name(CHUNKS_TABLE))
-        for seq, piece in enumerate(blob.chunks()):
+        insert = SQL("INSERT INTO {} (sha256, seq, data) VALUES (%s, %s, %s)").format(
+            self._name(CHUNKS_TABLE))
+        for seq, piece in enumerate(blob.chunks()):  # one piece in memory at a time
             curs.execute(insert, (blob.sha256, seq, piece))
-            curs.fetchone()  # sent before the next piece is read: one in memory at a time
-
-    def _fetch_ids_after_insert_events(self, curs: Cursor[DictRow],
-                                       stored_events: Sequence[StoredEvent],
-                                       **kwargs: Any) -> Sequence[int] | None:
-        """The ids, then the links. The library catches what this raises and COMMITs
-        before raising it again (to keep psycopg's pipeline quiet): whatever fails here,
-        the transaction is failed on the server first, so that COMMIT is a rollback."""
-        try:
-            ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-            if ids is None or len(ids) != len(stored_events):
-                msg = f"{len(ids or ())} ids for {len(stored_events)} events"
-                raise ProgrammingError(msg)
-            events = sorted((position, s.originator_id, s.originator_version, s.topic, s.state)
-                            for position, s in zip(ids, stored_events, strict=True))
-            self._extend_chain(curs, events)
-            extend_origin_chains(self._origin_tables(curs), events, kwargs.get("origins", {}))
-        except Exception:
-            _fail_transaction(curs)
-            raise
-        return ids
 
     def _extend_chain(self, curs: Cursor[DictRow], events: Sequence[tuple[Any, ...]]) -> None:
         """Link (position, stream, version, topic, payload) rows after the chain's head
@@ -313,14 +312,6 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 self._name(self.events_table_name)))
             row = curs.fetchone()
         return int(row["n"]) if row else 0
-
-
-def _fail_transaction(curs: Cursor[DictRow]) -> None:
-    """Put the transaction in the failed state, so that no COMMIT can keep what it wrote."""
-    with contextlib.suppress(psycopg.Error):
-        curs.execute(FAIL_TRANSACTION)
-        curs.execute("SELECT 1")
-        curs.fetchone()  # the pipeline sends both now; the first fails, the second is skipped
 
 
 # --- reading attachments, without the event store ---------------------------------------

@@ -528,3 +528,37 @@ def test_events_deleted_at_the_end_are_named_as_such_by_a_write_and_by_rechain(
     with pytest.raises(EventsRemoved):
         rechain(demo_db, "truong-to", "x", NOW)
     assert sql.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0] == 26
+
+
+LAST_STREAM = "(SELECT originator_id FROM stored_events WHERE rowid = 28)"
+
+
+@pytest.mark.parametrize("damage", [
+    f"DELETE FROM stream_origin WHERE originator_id = {LAST_STREAM}",  # its commune lost
+    "DELETE FROM origin_chain WHERE origin = (SELECT origin FROM stream_origin WHERE "
+    f"originator_id = {LAST_STREAM})",  # its commune's chain emptied
+])
+def test_an_event_of_a_stream_whose_commune_chain_is_gone_is_refused(
+        demo_db: Database, sql: Tamper, damage: str) -> None:
+    """An event of an existing stream is linked in its commune's chain or not stored:
+    with the stream's commune, or that commune's links, removed behind kiemtra's back, the
+    write is refused at the new event's position, and nothing is kept."""
+    from eventsourcing.persistence import StoredEvent
+
+    from kiemtra.workflow.errors import CommuneChainBroken
+
+    stream, version, topic, state = sql.execute(
+        "SELECT originator_id, originator_version, topic, state FROM stored_events "
+        "WHERE rowid = 28").fetchone()
+    sql.execute(damage)
+    store = open_store(demo_db)
+    try:
+        with pytest.raises(CommuneChainBroken) as refused:
+            store.recorder.insert_events([StoredEvent(
+                originator_id=stream, originator_version=int(version) + 1, topic=topic,
+                state=bytes(state))])
+    finally:
+        store.close()
+    assert refused.value.params["position"] == 29 and refused.value.exit_code == 1
+    assert sql.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0] == 28
+    assert sql.execute("SELECT COUNT(*) FROM event_chain").fetchone()[0] == 28

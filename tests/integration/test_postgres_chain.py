@@ -12,6 +12,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from eventsourcing.persistence import PersistenceError
 
 from kiemtra.domain.ids import inspection_id
 from kiemtra.projections.audit.errors import LogAltered
@@ -92,14 +93,14 @@ def test_a_write_that_lost_a_race_leaves_nothing_and_its_ids_unused(
     assert pg_store.head_position() == last
 
 
-def test_the_library_still_serialises_writers_with_its_table_lock(
+def test_writers_take_the_librarys_table_lock(
         pg_wf: Workflow, pg_store: EventStore, postgres_url: str) -> None:
-    """The chain's head is read under the library's `LOCK TABLE … IN EXCLUSIVE MODE`,
-    taken before the ids are drawn and held to the commit. EXCLUSIVE conflicts with ROW
-    SHARE and a plain INSERT's ROW EXCLUSIVE does not: a write waits while another
-    session holds ROW SHARE only if the library still takes its lock."""
+    """The chain's head is read under `LOCK TABLE … IN EXCLUSIVE MODE`, the library's
+    lock, taken before the ids are drawn and held to the commit. EXCLUSIVE conflicts with
+    ROW SHARE and a plain INSERT's ROW EXCLUSIVE does not: a write waits while another
+    session holds ROW SHARE only if kiemtra's write takes that lock."""
     statements = [s.as_string() for s in pg_store.recorder.lock_table_statements]  # type: ignore[attr-defined]
-    assert any("IN EXCLUSIVE MODE" in s for s in statements), statements
+    assert any("IN EXCLUSIVE MODE" in s for s in statements), statements  # the library's
     done = threading.Event()
     with psycopg.connect(postgres_url) as holder:
         holder.execute("LOCK TABLE kiemtra_events IN ROW SHARE MODE")
@@ -107,7 +108,7 @@ def test_the_library_still_serialises_writers_with_its_table_lock(
             CODE, "kt", on_site=D(2026, 8, 12), day=D(2026, 8, 3)), done.set()))
         writer.start()
         time.sleep(1.0)
-        assert not done.is_set(), "a write went ahead without the library's table lock"
+        assert not done.is_set(), "a write went ahead without the table lock"
     writer.join(timeout=20)
     assert done.is_set()
     check_log(postgres_url)
@@ -184,22 +185,21 @@ def test_the_tables_are_made_once_then_only_looked_for(postgres_url: str) -> Non
 
 
 def test_an_event_whose_link_cannot_be_made_is_not_kept(
-        pg_wf: Workflow, pg_store: EventStore, postgres_url: str,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """The library commits before raising again what its hook raised: kiemtra fails the
-    transaction first, so a link that cannot be made keeps its events out too."""
-    import kiemtra.workflow.postgres_store as postgres_store
-
+        pg_wf: Workflow, pg_store: EventStore, postgres_url: str) -> None:
+    """The save is one statement, its own transaction: when its last step fails on the
+    server (here a trigger refuses the commune's link), the events and the whole log's
+    link inserted before it are not kept either."""
     before = check_log(postgres_url).events
-
-    def broken(*_: Any) -> bytes:
-        msg = "no link"
-        raise ValueError(msg)
-
-    with monkeypatch.context() as m:
-        m.setattr(postgres_store, "event_link", broken)
-        with pytest.raises(ValueError, match="no link"):
-            pg_wf.notify(CODE, "kt", on_site=D(2026, 8, 12), day=D(2026, 8, 3))
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute("CREATE FUNCTION no_link() RETURNS trigger LANGUAGE plpgsql AS "
+                     "$$BEGIN RAISE EXCEPTION 'no link'; END$$")
+        conn.execute("CREATE TRIGGER no_link BEFORE INSERT ON origin_chain "
+                     "FOR EACH ROW EXECUTE FUNCTION no_link()")
+    with pytest.raises(PersistenceError, match="no link"):
+        pg_wf.notify(CODE, "kt", on_site=D(2026, 8, 12), day=D(2026, 8, 3))
+    assert rows(postgres_url, "SELECT count(*) FROM kiemtra_events")[0][0] == before
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute("DROP TRIGGER no_link ON origin_chain")
     assert check_log(postgres_url).events == before
     pg_wf.notify(CODE, "kt", on_site=D(2026, 8, 12), day=D(2026, 8, 3))  # the store goes on
     assert check_log(postgres_url).events == before + 1

@@ -1,0 +1,103 @@
+"""kiemtra's write function on a real PostgreSQL server (`workflow/postgres_append.py`):
+the links it computes in the server are `domain/chain.py`'s, for any batch of events, and
+a database written before the function existed gets it when it is next opened.
+
+`tests/pg_chain.check_log` recomputes both chains in Python from the rows alone, so a link
+the server made differently from `domain.chain.link` fails here."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+import psycopg
+import pytest
+from eventsourcing.persistence import StoredEvent
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kiemtra.workflow.database import Database
+from kiemtra.workflow.demo import template_text
+from kiemtra.workflow.postgres_append import APPEND_FUNCTION
+from kiemtra.workflow.services import Workflow
+from kiemtra.workflow.store import EventStore, open_store
+from tests.conftest import LEADER
+from tests.pg_chain import check_log
+
+DAY = date(2026, 6, 15)
+COMMUNES = ["Xã Khúc Thừa Dụ", "Phường Hồng Hà", "Xã Ê-đê 'Buôn Ma' \\ \"x\""]
+
+
+@pytest.fixture
+def recorder_store(postgres_url: str) -> Iterator[EventStore]:
+    store = open_store(Database(postgres_url))
+    yield store
+    store.close()
+
+
+# a batch: events of new streams (each of a commune) and of streams written before
+batches = st.lists(st.tuples(
+    st.sampled_from(COMMUNES),  # the commune of a new stream
+    st.integers(min_value=1, max_value=4),  # how many events it gets in the batch
+    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+            min_size=1, max_size=40),  # a topic: any Unicode that a text column holds
+    st.text(max_size=300),  # what a payload says (the stored bytes are JSON, as kiemtra's)
+    st.booleans(),  # also one more event on a stream written before
+), min_size=1, max_size=6)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=batches)
+def test_the_servers_links_are_the_documented_formula(
+        recorder_store: EventStore, postgres_url: str,
+        batch: list[tuple[str, int, str, str, bool]]) -> None:
+    recorder: Any = recorder_store.recorder
+    with psycopg.connect(postgres_url) as conn:
+        written = conn.execute("SELECT originator_id, max(originator_version) "
+                               "FROM kiemtra_events GROUP BY originator_id "
+                               "ORDER BY originator_id LIMIT 3").fetchall()
+    events: list[StoredEvent] = []
+    origins: dict[UUID, str] = {}
+    for k, (commune, count, topic, said, also_old) in enumerate(batch):
+        stream = uuid4()
+        origins[stream] = commune
+        events += [StoredEvent(stream, v, topic, json.dumps({"said": said, "v": v}).encode())
+                   for v in range(1, count + 1)]
+        if also_old and k < len(written):
+            old, last = written[k]
+            events.append(StoredEvent(old, int(last) + 1, topic,
+                                      json.dumps({"said": said}, ensure_ascii=False).encode()))
+    ids = recorder.insert_events(events, origins=origins)
+
+    with psycopg.connect(postgres_url) as conn:
+        stored = dict(((UUID(str(s)), int(v)), int(n)) for s, v, n in conn.execute(
+            "SELECT originator_id, originator_version, notification_id FROM kiemtra_events"))
+    assert list(ids) == [stored[(UUID(str(e.originator_id)), e.originator_version)]
+                         for e in events]  # the ids in the events' order
+    assert list(ids) == sorted(ids)
+    check_log(postgres_url)
+
+
+def test_a_database_from_before_the_function_gets_it_when_opened(postgres_url: str) -> None:
+    """0.2.0 wrote PostgreSQL databases with the library's insert and no function: the
+    first open makes it (under the schema lock), and the chain goes on unbroken."""
+    store = open_store(Database(postgres_url))
+    Workflow(store, LEADER).import_plan(template_text(), "plan.toml", DAY)
+    store.close()
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute(f"DROP FUNCTION {APPEND_FUNCTION}")
+    before = check_log(postgres_url).events
+
+    store = open_store(Database(postgres_url))
+    try:
+        plan = template_text().replace('code = "KTD-TKT-2026"', 'code = "KTD-TKT-2027"')
+        Workflow(store, LEADER).import_plan(plan, "plan.toml", DAY)
+    finally:
+        store.close()
+    with psycopg.connect(postgres_url) as conn:
+        assert conn.execute("SELECT to_regproc(%s)", (APPEND_FUNCTION,)).fetchone() != (None,)
+    assert check_log(postgres_url).events > before

@@ -1,0 +1,239 @@
+"""The write of a save on PostgreSQL, in one round trip: a database function that takes
+the writers' lock, inserts the events and extends both chains, and commits as it returns.
+
+Why a function of kiemtra's own. The library's `insert_events` (a psycopg pipeline: BEGIN,
+`SET LOCAL lock_timeout`, `LOCK TABLE`, `NOTIFY`, the INSERT, then COMMIT) with the chain
+extended in its `_fetch_ids_after_insert_events` hook took 8 round trips and ~1.5 ms of
+client CPU a save; the chain needs the ids the INSERT draws, and the heads read under the
+lock, before a link can be made, so every step waited for the one before. Here the client
+sends one statement on the pool's autocommit connection — `SELECT * FROM
+kiemtra_append_v1(…)`, its own transaction — and the server does the rest, each step
+under the lock the function takes first (bench/README.md, "Issue 16, third session").
+
+What the function does is what `postgres_store.PostgresRecorder._extend_chain` and
+`origin_chain.extend_origin_chains` do in Python for SQLite (`store.SQLiteRecorder`) and
+for a database from before the chains, step for step, with the same refusals:
+
+- the events table's EXCLUSIVE lock (the library's, so its readers and ours agree), the
+  library's `lock_timeout` and its `NOTIFY` on the table's channel;
+- the INSERT; then the whole log's chain checked — its head must be the event just before
+  the new ones (else `ChainBroken` at the first event without a link, or `EventsRemoved`
+  when the chain reaches past the events) — and one link per new event;
+- each event's commune: a new stream's from the caller (`new_streams`, `new_origins`),
+  an existing one's from `stream_origin` (none: `CommuneChainBroken`); each commune's head
+  (past the new events: `EventsRemoved`; none for an existing stream's event:
+  `CommuneChainBroken`) and one link per event.
+
+The link itself, `SHA-256(previous ‖ canonical bytes ‖ 8-byte big-endian counter)`
+(`domain/chain.py`), is the only formula the server computes: the canonical bytes and a
+new commune's first hash `origin_genesis` come from `domain/chain.py` in the client, so
+what an event is hashed as has one home. `tests/integration/test_postgres_append.py`
+checks that the server's links are `domain.chain.link`'s, and the audit suite verifies
+every chain the function writes with the Python verifier.
+
+A refusal is raised with an SQLSTATE of kiemtra's own (`REFUSALS`) and the position in its
+DETAIL; the transaction is rolled back, nothing is kept. The function is versioned by
+name: a release that changes it makes `kiemtra_append_v2` beside it, so processes of two
+releases running at once each find the function they were written for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from eventsourcing.persistence import StoredEvent
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Composed, Identifier
+
+from kiemtra.domain.chain import event_canonical, origin_genesis
+from kiemtra.domain.errors import KiemtraError
+from kiemtra.workflow.errors import ChainBroken, CommuneChainBroken, EventsRemoved
+
+APPEND_FUNCTION = "kiemtra_append_v1"
+REFUSALS: dict[str, type[KiemtraError]] = {
+    "KT001": ChainBroken,
+    "KT002": EventsRemoved,
+    "KT003": CommuneChainBroken,
+}
+
+_BODY = """
+DECLARE
+    v_positions bigint[]; v_links bytea[] := '{{}}';
+    v_head_position bigint; v_head_hash bytea; v_before bigint; v_first bigint;
+    v_previous bytea; v_origin text; v_seq bigint; v_linked bigint; k integer; h integer;
+    v_fresh_streams uuid[] := '{{}}'; v_fresh_origins text[] := '{{}}';
+    v_heads text[] := '{{}}'; v_head_seqs bigint[] := '{{}}'; v_head_hashes bytea[] := '{{}}';
+    v_link_origins text[] := '{{}}'; v_link_seqs bigint[] := '{{}}';
+    v_link_hashes bytea[] := '{{}}';
+BEGIN
+    PERFORM set_config('lock_timeout', p_lock_timeout, true);
+    LOCK TABLE {events} IN EXCLUSIVE MODE;
+    NOTIFY {channel};
+
+    -- ids are drawn as the rows are inserted, in the callers' order, and RETURNING gives
+    -- them in that order: v_positions[k] is the id of the k-th event given
+    WITH stored AS (
+        INSERT INTO {events} (originator_id, originator_version, topic, state)
+        SELECT g.s, g.v, g.t, g.d
+          FROM unnest(p_streams, p_versions, p_topics, p_states) WITH ORDINALITY
+               AS g(s, v, t, d, n)
+         ORDER BY g.n
+        RETURNING notification_id
+    )
+    SELECT array_agg(stored.notification_id) INTO v_positions FROM stored;
+
+    -- the whole log's chain: its head must be the event just before the new ones
+    SELECT c.position, c.hash INTO v_head_position, v_head_hash
+      FROM {chain} AS c ORDER BY c.position DESC LIMIT 1;
+    SELECT max(e.notification_id) INTO v_before FROM {events} AS e
+     WHERE e.notification_id < v_positions[1];
+    IF v_head_position IS DISTINCT FROM v_before THEN
+        IF v_head_position IS NOT NULL
+           AND (v_before IS NULL OR v_head_position > v_before) THEN
+            RAISE EXCEPTION 'kiemtra: events removed' USING ERRCODE = 'KT002',
+                DETAIL = (coalesce(v_before, 0) + 1)::text;
+        END IF;
+        SELECT min(e.notification_id) INTO v_first FROM {events} AS e
+         WHERE e.notification_id > coalesce(v_head_position, 0);
+        RAISE EXCEPTION 'kiemtra: the hash chain is broken' USING ERRCODE = 'KT001',
+            DETAIL = coalesce(v_first, coalesce(v_head_position, 0) + 1)::text;
+    END IF;
+    v_previous := coalesce(v_head_hash, {genesis});
+    FOR k IN 1 .. cardinality(v_positions) LOOP
+        IF k > 1 AND v_positions[k] <= v_positions[k - 1] THEN  -- never, by the above
+            RAISE EXCEPTION 'kiemtra: ids out of order' USING ERRCODE = 'KT004';
+        END IF;
+        v_previous := sha256(v_previous || p_canonicals[k] || int8send(v_positions[k]));
+        v_links := array_append(v_links, v_previous);
+    END LOOP;
+    INSERT INTO {chain} (position, hash) SELECT * FROM unnest(v_positions, v_links);
+
+    -- each commune's chain
+    FOR k IN 1 .. cardinality(v_positions) LOOP
+        h := array_position(v_fresh_streams, p_streams[k]);
+        IF h IS NOT NULL THEN
+            v_origin := v_fresh_origins[h];
+        ELSE
+            v_origin := NULL;
+            h := array_position(p_new_streams, p_streams[k]);
+            IF h IS NULL OR p_versions[k] > 1 THEN
+                SELECT o.origin INTO v_origin FROM {stream_origin} AS o
+                 WHERE o.originator_id = p_streams[k];
+            END IF;
+            IF v_origin IS NULL THEN
+                IF p_versions[k] <> 1 OR h IS NULL THEN
+                    RAISE EXCEPTION 'kiemtra: a commune chain is broken'
+                        USING ERRCODE = 'KT003', DETAIL = v_positions[k]::text;
+                END IF;
+                v_origin := p_new_origins[h];
+                v_fresh_streams := array_append(v_fresh_streams, p_streams[k]);
+                v_fresh_origins := array_append(v_fresh_origins, v_origin);
+            END IF;
+        END IF;
+        h := array_position(v_heads, v_origin);
+        IF h IS NULL THEN
+            SELECT c.seq, c.hash, c.position INTO v_seq, v_previous, v_linked
+              FROM {origin_chain} AS c WHERE c.origin = v_origin
+             ORDER BY c.seq DESC LIMIT 1;
+            IF NOT FOUND THEN
+                v_seq := 0; v_linked := 0;
+                v_previous := p_new_geneses[array_position(p_new_origins, v_origin)];
+            END IF;
+            IF v_linked >= v_positions[k] THEN
+                RAISE EXCEPTION 'kiemtra: events removed' USING ERRCODE = 'KT002',
+                    DETAIL = v_positions[k]::text;
+            END IF;
+            IF v_seq = 0 AND (p_versions[k] > 1 OR v_previous IS NULL) THEN
+                RAISE EXCEPTION 'kiemtra: a commune chain is broken'
+                    USING ERRCODE = 'KT003', DETAIL = v_positions[k]::text;
+            END IF;
+            v_heads := array_append(v_heads, v_origin);
+            v_head_seqs := array_append(v_head_seqs, v_seq);
+            v_head_hashes := array_append(v_head_hashes, v_previous);
+            h := cardinality(v_heads);
+        END IF;
+        v_seq := v_head_seqs[h] + 1;
+        v_previous := sha256(v_head_hashes[h] || p_canonicals[k] || int8send(v_seq));
+        v_head_seqs[h] := v_seq;
+        v_head_hashes[h] := v_previous;
+        v_link_origins := array_append(v_link_origins, v_origin);
+        v_link_seqs := array_append(v_link_seqs, v_seq);
+        v_link_hashes := array_append(v_link_hashes, v_previous);
+    END LOOP;
+    IF cardinality(v_fresh_streams) > 0 THEN
+        INSERT INTO {stream_origin} (originator_id, origin)
+        SELECT * FROM unnest(v_fresh_streams, v_fresh_origins);
+    END IF;
+    INSERT INTO {origin_chain} (origin, seq, position, hash)
+    SELECT * FROM unnest(v_link_origins, v_link_seqs, v_positions, v_link_hashes);
+
+    RETURN QUERY SELECT unnest(v_positions);
+END
+"""
+
+
+def create_statement(schema: str, events: str, chain: str, stream_origin: str,
+                     origin_chain: str) -> Composed:
+    """`CREATE OR REPLACE FUNCTION` for the schema's tables (run under the schema lock).
+
+    The tables are named with their schema in the body and the function runs with
+    `search_path` pinned to `pg_catalog`, so no table or function a role puts earlier
+    on its own search path can stand in for kiemtra's or for `sha256`."""
+
+    def name(table: str) -> Composed:
+        return SQL("{}.{}").format(Identifier(schema), Identifier(table))
+
+    body = SQL(_BODY).format(
+        events=name(events), chain=name(chain), stream_origin=name(stream_origin),
+        origin_chain=name(origin_chain), channel=Identifier(events.replace(".", "_")),
+        genesis=SQL("decode('" + "00" * 32 + "', 'hex')"))  # chain.GENESIS
+    return SQL(
+        "CREATE OR REPLACE FUNCTION {function}("
+        "p_streams uuid[], p_versions bigint[], p_topics text[], p_states bytea[], "
+        "p_canonicals bytea[], p_new_streams uuid[], p_new_origins text[], "
+        "p_new_geneses bytea[], p_lock_timeout text) RETURNS SETOF bigint LANGUAGE plpgsql "
+        "SET search_path = pg_catalog, pg_temp AS $kiemtra_append$"
+    ).format(function=name(APPEND_FUNCTION)) + body + SQL("$kiemtra_append$")
+
+
+def call_statement(schema: str) -> Composed:
+    return SQL("SELECT * FROM {}.{}(%s, %s, %s, %s, %s, %s, %s, %s, %s)").format(
+        Identifier(schema), Identifier(APPEND_FUNCTION))
+
+
+def append(curs: Cursor[DictRow], call: Composed, stored_events: Sequence[StoredEvent],
+           new_origins: Mapping[UUID, str], lock_timeout: int) -> list[int]:
+    """Store the events and their links; their notification ids, in the events' order.
+
+    The refusals of the function are raised as kiemtra's (exit 1, with the position);
+    any other error of the server is psycopg's, for the datastore to translate."""
+    streams = [UUID(str(e.originator_id)) for e in stored_events]
+    fresh = [(s, o) for s, o in new_origins.items()]
+    params = (
+        streams,
+        [int(e.originator_version) for e in stored_events],
+        [e.topic for e in stored_events],
+        [bytes(e.state) for e in stored_events],
+        [event_canonical(s, int(e.originator_version), e.topic, bytes(e.state))
+         for s, e in zip(streams, stored_events, strict=True)],
+        [s for s, _ in fresh], [o for _, o in fresh], [origin_genesis(o) for _, o in fresh],
+        f"{int(lock_timeout)}s",
+    )
+    try:
+        curs.execute(call, params, prepare=True)
+        rows = curs.fetchall()
+    except psycopg.Error as exc:
+        refusal = REFUSALS.get(exc.sqlstate or "")
+        if refusal is None:
+            raise
+        detail = exc.diag.message_detail or "0"
+        raise refusal(position=int(detail)) from None
+    return [int(_first(row)) for row in rows]
+
+
+def _first(row: Any) -> Any:
+    return next(iter(row.values())) if isinstance(row, dict) else row[0]
