@@ -501,6 +501,7 @@ def _typed(view: schema.View, row: dict[str, Any]) -> dict[str, Any]:
 class EngineSession(RowLoader):
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._tables: set[str] = set()  # found in this session (one catch-up, one read)
 
     def broken_streams(self) -> set[str]:
         from sqlalchemy import text
@@ -511,9 +512,14 @@ class EngineSession(RowLoader):
             f"SELECT DISTINCT originator_id FROM {schema.UNREADABLE.name}"))}
 
     def _has(self, table: str) -> bool:
+        """Whether `table` exists; a table found is remembered for the session (one
+        transaction: a catch-up asks of the same three tables about eight times, each a
+        catalogue query), a table not found is asked again (the session may make it)."""
         from sqlalchemy import inspect
 
-        return bool(inspect(self.conn).has_table(table))
+        if table not in self._tables and inspect(self.conn).has_table(table):
+            self._tables.add(table)
+        return table in self._tables
 
     def marks(self) -> dict[str, int] | None:
         from sqlalchemy import text
