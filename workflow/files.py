@@ -218,28 +218,61 @@ def replace_files(files: Sequence[tuple[str | Path, bytes]], *, force: bool) -> 
     """Files that belong together (a checkpoint and its signature): each written whole to
     a temporary file beside it and flushed to disk, and only once all are there renamed
     into place — so a failure (a full disk) leaves none of them, nor blocks a retry."""
-    targets = [_writable(Path(path), force) for path, _ in files]
-    staged: list[Path] = []
-    current = targets[0]
+    staged = StagedFiles()
     try:
-        for target, (_, content) in zip(targets, files, strict=True):
-            current = target
+        for path, content in files:
+            staged.add(path, content, force=force)
+        staged.place()
+    finally:
+        staged.discard()
+
+
+class StagedFiles:
+    """Files written whole beside where they go, under temporary names and on disk, and
+    put in place together only when told (`place`): for what must be known writable
+    before something else is recorded — a numbered document's file is staged before its
+    number is taken for good, so a full disk refuses the document instead of losing its
+    copy — and must not appear if it is not (`discard`, which `place` makes a no-op)."""
+
+    def __init__(self) -> None:
+        self._staged: list[tuple[Path, Path]] = []  # (temporary, target)
+
+    def add(self, path: str | Path, content: bytes, *, force: bool) -> None:
+        """Write `content` beside `path`; UnwritableFile (nothing left) if it cannot be."""
+        target = _writable(Path(path), force)
+        temporary: Path | None = None
+        try:
             with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".kiemtra-",
                                              suffix=target.suffix, delete=False) as handle:
-                staged.append(Path(handle.name))
+                temporary = Path(handle.name)
                 handle.write(content)
                 handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(staged[-1], 0o666 & ~_umask())
-        for temporary, target in zip(staged, targets, strict=True):
-            current = target
-            os.replace(temporary, target)
-    except BaseException as exc:
-        for temporary in staged:
+                os.fsync(handle.fileno())  # on disk before it takes the name
+            os.chmod(temporary, 0o666 & ~_umask())
+        except BaseException as exc:
+            if temporary is not None:
+                temporary.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise UnwritableFile(path=str(target), reason=_reason(exc)) from None
+            raise
+        self._staged.append((temporary, target))
+
+    def place(self) -> None:
+        """Rename every staged file into place (a rename in one folder: it does not run
+        out of space); the first that fails is UnwritableFile, the rest are discarded."""
+        while self._staged:
+            temporary, target = self._staged[0]
+            try:
+                os.replace(temporary, target)
+            except OSError as exc:
+                self.discard()
+                raise UnwritableFile(path=str(target), reason=_reason(exc)) from None
+            self._staged.pop(0)
+
+    def discard(self) -> None:
+        for temporary, _ in self._staged:
             temporary.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise UnwritableFile(path=str(current), reason=_reason(exc)) from None
-        raise
+        self._staged = []
 
 
 def _writable(target: Path, force: bool) -> Path:

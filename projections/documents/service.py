@@ -32,12 +32,12 @@ from kiemtra.workflow import (
     EventStore,
     OutputExists,
     Paper,
+    StagedFiles,
     UnwritableFile,
     draft_document,
     issue_document,
     open_store,
     read_text_file,
-    replace_file,
 )
 
 
@@ -99,36 +99,45 @@ def make_document(database: Database, actor: str, kind: str, code: str, unit: st
         target = Target(output, force)
         target.check_folder()
 
-        pdfs: dict[str, bytes] = {}  # the PDF of the DOCX rendered, made before recording
+        # the files of the attempt that numbers the document, written beside where they
+        # go before the number is recorded (a full disk refuses the document, and nothing
+        # is recorded), and put in place once it is
+        staged = StagedFiles()
 
         def render(number: int | None, symbol: str) -> tuple[str, bytes]:
+            staged.discard()  # an attempt that lost its number to another process
             name = file_name(facts, number, symbol)
             target.check(name)
             content = render_document(which.value, facts.context, symbol, texts)
+            staged.add(target.path(name), content, force=True)  # checked just above
             if pdf:
                 target.check(name, ".pdf")
-                pdfs[name] = pdf_of(name, content)
+                staged.add(target.path(name).with_suffix(".pdf"), pdf_of(name, content),
+                           force=True)
             return name, content
 
         issued_on = facts.context["issued_on"]
-        if draft:
-            paper = draft_document(facts.plan, which, facts.unit, issued_on, render)
-        else:
-            paper = issue_document(store, actor, facts.plan.code, which, facts.unit,
-                                   issued_on=issued_on, earliest=facts.earliest,
-                                   facts_through=facts.facts_through, render=render)
+        try:
+            if draft:
+                paper = draft_document(facts.plan, which, facts.unit, issued_on, render)
+            else:
+                paper = issue_document(store, actor, facts.plan.code, which, facts.unit,
+                                       issued_on=issued_on, earliest=facts.earliest,
+                                       facts_through=facts.facts_through, render=render)
+        except BaseException:
+            staged.discard()
+            raise
     finally:
         store.close()
+    path = target.path(paper.name)
     try:
-        path = target.write(paper.name, paper.content)
-        pdf_path = (target.write(str(path.with_suffix(".pdf").name), pdfs[paper.name],
-                                 beside=path) if pdf else None)
-    except UnwritableFile as exc:
+        staged.place()
+    except UnwritableFile as exc:  # a rename in its folder: the folder removed meanwhile
         if paper.number is None:
             raise
         raise IssuedButNotWritten(symbol=paper.symbol, sha256=paper.sha256,
                                   path=exc.params["path"], reason=exc.params["reason"]) from None
-    return Made(paper, str(path), str(pdf_path) if pdf_path else None)
+    return Made(paper, str(path), str(path.with_suffix(".pdf")) if pdf else None)
 
 
 class IssuedButNotWritten(InvalidInput):
@@ -197,13 +206,6 @@ class Target:
             raise OutputExists(path=str(path))
         if path.is_dir():
             raise UnwritableFile(path=str(path), reason=("đó là một thư mục", "it is a folder"))
-
-    def write(self, name: str, content: bytes, beside: Path | None = None) -> Path:
-        """Write through a temporary file in the same folder, renamed into place (`beside`:
-        a file named `name` in that file's folder, as the PDF beside its DOCX)."""
-        path = beside.with_name(name) if beside is not None else self.path(name)
-        replace_file(path, content, force=True)  # checked before anything was numbered
-        return path
 
 
 def read_texts(path: str, kind: Kind) -> dict[str, list[str]]:

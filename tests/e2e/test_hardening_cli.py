@@ -275,8 +275,9 @@ def fill(folder: Path) -> None:
 def test_a_full_disk_keeps_the_old_file_and_says_so(notified: Run, tmp_path: Path,
                                                     small_disk: Path) -> None:
     """Every output written to a full disk: exit 2 in plain words, the file already there
-    as it was, no temporary left. A numbered document is recorded with its original
-    before its copy is written: the message says how to get the original back."""
+    as it was, no temporary left. A numbered document is refused too, before its number
+    is recorded: its file is written beside where it goes first, so the register skips no
+    number, and once there is room the same command issues it with that number."""
     (tmp_path / "bao-cao.bin").write_bytes(os.urandom(2 * 1024 * 1024))
     ok(notified("report", CODE, "hcc", "--date", "13/08/2026", "--attach", "bao-cao.bin"))
     sha = hashlib.sha256((tmp_path / "bao-cao.bin").read_bytes()).hexdigest()
@@ -286,28 +287,25 @@ def test_a_full_disk_keeps_the_old_file_and_says_so(notified: Run, tmp_path: Pat
         (small_disk / name).write_bytes(content)
     fill(small_disk)
     usb = small_disk.name
+    before = events(tmp_path)
     for args in (("audit", "export", CODE, "-o", f"{usb}/goi.zip", "--force"),
                  ("attachment", "get", sha, "-o", f"{usb}/lay-lai.bin", "--force"),
                  ("status", "--format", "xlsx", "-o", f"{usb}/bang.xlsx", "--force"),
-                 ("audit", "checkpoint", "-o", f"{usb}/diem.json")):
+                 ("audit", "checkpoint", "-o", f"{usb}/diem.json"),
+                 ("document", "schedule", CODE, "hcc", "-o", usb)):
         for lang, words in (("vi", "ổ đĩa đã đầy"), ("en", "the disk is full")):
             done = notified("--lang", lang, *args)
             assert done.code == 2 and words in done.err, (args, done.err)
             assert done.err.count("\n") == 1 and "unexpected" not in done.err, done.err
+            assert "đã được ban hành" not in done.err and "was issued" not in done.err
     assert {p.name: p.read_bytes() for p in small_disk.iterdir()
             if p.name != "day.bin"} == kept
-    before = events(tmp_path)
-    issued = notified("document", "schedule", CODE, "hcc", "-o", usb)
-    assert issued.code == 2 and "đã được ban hành" in issued.err, issued.err
-    assert "ổ đĩa đã đầy" in issued.err and "kiemtra attachment get" in issued.err
-    with sqlite3.connect(tmp_path / "kiemtra.db") as conn:
-        recorded = [t for (t,) in conn.execute(
-            "SELECT topic FROM stored_events WHERE rowid > ? ORDER BY rowid", (before,))]
-    assert recorded == ["kiemtra:DocumentSeries.Opened", "kiemtra:DocumentSeries.NumberTaken",
-                        "kiemtra:Campaign.DocumentIssued"]  # the number and the document
-    original = issued.err.split("attachment get ")[1].split()[0]
-    ok(notified("attachment", "get", original, "-o", "thong-bao.docx"))
-    assert (tmp_path / "thong-bao.docx").read_bytes()[:2] == b"PK"
+    assert events(tmp_path) == before  # no number taken, no document recorded
+
+    (small_disk / "day.bin").unlink()  # room again
+    issued = ok(notified("--json", "document", "schedule", CODE, "hcc", "-o", usb)).json()
+    assert issued["number"] == 1 and Path(issued["path"]).read_bytes()[:2] == b"PK"
+    assert not [p for p in small_disk.iterdir() if p.name.startswith(".kiemtra-")]
     ok(notified("audit", "verify"))
 
 
