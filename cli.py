@@ -2151,6 +2151,37 @@ def scheduler(at: str, retry_every: int, run_now: bool) -> None:
         say=lambda line: print(line, flush=True), lang="vi" if found.vi() else "en")
 
 
+@cli.group("db", help_vi="Cơ sở dữ liệu của kiemtra: tạo và nâng cấp.",
+           example="kiemtra db init")
+def database_group() -> None:
+    """kiemtra's database: create and upgrade."""
+
+
+@database_group.command("init", help_vi="""Tạo hoặc nâng cấp cơ sở dữ liệu.
+
+                        Tạo những bảng của kiemtra còn thiếu (trên PostgreSQL cả hàm ghi
+                        kiemtra_append_v1), hoặc nâng cấp cơ sở dữ liệu do phiên bản trước
+                        tạo; không ghi sự kiện nào. Trên PostgreSQL, người sở hữu cơ sở dữ
+                        liệu chạy lệnh này một lần; các lệnh khác chỉ cần quyền đọc, ghi
+                        trên các bảng.""",
+                        example="kiemtra --db postgresql://kiemtra@may-chu/kiemtra db init")
+@json_option
+def db_init() -> None:
+    """Create or upgrade the database.
+
+    Creates what is missing of kiemtra's tables (on PostgreSQL also its write function
+    kiemtra_append_v1), or upgrades a database an earlier release made; records no event.
+    On PostgreSQL, the database's owner runs it once; other commands need only reads and
+    writes on the tables."""
+    from kiemtra.workflow import init_database
+
+    database = settings().database
+    init_database(database)
+    emit({"database": database.label(), "ready": True}, lambda r: click.echo(say(
+        f"Cơ sở dữ liệu {r['database']} đã sẵn sàng cho phiên bản kiemtra này.",
+        f"The database {r['database']} is ready for this release of kiemtra.")))
+
+
 @cli.group(help_vi="Các bảng tổng hợp dựng từ nhật ký sự kiện.")
 def projections() -> None:
     """The views (read models) built from the event log."""

@@ -69,6 +69,7 @@ if TYPE_CHECKING:
         EventStore,
         attachment_codes,
         first_event_naming,
+        init_database,
         open_store,
         read_attachment,
     )
@@ -96,6 +97,7 @@ _HOMES = {
     "Workflow": "services", "amend_plan_file": "services", "existing_workflow": "services",
     "import_plan_file": "services",
     "AttachmentBlob": "files", "EventStore": "store", "open_store": "store",
+    "init_database": "store",
     "read_attachment": "store", "attachment_codes": "store", "first_event_naming": "store",
     "transcoder": "transcoding",
 }
@@ -108,7 +110,8 @@ __all__ = [
     "EventStore", "InvalidSetting", "OutputExists", "Paper", "StorageUnavailable",
     "UnreadableFile", "UnwritableFile", "Workflow", "amend_plan_file", "demo_database",
     "draft_document", "existing_workflow",
-    "import_plan_file", "issue_document", "metrics_text", "now", "open_store", "os_reason",
+    "import_plan_file", "init_database", "issue_document", "metrics_text", "now",
+    "open_store", "os_reason",
     "read_attachment", "read_attachments", "read_text_file", "receipt", "replace_file",
     "replace_files", "replacing", "StagedFiles",
     "run_demo",

@@ -131,6 +131,21 @@ class DatabasePermission(InvalidInput):
           "ask the database's administrator to grant it (GRANT).")
 
 
+class WriteFunctionMissing(InvalidInput):
+    """A PostgreSQL database an earlier kiemtra made has no write function yet, and the
+    user kiemtra connects as may not create it (`postgres_store._ensure_function`)."""
+
+    rule = "database_upgrade"
+    vi = ("Cơ sở dữ liệu do phiên bản kiemtra trước tạo chưa có hàm ghi {function} của phiên "
+          "bản này, và người dùng PostgreSQL đang kết nối không có quyền tạo hàm; không có "
+          "gì được ghi. Đề nghị người sở hữu cơ sở dữ liệu chạy “kiemtra db init” một lần để "
+          "nâng cấp.")
+    en = ("The database, made by an earlier kiemtra, does not have this release's write "
+          "function {function} yet, and the PostgreSQL user connected may not create it; "
+          "nothing was written. Ask the database's owner to run 'kiemtra db init' once to "
+          "upgrade it.")
+
+
 class UnreadableFile(InvalidInput):
     rule = "file"
     vi = "Không đọc được tệp {path}: {reason}."

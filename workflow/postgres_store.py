@@ -33,12 +33,17 @@ together on an empty database take turns instead of failing in the catalogue.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import (
+    InterfaceError,
+    OperationalError,
+    PersistenceError,
+    StoredEvent,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import retry
 from psycopg import Cursor
@@ -47,7 +52,12 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from kiemtra.domain.chain import GENESIS, event_link
 from kiemtra.workflow.attachments import ATTACHMENTS_TABLE, CHUNKS_TABLE
-from kiemtra.workflow.errors import ChainBroken, EventsRemoved, InvalidSetting
+from kiemtra.workflow.errors import (
+    ChainBroken,
+    EventsRemoved,
+    InvalidSetting,
+    WriteFunctionMissing,
+)
 from kiemtra.workflow.files import AttachmentBlob
 from kiemtra.workflow.origin_chain import (
     ORIGIN_CHAIN,
@@ -59,6 +69,8 @@ from kiemtra.workflow.origin_chain import (
 )
 from kiemtra.workflow.postgres_append import (
     APPEND_FUNCTION,
+    SIGNATURE,
+    NeedsReadCommitted,
     append,
     call_statement,
     create_statement,
@@ -68,6 +80,7 @@ from kiemtra.workflow.schema_lock import ADVISORY_LOCK_SQL, SCHEMA_LOCK
 EVENTS_TABLE = "kiemtra_events"  # the library's name for it: the application's name + _events
 CHAIN_TABLE = "event_chain"  # as store.CHAIN_TABLE, store.CHAIN_ORIGIN_TABLE
 CHAIN_ORIGIN_TABLE = "event_chain_origin"
+INSUFFICIENT_PRIVILEGE = "42501"
 BATCH = 5000  # events read at a time when a database from before the chain is linked
 
 
@@ -97,10 +110,13 @@ class PostgresRecorder(PostgresApplicationRecorder):
             SQL("CREATE TABLE IF NOT EXISTS {} (chained_through bigint NOT NULL, "
                 "chained_at text NOT NULL)").format(self._name(CHAIN_ORIGIN_TABLE)),
             *(SQL(ddl).format() for ddl in POSTGRES_DDL),  # type: ignore[arg-type]
-            create_statement(self.datastore.schema, self.events_table_name, CHAIN_TABLE,
-                             STREAM_ORIGIN, ORIGIN_CHAIN),
         ])
+        self._create_function = create_statement(
+            self.datastore.schema, self.events_table_name, CHAIN_TABLE, STREAM_ORIGIN,
+            ORIGIN_CHAIN)
         self._append_call = call_statement(self.datastore.schema)
+        self._function_missing = False  # and this user may not make it (`_ensure_function`)
+        self._one_statement = True  # the server's default isolation is READ COMMITTED
 
     def _name(self, table: str) -> Composed:
         return SQL("{}.{}").format(Identifier(self.datastore.schema), Identifier(table))
@@ -119,6 +135,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
         is made again empty, not computed — that would vouch for events nobody checked —
         and every write is refused (`_extend_chain`) until the chain is restored."""
         if not self._missing():
+            self._ensure_function()
             self.datastore.register_type_adapters()
             return
         with self.datastore.transaction(commit=True) as curs:
@@ -129,6 +146,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 if "CREATE TYPE" in statement.as_string():  # it has no IF NOT EXISTS
                     self._create_type(curs, statement)
             self._create_table(curs)
+            curs.execute(self._create_function)
             if before_chain:
                 self._chain_existing(curs)
             # a database from before the chains per commune: one from before the whole
@@ -176,15 +194,45 @@ class PostgresRecorder(PostgresApplicationRecorder):
         with self.datastore.transaction(commit=False) as curs:
             if not self._exist(curs, self._tables()):
                 return True
-            curs.execute("SELECT to_regproc(format('%%I.%%I', %s::text, %s::text)) AS f",
-                         (self.datastore.schema, APPEND_FUNCTION))
-            found = curs.fetchone()
-            if found is None or found["f"] is None:
-                return True
             curs.execute("SELECT to_regtype(format('%%I.%%I', %s::text, %s::text)) AS t",
                          (self.datastore.schema, self.stored_event_type_name))
             row = curs.fetchone()
             return row is None or row["t"] is None
+
+    def _ensure_function(self) -> None:
+        """Make the write function in a database whose tables an earlier kiemtra made
+        (0.2.0 wrote through the library's insert), under the schema lock. A user who
+        may not create it (a role granted reads and writes only) still reads; its writes
+        are refused in plain words (`insert_events`) until the owner has opened the
+        database once."""
+        if self._has_function():
+            return
+        try:
+            with self.datastore.transaction(commit=True) as curs:
+                curs.execute(ADVISORY_LOCK_SQL, (SCHEMA_LOCK,))
+                if not self._has_function(curs):
+                    curs.execute(self._create_function)
+        except PersistenceError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+                raise
+            self._function_missing = True
+
+    def require_write_function(self) -> None:
+        """WriteFunctionMissing unless the write function is there (made since by the
+        owner, perhaps: asked again then)."""
+        if self._function_missing:
+            if not self._has_function():
+                raise WriteFunctionMissing(function=APPEND_FUNCTION)
+            self._function_missing = False
+
+    def _has_function(self, curs: Cursor[DictRow] | None = None) -> bool:
+        if curs is None:
+            with self.datastore.transaction(commit=False) as reader:
+                return self._has_function(reader)
+        curs.execute("SELECT to_regprocedure(format('%%I.%%I(%%s)', %s::text, %s::text, "
+                     "%s::text)) AS f", (self.datastore.schema, APPEND_FUNCTION, SIGNATURE))
+        found = curs.fetchone()
+        return found is not None and found["f"] is not None
 
     def _exist(self, curs: Cursor[DictRow], names: Sequence[str], *, any_of: bool = False
                ) -> bool:
@@ -237,15 +285,23 @@ class PostgresRecorder(PostgresApplicationRecorder):
         50 MB file does not hold up the other writers — then that statement."""
         if not stored_events:
             return []
+        self.require_write_function()
         attachments = kwargs.get("attachments") or ()
+        origins = kwargs.get("origins") or {}
+        lock_timeout = self.datastore.lock_timeout
         with self.datastore.get_connection() as conn:
-            with conn.transaction() if attachments else contextlib.nullcontext(), \
-                    conn.cursor() as curs:
+            if self._one_statement and not attachments:
+                try:
+                    with conn.cursor() as curs:
+                        return append(curs, self._append_call, stored_events, origins,
+                                      lock_timeout)
+                except NeedsReadCommitted:  # nothing was written: the function checks first
+                    self._one_statement = False
+            with _read_committed(conn), conn.cursor() as curs:
                 # in one order, so two writers storing the same two new files cannot deadlock
                 for blob in sorted(attachments, key=lambda b: b.sha256):
                     self._store_attachment(curs, blob)
-                return append(curs, self._append_call, stored_events,
-                              kwargs.get("origins") or {}, self.datastore.lock_timeout)
+                return append(curs, self._append_call, stored_events, origins, lock_timeout)
 
     def _store_attachment(self, curs: Cursor[DictRow], blob: AttachmentBlob) -> None:
         """A file not stored yet, a piece at a time (its row first: the same file named
@@ -312,6 +368,19 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 self._name(self.events_table_name)))
             row = curs.fetchone()
         return int(row["n"]) if row else 0
+
+
+@contextlib.contextmanager
+def _read_committed(conn: psycopg.Connection[DictRow]) -> Iterator[None]:
+    """A transaction at READ COMMITTED, whatever the server's default: the write function
+    needs each of its statements to see what was committed before its lock was granted."""
+    before = conn.isolation_level
+    conn.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
+    try:
+        with conn.transaction():
+            yield
+    finally:
+        conn.isolation_level = before
 
 
 # --- reading attachments, without the event store ---------------------------------------

@@ -411,6 +411,20 @@ def open_store(database: Database, *, write: bool = True) -> EventStore:
     return store
 
 
+def init_database(database: Database) -> None:
+    """Make what is missing of kiemtra's tables (and on PostgreSQL its write function, which
+    a user that may not create one is refused for: WriteFunctionMissing), recording no
+    event: `kiemtra db init`, which a PostgreSQL database's owner runs once after an
+    upgrade so that roles granted only reads and writes on the tables can go on writing."""
+    store = open_store(database)
+    try:
+        require = getattr(store.recorder, "require_write_function", None)
+        if require is not None:
+            require()
+    finally:
+        store.close()
+
+
 def _read_only_env(env: dict[str, str], uri: str) -> dict[str, str]:
     """The library's settings for opening the file at `uri` to read only, creating nothing."""
     return {**env, "SQLITE_DBNAME": uri, "CREATE_TABLE": "false"}

@@ -234,3 +234,19 @@ def test_the_shell_completes_commands_and_codes_from_the_database(
     before = (tmp_path / "kiemtra.db").read_bytes()
     assert complete("kiemtra status K") == [CODE]  # the views as they stand: no write
     assert (tmp_path / "kiemtra.db").read_bytes() == before
+
+
+def test_db_init_makes_a_new_database_and_leaves_one_in_use_as_it_was(
+        imported: Run, tmp_path: Path) -> None:
+    """`kiemtra db init` creates what is missing and records nothing: on a database in use
+    it changes no event; on a new path it makes an empty kiemtra database."""
+    with sqlite3.connect(tmp_path / "kiemtra.db") as conn:
+        before = conn.execute("SELECT count(*) FROM stored_events").fetchone()
+    done = ok(imported("db", "init"))
+    assert "đã sẵn sàng" in done.out
+    with sqlite3.connect(tmp_path / "kiemtra.db") as conn:
+        assert conn.execute("SELECT count(*) FROM stored_events").fetchone() == before
+    assert ok(imported("--lang", "en", "--json", "--db", "moi.db", "db", "init")).json() == {
+        "database": "moi.db", "ready": True}
+    with sqlite3.connect(tmp_path / "moi.db") as conn:
+        assert conn.execute("SELECT count(*) FROM stored_events").fetchone() == (0,)

@@ -198,3 +198,47 @@ def test_a_role_granted_too_little_is_told_what_it_lacks(run: Run, tmp_path: Pat
     assert "GRANT" in refused.err and "permission denied" not in refused.err
     assert english.code == 2
     assert f"The PostgreSQL user {role} has no permission on the table event_chain" in english.err
+
+
+def test_a_database_of_0_2_is_upgraded_by_its_owner_and_written_by_a_lesser_role(
+        run: Run, tmp_path: Path, postgres_url: str) -> None:
+    """0.2.0's PostgreSQL databases have no write function. An application role granted
+    reads and writes on the tables, but not CREATE, still reads; its writes are refused in
+    plain words (exit 2, nothing written) until the owner has run `kiemtra db init`."""
+    from urllib.parse import urlsplit
+    from uuid import uuid4
+
+    import psycopg
+
+    ok(run("--db", postgres_url, "demo"))
+    (tmp_path / "ke-hoach.toml").write_text(ok(run("plan", "template")).out.replace(
+        f'code = "{CODE}"', 'code = "KTD-TKT-2027"'), "utf-8")
+    role = f"kiemtra_app_{uuid4().hex[:8]}"
+    parts = urlsplit(postgres_url)
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("DROP FUNCTION kiemtra_append_v1")  # as 0.2.0 left its databases
+        conn.execute(f'CREATE ROLE "{role}" LOGIN')
+        conn.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public '
+                     f'TO "{role}"')
+        conn.execute(f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO "{role}"')
+        events = conn.execute("SELECT count(*) FROM kiemtra_events").fetchone()
+    app = parts._replace(netloc=f"{role}@{parts.hostname}:{parts.port}").geturl()
+    try:
+        ok(run("--db", app, "status"))
+        refused = run("--db", app, "plan", "import", "ke-hoach.toml")
+        english = run("--lang", "en", "--db", app, "plan", "import", "ke-hoach.toml")
+        not_owner = run("--db", app, "db", "init")
+        with psycopg.connect(postgres_url) as conn:
+            assert conn.execute("SELECT count(*) FROM kiemtra_events").fetchone() == events
+        ok(run("--db", postgres_url, "db", "init"))  # the owner: the function is made
+        ok(run("--db", app, "plan", "import", "ke-hoach.toml"))
+        ok(run("--db", app, "audit", "verify"))
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(f'DROP OWNED BY "{role}"')
+            conn.execute(f'DROP ROLE "{role}"')
+    assert refused.code == 2 and "Traceback" not in refused.err, refused.err
+    assert "chưa có hàm ghi kiemtra_append_v1" in refused.err, refused.err
+    assert "người sở hữu cơ sở dữ liệu chạy “kiemtra db init” một lần" in refused.err
+    assert english.code == 2 and "Ask the database's owner to run 'kiemtra db init'" in english.err
+    assert not_owner.code == 2 and "kiemtra db init" in not_owner.err

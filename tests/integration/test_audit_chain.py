@@ -562,3 +562,60 @@ def test_an_event_of_a_stream_whose_commune_chain_is_gone_is_refused(
     assert refused.value.params["position"] == 29 and refused.value.exit_code == 1
     assert sql.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0] == 28
     assert sql.execute("SELECT COUNT(*) FROM event_chain").fetchone()[0] == 28
+
+
+def test_a_refusal_names_the_same_event_on_both_databases(demo_db: Database,
+                                                          sql: Tamper) -> None:
+    """Each event's commune is settled before any commune's chain is extended, on SQLite
+    (Python) and PostgreSQL (the write function) alike: with the last stream's commune
+    chain emptied, a batch of one event of that stream and one of a new stream that no
+    commune is given for is refused at the second (no commune), not at the first."""
+    from uuid import uuid4
+
+    from eventsourcing.persistence import StoredEvent
+
+    from kiemtra.workflow.errors import CommuneChainBroken
+
+    stream, version, topic, state = sql.execute(
+        "SELECT originator_id, originator_version, topic, state FROM stored_events "
+        "WHERE rowid = 28").fetchone()
+    sql.execute("DELETE FROM origin_chain WHERE origin = (SELECT origin FROM stream_origin "
+                f"WHERE originator_id = {LAST_STREAM})")
+    new = uuid4()
+    store = open_store(demo_db)
+    try:
+        with pytest.raises(CommuneChainBroken) as refused:
+            store.recorder.insert_events([
+                StoredEvent(stream, int(version) + 1, topic, bytes(state)),
+                StoredEvent(new if demo_db.is_postgres else new.hex, 1, topic, bytes(state))])
+    finally:
+        store.close()
+    assert refused.value.params["position"] == 30
+
+
+def test_a_first_event_of_a_stream_the_log_already_places_starts_its_communes_chain(
+        demo_db: Database, sql: Tamper) -> None:
+    """A stream whose commune is stored already (`stream_origin`) and whose first event
+    comes with no commune given keeps the stored one; a commune with no chain yet starts
+    it from `origin_genesis`, on both databases."""
+    from uuid import uuid4
+
+    from eventsourcing.persistence import StoredEvent
+
+    from kiemtra.domain.chain import event_canonical, link
+
+    new = uuid4()
+    key = str(new) if demo_db.is_postgres else new.hex
+    sql.execute("INSERT INTO stream_origin (originator_id, origin) VALUES (?, ?)",
+                (key, "Ủy ban nhân dân xã Mới"))
+    payload = b'{"note": "x"}'
+    store = open_store(demo_db)
+    try:
+        store.recorder.insert_events([StoredEvent(key, 1, "kiemtra:Test.Step", payload)])
+    finally:
+        store.close()
+    seq, hash_ = sql.execute("SELECT seq, hash FROM origin_chain WHERE origin = ?",
+                             ("Ủy ban nhân dân xã Mới",)).fetchone()
+    assert seq == 1 and bytes(hash_) == link(
+        origin_genesis("Ủy ban nhân dân xã Mới"),
+        event_canonical(new, 1, "kiemtra:Test.Step", payload), 1)

@@ -8,6 +8,8 @@ the server made differently from `domain.chain.link` fails here."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -21,7 +23,7 @@ from hypothesis import strategies as st
 
 from kiemtra.workflow.database import Database
 from kiemtra.workflow.demo import template_text
-from kiemtra.workflow.postgres_append import APPEND_FUNCTION
+from kiemtra.workflow.postgres_append import APPEND_FUNCTION, append, call_statement
 from kiemtra.workflow.services import Workflow
 from kiemtra.workflow.store import EventStore, open_store
 from tests.conftest import LEADER
@@ -101,3 +103,44 @@ def test_a_database_from_before_the_function_gets_it_when_opened(postgres_url: s
     with psycopg.connect(postgres_url) as conn:
         assert conn.execute("SELECT to_regproc(%s)", (APPEND_FUNCTION,)).fetchone() != (None,)
     assert check_log(postgres_url).events > before
+
+
+def test_a_server_whose_default_isolation_is_repeatable_read_keeps_one_chain(
+        postgres_url: str) -> None:
+    """A snapshot taken before the writers' lock is granted misses the write that held
+    it: with `default_transaction_isolation = 'repeatable read'` (set on a database or a
+    role) the one-statement call is refused by the function before it writes anything,
+    and the save runs again in a transaction of its own at READ COMMITTED. Here writer B
+    waits for the lock while another writer commits under it: B links after that event."""
+    name = postgres_url.rsplit("/", 1)[1]
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"ALTER DATABASE \"{name}\" SET default_transaction_isolation = "
+                     "'repeatable read'")
+    store = open_store(Database(postgres_url))
+    try:
+        recorder: Any = store.recorder
+        first = uuid4()
+        recorder.insert_events([event(first, 1)], origins={first: COMMUNES[0]})
+        with psycopg.connect(postgres_url) as holder:  # another writer, mid-save
+            holder.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
+            other = uuid4()
+            with holder.cursor() as curs:
+                append(curs, call_statement("public"), [event(other, 1)],
+                       {other: COMMUNES[1]}, 0)  # its lock held until it commits
+            done: dict[str, Any] = {}
+            waiting = uuid4()
+            writer = threading.Thread(target=lambda: done.update(ids=recorder.insert_events(
+                [event(waiting, 1)], origins={waiting: COMMUNES[0]})))
+            writer.start()
+            time.sleep(1.0)
+            assert writer.is_alive(), "the write did not wait for the lock"
+        writer.join(timeout=20)  # the holder committed as its block ended
+        assert done["ids"] == [3]
+    finally:
+        store.close()
+    assert check_log(postgres_url).positions == [1, 2, 3]
+
+
+def event(stream: UUID, version: int) -> StoredEvent:
+    return StoredEvent(stream, version, "kiemtra:Test.Step",
+                       json.dumps({"v": version}).encode())
