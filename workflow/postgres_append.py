@@ -43,8 +43,8 @@ A refusal is raised with an SQLSTATE of kiemtra's own (`REFUSALS`) and the posit
 DETAIL; the transaction is rolled back, nothing is kept. The function is versioned by
 name: a release that changes it makes `kiemtra_append_v2` beside it, so processes of two
 releases running at once each find the function they were written for. A batch's
-communes and heads are looked up in arrays, each look-up linear in the batch's streams: fine for a
-plan import's hundreds, 0.24 s for 4,000 streams in one save.
+communes and heads are looked up in arrays, each look-up linear in the batch's streams:
+fine for a plan import's hundreds, 0.24 s for 4,000 streams in one save.
 """
 
 from __future__ import annotations
