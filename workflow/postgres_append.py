@@ -21,7 +21,8 @@ same tampering is refused alike, at the same position, on both databases:
   snapshot is taken before;
 - the events table's EXCLUSIVE lock (the library's, so its readers and ours agree), the
   library's `lock_timeout` and its `NOTIFY` on the table's channel;
-- the INSERT, its ids matched back to the events by their keys (stream, version); then
+- the ids drawn from the table's own sequence one event at a time, in the order given,
+  and the INSERT with them (so the k-th id is the k-th event's, and they ascend); then
   the whole log's chain checked — its head must be the event just before the new ones
   (else `ChainBroken` at the first event without a link, or `EventsRemoved` when the
   chain reaches past the events) — and one link per new event, in position order;
@@ -72,8 +73,7 @@ REFUSALS: dict[str, type[KiemtraError]] = {
 
 _BODY = """
 DECLARE
-    v_positions bigint[]; v_ords bigint[]; v_streams uuid[]; v_versions bigint[];
-    v_canon bytea[]; v_links bytea[] := '{{}}';
+    v_positions bigint[] := '{{}}'; v_links bytea[] := '{{}}';
     v_head_position bigint; v_head_hash bytea; v_before bigint; v_first bigint;
     v_previous bytea; v_origin text; v_seq bigint; v_linked bigint; k integer; h integer;
     v_known_streams uuid[]; v_known_origins text[]; v_origins text[] := '{{}}';
@@ -90,24 +90,13 @@ BEGIN
     LOCK TABLE {events} IN EXCLUSIVE MODE;
     NOTIFY {channel};
 
-    -- the events, and what the chains need of them in position order (the order the
-    -- sequence gave their ids in); v_ords says which event given each one is
-    WITH given AS (
-        SELECT * FROM unnest(p_streams, p_versions, p_topics, p_states, p_canonicals)
-            WITH ORDINALITY AS g(s, v, t, d, c, n)
-    ), stored AS (
-        INSERT INTO {events} (originator_id, originator_version, topic, state)
-        SELECT given.s, given.v, given.t, given.d FROM given ORDER BY given.n
-        RETURNING originator_id, originator_version, notification_id
-    )
-    SELECT array_agg(stored.notification_id ORDER BY stored.notification_id),
-           array_agg(given.n ORDER BY stored.notification_id),
-           array_agg(given.s ORDER BY stored.notification_id),
-           array_agg(given.v ORDER BY stored.notification_id),
-           array_agg(given.c ORDER BY stored.notification_id)
-      INTO v_positions, v_ords, v_streams, v_versions, v_canon
-      FROM stored JOIN given ON given.s = stored.originator_id
-                            AND given.v = stored.originator_version;
+    -- the events' ids drawn one by one in the order given, from the table's own sequence,
+    -- and stored with them: v_positions[k] is the k-th event's, and they ascend
+    FOR k IN 1 .. cardinality(p_streams) LOOP
+        v_positions := array_append(v_positions, nextval({sequence}::regclass));
+    END LOOP;
+    INSERT INTO {events} (originator_id, originator_version, topic, state, notification_id)
+    SELECT * FROM unnest(p_streams, p_versions, p_topics, p_states, v_positions);
 
     -- the whole log's chain: its head must be the event just before the new ones
     SELECT c.position, c.hash INTO v_head_position, v_head_hash
@@ -127,7 +116,7 @@ BEGIN
     END IF;
     v_previous := coalesce(v_head_hash, {genesis});
     FOR k IN 1 .. cardinality(v_positions) LOOP
-        v_previous := sha256(v_previous || v_canon[k] || int8send(v_positions[k]));
+        v_previous := sha256(v_previous || p_canonicals[k] || int8send(v_positions[k]));
         v_links := array_append(v_links, v_previous);
     END LOOP;
     INSERT INTO {chain} (position, hash) SELECT * FROM unnest(v_positions, v_links);
@@ -138,26 +127,26 @@ BEGIN
       INTO v_known_streams, v_known_origins
       FROM {stream_origin} AS o
      WHERE o.originator_id = ANY (ARRAY(
-           SELECT x.s FROM unnest(v_streams, v_versions) AS x(s, v)
+           SELECT x.s FROM unnest(p_streams, p_versions) AS x(s, v)
             WHERE x.v > 1 OR NOT (x.s = ANY (p_new_streams))));
     v_known_streams := coalesce(v_known_streams, '{{}}');
     v_known_origins := coalesce(v_known_origins, '{{}}');
     FOR k IN 1 .. cardinality(v_positions) LOOP
-        h := array_position(v_known_streams, v_streams[k]);
+        h := array_position(v_known_streams, p_streams[k]);
         IF h IS NOT NULL THEN
             v_origin := v_known_origins[h];
         ELSE
             v_origin := NULL;
-            IF v_versions[k] = 1 THEN
-                v_origin := p_new_origins[array_position(p_new_streams, v_streams[k])];
+            IF p_versions[k] = 1 THEN
+                v_origin := p_new_origins[array_position(p_new_streams, p_streams[k])];
             END IF;
             IF v_origin IS NULL THEN
                 RAISE EXCEPTION 'kiemtra: a commune chain is broken'
                     USING ERRCODE = 'KT003', DETAIL = v_positions[k]::text;
             END IF;
-            v_known_streams := array_append(v_known_streams, v_streams[k]);
+            v_known_streams := array_append(v_known_streams, p_streams[k]);
             v_known_origins := array_append(v_known_origins, v_origin);
-            v_fresh_streams := array_append(v_fresh_streams, v_streams[k]);
+            v_fresh_streams := array_append(v_fresh_streams, p_streams[k]);
             v_fresh_origins := array_append(v_fresh_origins, v_origin);
         END IF;
         v_origins := array_append(v_origins, v_origin);
@@ -182,7 +171,7 @@ BEGIN
                 RAISE EXCEPTION 'kiemtra: events removed' USING ERRCODE = 'KT002',
                     DETAIL = v_positions[k]::text;
             END IF;
-            IF v_seq = 0 AND v_versions[k] > 1 THEN
+            IF v_seq = 0 AND p_versions[k] > 1 THEN
                 RAISE EXCEPTION 'kiemtra: a commune chain is broken'
                     USING ERRCODE = 'KT003', DETAIL = v_positions[k]::text;
             END IF;
@@ -192,7 +181,7 @@ BEGIN
             h := cardinality(v_heads);
         END IF;
         v_seq := v_head_seqs[h] + 1;
-        v_previous := sha256(v_head_hashes[h] || v_canon[k] || int8send(v_seq));
+        v_previous := sha256(v_head_hashes[h] || p_canonicals[k] || int8send(v_seq));
         v_head_seqs[h] := v_seq;
         v_head_hashes[h] := v_previous;
         v_link_seqs := array_append(v_link_seqs, v_seq);
@@ -201,7 +190,7 @@ BEGIN
     INSERT INTO {origin_chain} (origin, seq, position, hash)
     SELECT * FROM unnest(v_origins, v_link_seqs, v_positions, v_link_hashes);
 
-    RETURN QUERY SELECT x.p FROM unnest(v_positions, v_ords) AS x(p, n) ORDER BY x.n;
+    RETURN QUERY SELECT unnest(v_positions);
 END
 """
 
@@ -212,9 +201,10 @@ class NeedsReadCommitted(Exception):  # noqa: N818 (a signal to the recorder, no
     own at READ COMMITTED."""
 
 
-def create_statement(schema: str, events: str, chain: str, stream_origin: str,
-                     origin_chain: str) -> Composed:
-    """`CREATE OR REPLACE FUNCTION` for the schema's tables (run under the schema lock).
+def create_statement(schema: str, events: str, sequence: str, chain: str,
+                     stream_origin: str, origin_chain: str) -> Composed:
+    """`CREATE OR REPLACE FUNCTION` for the schema's tables (run under the schema lock);
+    `sequence`: the events table's id sequence, as `pg_get_serial_sequence` names it.
 
     The tables are named with their schema in the body, which is sent as a quoted string
     literal (no name can end it early), and the function runs with `search_path` pinned
@@ -225,7 +215,8 @@ def create_statement(schema: str, events: str, chain: str, stream_origin: str,
         return SQL("{}.{}").format(Identifier(schema), Identifier(table))
 
     body = SQL(_BODY).format(
-        events=name(events), chain=name(chain), stream_origin=name(stream_origin),
+        events=name(events), sequence=Literal(sequence), chain=name(chain),
+        stream_origin=name(stream_origin),
         origin_chain=name(origin_chain), channel=Identifier(events.replace(".", "_")),
         genesis=SQL("decode('" + "00" * 32 + "', 'hex')"))  # chain.GENESIS
     return SQL(

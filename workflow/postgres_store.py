@@ -42,6 +42,7 @@ from eventsourcing.persistence import (
     InterfaceError,
     OperationalError,
     PersistenceError,
+    ProgrammingError,
     StoredEvent,
 )
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
@@ -111,9 +112,6 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 "chained_at text NOT NULL)").format(self._name(CHAIN_ORIGIN_TABLE)),
             *(SQL(ddl).format() for ddl in POSTGRES_DDL),  # type: ignore[arg-type]
         ])
-        self._create_function = create_statement(
-            self.datastore.schema, self.events_table_name, CHAIN_TABLE, STREAM_ORIGIN,
-            ORIGIN_CHAIN)
         self._append_call = call_statement(self.datastore.schema)
         self._function_missing = False  # and this user may not make it (`_ensure_function`)
         self._one_statement = True  # the server's default isolation is READ COMMITTED
@@ -146,7 +144,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 if "CREATE TYPE" in statement.as_string():  # it has no IF NOT EXISTS
                     self._create_type(curs, statement)
             self._create_table(curs)
-            curs.execute(self._create_function)
+            self._create_function(curs)
             if before_chain:
                 self._chain_existing(curs)
             # a database from before the chains per commune: one from before the whole
@@ -211,11 +209,22 @@ class PostgresRecorder(PostgresApplicationRecorder):
             with self.datastore.transaction(commit=True) as curs:
                 curs.execute(ADVISORY_LOCK_SQL, (SCHEMA_LOCK,))
                 if not self._has_function(curs):
-                    curs.execute(self._create_function)
+                    self._create_function(curs)
         except PersistenceError as exc:
             if getattr(exc.__cause__, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
                 raise
             self._function_missing = True
+
+    def _create_function(self, curs: Cursor[DictRow]) -> None:
+        curs.execute("SELECT pg_get_serial_sequence(%s, 'notification_id') AS s",
+                     (self._name(self.events_table_name).as_string(curs),))
+        found = curs.fetchone()
+        if found is None or not found["s"]:
+            msg = f"no id sequence on {self.events_table_name}"
+            raise ProgrammingError(msg)
+        curs.execute(create_statement(self.datastore.schema, self.events_table_name,
+                                      str(found["s"]), CHAIN_TABLE, STREAM_ORIGIN,
+                                      ORIGIN_CHAIN))
 
     def require_write_function(self) -> None:
         """WriteFunctionMissing unless the write function is there (made since by the
