@@ -113,6 +113,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
             *(SQL(ddl).format() for ddl in POSTGRES_DDL),  # type: ignore[arg-type]
         ])
         self._append_call = call_statement(self.datastore.schema)
+        self._function_there = False  # as `_missing` found it
         self._function_missing = False  # and this user may not make it (`_ensure_function`)
         self._one_statement = True  # the server's default isolation is READ COMMITTED
 
@@ -176,8 +177,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
     @staticmethod
     def _origin_tables(curs: Cursor[DictRow]) -> OriginTables:
         def run(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-            # a cursor of its own: in the library's pipeline, a read on the cursor that
-            # has just sent many inserts could be handed one of their results instead
+            # a cursor of its own, beside the one that sends the inserts
             with curs.connection.cursor() as reader:
                 reader.execute(sql, tuple(params))  # type: ignore[arg-type]
                 return [tuple(row.values()) if isinstance(row, dict) else tuple(row)
@@ -189,9 +189,12 @@ class PostgresRecorder(PostgresApplicationRecorder):
         return OriginTables(run, many, postgres=True)
 
     def _missing(self) -> bool:
+        """Whether a table is missing; and, in the same look, whether the write function
+        is there (`_function_there`, for `_ensure_function`)."""
         with self.datastore.transaction(commit=False) as curs:
             if not self._exist(curs, self._tables()):
                 return True
+            self._function_there = self._has_function(curs)
             curs.execute("SELECT to_regtype(format('%%I.%%I', %s::text, %s::text)) AS t",
                          (self.datastore.schema, self.stored_event_type_name))
             row = curs.fetchone()
@@ -203,7 +206,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
         may not create it (a role granted reads and writes only) still reads; its writes
         are refused in plain words (`insert_events`) until the owner has opened the
         database once."""
-        if self._has_function():
+        if self._function_there:
             return
         try:
             with self.datastore.transaction(commit=True) as curs:
