@@ -195,23 +195,13 @@ def replacing(path: str | Path, *, force: bool, mode: int | None = None
     A file already there is refused unless `force`; a folder always is. A failure of the
     operating system (a full disk, no permission) is UnwritableFile in plain words.
     `mode`: the new file's permissions (default: as a plain open() would make it)."""
-    target = _writable(Path(path), force)
-    temporary: Path | None = None
+    staged = StagedFiles()
     try:
-        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".kiemtra-",
-                                         suffix=target.suffix, delete=False) as handle:
-            temporary = Path(handle.name)
+        with staged.writing(path, force=force, mode=mode) as handle:
             yield handle
-            handle.flush()
-            os.fsync(handle.fileno())  # on disk before it takes the name: a crash keeps one
-        os.chmod(temporary, 0o666 & ~_umask() if mode is None else mode)
-        os.replace(temporary, target)
-    except BaseException as exc:  # a full disk, or the writer refused: no trace left
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise UnwritableFile(path=str(target), reason=_reason(exc)) from None
-        raise
+        staged.place()
+    finally:
+        staged.discard()
 
 
 def replace_files(files: Sequence[tuple[str | Path, bytes]], *, force: bool) -> None:
@@ -239,17 +229,27 @@ class StagedFiles:
 
     def add(self, path: str | Path, content: bytes, *, force: bool) -> None:
         """Write `content` beside `path`; UnwritableFile (nothing left) if it cannot be."""
+        with self.writing(path, force=force) as handle:
+            handle.write(content)
+
+    @contextmanager
+    def writing(self, path: str | Path, *, force: bool, mode: int | None = None
+                ) -> Iterator[IO[bytes]]:
+        """A temporary file beside `path` to write, staged once the block ends (flushed
+        to disk first: a crash after the rename keeps a whole file); on any failure
+        removed, an operating system's as UnwritableFile. `mode`: its permissions
+        (default: as a plain open() would make it)."""
         target = _writable(Path(path), force)
         temporary: Path | None = None
         try:
             with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".kiemtra-",
                                              suffix=target.suffix, delete=False) as handle:
                 temporary = Path(handle.name)
-                handle.write(content)
+                yield handle
                 handle.flush()
-                os.fsync(handle.fileno())  # on disk before it takes the name
-            os.chmod(temporary, 0o666 & ~_umask())
-        except BaseException as exc:
+                os.fsync(handle.fileno())
+            os.chmod(temporary, 0o666 & ~_umask() if mode is None else mode)
+        except BaseException as exc:  # a full disk, or the writer refused: no trace left
             if temporary is not None:
                 temporary.unlink(missing_ok=True)
             if isinstance(exc, OSError):

@@ -113,7 +113,6 @@ class PostgresRecorder(PostgresApplicationRecorder):
             *(SQL(ddl).format() for ddl in POSTGRES_DDL),  # type: ignore[arg-type]
         ])
         self._append_call = call_statement(self.datastore.schema)
-        self._function_there = False  # as `_missing` found it
         self._function_missing = False  # and this user may not make it (`_ensure_function`)
         self._one_statement = True  # the server's default isolation is READ COMMITTED
 
@@ -133,8 +132,10 @@ class PostgresRecorder(PostgresApplicationRecorder):
         whose attachments table is there but whose chain is not had its chain removed: it
         is made again empty, not computed — that would vouch for events nobody checked —
         and every write is refused (`_extend_chain`) until the chain is restored."""
-        if not self._missing():
-            self._ensure_function()
+        tables_missing, function_missing = self._look()
+        if not tables_missing:
+            if function_missing:
+                self._ensure_function()
             self.datastore.register_type_adapters()
             return
         with self.datastore.transaction(commit=True) as curs:
@@ -188,26 +189,23 @@ class PostgresRecorder(PostgresApplicationRecorder):
 
         return OriginTables(run, many, postgres=True)
 
-    def _missing(self) -> bool:
-        """Whether a table is missing; and, in the same look, whether the write function
-        is there (`_function_there`, for `_ensure_function`)."""
+    def _look(self) -> tuple[bool, bool]:
+        """(a table or the library's type is missing, the write function is), one look."""
         with self.datastore.transaction(commit=False) as curs:
             if not self._exist(curs, self._tables()):
-                return True
-            self._function_there = self._has_function(curs)
+                return True, True
+            function_missing = not self._has_function(curs)
             curs.execute("SELECT to_regtype(format('%%I.%%I', %s::text, %s::text)) AS t",
                          (self.datastore.schema, self.stored_event_type_name))
             row = curs.fetchone()
-            return row is None or row["t"] is None
+            return row is None or row["t"] is None, function_missing
 
     def _ensure_function(self) -> None:
         """Make the write function in a database whose tables an earlier kiemtra made
         (0.2.0 wrote through the library's insert), under the schema lock. A user who
         may not create it (a role granted reads and writes only) still reads; its writes
-        are refused in plain words (`insert_events`) until the owner has opened the
-        database once."""
-        if self._function_there:
-            return
+        are refused in plain words (`require_write_function`) until the owner has run
+        `kiemtra db init` (or any command that opens the event store)."""
         try:
             with self.datastore.transaction(commit=True) as curs:
                 curs.execute(ADVISORY_LOCK_SQL, (SCHEMA_LOCK,))
