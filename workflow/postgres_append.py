@@ -232,12 +232,15 @@ SIGNATURE = ("uuid[], bigint[], text[], bytea[], bytea[], uuid[], text[], bytea,
 """The function's argument types, to find this one function among any others so named."""
 
 
-def call_statement(schema: str) -> Composed:
-    return SQL("SELECT * FROM {}.{}(%s, %s, %s, %s, %s, %s, %s, %s, %s)").format(
-        Identifier(schema), Identifier(APPEND_FUNCTION))
+def call_statement(schema: str) -> bytes:
+    """The call, rendered once (a `Composed` is rendered again at every execute); its
+    parameters sent in binary (`%b`), which psycopg dumps without escaping each payload
+    into an array literal."""
+    return SQL("SELECT * FROM {}.{}(%b, %b, %b, %b, %b, %b, %b, %b, %b)").format(
+        Identifier(schema), Identifier(APPEND_FUNCTION)).as_bytes(None)
 
 
-def append(curs: Cursor[DictRow], call: Composed, stored_events: Sequence[StoredEvent],
+def append(curs: Cursor[DictRow], call: bytes, stored_events: Sequence[StoredEvent],
            new_origins: Mapping[UUID, str], lock_timeout: int) -> list[int]:
     """Store the events and their links; their notification ids, in the events' order.
 
