@@ -2160,7 +2160,7 @@ def database_group() -> None:
 @database_group.command("init", help_vi="""Tạo hoặc nâng cấp cơ sở dữ liệu.
 
                         Tạo những bảng của kiemtra còn thiếu (trên PostgreSQL cả hàm ghi
-                        kiemtra_append_v1), hoặc nâng cấp cơ sở dữ liệu do phiên bản trước
+                        kiemtra_append_v2), hoặc nâng cấp cơ sở dữ liệu do phiên bản trước
                         tạo; không ghi sự kiện nào. Trên PostgreSQL, người sở hữu cơ sở dữ
                         liệu chạy lệnh này một lần; các lệnh khác chỉ cần quyền đọc, ghi
                         trên các bảng.""",
@@ -2170,7 +2170,7 @@ def db_init() -> None:
     """Create or upgrade the database.
 
     Creates what is missing of kiemtra's tables (on PostgreSQL also its write function
-    kiemtra_append_v1), or upgrades a database an earlier release made; records no event.
+    kiemtra_append_v2), or upgrades a database an earlier release made; records no event.
     On PostgreSQL, the database's owner runs it once; other commands need only reads and
     writes on the tables."""
     from kiemtra.workflow import init_database

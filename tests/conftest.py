@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -98,20 +99,29 @@ def postgres_server() -> str:
     return server
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A new, empty database on the real PostgreSQL server that KIEMTRA_TEST_POSTGRES names
-    (`.ci/run` starts one), dropped after the test. Without a server the test is skipped,
-    unless KIEMTRA_REQUIRE_POSTGRES is set (as in CI): then it fails."""
+@contextlib.contextmanager
+def new_postgres_database() -> Iterator[str]:
+    """A new, empty database on the server of `postgres_server`, dropped after."""
     server = postgres_server()
     import psycopg
 
     name = f"kiemtra_test_{uuid4().hex[:12]}"
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    yield urlsplit(server)._replace(path=f"/{name}").geturl()
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    try:
+        yield urlsplit(server)._replace(path=f"/{name}").geturl()
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A new, empty database on the real PostgreSQL server that KIEMTRA_TEST_POSTGRES names
+    (`.ci/run` starts one), dropped after the test. Without a server the test is skipped,
+    unless KIEMTRA_REQUIRE_POSTGRES is set (as in CI): then it fails."""
+    with new_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ content)` and `attachment_chunks(sha256, seq, data)` in pieces of `files.CHUNK`.
 
 A save is written by `insert_events`, which replaces the library's (a psycopg pipeline of
 8 round trips once the chain was extended in its hooks) with one call of kiemtra's
-database function `kiemtra_append_v1` (`postgres_append`): on the pool's autocommit
+database function `kiemtra_append_v2` (`postgres_append`): on the pool's autocommit
 connection that one statement is the transaction. It takes the library's lock — `LOCK
 TABLE kiemtra_events IN EXCLUSIVE MODE`, with the library's `lock_timeout` and `NOTIFY` —
 then inserts the events, which draws their notification ids from the table's sequence,

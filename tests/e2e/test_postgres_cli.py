@@ -216,7 +216,8 @@ def test_a_database_of_0_2_is_upgraded_by_its_owner_and_written_by_a_lesser_role
     role = f"kiemtra_app_{uuid4().hex[:8]}"
     parts = urlsplit(postgres_url)
     with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute("DROP FUNCTION kiemtra_append_v1")  # as 0.2.0 left its databases
+        # as 0.2.0 (no function) or a build with only kiemtra_append_v1 left its databases
+        conn.execute("DROP FUNCTION kiemtra_append_v2")
         conn.execute(f'CREATE ROLE "{role}" LOGIN')
         conn.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public '
                      f'TO "{role}"')
@@ -238,7 +239,7 @@ def test_a_database_of_0_2_is_upgraded_by_its_owner_and_written_by_a_lesser_role
             conn.execute(f'DROP OWNED BY "{role}"')
             conn.execute(f'DROP ROLE "{role}"')
     assert refused.code == 2 and "Traceback" not in refused.err, refused.err
-    assert "chưa có hàm ghi kiemtra_append_v1" in refused.err, refused.err
+    assert "chưa có hàm ghi kiemtra_append_v2" in refused.err, refused.err
     assert "người sở hữu cơ sở dữ liệu chạy “kiemtra db init” một lần" in refused.err
     assert english.code == 2 and "Ask the database's owner to run 'kiemtra db init'" in english.err
     assert not_owner.code == 2 and "kiemtra db init" in not_owner.err

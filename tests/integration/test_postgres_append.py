@@ -21,12 +21,13 @@ from eventsourcing.persistence import StoredEvent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kiemtra.domain.errors import KiemtraError
 from kiemtra.workflow.database import Database
 from kiemtra.workflow.demo import template_text
 from kiemtra.workflow.postgres_append import APPEND_FUNCTION, append, call_statement
 from kiemtra.workflow.services import Workflow
 from kiemtra.workflow.store import EventStore, open_store
-from tests.conftest import LEADER
+from tests.conftest import LEADER, new_postgres_database
 from tests.pg_chain import check_log
 
 DAY = date(2026, 6, 15)
@@ -53,10 +54,12 @@ batches = st.lists(st.tuples(
 
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(batch=batches)
+@given(batch=batches, one_at_a_time=st.booleans())
 def test_the_servers_links_are_the_documented_formula(
         recorder_store: EventStore, postgres_url: str,
-        batch: list[tuple[str, int, str, str, bool]]) -> None:
+        batch: list[tuple[str, int, str, str, bool]], one_at_a_time: bool) -> None:
+    """A batch saved at once (a plan's import) or each event alone (a step's save: the
+    function's single-event path)."""
     recorder: Any = recorder_store.recorder
     with psycopg.connect(postgres_url) as conn:
         written = conn.execute("SELECT originator_id, max(originator_version) "
@@ -73,7 +76,12 @@ def test_the_servers_links_are_the_documented_formula(
             old, last = written[k]
             events.append(StoredEvent(old, int(last) + 1, topic,
                                       json.dumps({"said": said}, ensure_ascii=False).encode()))
-    ids = recorder.insert_events(events, origins=origins)
+    if one_at_a_time:
+        ids = [i for e in events for i in recorder.insert_events(
+            [e], origins={s: o for s, o in origins.items()
+                          if s == e.originator_id and e.originator_version == 1})]
+    else:
+        ids = recorder.insert_events(events, origins=origins)
 
     with psycopg.connect(postgres_url) as conn:
         stored = dict(((UUID(str(s)), int(v)), int(n)) for s, v, n in conn.execute(
@@ -144,3 +152,62 @@ def test_a_server_whose_default_isolation_is_repeatable_read_keeps_one_chain(
 def event(stream: UUID, version: int) -> StoredEvent:
     return StoredEvent(stream, version, "kiemtra:Test.Step",
                        json.dumps({"v": version}).encode())
+
+
+# --- one event and a batch refuse alike ------------------------------------------------
+
+TAMPERINGS = {
+    # what is done to the rows, as an editor with the database's password would
+    "the whole log's chain emptied": "DELETE FROM event_chain",
+    "the whole log's last link removed": "DELETE FROM event_chain WHERE position = "
+                                         "(SELECT max(position) FROM event_chain)",
+    "the last event removed": "DELETE FROM kiemtra_events WHERE notification_id = "
+                              "(SELECT max(notification_id) FROM kiemtra_events)",
+    "an event inserted without its links": (
+        "INSERT INTO kiemtra_events (originator_id, originator_version, topic, state) "
+        "VALUES (gen_random_uuid(), 1, 't', '\\x7b7d')"),
+    "a stream's commune removed": "DELETE FROM stream_origin",
+    "a commune's chain emptied": "DELETE FROM origin_chain",
+    "a commune link beyond the events": (
+        "UPDATE origin_chain SET position = position + 1000 WHERE position = "
+        "(SELECT max(position) FROM origin_chain)"),
+}
+
+
+def refusal_of(url: str, tampering: str, batch: bool) -> tuple[str, int | None]:
+    """The refusal (its class and position) of the next event of a stream written before,
+    saved alone or at the head of a batch with a new stream of another commune, on a log
+    tampered with as `tampering` says; ("written", None) if it was not refused."""
+    store = open_store(Database(url))
+    try:
+        recorder: Any = store.recorder
+        old = uuid4()
+        recorder.insert_events([event(old, 1), event(old, 2)], origins={old: COMMUNES[0]})
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(TAMPERINGS[tampering])
+        events, origins = [event(old, 3)], {}
+        if batch:
+            other = uuid4()
+            events.append(event(other, 1))
+            origins[other] = COMMUNES[1]
+        try:
+            recorder.insert_events(events, origins=origins)
+        except KiemtraError as refused:
+            return type(refused).__name__, refused.params.get("position")
+        return "written", None
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("tampering", sorted(TAMPERINGS))
+def test_a_single_event_is_refused_as_a_batch_is(tampering: str) -> None:
+    """The function writes a single event (a step's save) in fewer statements than a
+    batch (a plan's import): the same checks in the same order, so the same tampering is
+    refused alike, at the same position, whichever way the event is saved."""
+    results = []
+    for batch in (False, True):
+        with new_postgres_database() as url:
+            results.append(refusal_of(url, tampering, batch))
+    alone, in_a_batch = results
+    assert alone[0] != "written", f"{tampering}: written over"
+    assert alone == in_a_batch
