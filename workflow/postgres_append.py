@@ -92,7 +92,7 @@ DECLARE
     v_fresh_streams uuid[] := '{{}}'; v_fresh_origins text[] := '{{}}';
     v_heads text[] := '{{}}'; v_head_seqs bigint[] := '{{}}'; v_head_hashes bytea[] := '{{}}';
     v_link_seqs bigint[] := '{{}}'; v_link_hashes bytea[] := '{{}}';
-    v_position bigint; v_new boolean;
+    v_position bigint; v_new boolean; v_single boolean;
 BEGIN
     -- each statement below must see what was committed before the lock was granted,
     -- which only READ COMMITTED gives (a REPEATABLE READ snapshot is older than the lock)
@@ -103,8 +103,12 @@ BEGIN
     LOCK TABLE {events} IN EXCLUSIVE MODE;
     NOTIFY {channel};
 
-    -- one event (a step's save): the same steps and refusals as below, in fewer statements
-    IF cardinality(p_streams) = 1 THEN
+    -- the events' ids drawn one by one in the order given, from the table's own sequence,
+    -- and stored with them: v_positions[k] is the k-th event's, and they ascend; then the
+    -- whole log's head and the event just before the new ones. One event (a step's save)
+    -- in fewer statements: its stream's commune is read with the heads (further below)
+    v_single := cardinality(p_streams) = 1;
+    IF v_single THEN
         v_position := nextval({sequence}::regclass);
         INSERT INTO {events} (originator_id, originator_version, topic, state,
                               notification_id)
@@ -119,17 +123,35 @@ BEGIN
           FROM (SELECT) AS one LEFT JOIN LATERAL (
                SELECT c.position, c.hash FROM {chain} AS c
                 ORDER BY c.position DESC LIMIT 1) AS h ON true;
-        IF v_head_position IS DISTINCT FROM v_before THEN
-            IF v_head_position IS NOT NULL
-               AND (v_before IS NULL OR v_head_position > v_before) THEN
-                RAISE EXCEPTION 'kiemtra: events removed' USING ERRCODE = 'KT002',
-                    DETAIL = (coalesce(v_before, 0) + 1)::text;
-            END IF;
-            SELECT min(e.notification_id) INTO v_first FROM {events} AS e
-             WHERE e.notification_id > coalesce(v_head_position, 0);
-            RAISE EXCEPTION 'kiemtra: the hash chain is broken' USING ERRCODE = 'KT001',
-                DETAIL = coalesce(v_first, coalesce(v_head_position, 0) + 1)::text;
+    ELSE
+        FOR k IN 1 .. cardinality(p_streams) LOOP
+            v_positions := array_append(v_positions, nextval({sequence}::regclass));
+        END LOOP;
+        INSERT INTO {events} (originator_id, originator_version, topic, state,
+                              notification_id)
+        SELECT * FROM unnest(p_streams, p_versions, p_topics, p_states, v_positions);
+        SELECT c.position, c.hash INTO v_head_position, v_head_hash
+          FROM {chain} AS c ORDER BY c.position DESC LIMIT 1;
+        SELECT max(e.notification_id) INTO v_before FROM {events} AS e
+         WHERE e.notification_id < v_positions[1];
+    END IF;
+
+    -- the whole log's chain: its head must be the event just before the new ones
+    IF v_head_position IS DISTINCT FROM v_before THEN
+        IF v_head_position IS NOT NULL
+           AND (v_before IS NULL OR v_head_position > v_before) THEN
+            RAISE EXCEPTION 'kiemtra: events removed' USING ERRCODE = 'KT002',
+                DETAIL = (coalesce(v_before, 0) + 1)::text;
         END IF;
+        SELECT min(e.notification_id) INTO v_first FROM {events} AS e
+         WHERE e.notification_id > coalesce(v_head_position, 0);
+        RAISE EXCEPTION 'kiemtra: the hash chain is broken' USING ERRCODE = 'KT001',
+            DETAIL = coalesce(v_first, coalesce(v_head_position, 0) + 1)::text;
+    END IF;
+
+    -- one event: its commune (as the batch's loop below finds each event's), the
+    -- commune's head, then its two links and a new stream's commune in one statement
+    IF v_single THEN
         v_new := v_origin IS NULL;
         IF v_new AND p_versions[1] = 1 THEN
             v_origin := p_new_origins[array_position(p_new_streams, p_streams[1])];
@@ -167,30 +189,7 @@ BEGIN
         RETURN;
     END IF;
 
-    -- the events' ids drawn one by one in the order given, from the table's own sequence,
-    -- and stored with them: v_positions[k] is the k-th event's, and they ascend
-    FOR k IN 1 .. cardinality(p_streams) LOOP
-        v_positions := array_append(v_positions, nextval({sequence}::regclass));
-    END LOOP;
-    INSERT INTO {events} (originator_id, originator_version, topic, state, notification_id)
-    SELECT * FROM unnest(p_streams, p_versions, p_topics, p_states, v_positions);
-
-    -- the whole log's chain: its head must be the event just before the new ones
-    SELECT c.position, c.hash INTO v_head_position, v_head_hash
-      FROM {chain} AS c ORDER BY c.position DESC LIMIT 1;
-    SELECT max(e.notification_id) INTO v_before FROM {events} AS e
-     WHERE e.notification_id < v_positions[1];
-    IF v_head_position IS DISTINCT FROM v_before THEN
-        IF v_head_position IS NOT NULL
-           AND (v_before IS NULL OR v_head_position > v_before) THEN
-            RAISE EXCEPTION 'kiemtra: events removed' USING ERRCODE = 'KT002',
-                DETAIL = (coalesce(v_before, 0) + 1)::text;
-        END IF;
-        SELECT min(e.notification_id) INTO v_first FROM {events} AS e
-         WHERE e.notification_id > coalesce(v_head_position, 0);
-        RAISE EXCEPTION 'kiemtra: the hash chain is broken' USING ERRCODE = 'KT001',
-            DETAIL = coalesce(v_first, coalesce(v_head_position, 0) + 1)::text;
-    END IF;
+    -- a batch: its links in the whole log's chain
     v_previous := coalesce(v_head_hash, {genesis});
     FOR k IN 1 .. cardinality(v_positions) LOOP
         v_previous := sha256(v_previous || p_canonicals[k] || int8send(v_positions[k]));
