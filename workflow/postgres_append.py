@@ -113,6 +113,7 @@ BEGIN
         INSERT INTO {events} (originator_id, originator_version, topic, state,
                               notification_id)
         VALUES (p_streams[1], p_versions[1], p_topics[1], p_states[1], v_position);
+        -- new: its commune is the caller's (as the batch's loop below), else the stored one
         v_new := p_versions[1] = 1 AND p_streams[1] = ANY (p_new_streams);
         SELECT h.position, h.hash,
                (SELECT max(e.notification_id) FROM {events} AS e
@@ -152,8 +153,7 @@ BEGIN
     -- one event: its commune (as the batch's loop below finds each event's), the
     -- commune's head, then its two links and a new stream's commune in one statement
     IF v_single THEN
-        v_new := v_origin IS NULL;
-        IF v_new AND p_versions[1] = 1 THEN
+        IF v_new THEN  -- a first event of a stream the caller names new: its commune
             v_origin := p_new_origins[array_position(p_new_streams, p_streams[1])];
         END IF;
         IF v_origin IS NULL THEN
