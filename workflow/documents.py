@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from uuid import UUID
 
 from kiemtra.domain.campaign import Campaign
 from kiemtra.domain.documents import (
@@ -27,7 +28,7 @@ from kiemtra.domain.errors import UnknownCampaign
 from kiemtra.domain.ids import campaign_id
 from kiemtra.domain.plan import Plan
 from kiemtra.domain.roles import actor_fields, authorize
-from kiemtra.workflow.errors import ConcurrentChange
+from kiemtra.workflow.errors import ConcurrentChange, OutputExists
 from kiemtra.workflow.files import AttachmentBlob
 from kiemtra.workflow.store import EventStore
 
@@ -88,14 +89,25 @@ def issue(store: EventStore, actor_id: str, code: str, kind: Kind, unit: str | N
                                              "the date of the step it records"))
         body, tail = issuer(plan, kind)
         series = plan.paperwork.series[kind.value]
-        register: DocumentSeries | None = store.get(series_id(body, series, issued_on.year))
+        register_id = series_id(body, series, issued_on.year)
+        register: DocumentSeries | None = store.get(register_id)
         if register is None:
             register = DocumentSeries(body=body, series=series, year=issued_on.year)
         number = register.next_number
         register.take(number=number, issued_on=issued_on, campaign=plan.code, kind=kind.value,
                       unit=unit)
         printed = document_symbol(number, series, tail)
-        name, content = render(number, printed)
+        try:
+            name, content = render(number, printed)
+        except OutputExists:
+            # a file named with this number is in the way — the file of another process
+            # that took the number after this attempt read the register, or one really
+            # there: only the register read again tells them apart
+            if not _taken_meanwhile(store, register_id, number):
+                raise
+            if attempt == TRIES:
+                raise ConcurrentChange() from None
+            continue
         blob = AttachmentBlob.of_bytes(name, content)
         campaign.issue_document(kind=kind.value, unit=unit, number=number, symbol=printed,
                                 series=series, issued_on=issued_on, name=name,
@@ -110,3 +122,9 @@ def issue(store: EventStore, actor_id: str, code: str, kind: Kind, unit: str | N
             continue
         return Paper(kind.value, plan.code, unit, number, printed, issued_on, name, content,
                      replaces)
+
+
+def _taken_meanwhile(store: EventStore, register_id: UUID, number: int) -> bool:
+    """Whether the series' number `number` has been taken since it was read as free."""
+    register: DocumentSeries | None = store.get(register_id)
+    return register is not None and register.next_number > number
